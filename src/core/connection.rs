@@ -1,0 +1,945 @@
+//! The connection state machine, sans-IO in the manner of quinn-proto: it opens no socket,
+//! reads no clock and arms no timer.
+//!
+//! Inputs are method calls carrying the current time in milliseconds (`now`): the user's calls
+//! ([`Connection::connect`], [`Connection::emit`], [`Connection::subscribe`], ...) and what the
+//! platform saw ([`Connection::transport_open`], [`Connection::handle_frame`],
+//! [`Connection::transport_closed`], [`Connection::set_online`], [`Connection::handle_timeout`]).
+//! Outputs are drained with [`Connection::poll`] after **every** input, and the next timer is
+//! read with [`Connection::poll_timeout`]: the driver must call `handle_timeout(now)` once `now`
+//! reaches it (earlier is harmless; every input also checks elapsed time, so a throttled
+//! background tab notices a dead heartbeat as soon as anything happens).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::backoff::{Backoff, Rng};
+use super::error::{Error, ErrorCode};
+use super::json::{self, Kind};
+use super::protocol::{json as jsonp, socketio, DecodeError, Incoming, Protocol};
+
+/// Event names Socket.IO reserves; emitting them is refused.
+pub const RESERVED_EVENTS: &[&str] =
+    &["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+
+/// Connection settings. Every field has the default written beside it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Server URL as the user gave it (`http(s)` is mapped to `ws(s)`). Required.
+    pub url: String,
+    /// Wire protocol. Default Socket.IO, path `/socket.io/`, namespace `/`.
+    pub protocol: Protocol,
+    /// Reconnect policy. Default [`Backoff::default`].
+    pub backoff: Backoff,
+    /// Ack timeout for `emit_with_ack` and room subscriptions, ms. Default 10000.
+    pub ack_timeout_ms: u64,
+    /// Time allowed from opening the socket to the namespace being connected, ms. Default 20000.
+    pub connect_timeout_ms: u64,
+    /// Largest frame accepted or sent, bytes. Default 1 MiB.
+    pub max_frame_bytes: usize,
+    /// JSON protocol only: the client pings this often, ms (0 = never). Default 25000.
+    /// (Socket.IO servers announce their own interval and ping the client.)
+    pub ping_interval_ms: u64,
+    /// JSON protocol only: grace after a ping before the peer is dead, ms. Default 20000.
+    pub ping_timeout_ms: u64,
+}
+
+impl Config {
+    /// Defaults for a server URL.
+    pub fn new(url: impl Into<String>) -> Config {
+        Config {
+            url: url.into(),
+            protocol: Protocol::default(),
+            backoff: Backoff::default(),
+            ack_timeout_ms: 10_000,
+            connect_timeout_ms: 20_000,
+            max_frame_bytes: 1 << 20,
+            ping_interval_ms: 25_000,
+            ping_timeout_ms: 20_000,
+        }
+    }
+}
+
+/// The connection status as the application sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Created, `connect` not called yet.
+    Idle,
+    /// First attempt under way.
+    Connecting,
+    /// Connected: events flow.
+    Open,
+    /// Lost or refused; retrying with backoff (`attempt` counts the retries).
+    Reconnecting,
+    /// The browser is offline: no attempts until it is back.
+    Offline,
+    /// Closed by the user, by the server, or after `max_attempts`: no more attempts.
+    Closed,
+}
+
+impl Status {
+    /// `"idle"`, `"connecting"`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Idle => "idle",
+            Status::Connecting => "connecting",
+            Status::Open => "open",
+            Status::Reconnecting => "reconnecting",
+            Status::Offline => "offline",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+/// A snapshot of the connection state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// Where the connection is.
+    pub status: Status,
+    /// Reconnect attempts since the last successful connect.
+    pub attempt: u32,
+    /// The last error, cleared when a connect succeeds.
+    pub error: Option<Error>,
+    /// Whether the last connect resumed the previous session (Socket.IO connection state
+    /// recovery): missed events were replayed and rooms kept, so nothing was re-joined.
+    pub recovered: bool,
+}
+
+/// Identifies a room subscription.
+pub type SubId = u64;
+
+/// What the driver must do or report. Drain with [`Connection::poll`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Open a WebSocket to this URL (dropping any previous one).
+    OpenTransport(String),
+    /// Close the WebSocket.
+    CloseTransport,
+    /// Send this text frame.
+    Send(String),
+    /// Run the auth function, then call [`Connection::provide_auth`] (or `auth_failed`).
+    NeedAuth,
+    /// The state changed.
+    State(State),
+    /// An application event arrived.
+    Event(Incoming),
+    /// An `emit_with_ack` finished: the server's ack arguments (raw JSON array), or an error.
+    Ack {
+        /// The id `emit_with_ack` returned.
+        id: u64,
+        /// The ack's arguments, or why there is none.
+        result: Result<String, Error>,
+    },
+    /// A room subscription was acknowledged (or failed to be).
+    Subscribed {
+        /// The subscription.
+        id: SubId,
+        /// The server's ack arguments, or why there is none.
+        result: Result<String, Error>,
+    },
+    /// Something went wrong that the application should hear of.
+    Error(Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Waiting,
+    Offline,
+    Opening,
+    Handshake,
+    Auth,
+    Connecting,
+    Open,
+    Closed,
+}
+
+impl Phase {
+    fn transport_active(self) -> bool {
+        matches!(self, Phase::Opening | Phase::Handshake | Phase::Auth | Phase::Connecting | Phase::Open)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AckFor {
+    User,
+    Room(SubId),
+}
+
+#[derive(Debug)]
+struct Room {
+    channel: String,
+    params: Option<String>,
+    ack: bool,
+}
+
+/// The connection state machine. See the module docs for how to drive it.
+#[derive(Debug)]
+pub struct Connection {
+    cfg: Config,
+    phase: Phase,
+    attempt: u32,
+    error: Option<Error>,
+    recovered: bool,
+    online: bool,
+    reported: Option<State>,
+    rng: Rng,
+    out: VecDeque<Output>,
+    // session
+    sid: Option<String>,
+    pid: Option<String>,
+    offset: Option<String>,
+    asked_recovery: bool,
+    max_payload: Option<u64>,
+    heartbeat_ms: Option<u64>,
+    heartbeat_deadline: Option<u64>,
+    next_ping: Option<u64>,
+    retry_at: Option<u64>,
+    connect_deadline: Option<u64>,
+    binary_skip: u32,
+    binary_event: Option<String>,
+    // outgoing
+    buffer: VecDeque<String>,
+    next_ack: u64,
+    acks: BTreeMap<u64, (u64, AckFor)>,
+    ack_deadlines: BTreeSet<(u64, u64)>,
+    rooms: BTreeMap<SubId, Room>,
+    next_room: SubId,
+    pending_leaves: Vec<String>,
+}
+
+impl Connection {
+    /// A new, idle connection. `seed` feeds the backoff jitter.
+    pub fn new(cfg: Config, seed: u64) -> Connection {
+        Connection {
+            cfg,
+            phase: Phase::Idle,
+            attempt: 0,
+            error: None,
+            recovered: false,
+            online: true,
+            reported: None,
+            rng: Rng::new(seed),
+            out: VecDeque::new(),
+            sid: None,
+            pid: None,
+            offset: None,
+            asked_recovery: false,
+            max_payload: None,
+            heartbeat_ms: None,
+            heartbeat_deadline: None,
+            next_ping: None,
+            retry_at: None,
+            connect_deadline: None,
+            binary_skip: 0,
+            binary_event: None,
+            buffer: VecDeque::new(),
+            next_ack: 1,
+            acks: BTreeMap::new(),
+            ack_deadlines: BTreeSet::new(),
+            rooms: BTreeMap::new(),
+            next_room: 1,
+            pending_leaves: Vec::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        State {
+            status: self.status(),
+            attempt: self.attempt,
+            error: self.error.clone(),
+            recovered: self.recovered,
+        }
+    }
+
+    fn status(&self) -> Status {
+        match self.phase {
+            Phase::Idle => Status::Idle,
+            Phase::Open => Status::Open,
+            Phase::Offline => Status::Offline,
+            Phase::Closed => Status::Closed,
+            Phase::Waiting => Status::Reconnecting,
+            _ if self.attempt == 0 => Status::Connecting,
+            _ => Status::Reconnecting,
+        }
+    }
+
+    /// Whether events can be sent now.
+    pub fn is_open(&self) -> bool {
+        self.phase == Phase::Open
+    }
+
+    /// The next output, if any. Call until `None` after every input.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When `handle_timeout` must next be called, in the same clock as `now`.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        [
+            self.retry_at,
+            self.connect_deadline,
+            self.heartbeat_deadline,
+            self.next_ping,
+            self.ack_deadlines.first().map(|(t, _)| *t),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn report_state(&mut self) {
+        let s = self.state();
+        if self.reported.as_ref() != Some(&s) {
+            self.reported = Some(s.clone());
+            self.out.push_back(Output::State(s));
+        }
+    }
+
+    fn report(&mut self, e: Error) {
+        self.out.push_back(Output::Error(e));
+    }
+
+    fn send(&mut self, frame: String) {
+        self.out.push_back(Output::Send(frame));
+    }
+
+    // ---- user calls ------------------------------------------------------------------------
+
+    /// Starts connecting (from idle or closed). Does nothing while already connecting or open.
+    pub fn connect(&mut self, now: u64) {
+        if matches!(self.phase, Phase::Idle | Phase::Closed) {
+            self.attempt = 0;
+            self.start_attempt(now);
+        }
+    }
+
+    /// Drops the current transport, if any, and connects again at once with attempt 0
+    /// (e.g. after new credentials). Works from any state, `Closed` included.
+    pub fn reconnect(&mut self, now: u64) {
+        if self.phase.transport_active() {
+            self.leave_transport();
+        }
+        self.attempt = 0;
+        self.start_attempt(now);
+    }
+
+    /// Closes for good: sends the namespace DISCONNECT if connected, closes the transport,
+    /// fails pending acks with `CLOSED` and never reconnects (until `connect`/`reconnect`).
+    pub fn close(&mut self, _now: u64) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        if self.phase == Phase::Open {
+            if let Protocol::SocketIo { namespace, .. } = &self.cfg.protocol {
+                let frame = socketio::encode_disconnect(namespace);
+                self.send(frame);
+            }
+        }
+        if self.phase.transport_active() {
+            self.leave_transport();
+        }
+        self.phase = Phase::Closed;
+        self.retry_at = None;
+        self.buffer.clear();
+        let closed = Error::new(ErrorCode::Closed, "the client was closed");
+        for (id, (_, what)) in std::mem::take(&mut self.acks) {
+            self.finish_ack(id, what, Err(closed.clone()));
+        }
+        self.ack_deadlines.clear();
+        self.report_state();
+    }
+
+    /// Sends an event now if open, else buffers it (in memory) until the next connect.
+    /// `args` is a raw JSON array of the event's arguments.
+    pub fn emit(&mut self, now: u64, name: &str, args: &str) -> Result<(), Error> {
+        self.emit_inner(now, name, args, None).map(|_| ())
+    }
+
+    /// Like [`emit`](Self::emit), asking the server for an ack. Returns the ack id; the result
+    /// arrives as [`Output::Ack`] (an error after `timeout_ms`, default `ack_timeout_ms`).
+    pub fn emit_with_ack(&mut self, now: u64, name: &str, args: &str, timeout_ms: Option<u64>) -> Result<u64, Error> {
+        let timeout = timeout_ms.unwrap_or(self.cfg.ack_timeout_ms);
+        self.emit_inner(now, name, args, Some((timeout, AckFor::User))).map(|id| id.unwrap_or(0))
+    }
+
+    fn emit_inner(&mut self, now: u64, name: &str, args: &str, ack: Option<(u64, AckFor)>) -> Result<Option<u64>, Error> {
+        if name.is_empty() || RESERVED_EVENTS.contains(&name) {
+            return Err(Error::new(ErrorCode::InvalidArgument, format!("{name:?} is a reserved or empty event name"))
+                .with_event(name));
+        }
+        json::array_elements(args).map_err(|e| {
+            Error::new(ErrorCode::PayloadInvalid, format!("arguments are not a JSON array: {e}")).with_event(name)
+        })?;
+        let id = ack.map(|_| self.next_ack);
+        let frame = self.encode_event(id, name, args);
+        let limit = self.max_payload.map_or(self.cfg.max_frame_bytes, |m| (m as usize).min(self.cfg.max_frame_bytes));
+        if frame.len() > limit {
+            return Err(Error::new(ErrorCode::FrameTooLarge, format!("{} bytes is over the {limit}-byte limit", frame.len()))
+                .with_event(name));
+        }
+        if let (Some(id), Some((timeout, what))) = (id, ack) {
+            self.next_ack += 1;
+            self.acks.insert(id, (now + timeout, what));
+            self.ack_deadlines.insert((now + timeout, id));
+        }
+        if self.phase == Phase::Open {
+            self.send(frame);
+        } else {
+            self.buffer.push_back(frame);
+        }
+        Ok(id)
+    }
+
+    fn encode_event(&self, id: Option<u64>, name: &str, args: &str) -> String {
+        match &self.cfg.protocol {
+            Protocol::SocketIo { namespace, .. } => socketio::encode_event(namespace, id, name, args),
+            Protocol::Json => jsonp::encode_event(id, name, args),
+        }
+    }
+
+    /// Answers a server event that asked for an ack (`Incoming::ack`). `args` is a raw JSON
+    /// array. Dropped when not connected: the server forgets ack ids with the connection.
+    pub fn ack(&mut self, _now: u64, id: u64, args: &str) -> Result<(), Error> {
+        json::array_elements(args)
+            .map_err(|e| Error::new(ErrorCode::PayloadInvalid, format!("ack arguments are not a JSON array: {e}")))?;
+        if self.phase == Phase::Open {
+            let frame = match &self.cfg.protocol {
+                Protocol::SocketIo { namespace, .. } => socketio::encode_ack(namespace, id, args),
+                Protocol::Json => jsonp::encode_ack(id, args),
+            };
+            self.send(frame);
+        }
+        Ok(())
+    }
+
+    /// Joins a room: sends `subscribe:<channel>` with `params` (a raw JSON value) now if open,
+    /// and again after every reconnect that did not recover the session. With `ack`, the
+    /// server's ack completes it ([`Output::Subscribed`]); without, sending it does.
+    pub fn subscribe(&mut self, now: u64, channel: &str, params: Option<&str>, ack: bool) -> Result<SubId, Error> {
+        if let Some(p) = params {
+            json::validate(p).map_err(|e| {
+                Error::new(ErrorCode::PayloadInvalid, format!("subscribe params are not JSON: {e}")).with_event(channel)
+            })?;
+        }
+        let id = self.next_room;
+        self.next_room += 1;
+        self.rooms.insert(id, Room { channel: channel.to_owned(), params: params.map(str::to_owned), ack });
+        if self.phase == Phase::Open {
+            self.join(now, id);
+        }
+        Ok(id)
+    }
+
+    /// Leaves a room: sends `unsubscribe:<channel>` now if open; if not, only when the next
+    /// connect recovers the session (otherwise the server already forgot the room).
+    pub fn unsubscribe(&mut self, _now: u64, id: SubId) {
+        let Some(room) = self.rooms.remove(&id) else { return };
+        let args = room_args(&room);
+        let frame = self.encode_event(None, &format!("unsubscribe:{}", room.channel), &args);
+        if self.phase == Phase::Open {
+            self.send(frame);
+        } else {
+            self.pending_leaves.push(frame);
+        }
+        if let Some((&ack_id, _)) = self.acks.iter().find(|(_, (_, w))| *w == AckFor::Room(id)) {
+            self.drop_ack(ack_id);
+        }
+    }
+
+    fn join(&mut self, now: u64, id: SubId) {
+        let Some(room) = self.rooms.get(&id) else { return };
+        let (name, args, ack) = (format!("subscribe:{}", room.channel), room_args(room), room.ack);
+        let timeout = self.cfg.ack_timeout_ms;
+        let frame = if ack {
+            let ack_id = self.next_ack;
+            self.next_ack += 1;
+            self.acks.insert(ack_id, (now + timeout, AckFor::Room(id)));
+            self.ack_deadlines.insert((now + timeout, ack_id));
+            self.encode_event(Some(ack_id), &name, &args)
+        } else {
+            self.encode_event(None, &name, &args)
+        };
+        self.send(frame);
+        if !ack {
+            self.out.push_back(Output::Subscribed { id, result: Ok("[]".into()) });
+        }
+    }
+
+    // ---- platform inputs -------------------------------------------------------------------
+
+    /// The browser went online or offline (`navigator.onLine`, `online`/`offline` events).
+    /// Offline: no attempts. Back online: an attempt at once if one was pending.
+    pub fn set_online(&mut self, now: u64, online: bool) {
+        self.online = online;
+        match (online, self.phase) {
+            (true, Phase::Offline | Phase::Waiting) => self.start_attempt(now),
+            (false, Phase::Waiting) => {
+                self.retry_at = None;
+                self.phase = Phase::Offline;
+                self.report_state();
+            }
+            _ => self.handle_timeout(now),
+        }
+    }
+
+    /// The page became visible again (`visibilitychange`, `pageshow`): a waiting retry runs at
+    /// once and the heartbeat is checked by elapsed time.
+    pub fn page_visible(&mut self, now: u64) {
+        if self.phase == Phase::Waiting && self.online {
+            self.start_attempt(now);
+        } else {
+            self.handle_timeout(now);
+        }
+    }
+
+    /// The WebSocket opened.
+    pub fn transport_open(&mut self, now: u64) {
+        if self.phase != Phase::Opening {
+            return;
+        }
+        match self.cfg.protocol {
+            Protocol::SocketIo { .. } => self.phase = Phase::Handshake,
+            Protocol::Json => {
+                self.heartbeat_ms = (self.cfg.ping_interval_ms > 0)
+                    .then_some(self.cfg.ping_interval_ms + self.cfg.ping_timeout_ms);
+                self.next_ping = (self.cfg.ping_interval_ms > 0).then_some(now + self.cfg.ping_interval_ms);
+                self.touch(now);
+                self.phase = Phase::Auth;
+                self.out.push_back(Output::NeedAuth);
+            }
+        }
+    }
+
+    /// The auth payload for this attempt: a raw JSON object, or `None` for no auth.
+    pub fn provide_auth(&mut self, _now: u64, auth: Option<&str>) {
+        if self.phase != Phase::Auth {
+            return;
+        }
+        let auth = auth.map(str::trim).filter(|a| !a.is_empty() && *a != "null");
+        if let Some(a) = auth {
+            if json::validate(a) != Ok(Kind::Object) {
+                let e = Error::new(ErrorCode::AuthFailed, "auth must be a JSON object");
+                return self.fail_attempt(_now, e);
+            }
+        }
+        let frame = match &self.cfg.protocol {
+            Protocol::SocketIo { namespace, .. } => {
+                let recovery = self.pid.as_deref().map(|pid| (pid, self.offset.as_deref()));
+                self.asked_recovery = recovery.is_some();
+                socketio::encode_connect(namespace, merge_auth(auth, recovery).as_deref())
+            }
+            Protocol::Json => jsonp::encode_connect(auth),
+        };
+        self.phase = Phase::Connecting;
+        self.send(frame);
+    }
+
+    /// The auth function failed: counts as a failed attempt.
+    pub fn auth_failed(&mut self, now: u64, message: &str) {
+        if self.phase == Phase::Auth {
+            self.fail_attempt(now, Error::new(ErrorCode::AuthFailed, message));
+        }
+    }
+
+    /// A binary frame arrived. Attachments are not supported yet: the event they belong to is
+    /// dropped with an error; the connection stays up.
+    pub fn handle_binary(&mut self, now: u64, len: usize) {
+        self.touch(now);
+        if self.binary_skip > 0 {
+            self.binary_skip -= 1;
+            if self.binary_skip == 0 {
+                let ev = self.binary_event.take().unwrap_or_default();
+                self.report(
+                    Error::new(ErrorCode::UnsupportedBinary, "binary attachments are not supported; event dropped")
+                        .with_event(ev),
+                );
+            }
+        } else {
+            self.report(Error::new(ErrorCode::UnsupportedBinary, format!("unexpected binary frame of {len} bytes")));
+        }
+    }
+
+    /// A text frame arrived.
+    pub fn handle_frame(&mut self, now: u64, frame: &str) {
+        if !self.phase.transport_active() {
+            return;
+        }
+        if frame.len() > self.cfg.max_frame_bytes {
+            self.touch(now);
+            return self.report(Error::new(
+                ErrorCode::FrameTooLarge,
+                format!("dropped a {}-byte frame (limit {})", frame.len(), self.cfg.max_frame_bytes),
+            ));
+        }
+        self.touch(now);
+        let result = match self.cfg.protocol {
+            Protocol::SocketIo { .. } => self.socketio_frame(now, frame),
+            Protocol::Json => self.json_frame(now, frame),
+        };
+        if let Err(e) = result {
+            self.report(Error::new(ErrorCode::DecodeError, format!("{e}; frame: {}", preview(frame))));
+        }
+    }
+
+    /// The WebSocket closed or failed.
+    pub fn transport_closed(&mut self, now: u64, code: u16, reason: &str) {
+        if !self.phase.transport_active() {
+            return;
+        }
+        let what = if reason.is_empty() { format!("connection closed (code {code})") } else { format!("connection closed (code {code}: {reason})") };
+        let e = Error::new(ErrorCode::TransportError, what);
+        self.reset_session_timers();
+        if self.phase == Phase::Open {
+            // Lost after working: report, then retry like socket.io-client does.
+            self.error = Some(e.clone());
+            self.report(e);
+            self.phase = Phase::Waiting;
+            self.schedule_retry(now);
+        } else {
+            self.fail_attempt_no_close(now, e);
+        }
+    }
+
+    /// Timers: retries, connect timeout, heartbeat, client pings (JSON), ack timeouts.
+    pub fn handle_timeout(&mut self, now: u64) {
+        while let Some(&(t, id)) = self.ack_deadlines.first() {
+            if t > now {
+                break;
+            }
+            self.ack_deadlines.pop_first();
+            if let Some((_, what)) = self.acks.remove(&id) {
+                let e = Error::new(ErrorCode::AckTimeout, format!("no ack within the timeout (ack id {id})"));
+                self.finish_ack(id, what, Err(e));
+            }
+        }
+        if self.heartbeat_deadline.is_some_and(|t| now >= t) && self.phase.transport_active() {
+            let e = Error::new(ErrorCode::HeartbeatTimeout, "no heartbeat from the server in time");
+            if self.phase == Phase::Open {
+                self.leave_transport();
+                self.error = Some(e.clone());
+                self.report(e);
+                self.phase = Phase::Waiting;
+                self.schedule_retry(now);
+            } else {
+                self.fail_attempt(now, e);
+            }
+        }
+        if self.connect_deadline.is_some_and(|t| now >= t) && self.phase.transport_active() {
+            self.fail_attempt(now, Error::new(ErrorCode::ConnectTimeout, "connecting took too long"));
+        }
+        if self.next_ping.is_some_and(|t| now >= t) && self.phase.transport_active() {
+            self.next_ping = Some(now + self.cfg.ping_interval_ms);
+            self.send(jsonp::PING.to_owned());
+        }
+        if self.retry_at.is_some_and(|t| now >= t) {
+            self.retry_at = None;
+            self.start_attempt(now);
+        }
+    }
+
+    // ---- internals -------------------------------------------------------------------------
+
+    fn touch(&mut self, now: u64) {
+        if let Some(ms) = self.heartbeat_ms {
+            self.heartbeat_deadline = Some(now + ms);
+        }
+    }
+
+    fn start_attempt(&mut self, now: u64) {
+        self.retry_at = None;
+        if !self.online {
+            self.phase = Phase::Offline;
+            return self.report_state();
+        }
+        self.phase = Phase::Opening;
+        self.connect_deadline = Some(now + self.cfg.connect_timeout_ms);
+        self.out.push_back(Output::OpenTransport(self.cfg.protocol.url(&self.cfg.url)));
+        self.report_state();
+    }
+
+    fn reset_session_timers(&mut self) {
+        self.heartbeat_deadline = None;
+        self.heartbeat_ms = None;
+        self.next_ping = None;
+        self.connect_deadline = None;
+        self.binary_skip = 0;
+        self.binary_event = None;
+    }
+
+    fn leave_transport(&mut self) {
+        self.reset_session_timers();
+        self.out.push_back(Output::CloseTransport);
+    }
+
+    fn fail_attempt(&mut self, now: u64, e: Error) {
+        self.leave_transport();
+        self.fail_attempt_no_close(now, e);
+    }
+
+    fn fail_attempt_no_close(&mut self, now: u64, e: Error) {
+        self.reset_session_timers();
+        self.error = Some(e.clone());
+        self.report(e);
+        self.phase = Phase::Waiting;
+        self.schedule_retry(now);
+    }
+
+    fn schedule_retry(&mut self, now: u64) {
+        self.attempt += 1;
+        if !self.cfg.backoff.allows(self.attempt) {
+            self.phase = Phase::Closed;
+            let e = Error::new(ErrorCode::ReconnectFailed, format!("gave up after {} attempts", self.attempt - 1));
+            self.error = Some(e.clone());
+            self.report(e);
+        } else if !self.online {
+            self.phase = Phase::Offline;
+        } else {
+            let r = self.rng.next_f64();
+            self.retry_at = Some(now + self.cfg.backoff.delay(self.attempt, r));
+        }
+        self.report_state();
+    }
+
+    fn finish_ack(&mut self, id: u64, what: AckFor, result: Result<String, Error>) {
+        match what {
+            AckFor::User => self.out.push_back(Output::Ack { id, result }),
+            AckFor::Room(sub) => {
+                if self.rooms.contains_key(&sub) {
+                    self.out.push_back(Output::Subscribed { id: sub, result })
+                }
+            }
+        }
+    }
+
+    fn drop_ack(&mut self, id: u64) {
+        if let Some((t, _)) = self.acks.remove(&id) {
+            self.ack_deadlines.remove(&(t, id));
+        }
+    }
+
+    fn on_ack(&mut self, id: u64, args: String) {
+        match self.acks.remove(&id) {
+            Some((t, what)) => {
+                self.ack_deadlines.remove(&(t, id));
+                self.finish_ack(id, what, Ok(args));
+            }
+            None => self.report(Error::new(ErrorCode::UnknownAck, format!("ack for unknown id {id}"))),
+        }
+    }
+
+    fn on_connected(&mut self, now: u64, sid: Option<String>, pid: Option<String>) {
+        let recovered = self.asked_recovery && pid.is_some() && pid == self.pid && sid.is_some() && sid == self.sid;
+        if !recovered {
+            self.offset = None;
+        }
+        self.sid = sid;
+        self.pid = pid;
+        self.asked_recovery = false;
+        self.recovered = recovered;
+        self.phase = Phase::Open;
+        self.connect_deadline = None;
+        self.attempt = 0;
+        self.error = None;
+        self.report_state();
+        let leaves = std::mem::take(&mut self.pending_leaves);
+        if recovered {
+            for f in leaves {
+                self.send(f);
+            }
+        } else {
+            let ids: Vec<SubId> = self.rooms.keys().copied().collect();
+            for id in ids {
+                self.join(now, id);
+            }
+        }
+        while let Some(f) = self.buffer.pop_front() {
+            self.send(f);
+        }
+    }
+
+    fn deliver(&mut self, ev: Incoming) {
+        let accepting = self.phase == Phase::Open || (self.phase == Phase::Connecting && self.asked_recovery);
+        if accepting {
+            self.out.push_back(Output::Event(ev));
+        } else {
+            let name = ev.name.clone();
+            self.report(Error::new(ErrorCode::EventBeforeConnect, "event before the connection was accepted; dropped").with_event(name));
+        }
+    }
+
+    fn server_disconnect(&mut self) {
+        self.leave_transport();
+        self.phase = Phase::Closed;
+        let e = Error::new(ErrorCode::ServerDisconnect, "the server ended the session");
+        self.error = Some(e.clone());
+        self.report(e);
+        self.report_state();
+    }
+
+    fn connect_refused(&mut self, now: u64, raw: &str) {
+        let (message, code) = match json::Kind::of(raw) {
+            Kind::String => (json::unquote(raw).unwrap_or_default(), None),
+            _ => {
+                let msg = json::get(raw, "message").ok().flatten().and_then(|m| json::unquote(m).ok());
+                let code = json::get(raw, "data")
+                    .ok()
+                    .flatten()
+                    .filter(|d| Kind::of(d) == Kind::Object)
+                    .and_then(|d| json::get(d, "code").ok().flatten())
+                    .and_then(|c| json::unquote(c).ok());
+                (msg.unwrap_or_else(|| "connection refused".into()), code)
+            }
+        };
+        let code = match code.as_deref() {
+            None | Some("AUTH_REJECTED") => ErrorCode::AuthRejected,
+            Some(other) => ErrorCode::Server(other.to_owned()),
+        };
+        self.fail_attempt(now, Error::new(code, message));
+    }
+
+    fn socketio_frame(&mut self, now: u64, frame: &str) -> Result<(), DecodeError> {
+        let Protocol::SocketIo { namespace, .. } = &self.cfg.protocol else { return Ok(()) };
+        let namespace = namespace.clone();
+        match socketio::decode_engine(frame)? {
+            socketio::EnginePacket::Open(hs) => {
+                if self.phase == Phase::Handshake {
+                    self.max_payload = Some(hs.max_payload);
+                    self.heartbeat_ms = Some(hs.ping_interval + hs.ping_timeout);
+                    self.touch(now);
+                    self.phase = Phase::Auth;
+                    self.out.push_back(Output::NeedAuth);
+                }
+            }
+            socketio::EnginePacket::Ping => self.send("3".into()),
+            socketio::EnginePacket::Close => {
+                self.transport_closed(now, 1000, "engine close");
+                self.out.push_back(Output::CloseTransport);
+            }
+            socketio::EnginePacket::Pong | socketio::EnginePacket::Noop | socketio::EnginePacket::Upgrade => {}
+            socketio::EnginePacket::Message(msg) => {
+                let p = socketio::decode_packet(msg)?;
+                if p.nsp != namespace {
+                    return Ok(()); // another namespace multiplexed on this socket
+                }
+                use socketio::PacketType as T;
+                match p.kind {
+                    T::Connect if self.phase == Phase::Connecting => {
+                        let data = p.data.unwrap_or("{}");
+                        let field = |k| json::get(data, k).ok().flatten().and_then(|v| json::unquote(v).ok());
+                        let (sid, pid) = (field("sid"), field("pid"));
+                        self.on_connected(now, sid, pid);
+                    }
+                    T::Connect => {}
+                    T::ConnectError => self.connect_refused(now, p.data.unwrap_or("{}")),
+                    T::Disconnect => self.server_disconnect(),
+                    T::Event => {
+                        let strip = self.pid.is_some();
+                        let (ev, offset) = socketio::split_event(p.data.unwrap_or("[]"), p.id, strip)?;
+                        if offset.is_some() {
+                            self.offset = offset;
+                        }
+                        self.deliver(ev);
+                    }
+                    T::Ack => {
+                        let data = p.data.unwrap_or("[]");
+                        self.on_ack(p.id.unwrap_or(0), data.to_owned());
+                    }
+                    T::BinaryEvent | T::BinaryAck => {
+                        let name = p.data.and_then(|d| json::array_elements(d).ok()).and_then(|a| {
+                            a.first().and_then(|n| json::unquote(n).ok())
+                        });
+                        if p.kind == T::BinaryAck {
+                            self.drop_ack(p.id.unwrap_or(0));
+                        }
+                        self.binary_skip = p.attachments;
+                        self.binary_event = name.or(Some("(binary ack)".into()));
+                        if p.attachments == 0 {
+                            self.handle_binary(now, 0);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn json_frame(&mut self, now: u64, frame: &str) -> Result<(), DecodeError> {
+        match jsonp::decode(frame)? {
+            jsonp::Frame::Connected { sid } if self.phase == Phase::Connecting => self.on_connected(now, sid, None),
+            jsonp::Frame::Connected { .. } => {}
+            jsonp::Frame::ConnectError(raw) => self.connect_refused(now, &raw),
+            jsonp::Frame::Event(ev) => self.deliver(ev),
+            jsonp::Frame::Ack { id, args } => self.on_ack(id, args),
+            jsonp::Frame::Ping => self.send(jsonp::PONG.to_owned()),
+            jsonp::Frame::Pong => {}
+            jsonp::Frame::Disconnect => self.server_disconnect(),
+        }
+        Ok(())
+    }
+}
+
+fn room_args(room: &Room) -> String {
+    match &room.params {
+        Some(p) => format!("[{p}]"),
+        None => "[]".into(),
+    }
+}
+
+/// The CONNECT payload: the auth object with `pid` and `offset` added for a recovery attempt.
+fn merge_auth(auth: Option<&str>, recovery: Option<(&str, Option<&str>)>) -> Option<String> {
+    let Some((pid, offset)) = recovery else { return auth.map(str::to_owned) };
+    let mut out = String::from("{\"pid\":");
+    json::quote_into(pid, &mut out);
+    if let Some(off) = offset {
+        out.push_str(",\"offset\":");
+        json::quote_into(off, &mut out);
+    }
+    if let Some(rest) = auth.map(|a| a.trim()[1..].trim_start()).filter(|r| !r.starts_with('}')) {
+        out.push(',');
+        out.push_str(rest);
+    } else {
+        out.push('}');
+    }
+    Some(out)
+}
+
+fn preview(frame: &str) -> String {
+    let mut end = frame.len().min(80);
+    while !frame.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < frame.len() {
+        format!("{}…", &frame[..end])
+    } else {
+        frame.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_fields_are_merged_into_auth() {
+        assert_eq!(merge_auth(Some(r#"{"token":"t"}"#), None).as_deref(), Some(r#"{"token":"t"}"#));
+        assert_eq!(
+            merge_auth(Some(r#"{ "token":"t"}"#), Some(("p", Some("o")))).as_deref(),
+            Some(r#"{"pid":"p","offset":"o","token":"t"}"#)
+        );
+        assert_eq!(merge_auth(Some("{}"), Some(("p", None))).as_deref(), Some(r#"{"pid":"p"}"#));
+        assert_eq!(merge_auth(None, Some(("p", None))).as_deref(), Some(r#"{"pid":"p"}"#));
+    }
+
+    #[test]
+    fn previews_cut_on_char_boundaries() {
+        assert_eq!(preview("short"), "short");
+        let long = "é".repeat(100);
+        assert!(preview(&long).ends_with('…'));
+    }
+}

@@ -1,0 +1,436 @@
+//! A small JSON scanner: it validates JSON text and splits it into raw parts without building a
+//! tree. The core only needs packet headers, the event name and a few handshake fields; payloads
+//! stay as raw text and are parsed by the browser's own `JSON.parse` in the glue. Keeping a JSON
+//! library out of the core keeps it out of the wasm.
+
+use std::fmt;
+
+/// How deep arrays and objects may nest before the scanner gives up (bounded stack use).
+pub const MAX_DEPTH: u32 = 128;
+
+/// Why a piece of text is not the JSON that was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// Byte offset of the problem in the scanned text.
+    pub at: usize,
+    /// What was wrong.
+    pub what: &'static str,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid JSON at byte {}: {}", self.at, self.what)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// The type of a JSON value, read from its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `null`
+    Null,
+    /// `true` or `false`
+    Bool,
+    /// A number.
+    Number,
+    /// A string.
+    String,
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+}
+
+impl Kind {
+    /// The kind of a raw JSON value (already validated, leading whitespace allowed).
+    pub fn of(raw: &str) -> Kind {
+        match raw.trim_start().as_bytes().first() {
+            Some(b'n') => Kind::Null,
+            Some(b't') | Some(b'f') => Kind::Bool,
+            Some(b'"') => Kind::String,
+            Some(b'[') => Kind::Array,
+            Some(b'{') => Kind::Object,
+            _ => Kind::Number,
+        }
+    }
+
+    /// The name used in error messages: `"string"`, `"object"`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "boolean",
+            Kind::Number => "number",
+            Kind::String => "string",
+            Kind::Array => "array",
+            Kind::Object => "object",
+        }
+    }
+}
+
+fn err(at: usize, what: &'static str) -> JsonError {
+    JsonError { at, what }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Scans one value starting at `i` (no leading whitespace) and returns the index just past it.
+fn scan_value(b: &[u8], i: usize, depth: u32) -> Result<usize, JsonError> {
+    match b.get(i) {
+        None => Err(err(i, "unexpected end")),
+        Some(b'"') => scan_string(b, i),
+        Some(b'[') => scan_array(b, i, depth, |_, _| {}),
+        Some(b'{') => scan_object(b, i, depth, |_, _, _| {}),
+        Some(b't') => scan_literal(b, i, b"true"),
+        Some(b'f') => scan_literal(b, i, b"false"),
+        Some(b'n') => scan_literal(b, i, b"null"),
+        Some(b'-' | b'0'..=b'9') => scan_number(b, i),
+        Some(_) => Err(err(i, "unexpected character")),
+    }
+}
+
+fn scan_literal(b: &[u8], i: usize, lit: &[u8]) -> Result<usize, JsonError> {
+    if b.len() >= i + lit.len() && &b[i..i + lit.len()] == lit {
+        Ok(i + lit.len())
+    } else {
+        Err(err(i, "invalid literal"))
+    }
+}
+
+fn digits(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
+fn scan_number(b: &[u8], mut i: usize) -> Result<usize, JsonError> {
+    let start = i;
+    if b[i] == b'-' {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = digits(b, i),
+        _ => return Err(err(start, "invalid number")),
+    }
+    if b.get(i) == Some(&b'.') {
+        let j = digits(b, i + 1);
+        if j == i + 1 {
+            return Err(err(i, "invalid number"));
+        }
+        i = j;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let j = digits(b, i);
+        if j == i {
+            return Err(err(i, "invalid number"));
+        }
+        i = j;
+    }
+    Ok(i)
+}
+
+fn scan_string(b: &[u8], i: usize) -> Result<usize, JsonError> {
+    let mut j = i + 1;
+    loop {
+        match b.get(j) {
+            None => return Err(err(i, "unterminated string")),
+            Some(b'"') => return Ok(j + 1),
+            Some(b'\\') => {
+                match b.get(j + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                    Some(b'u') => {
+                        let hex = b.get(j + 2..j + 6).ok_or(err(j, "bad \\u escape"))?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return Err(err(j, "bad \\u escape"));
+                        }
+                        j += 6;
+                    }
+                    _ => return Err(err(j, "bad escape")),
+                }
+            }
+            Some(c) if *c < 0x20 => return Err(err(j, "control character in string")),
+            Some(_) => j += 1,
+        }
+    }
+}
+
+fn scan_array(
+    b: &[u8],
+    i: usize,
+    depth: u32,
+    mut each: impl FnMut(usize, usize),
+) -> Result<usize, JsonError> {
+    if depth >= MAX_DEPTH {
+        return Err(err(i, "nested too deeply"));
+    }
+    let mut j = skip_ws(b, i + 1);
+    if b.get(j) == Some(&b']') {
+        return Ok(j + 1);
+    }
+    loop {
+        let end = scan_value(b, j, depth + 1)?;
+        each(j, end);
+        j = skip_ws(b, end);
+        match b.get(j) {
+            Some(b',') => j = skip_ws(b, j + 1),
+            Some(b']') => return Ok(j + 1),
+            _ => return Err(err(j, "expected ',' or ']'")),
+        }
+    }
+}
+
+fn scan_object(
+    b: &[u8],
+    i: usize,
+    depth: u32,
+    mut each: impl FnMut((usize, usize), usize, usize),
+) -> Result<usize, JsonError> {
+    if depth >= MAX_DEPTH {
+        return Err(err(i, "nested too deeply"));
+    }
+    let mut j = skip_ws(b, i + 1);
+    if b.get(j) == Some(&b'}') {
+        return Ok(j + 1);
+    }
+    loop {
+        if b.get(j) != Some(&b'"') {
+            return Err(err(j, "expected a string key"));
+        }
+        let key_end = scan_string(b, j)?;
+        let colon = skip_ws(b, key_end);
+        if b.get(colon) != Some(&b':') {
+            return Err(err(colon, "expected ':'"));
+        }
+        let v = skip_ws(b, colon + 1);
+        let end = scan_value(b, v, depth + 1)?;
+        each((j, key_end), v, end);
+        j = skip_ws(b, end);
+        match b.get(j) {
+            Some(b',') => j = skip_ws(b, j + 1),
+            Some(b'}') => return Ok(j + 1),
+            _ => return Err(err(j, "expected ',' or '}'")),
+        }
+    }
+}
+
+fn whole<T>(s: &str, f: impl FnOnce(&[u8], usize) -> Result<(usize, T), JsonError>) -> Result<T, JsonError> {
+    let b = s.as_bytes();
+    let start = skip_ws(b, 0);
+    let (end, out) = f(b, start)?;
+    let rest = skip_ws(b, end);
+    if rest != b.len() {
+        return Err(err(rest, "trailing characters"));
+    }
+    Ok(out)
+}
+
+/// Checks that `s` is exactly one JSON value (surrounding whitespace allowed).
+pub fn validate(s: &str) -> Result<Kind, JsonError> {
+    whole(s, |b, i| Ok((scan_value(b, i, 0)?, Kind::of(&s[i..]))))
+}
+
+/// Splits a JSON array into the raw text of its elements.
+pub fn array_elements(s: &str) -> Result<Vec<&str>, JsonError> {
+    whole(s, |b, i| {
+        if b.get(i) != Some(&b'[') {
+            return Err(err(i, "expected an array"));
+        }
+        let mut parts = Vec::new();
+        let end = scan_array(b, i, 0, |a, z| parts.push(&s[a..z]))?;
+        Ok((end, parts))
+    })
+}
+
+/// Splits a JSON object into `(key, raw value)` pairs, keys unescaped, in document order.
+pub fn object_entries(s: &str) -> Result<Vec<(String, &str)>, JsonError> {
+    whole(s, |b, i| {
+        if b.get(i) != Some(&b'{') {
+            return Err(err(i, "expected an object"));
+        }
+        let mut raw = Vec::new();
+        let end = scan_object(b, i, 0, |(ka, kz), a, z| raw.push((&s[ka..kz], &s[a..z])))?;
+        let mut out = Vec::with_capacity(raw.len());
+        for (k, v) in raw {
+            out.push((unquote(k)?, v));
+        }
+        Ok((end, out))
+    })
+}
+
+/// The raw value of `key` in a JSON object, if present (the last one wins, as in `JSON.parse`).
+pub fn get<'a>(object: &'a str, key: &str) -> Result<Option<&'a str>, JsonError> {
+    Ok(object_entries(object)?.into_iter().rev().find(|(k, _)| k == key).map(|(_, v)| v))
+}
+
+/// Decodes a raw JSON string literal (with its quotes) into a Rust string.
+/// Lone surrogates become U+FFFD, as a lenient decoder would.
+pub fn unquote(raw: &str) -> Result<String, JsonError> {
+    let raw = raw.trim();
+    let b = raw.as_bytes();
+    if b.first() != Some(&b'"') || scan_string(b, 0)? != b.len() {
+        return Err(err(0, "expected a string"));
+    }
+    let inner = &raw[1..raw.len() - 1];
+    if !inner.contains('\\') {
+        return Ok(inner.to_owned());
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hi = hex4(&mut chars);
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    let mut look = chars.clone();
+                    if look.next() == Some('\\') && look.next() == Some('u') {
+                        let lo = hex4(&mut look);
+                        if (0xDC00..0xE000).contains(&lo) {
+                            chars = look;
+                            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                        } else {
+                            0xFFFD
+                        }
+                    } else {
+                        0xFFFD
+                    }
+                } else {
+                    hi
+                };
+                out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+            }
+            Some(other) => out.push(other), // '"', '\\', '/'
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
+    (0..4).fold(0, |acc, _| acc * 16 + chars.next().and_then(|c| c.to_digit(16)).unwrap_or(0))
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn quote_into(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `s` as a JSON string literal.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    quote_into(s, &mut out);
+    out
+}
+
+/// Reads a raw JSON number as a non-negative integer (`25000`, `2.5e4`), if it is one.
+pub fn as_u64(raw: &str) -> Option<u64> {
+    let raw = raw.trim();
+    if let Ok(v) = raw.parse::<u64>() {
+        return Some(v);
+    }
+    let f = raw.parse::<f64>().ok()?;
+    (f >= 0.0 && f.fract() == 0.0 && f < 1.8e19).then_some(f as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_documents_are_accepted_with_their_kind() {
+        let cases = [
+            ("null", Kind::Null),
+            (" true ", Kind::Bool),
+            ("-0.5e+3", Kind::Number),
+            ("\"a\\u00e9\\n\"", Kind::String),
+            ("[1, [2, {\"a\": []}]]", Kind::Array),
+            ("{\"a\":{\"b\":[null,false]}}", Kind::Object),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(validate(text), Ok(kind), "{text}");
+        }
+    }
+
+    #[test]
+    fn invalid_documents_are_rejected() {
+        for text in [
+            "", "[", "[1,]", "{\"a\"}", "{a:1}", "01", "1.", "-", "\"abc", "\"\\x\"", "tru",
+            "[1] x", "\"\u{1}\"", "{\"a\":1,}", "\"\\u12G4\"", "1e",
+        ] {
+            assert!(validate(text).is_err(), "{text:?} should be invalid");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert_eq!(validate(&deep).unwrap_err().what, "nested too deeply");
+    }
+
+    #[test]
+    fn array_elements_are_raw_slices() {
+        let parts = array_elements(r#"["ev", {"a": [1,2]} , "x,y", 3]"#).unwrap();
+        assert_eq!(parts, vec![r#""ev""#, r#"{"a": [1,2]}"#, r#""x,y""#, "3"]);
+        assert_eq!(array_elements("[]").unwrap(), Vec::<&str>::new());
+        assert!(array_elements("{}").is_err());
+    }
+
+    #[test]
+    fn object_entries_unescape_keys_and_get_takes_the_last() {
+        let o = r#"{"sid":"abc","n\u0061me":1,"sid":"def"}"#;
+        let e = object_entries(o).unwrap();
+        assert_eq!(e[1], ("name".to_owned(), "1"));
+        assert_eq!(get(o, "sid").unwrap(), Some(r#""def""#));
+        assert_eq!(get(o, "nope").unwrap(), None);
+    }
+
+    #[test]
+    fn strings_round_trip_through_quote_and_unquote() {
+        for s in ["", "plain", "quote \" back \\ slash", "ctl \u{1}\n\t", "émoji 😀"] {
+            assert_eq!(unquote(&quote(s)).unwrap(), s);
+        }
+        assert_eq!(unquote(r#""\ud83d\ude00""#).unwrap(), "😀");
+        assert_eq!(unquote(r#""\ud83d""#).unwrap(), "\u{FFFD}");
+    }
+
+    #[test]
+    fn integers_are_read_from_numbers() {
+        assert_eq!(as_u64("25000"), Some(25000));
+        assert_eq!(as_u64("2.5e4"), Some(25000));
+        assert_eq!(as_u64("-1"), None);
+        assert_eq!(as_u64("1.5"), None);
+    }
+}

@@ -1,0 +1,11 @@
+//! The sans-IO core: protocol codecs and state machines that never touch the network, a clock
+//! or randomness directly. Time (ms) and random seeds come in as arguments; effects go out as
+//! values. It builds and tests natively (`cargo test`) and knows nothing of the browser.
+
+pub mod backoff;
+pub mod connection;
+pub mod error;
+pub mod json;
+pub mod protocol;
+pub mod schema;
+pub mod subscriptions;

@@ -1,0 +1,98 @@
+//! Wire codecs. Each is I/O-free: text frames in, packets out, and the reverse.
+
+use crate::core::json::JsonError;
+use std::fmt;
+
+pub mod json;
+pub mod socketio;
+
+/// Which wire protocol a connection speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    /// Socket.IO v5 over Engine.IO v4, WebSocket only (the default).
+    SocketIo {
+        /// Engine.IO path, default `/socket.io/`.
+        path: String,
+        /// Namespace, default `/`.
+        namespace: String,
+    },
+    /// The plain JSON envelope protocol (see [`json`]).
+    Json,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol::SocketIo { path: "/socket.io/".into(), namespace: "/".into() }
+    }
+}
+
+impl Protocol {
+    /// The WebSocket URL to open for a user-given server URL.
+    pub fn url(&self, base: &str) -> String {
+        match self {
+            Protocol::SocketIo { path, .. } => socketio::url(base, path),
+            Protocol::Json => ws_scheme(base),
+        }
+    }
+}
+
+/// `http(s)://` becomes `ws(s)://`; other URLs are kept.
+pub fn ws_scheme(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// An application event received from the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// The event name.
+    pub name: String,
+    /// Its arguments as a raw JSON array (offset and name removed).
+    pub args: String,
+    /// Set when the server asked for an acknowledgement with this id.
+    pub ack: Option<u64>,
+}
+
+/// Why a frame could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// An empty frame.
+    Empty,
+    /// An Engine.IO type other than 0-6.
+    UnknownEngineType(char),
+    /// A Socket.IO type other than 0-6.
+    UnknownPacketType(char),
+    /// A binary packet without a valid attachment count.
+    BadAttachments,
+    /// An ack id that is not a 64-bit integer.
+    BadAckId,
+    /// The OPEN handshake lacks or mistypes this field.
+    BadHandshake(&'static str),
+    /// The payload is not valid JSON.
+    Json(JsonError),
+    /// The payload is valid JSON of the wrong shape.
+    InvalidPayload(&'static str),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Empty => write!(f, "empty frame"),
+            DecodeError::UnknownEngineType(c) => write!(f, "unknown Engine.IO packet type {c:?}"),
+            DecodeError::UnknownPacketType(c) => write!(f, "unknown Socket.IO packet type {c:?}"),
+            DecodeError::BadAttachments => write!(f, "binary packet without a valid attachment count"),
+            DecodeError::BadAckId => write!(f, "ack id out of range"),
+            DecodeError::BadHandshake(field) => write!(f, "handshake field `{field}` missing or invalid"),
+            DecodeError::Json(e) => e.fmt(f),
+            DecodeError::InvalidPayload(why) => write!(f, "invalid payload: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}

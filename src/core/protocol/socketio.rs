@@ -1,0 +1,404 @@
+//! Socket.IO v5 packets inside Engine.IO v4 frames, WebSocket-only (see shared PROTOCOL.md).
+//! Decoding borrows from the frame; payloads stay raw JSON text.
+
+use super::{DecodeError, Incoming};
+use crate::core::json::{self, Kind};
+
+/// Engine.IO packet types, the first character of every text frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnginePacket<'a> {
+    /// `0{...}`: the session handshake.
+    Open(Handshake),
+    /// `1`
+    Close,
+    /// `2`: the server's heartbeat; answer with `3`.
+    Ping,
+    /// `3`
+    Pong,
+    /// `4...`: a Socket.IO packet follows.
+    Message(&'a str),
+    /// `5`
+    Upgrade,
+    /// `6`
+    Noop,
+}
+
+/// The Engine.IO OPEN payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    /// Engine.IO session id.
+    pub sid: String,
+    /// The server pings every this many ms.
+    pub ping_interval: u64,
+    /// Grace after a missed ping, in ms.
+    pub ping_timeout: u64,
+    /// Largest frame the server accepts, in bytes.
+    pub max_payload: u64,
+}
+
+/// Socket.IO packet types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketType {
+    /// 0
+    Connect,
+    /// 1
+    Disconnect,
+    /// 2
+    Event,
+    /// 3
+    Ack,
+    /// 4
+    ConnectError,
+    /// 5
+    BinaryEvent,
+    /// 6
+    BinaryAck,
+}
+
+/// A decoded Socket.IO packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// Its type.
+    pub kind: PacketType,
+    /// Binary attachments announced (binary types only).
+    pub attachments: u32,
+    /// Namespace, `/` when omitted.
+    pub nsp: &'a str,
+    /// Ack id, if the packet carries one.
+    pub id: Option<u64>,
+    /// Raw JSON payload, validated for its type.
+    pub data: Option<&'a str>,
+}
+
+/// Decodes one Engine.IO text frame.
+pub fn decode_engine(frame: &str) -> Result<EnginePacket<'_>, DecodeError> {
+    let mut chars = frame.chars();
+    let kind = chars.next().ok_or(DecodeError::Empty)?;
+    let rest = chars.as_str();
+    Ok(match kind {
+        '0' => EnginePacket::Open(handshake(rest)?),
+        '1' => EnginePacket::Close,
+        '2' => EnginePacket::Ping,
+        '3' => EnginePacket::Pong,
+        '4' => EnginePacket::Message(rest),
+        '5' => EnginePacket::Upgrade,
+        '6' => EnginePacket::Noop,
+        other => return Err(DecodeError::UnknownEngineType(other)),
+    })
+}
+
+fn handshake(raw: &str) -> Result<Handshake, DecodeError> {
+    let entries = json::object_entries(raw).map_err(DecodeError::Json)?;
+    let field = |k: &str| entries.iter().rev().find(|(key, _)| key == k).map(|(_, v)| *v);
+    let num = |k: &'static str, default: u64| match field(k) {
+        None => Ok(default),
+        Some(v) => json::as_u64(v).ok_or(DecodeError::BadHandshake(k)),
+    };
+    let sid = field("sid")
+        .and_then(|v| json::unquote(v).ok())
+        .ok_or(DecodeError::BadHandshake("sid"))?;
+    Ok(Handshake {
+        sid,
+        ping_interval: num("pingInterval", 25_000)?,
+        ping_timeout: num("pingTimeout", 20_000)?,
+        max_payload: num("maxPayload", 1_000_000)?,
+    })
+}
+
+/// Decodes a Socket.IO packet (the text after Engine.IO's `4`), following socket.io-parser's
+/// grammar `<type>[<attachments>-][<nsp>,][<id>][<JSON>]` and its payload rules.
+pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
+    let b = s.as_bytes();
+    let kind = match b.first() {
+        None => return Err(DecodeError::Empty),
+        Some(b'0') => PacketType::Connect,
+        Some(b'1') => PacketType::Disconnect,
+        Some(b'2') => PacketType::Event,
+        Some(b'3') => PacketType::Ack,
+        Some(b'4') => PacketType::ConnectError,
+        Some(b'5') => PacketType::BinaryEvent,
+        Some(b'6') => PacketType::BinaryAck,
+        Some(_) => {
+            return Err(DecodeError::UnknownPacketType(s.chars().next().unwrap_or('?')))
+        }
+    };
+    let mut i = 1;
+    let mut attachments = 0;
+    if matches!(kind, PacketType::BinaryEvent | PacketType::BinaryAck) {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'-') || i == start {
+            return Err(DecodeError::BadAttachments);
+        }
+        attachments = s[start..i].parse().map_err(|_| DecodeError::BadAttachments)?;
+        i += 1;
+    }
+    let mut nsp = "/";
+    if b.get(i) == Some(&b'/') {
+        let end = s[i..].find(',').map_or(b.len(), |c| i + c);
+        nsp = &s[i..end];
+        i = (end + 1).min(b.len());
+    }
+    let id_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let id = if i > id_start {
+        Some(s[id_start..i].parse::<u64>().map_err(|_| DecodeError::BadAckId)?)
+    } else {
+        None
+    };
+    let data = if i < b.len() { Some(&s[i..]) } else { None };
+    let data_kind = match data {
+        Some(d) => Some(json::validate(d).map_err(DecodeError::Json)?),
+        None => None,
+    };
+    let ok = match kind {
+        PacketType::Connect => matches!(data_kind, None | Some(Kind::Object)),
+        PacketType::Disconnect => data_kind.is_none(),
+        PacketType::ConnectError => matches!(data_kind, Some(Kind::Object | Kind::String)),
+        PacketType::Event | PacketType::BinaryEvent => match data {
+            Some(d) if data_kind == Some(Kind::Array) => {
+                json::array_elements(d).map_err(DecodeError::Json)?.first().map(|e| Kind::of(e))
+                    == Some(Kind::String)
+            }
+            _ => false,
+        },
+        PacketType::Ack | PacketType::BinaryAck => data_kind == Some(Kind::Array) && id.is_some(),
+    };
+    if !ok {
+        return Err(DecodeError::InvalidPayload(match kind {
+            PacketType::Event | PacketType::BinaryEvent => {
+                "an event must be a non-empty array starting with the event name"
+            }
+            PacketType::Ack | PacketType::BinaryAck => "an ack must have an id and an array",
+            PacketType::Connect => "a CONNECT payload must be an object",
+            PacketType::Disconnect => "a DISCONNECT carries no payload",
+            PacketType::ConnectError => "a CONNECT_ERROR payload must be an object or a string",
+        }));
+    }
+    Ok(Packet { kind, attachments, nsp, id, data })
+}
+
+/// Splits an EVENT payload into an [`Incoming`] event. With `strip_offset` (connection state
+/// recovery is on) a trailing string argument is the server's offset and is returned apart.
+pub fn split_event(
+    data: &str,
+    ack: Option<u64>,
+    strip_offset: bool,
+) -> Result<(Incoming, Option<String>), DecodeError> {
+    let parts = json::array_elements(data).map_err(DecodeError::Json)?;
+    let (name_raw, mut args) = parts.split_first().ok_or(DecodeError::InvalidPayload("empty event"))?;
+    let name = json::unquote(name_raw).map_err(DecodeError::Json)?;
+    let mut offset = None;
+    if strip_offset {
+        if let Some((last, rest)) = args.split_last() {
+            if Kind::of(last) == Kind::String {
+                offset = Some(json::unquote(last).map_err(DecodeError::Json)?);
+                args = rest;
+            }
+        }
+    }
+    Ok((Incoming { name, args: join_array(args), ack }, offset))
+}
+
+/// `[a,b,c]` from raw JSON values.
+pub fn join_array(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(2 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+    out.push('[');
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(p);
+    }
+    out.push(']');
+    out
+}
+
+fn header(out: &mut String, kind: char, nsp: &str, id: Option<u64>) {
+    out.push('4');
+    out.push(kind);
+    if nsp != "/" {
+        out.push_str(nsp);
+        out.push(',');
+    }
+    if let Some(id) = id {
+        out.push_str(&id.to_string());
+    }
+}
+
+/// `40[/nsp,]{auth}`: CONNECT with an optional raw JSON object.
+pub fn encode_connect(nsp: &str, auth: Option<&str>) -> String {
+    let mut out = String::new();
+    header(&mut out, '0', nsp, None);
+    if let Some(auth) = auth {
+        out.push_str(auth);
+    }
+    out
+}
+
+/// `41[/nsp,]`: leave the namespace.
+pub fn encode_disconnect(nsp: &str) -> String {
+    let mut out = String::new();
+    header(&mut out, '1', nsp, None);
+    out
+}
+
+/// `42[/nsp,][id]["name",...args]`; `args` is a raw JSON array.
+pub fn encode_event(nsp: &str, id: Option<u64>, name: &str, args: &str) -> String {
+    let inner = args.trim();
+    let inner = &inner[1..inner.len().saturating_sub(1).max(1)];
+    let mut out = String::with_capacity(name.len() + args.len() + 16);
+    header(&mut out, '2', nsp, id);
+    out.push('[');
+    json::quote_into(name, &mut out);
+    if !inner.trim().is_empty() {
+        out.push(',');
+        out.push_str(inner);
+    }
+    out.push(']');
+    out
+}
+
+/// `43[/nsp,]id[...args]`: answer a server's ack request; `args` is a raw JSON array.
+pub fn encode_ack(nsp: &str, id: u64, args: &str) -> String {
+    let mut out = String::with_capacity(args.len() + 8);
+    header(&mut out, '3', nsp, Some(id));
+    out.push_str(args.trim());
+    out
+}
+
+/// The WebSocket URL for a Socket.IO server: `http(s)` becomes `ws(s)`, the path (default
+/// `/socket.io/`) and `EIO=4&transport=websocket` are added, a query in `base` is kept.
+pub fn url(base: &str, path: &str) -> String {
+    let base = super::ws_scheme(base);
+    let (base, query) = match base.split_once('?') {
+        Some((b, q)) => (b.to_owned(), Some(q.to_owned())),
+        None => (base, None),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let origin_end = base[after_scheme..].find('/').map_or(base.len(), |i| after_scheme + i);
+    let mut path = path.to_owned();
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    let mut out = format!("{}{}?EIO=4&transport=websocket", &base[..origin_end], path);
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        out.push('&');
+        out.push_str(&q);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_frames_decode() {
+        let open = r#"{"sid":"wZv9","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+        assert_eq!(
+            decode_engine(&format!("0{open}")).unwrap(),
+            EnginePacket::Open(Handshake {
+                sid: "wZv9".into(),
+                ping_interval: 25000,
+                ping_timeout: 20000,
+                max_payload: 1_000_000
+            })
+        );
+        assert_eq!(decode_engine("2").unwrap(), EnginePacket::Ping);
+        assert_eq!(decode_engine("40").unwrap(), EnginePacket::Message("0"));
+        assert_eq!(decode_engine("6").unwrap(), EnginePacket::Noop);
+    }
+
+    #[test]
+    fn packets_from_the_protocol_notes_decode() {
+        let cases: &[(&str, PacketType, &str, Option<u64>, Option<&str>)] = &[
+            ("0", PacketType::Connect, "/", None, None),
+            (r#"0{"sid":"x"}"#, PacketType::Connect, "/", None, Some(r#"{"sid":"x"}"#)),
+            ("0/admin,{\"t\":1}", PacketType::Connect, "/admin", None, Some("{\"t\":1}")),
+            (r#"2["order:status_update",{"orderId":"o1"}]"#, PacketType::Event, "/", None, Some(r#"["order:status_update",{"orderId":"o1"}]"#)),
+            (r#"21["order:ack-me",{"orderId":"ord_1"}]"#, PacketType::Event, "/", Some(1), Some(r#"["order:ack-me",{"orderId":"ord_1"}]"#)),
+            (r#"31[{"ok":true}]"#, PacketType::Ack, "/", Some(1), Some(r#"[{"ok":true}]"#)),
+            ("2/admin,13[\"ev\"]", PacketType::Event, "/admin", Some(13), Some("[\"ev\"]")),
+            ("1", PacketType::Disconnect, "/", None, None),
+            ("1/admin,", PacketType::Disconnect, "/admin", None, None),
+            (r#"4{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}"#, PacketType::ConnectError, "/", None, Some(r#"{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}"#)),
+        ];
+        for (frame, kind, nsp, id, data) in cases {
+            let p = decode_packet(frame).unwrap_or_else(|e| panic!("{frame}: {e}"));
+            assert_eq!((p.kind, p.nsp, p.id, p.data), (*kind, *nsp, *id, *data), "{frame}");
+        }
+        let bin = decode_packet(r#"51-["ev",{"_placeholder":true,"num":0}]"#).unwrap();
+        assert_eq!((bin.kind, bin.attachments), (PacketType::BinaryEvent, 1));
+    }
+
+    #[test]
+    fn malformed_packets_are_errors() {
+        let cases = [
+            ("", "empty"),
+            ("9", "unknown type"),
+            ("x", "unknown type"),
+            ("2", "event without payload"),
+            ("2[]", "empty event array"),
+            ("2[1,2]", "event name not a string"),
+            ("2{\"a\":1}", "event payload not an array"),
+            ("2[\"ev\",", "truncated JSON"),
+            ("3[1]", "ack without id"),
+            ("0[1]", "connect with array"),
+            ("1{}", "disconnect with payload"),
+            ("4", "connect error without payload"),
+            ("5[\"ev\"]", "binary without attachment count"),
+            ("299999999999999999999999[\"ev\"]", "ack id overflow"),
+        ];
+        for (frame, why) in cases {
+            assert!(decode_packet(frame).is_err(), "{why}: {frame:?} should fail");
+        }
+        assert!(decode_engine("").is_err());
+        assert!(decode_engine("9").is_err());
+        assert!(decode_engine("0{}").is_err(), "handshake without sid");
+        assert!(decode_engine("0not json").is_err());
+    }
+
+    #[test]
+    fn events_split_and_offsets_strip() {
+        let (ev, off) = split_event(r#"["chat:message",{"text":"hi"},2]"#, None, false).unwrap();
+        assert_eq!((ev.name.as_str(), ev.args.as_str(), off), ("chat:message", r#"[{"text":"hi"},2]"#, None));
+        let (ev, off) = split_event(r#"["order:status_update",{"a":1},"Q85qR7t"]"#, Some(4), true).unwrap();
+        assert_eq!(ev.args, r#"[{"a":1}]"#);
+        assert_eq!(ev.ack, Some(4));
+        assert_eq!(off.as_deref(), Some("Q85qR7t"));
+    }
+
+    #[test]
+    fn encoding_round_trips_through_decoding() {
+        let frame = encode_event("/", Some(7), "chat:send_message", r#"[{"text":"a \"q\""},2]"#);
+        assert_eq!(frame, r#"427["chat:send_message",{"text":"a \"q\""},2]"#);
+        let p = decode_packet(&frame[1..]).unwrap();
+        let (ev, _) = split_event(p.data.unwrap(), p.id, false).unwrap();
+        assert_eq!((ev.name.as_str(), ev.args.as_str()), ("chat:send_message", r#"[{"text":"a \"q\""},2]"#));
+        assert_eq!(encode_event("/admin", None, "ev", "[]"), "42/admin,[\"ev\"]");
+        assert_eq!(encode_ack("/", 0, r#"[{"eta":"10:30"}]"#), r#"430[{"eta":"10:30"}]"#);
+        assert_eq!(encode_connect("/", Some(r#"{"token":"abc"}"#)), r#"40{"token":"abc"}"#);
+        assert_eq!(encode_connect("/admin", None), "40/admin,");
+        assert_eq!(encode_disconnect("/"), "41");
+    }
+
+    #[test]
+    fn urls_map_http_to_ws_and_add_the_engine_query() {
+        let cases = [
+            ("http://127.0.0.1:3000", "/socket.io/", "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"),
+            ("https://api.example.com/", "/socket.io/", "wss://api.example.com/socket.io/?EIO=4&transport=websocket"),
+            ("ws://h:1?room=a", "rt", "ws://h:1/rt/?EIO=4&transport=websocket&room=a"),
+        ];
+        for (base, path, want) in cases {
+            assert_eq!(url(base, path), want);
+        }
+    }
+}

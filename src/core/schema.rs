@@ -1,0 +1,264 @@
+//! Payload schemas: one static description of each catalog type serves runtime validation of
+//! raw JSON (no JSON library, no JS calls) and TypeScript generation, so Rust and TS agree.
+
+use super::json::{self, Kind};
+
+/// The shape of a JSON value.
+#[derive(Debug)]
+pub enum Type {
+    /// A string.
+    Str,
+    /// A number (integers included).
+    Num,
+    /// `true` / `false`.
+    Bool,
+    /// Anything.
+    Any,
+    /// `null`, absent, or the inner type.
+    Opt(&'static Type),
+    /// An array of the inner type.
+    Array(&'static Type),
+    /// An object with these fields (others are allowed and ignored).
+    Object {
+        /// The TypeScript interface name.
+        name: &'static str,
+        /// Its fields.
+        fields: &'static [Field],
+    },
+    /// One of these strings.
+    OneOf {
+        /// The TypeScript type name.
+        name: &'static str,
+        /// The allowed values.
+        values: &'static [&'static str],
+    },
+}
+
+/// An object field: its JSON name and type.
+#[derive(Debug)]
+pub struct Field {
+    /// Name on the wire (camelCase).
+    pub name: &'static str,
+    /// Its type.
+    pub ty: &'static Type,
+    /// Its documentation, copied to the TypeScript.
+    pub doc: &'static str,
+}
+
+/// A Rust type with a wire schema.
+pub trait Schema {
+    /// Its schema.
+    const TYPE: &'static Type;
+}
+
+impl Schema for String {
+    const TYPE: &'static Type = &Type::Str;
+}
+impl Schema for bool {
+    const TYPE: &'static Type = &Type::Bool;
+}
+macro_rules! numbers {
+    ($($t:ty)*) => { $(impl Schema for $t { const TYPE: &'static Type = &Type::Num; })* };
+}
+numbers!(f64 f32 u8 u16 u32 u64 i8 i16 i32 i64);
+impl<T: Schema> Schema for Option<T> {
+    const TYPE: &'static Type = &Type::Opt(T::TYPE);
+}
+impl<T: Schema> Schema for Vec<T> {
+    const TYPE: &'static Type = &Type::Array(T::TYPE);
+}
+
+/// Checks raw, already valid JSON against a type. The error names the path and the reason,
+/// e.g. ``field `location.latitude`: expected number, got string``.
+pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
+    check(ty, raw.trim(), &mut String::new())
+}
+
+fn at(path: &str) -> String {
+    if path.is_empty() { "payload".into() } else { format!("field `{path}`") }
+}
+
+fn check(ty: &Type, raw: &str, path: &mut String) -> Result<(), String> {
+    let kind = Kind::of(raw);
+    let expect = |want: &str| Err(format!("{}: expected {want}, got {}", at(path), kind.name()));
+    match ty {
+        Type::Any => Ok(()),
+        Type::Str if kind == Kind::String => Ok(()),
+        Type::Str => expect("string"),
+        Type::Num if kind == Kind::Number => Ok(()),
+        Type::Num => expect("number"),
+        Type::Bool if kind == Kind::Bool => Ok(()),
+        Type::Bool => expect("boolean"),
+        Type::Opt(_) if kind == Kind::Null => Ok(()),
+        Type::Opt(inner) => check(inner, raw, path),
+        Type::OneOf { values, .. } => {
+            let s = match kind {
+                Kind::String => json::unquote(raw).map_err(|e| e.to_string())?,
+                _ => return expect("string"),
+            };
+            if values.contains(&s.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("{}: {s:?} is not one of {}", at(path), values.join(", ")))
+            }
+        }
+        Type::Array(inner) => {
+            let items = json::array_elements(raw).or_else(|_| expect("array").map(|_| Vec::new()))?;
+            let len = path.len();
+            for (i, item) in items.iter().enumerate() {
+                path.push_str(&format!("[{i}]"));
+                check(inner, item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Type::Object { fields, .. } => {
+            let entries = json::object_entries(raw).or_else(|_| expect("object").map(|_| Vec::new()))?;
+            let len = path.len();
+            for f in fields.iter() {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(f.name);
+                match entries.iter().rev().find(|(k, _)| k == f.name) {
+                    Some((_, v)) => check(f.ty, v, path)?,
+                    None if matches!(f.ty, Type::Opt(_)) => {}
+                    None => return Err(format!("{} is missing", at(path))),
+                }
+                path.truncate(len);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The TypeScript for a type used in a field (named types by name).
+pub fn ts_ref(ty: &Type) -> String {
+    match ty {
+        Type::Str => "string".into(),
+        Type::Num => "number".into(),
+        Type::Bool => "boolean".into(),
+        Type::Any => "unknown".into(),
+        Type::Opt(inner) => format!("{} | null", ts_ref(inner)),
+        Type::Array(inner) => match inner {
+            Type::Opt(_) => format!("({})[]", ts_ref(inner)),
+            _ => format!("{}[]", ts_ref(inner)),
+        },
+        Type::Object { name, .. } | Type::OneOf { name, .. } => (*name).into(),
+    }
+}
+
+/// The TypeScript declaration of a named type (`export interface ...` / `export type ...`),
+/// with `doc` as its TSDoc.
+pub fn ts_decl(ty: &Type, doc: &str) -> Option<String> {
+    let mut out = String::new();
+    if !doc.is_empty() {
+        out.push_str(&format!("/** {} */\n", doc.trim()));
+    }
+    match ty {
+        Type::Object { name, fields } => {
+            out.push_str(&format!("export interface {name} {{\n"));
+            for f in fields.iter() {
+                if !f.doc.is_empty() {
+                    out.push_str(&format!("  /** {} */\n", f.doc.trim()));
+                }
+                let opt = if matches!(f.ty, Type::Opt(_)) { "?" } else { "" };
+                out.push_str(&format!("  {}{opt}: {};\n", f.name, ts_ref(f.ty)));
+            }
+            out.push_str("}\n");
+        }
+        Type::OneOf { name, values } => {
+            let vals: Vec<String> = values.iter().map(|v| json::quote(v)).collect();
+            out.push_str(&format!("export type {name} = {};\n", vals.join(" | ")));
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// Named types reachable from `ty`, depth first, each once (by name), nested ones first.
+pub fn named_types(ty: &'static Type, seen: &mut Vec<&'static str>, out: &mut Vec<&'static Type>) {
+    match ty {
+        Type::Opt(inner) | Type::Array(inner) => named_types(inner, seen, out),
+        Type::Object { name, fields } => {
+            if seen.contains(name) {
+                return;
+            }
+            seen.push(name);
+            for f in fields.iter() {
+                named_types(f.ty, seen, out);
+            }
+            out.push(ty);
+        }
+        Type::OneOf { name, .. } => {
+            if !seen.contains(name) {
+                seen.push(name);
+                out.push(ty);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static STATUS: Type = Type::OneOf { name: "Status", values: &["a", "b"] };
+    static POINT: Type = Type::Object {
+        name: "Point",
+        fields: &[Field { name: "lat", ty: &Type::Num, doc: "" }, Field { name: "label", ty: &Type::Opt(&Type::Str), doc: "" }],
+    };
+    static THING: Type = Type::Object {
+        name: "Thing",
+        fields: &[
+            Field { name: "id", ty: &Type::Str, doc: "The id." },
+            Field { name: "status", ty: &STATUS, doc: "" },
+            Field { name: "points", ty: &Type::Array(&POINT), doc: "" },
+            Field { name: "extra", ty: &Type::Opt(&Type::Bool), doc: "" },
+        ],
+    };
+
+    #[test]
+    fn validation_table() {
+        let ok = [
+            r#"{"id":"1","status":"a","points":[]}"#,
+            r#"{"id":"1","status":"b","points":[{"lat":1.5}],"extra":null,"unknown":1}"#,
+            r#"{"id":"1","status":"b","points":[{"lat":1,"label":"x"}],"extra":true}"#,
+        ];
+        for raw in ok {
+            assert_eq!(validate(&THING, raw), Ok(()), "{raw}");
+        }
+        let bad = [
+            (r#"{"status":"a","points":[]}"#, "field `id` is missing"),
+            (r#"{"id":1,"status":"a","points":[]}"#, "field `id`: expected string, got number"),
+            (r#"{"id":"1","status":"c","points":[]}"#, "field `status`: \"c\" is not one of a, b"),
+            (r#"{"id":"1","status":"a","points":[{"lat":"x"}]}"#, "field `points[0].lat`: expected number, got string"),
+            (r#"{"id":"1","status":"a","points":{}}"#, "field `points`: expected array, got object"),
+            (r#"[1]"#, "payload: expected object, got array"),
+        ];
+        for (raw, why) in bad {
+            assert_eq!(validate(&THING, raw), Err(why.to_owned()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn typescript_declarations() {
+        let mut seen = Vec::new();
+        let mut types = Vec::new();
+        named_types(&THING, &mut seen, &mut types);
+        let names: Vec<String> = types.iter().map(|t| ts_ref(t)).collect();
+        assert_eq!(names, ["Status", "Point", "Thing"]);
+        let decl = ts_decl(&THING, "A thing.").unwrap();
+        assert!(decl.contains("/** A thing. */\nexport interface Thing {"));
+        assert!(decl.contains("  /** The id. */\n  id: string;"));
+        assert!(decl.contains("  points: Point[];"));
+        assert!(decl.contains("  extra?: boolean | null;"));
+        assert_eq!(ts_decl(&STATUS, "").unwrap(), "export type Status = \"a\" | \"b\";\n");
+    }
+
+    #[test]
+    fn generic_schemas_compose() {
+        assert!(matches!(<Option<Vec<String>> as Schema>::TYPE, Type::Opt(Type::Array(Type::Str))));
+    }
+}

@@ -1,0 +1,137 @@
+//! The handler registry behind `on`, `once` and `onAny`: event name → handlers in registration
+//! order. Generic over the handler type, so the driver stores JS functions or Rust closures.
+
+use std::collections::HashMap;
+
+/// Identifies a registered handler; pass it to [`Registry::off`].
+pub type HandlerId = u64;
+
+#[derive(Debug)]
+struct Entry<H> {
+    id: HandlerId,
+    handler: H,
+    once: bool,
+}
+
+/// Handlers by event name, plus catch-all handlers.
+#[derive(Debug)]
+pub struct Registry<H> {
+    next: HandlerId,
+    by_name: HashMap<String, Vec<Entry<H>>>,
+    any: Vec<Entry<H>>,
+    names: HashMap<HandlerId, Option<String>>,
+}
+
+impl<H> Default for Registry<H> {
+    fn default() -> Self {
+        Registry { next: 1, by_name: HashMap::new(), any: Vec::new(), names: HashMap::new() }
+    }
+}
+
+impl<H: Clone> Registry<H> {
+    /// A handler for `name`, called on every such event.
+    pub fn on(&mut self, name: &str, handler: H) -> HandlerId {
+        self.add(Some(name), handler, false)
+    }
+
+    /// A handler for `name`, removed after its first call.
+    pub fn once(&mut self, name: &str, handler: H) -> HandlerId {
+        self.add(Some(name), handler, true)
+    }
+
+    /// A handler for every event.
+    pub fn on_any(&mut self, handler: H) -> HandlerId {
+        self.add(None, handler, false)
+    }
+
+    fn add(&mut self, name: Option<&str>, handler: H, once: bool) -> HandlerId {
+        let id = self.next;
+        self.next += 1;
+        let entry = Entry { id, handler, once };
+        match name {
+            Some(n) => self.by_name.entry(n.to_owned()).or_default().push(entry),
+            None => self.any.push(entry),
+        }
+        self.names.insert(id, name.map(str::to_owned));
+        id
+    }
+
+    /// Removes a handler. Returns whether it was registered. Idempotent.
+    pub fn off(&mut self, id: HandlerId) -> bool {
+        let Some(name) = self.names.remove(&id) else { return false };
+        let list = match &name {
+            Some(n) => match self.by_name.get_mut(n) {
+                Some(l) => l,
+                None => return false,
+            },
+            None => &mut self.any,
+        };
+        list.retain(|e| e.id != id);
+        if let Some(n) = name.filter(|_| list.is_empty()) {
+            self.by_name.remove(&n);
+        }
+        true
+    }
+
+    /// Whether anything listens to `name` (catch-all handlers included).
+    pub fn wants(&self, name: &str) -> bool {
+        !self.any.is_empty() || self.by_name.contains_key(name)
+    }
+
+    /// The handlers to call for one `name` event, in order: named ones first, then catch-alls.
+    /// `once` handlers are removed as they are returned.
+    pub fn take_for(&mut self, name: &str) -> (Vec<H>, Vec<H>) {
+        let mut named = Vec::new();
+        if let Some(list) = self.by_name.get_mut(name) {
+            named.extend(list.iter().map(|e| e.handler.clone()));
+            if list.iter().any(|e| e.once) {
+                let gone: Vec<HandlerId> = list.iter().filter(|e| e.once).map(|e| e.id).collect();
+                for id in gone {
+                    self.off(id);
+                }
+            }
+        }
+        (named, self.any.iter().map(|e| e.handler.clone()).collect())
+    }
+
+    /// Number of registered handlers.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether none are registered.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handlers_run_in_order_and_once_runs_once() {
+        let mut r = Registry::default();
+        r.on("a", 1);
+        r.once("a", 2);
+        r.on("b", 3);
+        r.on_any(9);
+        assert_eq!(r.take_for("a"), (vec![1, 2], vec![9]));
+        assert_eq!(r.take_for("a"), (vec![1], vec![9]));
+        assert_eq!(r.take_for("zzz"), (vec![], vec![9]));
+        assert_eq!(r.len(), 3);
+    }
+
+    #[test]
+    fn off_is_idempotent_and_cleans_up() {
+        let mut r = Registry::default();
+        let a = r.on("a", 1);
+        let any = r.on_any(2);
+        assert!(r.off(a));
+        assert!(!r.off(a));
+        assert!(r.wants("a"), "the catch-all still wants it");
+        assert!(r.off(any));
+        assert!(!r.wants("a"));
+        assert!(r.is_empty());
+    }
+}

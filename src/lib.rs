@@ -1,0 +1,4 @@
+//! wiresync core.
+#![deny(missing_docs)]
+
+pub mod core;
