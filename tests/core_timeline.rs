@@ -1,0 +1,469 @@
+//! Whole connection timelines on a virtual clock: connect, drop, backoff, reconnect, rooms,
+//! recovery, heartbeats, acks, offline. No sockets, no sleeping; each runs in microseconds.
+#![cfg(not(target_arch = "wasm32"))]
+
+use wiresync::core::backoff::Backoff;
+use wiresync::core::connection::{Config, Connection, Output, State, Status};
+use wiresync::core::error::{Error, ErrorCode};
+use wiresync::core::protocol::{Incoming, Protocol};
+
+const OPEN: &str = r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+/// The client under test plus a record of everything it asked the platform to do.
+struct Sim {
+    now: u64,
+    conn: Connection,
+    auth: Option<String>,
+    sent: Vec<String>,
+    opened: Vec<String>,
+    closes: usize,
+    transport_up: bool,
+    states: Vec<State>,
+    events: Vec<Incoming>,
+    errors: Vec<Error>,
+    acks: Vec<(u64, Result<String, Error>)>,
+    subscribed: Vec<(u64, Result<String, Error>)>,
+}
+
+impl Sim {
+    fn new(cfg: Config) -> Sim {
+        Sim {
+            now: 1_000,
+            conn: Connection::new(cfg, 42),
+            auth: Some(r#"{"token":"t"}"#.into()),
+            sent: vec![],
+            opened: vec![],
+            closes: 0,
+            transport_up: false,
+            states: vec![],
+            events: vec![],
+            errors: vec![],
+            acks: vec![],
+            subscribed: vec![],
+        }
+    }
+
+    fn socketio() -> Sim {
+        Sim::new(Config { backoff: Backoff { jitter: 0.0, ..Backoff::default() }, ..Config::new("http://127.0.0.1:3000") })
+    }
+
+    fn pump(&mut self) {
+        while let Some(o) = self.conn.poll() {
+            match o {
+                Output::OpenTransport(url) => {
+                    self.opened.push(url);
+                    self.transport_up = true;
+                }
+                Output::CloseTransport => {
+                    self.closes += 1;
+                    self.transport_up = false;
+                }
+                Output::Send(f) => self.sent.push(f),
+                Output::NeedAuth => {
+                    let auth = self.auth.clone();
+                    self.conn.provide_auth(self.now, auth.as_deref());
+                }
+                Output::State(s) => self.states.push(s),
+                Output::Event(e) => self.events.push(e),
+                Output::Ack { id, result } => self.acks.push((id, result)),
+                Output::Subscribed { id, result } => self.subscribed.push((id, result)),
+                Output::Error(e) => self.errors.push(e),
+            }
+        }
+    }
+
+    fn frame(&mut self, f: &str) {
+        self.conn.handle_frame(self.now, f);
+        self.pump();
+    }
+
+    /// Transport opens, handshake, auth, and the server accepts with this CONNECT reply.
+    fn accept(&mut self, reply: &str) {
+        assert!(self.transport_up, "no transport was opened");
+        self.conn.transport_open(self.now);
+        self.pump();
+        self.frame(OPEN);
+        self.frame(reply);
+    }
+
+    /// Moves the clock, firing timers on the way exactly as a driver would.
+    fn advance(&mut self, ms: u64) {
+        let end = self.now + ms;
+        while let Some(t) = self.conn.poll_timeout().filter(|t| *t <= end) {
+            self.now = self.now.max(t);
+            self.conn.handle_timeout(self.now);
+            self.pump();
+        }
+        self.now = end;
+    }
+
+    fn drop_transport(&mut self) {
+        self.transport_up = false;
+        self.conn.transport_closed(self.now, 1006, "");
+        self.pump();
+    }
+
+    fn status(&self) -> Status {
+        self.conn.state().status
+    }
+
+    fn take_sent(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.sent)
+    }
+
+    fn codes(&self) -> Vec<String> {
+        self.errors.iter().map(|e| e.code.as_str().to_owned()).collect()
+    }
+}
+
+#[test]
+fn connect_sends_auth_then_events_flow() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    assert_eq!(s.opened, ["ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"]);
+    assert_eq!(s.status(), Status::Connecting);
+    s.accept(r#"40{"sid":"s1"}"#);
+    assert_eq!(s.take_sent(), [r#"40{"token":"t"}"#]);
+    assert_eq!(s.status(), Status::Open);
+    s.frame(r#"42["order:status_update",{"orderId":"o1","status":"preparing"}]"#);
+    assert_eq!(s.events[0].name, "order:status_update");
+    assert_eq!(s.events[0].args, r#"[{"orderId":"o1","status":"preparing"}]"#);
+    s.frame("2");
+    assert_eq!(s.take_sent(), ["3"], "ping answered with pong");
+}
+
+#[test]
+fn drop_backoff_reconnect_and_rooms_rejoined_exactly_once_when_not_recovered() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    let room = s.conn.subscribe(s.now, "order", Some(r#"{"orderId":"123"}"#), true).unwrap();
+    s.pump();
+    assert_eq!(s.take_sent().last().unwrap(), r#"421["subscribe:order",{"orderId":"123"}]"#);
+    s.frame(r#"431[{"ok":true}]"#);
+    assert_eq!(s.subscribed, [(room, Ok(r#"[{"ok":true}]"#.to_owned()))]);
+
+    // Three failed attempts: delays 1 s, 2 s, 4 s (no jitter), attempts counted in the state.
+    s.drop_transport();
+    assert_eq!((s.status(), s.conn.state().attempt), (Status::Reconnecting, 1));
+    let mut opens_at = vec![];
+    for _ in 0..3 {
+        let before = s.opened.len();
+        let start = s.now;
+        while s.opened.len() == before {
+            s.advance(100);
+        }
+        opens_at.push(s.now - start);
+        if opens_at.len() < 3 {
+            s.drop_transport(); // the attempt fails before the socket opens
+        }
+    }
+    assert_eq!(opens_at, [1000, 2000, 4000]);
+    assert_eq!(s.conn.state().attempt, 3);
+
+    s.take_sent();
+    s.accept(r#"40{"sid":"s2"}"#);
+    let sent = s.take_sent();
+    assert_eq!(sent.iter().filter(|f| f.contains("subscribe:order")).count(), 1, "{sent:?}");
+    assert_eq!(s.conn.state(), State { status: Status::Open, attempt: 0, error: None, recovered: false });
+}
+
+#[test]
+fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1","pid":"p1"}"#);
+    s.conn.subscribe(s.now, "chat", Some(r#"{"chatId":"c"}"#), false).unwrap();
+    s.pump();
+    s.frame(r#"42["chat:message",{"text":"a"},"off-1"]"#);
+    assert_eq!(s.events[0].args, r#"[{"text":"a"}]"#, "offset stripped");
+    s.take_sent();
+
+    s.drop_transport();
+    s.advance(1000);
+    // Missed events arrive before the CONNECT reply and are accepted.
+    s.conn.transport_open(s.now);
+    s.pump();
+    s.frame(OPEN);
+    assert_eq!(s.take_sent(), [r#"40{"pid":"p1","offset":"off-1","token":"t"}"#]);
+    s.frame(r#"42["chat:message",{"text":"missed"},"off-2"]"#);
+    s.frame(r#"40{"sid":"s1","pid":"p1"}"#);
+    assert_eq!(s.events.len(), 2);
+    assert_eq!(s.events[1].args, r#"[{"text":"missed"}]"#);
+    assert!(s.conn.state().recovered);
+    assert!(s.take_sent().is_empty(), "nothing re-joined after a recovered reconnect");
+
+    s.drop_transport();
+    s.advance(1000);
+    s.accept(r#"40{"sid":"s9","pid":"p9"}"#);
+    assert_eq!(s.take_sent()[1..], [r#"42["subscribe:chat",{"chatId":"c"}]"#.to_owned()]);
+    assert!(!s.conn.state().recovered);
+}
+
+#[test]
+fn a_silent_server_is_detected_by_elapsed_time() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    for _ in 0..4 {
+        s.advance(25_000);
+        s.frame("2");
+    }
+    assert_eq!(s.status(), Status::Open, "pings keep it alive");
+    s.advance(44_999);
+    assert_eq!(s.status(), Status::Open);
+    s.advance(1);
+    assert_eq!(s.codes(), ["HEARTBEAT_TIMEOUT"]);
+    assert_eq!((s.status(), s.closes), (Status::Reconnecting, 1));
+
+    // A throttled tab: no timer fired, but the page becomes visible long after the deadline.
+    let mut t = Sim::socketio();
+    t.conn.connect(t.now);
+    t.pump();
+    t.accept(r#"40{"sid":"s1"}"#);
+    t.now += 120_000;
+    t.conn.page_visible(t.now);
+    t.pump();
+    assert_eq!(t.codes(), ["HEARTBEAT_TIMEOUT"]);
+}
+
+#[test]
+fn offline_means_no_attempts_and_online_means_one_at_once() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    s.drop_transport();
+    s.conn.set_online(s.now, false);
+    s.pump();
+    assert_eq!(s.status(), Status::Offline);
+    let opened = s.opened.len();
+    s.advance(600_000);
+    assert_eq!(s.opened.len(), opened, "no attempt while offline");
+    s.conn.set_online(s.now, true);
+    s.pump();
+    assert_eq!(s.opened.len(), opened + 1, "attempt at once when back online");
+
+    // Visible again: a waiting retry runs at once instead of after its delay.
+    let mut v = Sim::socketio();
+    v.conn.connect(v.now);
+    v.pump();
+    v.drop_transport();
+    let opened = v.opened.len();
+    v.conn.page_visible(v.now);
+    v.pump();
+    assert_eq!(v.opened.len(), opened + 1);
+}
+
+#[test]
+fn close_never_reconnects_and_fails_pending_acks() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    let id = s.conn.emit_with_ack(s.now, "echo", "[1]", None).unwrap();
+    s.conn.close(s.now);
+    s.pump();
+    assert_eq!(s.sent.last().unwrap(), "41");
+    assert_eq!(s.status(), Status::Closed);
+    assert_eq!(s.acks[0].0, id);
+    assert_eq!(s.acks[0].1.as_ref().unwrap_err().code, ErrorCode::Closed);
+    let opened = s.opened.len();
+    s.conn.transport_closed(s.now, 1000, "");
+    s.conn.set_online(s.now, true);
+    s.conn.page_visible(s.now);
+    s.advance(3_600_000);
+    s.pump();
+    assert_eq!(s.opened.len(), opened);
+    s.conn.reconnect(s.now);
+    s.pump();
+    assert_eq!(s.opened.len(), opened + 1, "reconnect() works after close()");
+}
+
+#[test]
+fn emits_buffer_while_down_and_flush_in_order_after_rooms() {
+    let mut s = Sim::socketio();
+    s.conn.subscribe(s.now, "order", Some(r#"{"orderId":"1"}"#), false).unwrap();
+    s.conn.emit(s.now, "a", "[1]").unwrap();
+    s.conn.emit(s.now, "b", r#"[{"x":2},3]"#).unwrap();
+    s.conn.connect(s.now);
+    s.pump();
+    assert!(s.sent.is_empty());
+    s.accept(r#"40{"sid":"s1"}"#);
+    assert_eq!(
+        s.take_sent(),
+        [r#"40{"token":"t"}"#, r#"42["subscribe:order",{"orderId":"1"}]"#, r#"42["a",1]"#, r#"42["b",{"x":2},3]"#]
+    );
+}
+
+#[test]
+fn acks_resolve_time_out_and_unknown_ones_are_reported() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    s.take_sent();
+    let a = s.conn.emit_with_ack(s.now, "order:ack-me", r#"[{"orderId":"o"}]"#, None).unwrap();
+    let b = s.conn.emit_with_ack(s.now, "slow:no-ack", "[]", Some(500)).unwrap();
+    s.pump();
+    assert_eq!(s.take_sent(), [format!(r#"42{a}["order:ack-me",{{"orderId":"o"}}]"#), format!(r#"42{b}["slow:no-ack"]"#)]);
+    s.frame(&format!(r#"43{a}[{{"ok":true}}]"#));
+    s.advance(499);
+    assert_eq!(s.acks, [(a, Ok(r#"[{"ok":true}]"#.to_owned()))]);
+    s.advance(1);
+    assert_eq!(s.acks[1].0, b);
+    assert_eq!(s.acks[1].1.as_ref().unwrap_err().code, ErrorCode::AckTimeout);
+    s.frame(r#"4399[1]"#);
+    assert_eq!(s.codes(), ["UNKNOWN_ACK"]);
+    assert_eq!(s.status(), Status::Open);
+
+    // The server asks us for an ack; we answer on the same connection.
+    s.frame(r#"427["server:question",{"q":"eta?"}]"#);
+    assert_eq!(s.events[0].ack, Some(7));
+    s.conn.ack(s.now, 7, r#"[{"eta":"10:30"}]"#).unwrap();
+    s.pump();
+    assert_eq!(s.take_sent(), [r#"437[{"eta":"10:30"}]"#]);
+}
+
+#[test]
+fn refused_connect_is_a_typed_error_and_a_retry() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"44{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}"#);
+    assert_eq!(s.codes(), ["AUTH_REJECTED"]);
+    assert_eq!(s.errors[0].message, "invalid token");
+    assert_eq!((s.status(), s.closes), (Status::Reconnecting, 1));
+    s.advance(1000);
+    s.accept(r#"44{"message":"banned","data":{"code":"USER_BANNED"}}"#);
+    assert_eq!(s.codes(), ["AUTH_REJECTED", "USER_BANNED"]);
+}
+
+#[test]
+fn max_attempts_gives_up_and_closes() {
+    let mut s = Sim::new(Config {
+        backoff: Backoff { max_attempts: Some(2), jitter: 0.0, ..Backoff::default() },
+        ..Config::new("ws://h")
+    });
+    s.conn.connect(s.now);
+    s.pump();
+    for _ in 0..3 {
+        s.drop_transport();
+        s.advance(10_000);
+    }
+    assert_eq!(s.status(), Status::Closed);
+    assert_eq!(s.codes().last().unwrap(), "RECONNECT_FAILED");
+    assert_eq!(s.opened.len(), 3, "the first try and two retries");
+}
+
+#[test]
+fn bad_input_is_reported_and_the_connection_stays_up() {
+    let mut s = Sim::new(Config { max_frame_bytes: 100, ..Config::new("ws://h") });
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    let cases = [
+        ("", "DECODE_ERROR"),
+        ("9", "DECODE_ERROR"),
+        ("4x", "DECODE_ERROR"),
+        ("42[\"ev\",{bad json}]", "DECODE_ERROR"),
+        ("42{\"not\":\"array\"}", "DECODE_ERROR"),
+        ("42[]", "DECODE_ERROR"),
+        ("43[1]", "DECODE_ERROR"),
+        ("4377[1]", "UNKNOWN_ACK"),
+        (&format!("42[\"big\",\"{}\"]", "x".repeat(200)), "FRAME_TOO_LARGE"),
+    ];
+    for (frame, code) in cases {
+        s.errors.clear();
+        s.frame(frame);
+        assert_eq!(s.codes(), [code], "{frame:?}");
+        assert_eq!(s.status(), Status::Open, "{frame:?}");
+    }
+    s.errors.clear();
+    s.frame(r#"451-["file",{"_placeholder":true,"num":0}]"#);
+    s.conn.handle_binary(s.now, 3);
+    s.pump();
+    assert_eq!(s.codes(), ["UNSUPPORTED_BINARY"]);
+    assert_eq!(s.errors[0].event.as_deref(), Some("file"));
+    assert!(s.events.is_empty());
+    assert_eq!(s.status(), Status::Open);
+    let err = s.conn.emit(s.now, "disconnect", "[]").unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    let err = s.conn.emit(s.now, "big", &format!("[\"{}\"]", "x".repeat(200))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::FrameTooLarge);
+}
+
+#[test]
+fn events_before_connect_are_refused_unless_recovering() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.conn.transport_open(s.now);
+    s.pump();
+    s.frame(OPEN);
+    s.frame(r#"42["early",1]"#);
+    assert_eq!(s.codes(), ["EVENT_BEFORE_CONNECT"]);
+    assert!(s.events.is_empty());
+}
+
+#[test]
+fn a_server_disconnect_closes_without_reconnecting() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    s.frame("41");
+    assert_eq!(s.status(), Status::Closed);
+    assert_eq!(s.codes(), ["SERVER_DISCONNECT"]);
+    let n = s.opened.len();
+    s.advance(600_000);
+    assert_eq!(s.opened.len(), n);
+}
+
+#[test]
+fn namespaces_prefix_every_packet() {
+    let mut s = Sim::new(Config {
+        protocol: Protocol::SocketIo { path: "/socket.io/".into(), namespace: "/admin".into() },
+        ..Config::new("ws://h")
+    });
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40/admin,{"sid":"s1"}"#);
+    assert_eq!(s.status(), Status::Open);
+    s.conn.emit(s.now, "ev", "[1]").unwrap();
+    s.pump();
+    s.frame(r#"42["other-namespace-ignored"]"#);
+    s.frame(r#"42/admin,["mine",2]"#);
+    assert_eq!(s.take_sent(), [r#"40/admin,{"token":"t"}"#, r#"42/admin,["ev",1]"#]);
+    assert_eq!(s.events.len(), 1);
+    assert_eq!(s.events[0].name, "mine");
+}
+
+#[test]
+fn json_protocol_timeline() {
+    let mut s = Sim::new(Config { protocol: Protocol::Json, ..Config::new("http://127.0.0.1:4000/rt") });
+    s.conn.connect(s.now);
+    s.pump();
+    assert_eq!(s.opened, ["ws://127.0.0.1:4000/rt"]);
+    s.conn.transport_open(s.now);
+    s.pump();
+    assert_eq!(s.take_sent(), [r#"{"type":"connect","auth":{"token":"t"}}"#]);
+    s.frame(r#"{"type":"connected","sid":"j1"}"#);
+    assert_eq!(s.status(), Status::Open);
+    let id = s.conn.emit_with_ack(s.now, "echo", r#"[{"a":1}]"#, None).unwrap();
+    s.pump();
+    assert_eq!(s.take_sent(), [format!(r#"{{"event":"echo","data":{{"a":1}},"id":{id}}}"#)]);
+    s.frame(&format!(r#"{{"ack":{id},"data":{{"a":1}}}}"#));
+    assert_eq!(s.acks[0].1.as_deref(), Ok(r#"[{"a":1}]"#));
+    s.frame(r#"{"type":"ping"}"#);
+    assert_eq!(s.take_sent(), [r#"{"type":"pong"}"#]);
+    // The client pings on its own and gives up on a silent server.
+    s.advance(25_000);
+    assert_eq!(s.take_sent(), [r#"{"type":"ping"}"#]);
+    s.advance(20_000);
+    assert_eq!(s.codes(), ["HEARTBEAT_TIMEOUT"]);
+}
