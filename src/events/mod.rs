@@ -1,0 +1,183 @@
+//! The typed event catalog of our users' domains (order tracking, support chat, feeds,
+//! leaderboards, carts, wallets and investments, notifications, presence), taken from the apps'
+//! own event names and payloads.
+//!
+//! Each payload is a plain Rust struct (serde, camelCase on the wire) and carries a static
+//! [`Schema`](crate::core::schema::Schema). The same schema validates incoming payloads at
+//! runtime (a mismatch goes to the error hook with the event name and the reason, never to the
+//! typed handler) and generates `catalog.d.ts`, so Rust and TypeScript agree.
+//!
+//! ```
+//! use wiresync::events::{Event, OrderStatusUpdate};
+//! assert_eq!(OrderStatusUpdate::NAME, "order:status_update");
+//! let raw = r#"{"orderId":"ord_1","status":"preparing","message":"Cooking","timestamp":"2026-11-23T10:00:00Z"}"#;
+//! assert!(wiresync::events::validate_incoming("order:status_update", raw).is_ok());
+//! assert!(wiresync::events::validate_incoming("order:status_update", r#"{"orderId":1}"#).is_err());
+//! ```
+
+use crate::core::schema::{self, Schema, Type};
+
+/// Declares a payload struct and its schema. Fields: `rust_name "wireName": Type`.
+macro_rules! payload {
+    ($(#[doc = $doc:literal])* $name:ident {
+        $( $(#[doc = $fdoc:literal])* $field:ident $json:literal : $ty:ty ),* $(,)?
+    }) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            $( $(#[doc = $fdoc])* #[serde(rename = $json)] pub $field: $ty, )*
+        }
+        impl $crate::core::schema::Schema for $name {
+            const TYPE: &'static $crate::core::schema::Type = &$crate::core::schema::Type::Object {
+                name: stringify!($name),
+                fields: &[ $( $crate::core::schema::Field {
+                    name: $json,
+                    ty: <$ty as $crate::core::schema::Schema>::TYPE,
+                    doc: concat!($($fdoc),*),
+                } ),* ],
+            };
+        }
+    };
+}
+
+/// Declares a string enum and its schema: `Variant = "wire"`.
+macro_rules! one_of {
+    ($(#[doc = $doc:literal])* $name:ident { $( $variant:ident = $json:literal ),* $(,)? }) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $( #[doc = concat!("`\"", $json, "\"`")] #[serde(rename = $json)] $variant, )*
+        }
+        impl $crate::core::schema::Schema for $name {
+            const TYPE: &'static $crate::core::schema::Type = &$crate::core::schema::Type::OneOf {
+                name: stringify!($name),
+                values: &[$($json),*],
+            };
+        }
+    };
+}
+
+mod chat;
+mod commerce;
+mod finance;
+mod notify;
+mod order;
+mod social;
+
+pub use chat::*;
+pub use commerce::*;
+pub use finance::*;
+pub use notify::*;
+pub use order::*;
+pub use social::*;
+
+/// A catalog event: a payload type with its wire name.
+pub trait Event: Schema + serde::de::DeserializeOwned + serde::Serialize {
+    /// The event name on the wire, e.g. `"order:status_update"`.
+    const NAME: &'static str;
+}
+
+/// Binds payload types to event names, both directions, and builds the lookup tables.
+macro_rules! catalog {
+    (listen { $($lty:ident => $lname:literal,)* } emit { $($ety:ident => $ename:literal,)* }) => {
+        $( impl Event for $lty { const NAME: &'static str = $lname; } )*
+        $( impl Event for $ety { const NAME: &'static str = $ename; } )*
+
+        /// The schema of a server → client catalog event.
+        pub fn listen_schema(name: &str) -> Option<&'static Type> {
+            match name { $( $lname => Some(<$lty as Schema>::TYPE), )* _ => None }
+        }
+
+        /// The schema of a client → server catalog event.
+        pub fn emit_schema(name: &str) -> Option<&'static Type> {
+            match name { $( $ename => Some(<$ety as Schema>::TYPE), )* _ => None }
+        }
+
+        /// Every server → client event: `(name, type)`.
+        pub const LISTEN: &[(&str, &Type)] = &[ $( ($lname, <$lty as Schema>::TYPE), )* ];
+        /// Every client → server event: `(name, type)`.
+        pub const EMIT: &[(&str, &Type)] = &[ $( ($ename, <$ety as Schema>::TYPE), )* ];
+    };
+}
+
+catalog! {
+    listen {
+        OrderStatusUpdate => "order:status_update",
+        OrderLocationUpdate => "order:location_update",
+        OrderEtaUpdate => "order:eta_update",
+        ChatMessage => "chat:message",
+        ChatTyping => "chat:typing",
+        ChatRead => "chat:read",
+        ChatAgentStatus => "chat:agent_status",
+        FeedNewPost => "feed:new_post",
+        FeedPostLiked => "feed:post_liked",
+        FeedPostCommented => "feed:post_commented",
+        FeedUserFollowed => "feed:user_followed",
+        LeaderboardUpdate => "leaderboard:update",
+        LeaderboardRankChange => "leaderboard:rank_change",
+        LeaderboardAchievement => "leaderboard:achievement",
+        CartSync => "cart:sync",
+        CartItemReserved => "cart:item_reserved",
+        CartItemReleased => "cart:item_released",
+        WalletBalanceUpdated => "wallet:balance_updated",
+        InvestmentCreated => "investment:created",
+        InvestmentConfirmed => "investment:confirmed",
+        TransactionStatusChanged => "transaction:status_changed",
+        PropertyFundingUpdated => "property:funding_updated",
+        PropertyStatusChanged => "property:status_changed",
+        RewardDistributed => "reward:distributed",
+        NotificationNew => "notification:new",
+        PortfolioUpdated => "portfolio:updated",
+        UserOnline => "user:online",
+        UserOffline => "user:offline",
+    }
+    emit {
+        ChatSendMessage => "chat:send_message",
+        ChatTypingInput => "chat:typing",
+        ChatReadInput => "chat:read",
+        NotificationRead => "notification:read",
+        PresenceUpdate => "presence:update",
+    }
+}
+
+/// Validates a server → client payload (raw JSON) if `name` is a catalog event.
+/// `Ok` for events outside the catalog.
+pub fn validate_incoming(name: &str, raw: &str) -> Result<(), String> {
+    listen_schema(name).map_or(Ok(()), |ty| schema::validate(ty, raw))
+}
+
+/// Validates a client → server payload (raw JSON) if `name` is a catalog emit.
+pub fn validate_outgoing(name: &str, raw: &str) -> Result<(), String> {
+    emit_schema(name).map_or(Ok(()), |ty| schema::validate(ty, raw))
+}
+
+/// The TypeScript declarations of the whole catalog (what `pkg-template/catalog.d.ts` holds).
+pub fn typescript() -> String {
+    let mut out = String::from(
+        "// Generated from the Rust catalog (src/events) by `cargo test --test catalog`.\n\
+         // Do not edit: change the Rust structs and regenerate with WIRESYNC_BLESS=1.\n\n",
+    );
+    let (mut seen, mut types) = (Vec::new(), Vec::new());
+    for (_, ty) in LISTEN.iter().chain(EMIT) {
+        schema::named_types(ty, &mut seen, &mut types);
+    }
+    for ty in types {
+        if let Some(decl) = schema::ts_decl(ty, "") {
+            out.push_str(&decl);
+            out.push('\n');
+        }
+    }
+    for (title, doc, list) in [
+        ("CatalogListenEvents", "Server → client catalog events: event name → payload.", LISTEN),
+        ("CatalogEmitEvents", "Client → server catalog events: event name → payload.", EMIT),
+    ] {
+        out.push_str(&format!("/** {doc} */\nexport interface {title} {{\n"));
+        for (name, ty) in list {
+            out.push_str(&format!("  {}: {};\n", crate::core::json::quote(name), schema::ts_ref(ty)));
+        }
+        out.push_str("}\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
