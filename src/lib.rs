@@ -1,5 +1,41 @@
-//! wiresync core.
+//! # wiresync
+//!
+//! Typed real-time events over Socket.IO v4 or a plain JSON protocol for browser apps, in Rust
+//! compiled to WebAssembly. The same client serves JavaScript (the `wiresync` npm package) and
+//! Rust front ends (Leptos, Yew, Dioxus).
+//!
+//! Layers, one way at each step: browser event → [`platform`] (translate) → `driver`
+//! → [`core`] (decide) → driver → platform (act) → handlers.
+//!
+//! - [`core`]: sans-IO codecs and state machines; time and randomness are parameters.
+//! - [`events`]: the typed event catalog.
+//! - `platform`, `driver`, `bindings`: browser glue, only on `wasm32`.
+//!
+//! ```no_run
+//! # #[cfg(target_arch = "wasm32")] {
+//! use wiresync::{Client, Options};
+//! use wiresync::events::OrderStatusUpdate;
+//!
+//! let client = Client::connect(Options::new("http://127.0.0.1:3000"));
+//! let _updates = client.on::<OrderStatusUpdate>(|u| {
+//!     web_sys::console::log_1(&format!("{} is {}", u.order_id, u.status).into());
+//! });
+//! let _states = client.on_state(|s| web_sys::console::log_1(&s.status.as_str().into()));
+//! # }
+//! ```
 #![deny(missing_docs)]
 
 pub mod core;
 pub mod events;
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;
+#[cfg(target_arch = "wasm32")]
+pub mod driver;
+#[cfg(target_arch = "wasm32")]
+pub mod platform;
+
+pub use crate::core::connection::{State, Status};
+pub use crate::core::error::{Error, ErrorCode, Result};
+#[cfg(target_arch = "wasm32")]
+pub use crate::driver::{Auth, Client, Options, Subscription};

@@ -16,7 +16,10 @@ fn sample(ty: &Type) -> String {
         Type::Array(inner) => format!("[{}]", sample(inner)),
         Type::OneOf { values, .. } => format!("\"{}\"", values[values.len() - 1]),
         Type::Object { fields, .. } => {
-            let parts: Vec<String> = fields.iter().map(|f| format!("\"{}\":{}", f.name, sample(f.ty))).collect();
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|f| format!("\"{}\":{}", f.name, sample(f.ty)))
+                .collect();
             format!("{{{}}}", parts.join(","))
         }
     }
@@ -40,10 +43,13 @@ fn minimal(ty: &Type) -> String {
 
 fn agree<E: Event + std::fmt::Debug>() {
     for doc in [sample(E::TYPE), minimal(E::TYPE)] {
-        validate(E::TYPE, &doc).unwrap_or_else(|e| panic!("{}: schema rejects its own sample: {e}", E::NAME));
-        let value: E = serde_json::from_str(&doc).unwrap_or_else(|e| panic!("{}: serde rejects {doc}: {e}", E::NAME));
+        validate(E::TYPE, &doc)
+            .unwrap_or_else(|e| panic!("{}: schema rejects its own sample: {e}", E::NAME));
+        let value: E = serde_json::from_str(&doc)
+            .unwrap_or_else(|e| panic!("{}: serde rejects {doc}: {e}", E::NAME));
         let back = serde_json::to_string(&value).unwrap();
-        validate(E::TYPE, &back).unwrap_or_else(|e| panic!("{}: schema rejects serde's {back}: {e}", E::NAME));
+        validate(E::TYPE, &back)
+            .unwrap_or_else(|e| panic!("{}: schema rejects serde's {back}: {e}", E::NAME));
     }
 }
 
@@ -82,7 +88,11 @@ fn structs_and_schemas_agree_for_every_event() {
     agree::<ChatReadInput>();
     agree::<NotificationRead>();
     agree::<PresenceUpdate>();
-    assert_eq!(events::LISTEN.len() + events::EMIT.len(), 33, "a new event needs a line above");
+    assert_eq!(
+        events::LISTEN.len() + events::EMIT.len(),
+        33,
+        "a new event needs a line above"
+    );
 }
 
 #[test]
@@ -118,7 +128,11 @@ fn generated_typescript_is_up_to_date() {
         std::fs::write(path, &fresh).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(committed == fresh, "pkg-template/catalog.d.ts is stale: run WIRESYNC_BLESS=1 cargo test --test catalog");
+    assert!(
+        committed == fresh,
+        "pkg-template/catalog.d.ts is stale: run WIRESYNC_BLESS=1 cargo test --test catalog"
+    );
     assert!(fresh.contains("\"order:status_update\": OrderStatusUpdate;"));
-    assert!(fresh.contains("export interface OrderStatusUpdate {\n  /** The order. */\n  orderId: string;"));
+    assert!(fresh
+        .contains("export interface OrderStatusUpdate {\n  /** The order. */\n  orderId: string;"));
 }

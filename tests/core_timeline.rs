@@ -7,7 +7,8 @@ use wiresync::core::connection::{Config, Connection, Output, State, Status};
 use wiresync::core::error::{Error, ErrorCode};
 use wiresync::core::protocol::{Incoming, Protocol};
 
-const OPEN: &str = r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+const OPEN: &str =
+    r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
 /// The client under test plus a record of everything it asked the platform to do.
 struct Sim {
@@ -44,7 +45,13 @@ impl Sim {
     }
 
     fn socketio() -> Sim {
-        Sim::new(Config { backoff: Backoff { jitter: 0.0, ..Backoff::default() }, ..Config::new("http://127.0.0.1:3000") })
+        Sim::new(Config {
+            backoff: Backoff {
+                jitter: 0.0,
+                ..Backoff::default()
+            },
+            ..Config::new("http://127.0.0.1:3000")
+        })
     }
 
     fn pump(&mut self) {
@@ -112,7 +119,10 @@ impl Sim {
     }
 
     fn codes(&self) -> Vec<String> {
-        self.errors.iter().map(|e| e.code.as_str().to_owned()).collect()
+        self.errors
+            .iter()
+            .map(|e| e.code.as_str().to_owned())
+            .collect()
     }
 }
 
@@ -121,14 +131,20 @@ fn connect_sends_auth_then_events_flow() {
     let mut s = Sim::socketio();
     s.conn.connect(s.now);
     s.pump();
-    assert_eq!(s.opened, ["ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"]);
+    assert_eq!(
+        s.opened,
+        ["ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"]
+    );
     assert_eq!(s.status(), Status::Connecting);
     s.accept(r#"40{"sid":"s1"}"#);
     assert_eq!(s.take_sent(), [r#"40{"token":"t"}"#]);
     assert_eq!(s.status(), Status::Open);
     s.frame(r#"42["order:status_update",{"orderId":"o1","status":"preparing"}]"#);
     assert_eq!(s.events[0].name, "order:status_update");
-    assert_eq!(s.events[0].args, r#"[{"orderId":"o1","status":"preparing"}]"#);
+    assert_eq!(
+        s.events[0].args,
+        r#"[{"orderId":"o1","status":"preparing"}]"#
+    );
     s.frame("2");
     assert_eq!(s.take_sent(), ["3"], "ping answered with pong");
 }
@@ -139,15 +155,24 @@ fn drop_backoff_reconnect_and_rooms_rejoined_exactly_once_when_not_recovered() {
     s.conn.connect(s.now);
     s.pump();
     s.accept(r#"40{"sid":"s1"}"#);
-    let room = s.conn.subscribe(s.now, "order", Some(r#"{"orderId":"123"}"#), true).unwrap();
+    let room = s
+        .conn
+        .subscribe(s.now, "order", Some(r#"{"orderId":"123"}"#), true)
+        .unwrap();
     s.pump();
-    assert_eq!(s.take_sent().last().unwrap(), r#"421["subscribe:order",{"orderId":"123"}]"#);
+    assert_eq!(
+        s.take_sent().last().unwrap(),
+        r#"421["subscribe:order",{"orderId":"123"}]"#
+    );
     s.frame(r#"431[{"ok":true}]"#);
     assert_eq!(s.subscribed, [(room, Ok(r#"[{"ok":true}]"#.to_owned()))]);
 
     // Three failed attempts: delays 1 s, 2 s, 4 s (no jitter), attempts counted in the state.
     s.drop_transport();
-    assert_eq!((s.status(), s.conn.state().attempt), (Status::Reconnecting, 1));
+    assert_eq!(
+        (s.status(), s.conn.state().attempt),
+        (Status::Reconnecting, 1)
+    );
     let mut opens_at = vec![];
     for _ in 0..3 {
         let before = s.opened.len();
@@ -166,8 +191,22 @@ fn drop_backoff_reconnect_and_rooms_rejoined_exactly_once_when_not_recovered() {
     s.take_sent();
     s.accept(r#"40{"sid":"s2"}"#);
     let sent = s.take_sent();
-    assert_eq!(sent.iter().filter(|f| f.contains("subscribe:order")).count(), 1, "{sent:?}");
-    assert_eq!(s.conn.state(), State { status: Status::Open, attempt: 0, error: None, recovered: false });
+    assert_eq!(
+        sent.iter()
+            .filter(|f| f.contains("subscribe:order"))
+            .count(),
+        1,
+        "{sent:?}"
+    );
+    assert_eq!(
+        s.conn.state(),
+        State {
+            status: Status::Open,
+            attempt: 0,
+            error: None,
+            recovered: false
+        }
+    );
 }
 
 #[test]
@@ -176,7 +215,9 @@ fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
     s.conn.connect(s.now);
     s.pump();
     s.accept(r#"40{"sid":"s1","pid":"p1"}"#);
-    s.conn.subscribe(s.now, "chat", Some(r#"{"chatId":"c"}"#), false).unwrap();
+    s.conn
+        .subscribe(s.now, "chat", Some(r#"{"chatId":"c"}"#), false)
+        .unwrap();
     s.pump();
     s.frame(r#"42["chat:message",{"text":"a"},"off-1"]"#);
     assert_eq!(s.events[0].args, r#"[{"text":"a"}]"#, "offset stripped");
@@ -188,18 +229,27 @@ fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
     s.conn.transport_open(s.now);
     s.pump();
     s.frame(OPEN);
-    assert_eq!(s.take_sent(), [r#"40{"pid":"p1","offset":"off-1","token":"t"}"#]);
+    assert_eq!(
+        s.take_sent(),
+        [r#"40{"pid":"p1","offset":"off-1","token":"t"}"#]
+    );
     s.frame(r#"42["chat:message",{"text":"missed"},"off-2"]"#);
     s.frame(r#"40{"sid":"s1","pid":"p1"}"#);
     assert_eq!(s.events.len(), 2);
     assert_eq!(s.events[1].args, r#"[{"text":"missed"}]"#);
     assert!(s.conn.state().recovered);
-    assert!(s.take_sent().is_empty(), "nothing re-joined after a recovered reconnect");
+    assert!(
+        s.take_sent().is_empty(),
+        "nothing re-joined after a recovered reconnect"
+    );
 
     s.drop_transport();
     s.advance(1000);
     s.accept(r#"40{"sid":"s9","pid":"p9"}"#);
-    assert_eq!(s.take_sent()[1..], [r#"42["subscribe:chat",{"chatId":"c"}]"#.to_owned()]);
+    assert_eq!(
+        s.take_sent()[1..],
+        [r#"42["subscribe:chat",{"chatId":"c"}]"#.to_owned()]
+    );
     assert!(!s.conn.state().recovered);
 }
 
@@ -246,7 +296,11 @@ fn offline_means_no_attempts_and_online_means_one_at_once() {
     assert_eq!(s.opened.len(), opened, "no attempt while offline");
     s.conn.set_online(s.now, true);
     s.pump();
-    assert_eq!(s.opened.len(), opened + 1, "attempt at once when back online");
+    assert_eq!(
+        s.opened.len(),
+        opened + 1,
+        "attempt at once when back online"
+    );
 
     // Visible again: a waiting retry runs at once instead of after its delay.
     let mut v = Sim::socketio();
@@ -281,13 +335,19 @@ fn close_never_reconnects_and_fails_pending_acks() {
     assert_eq!(s.opened.len(), opened);
     s.conn.reconnect(s.now);
     s.pump();
-    assert_eq!(s.opened.len(), opened + 1, "reconnect() works after close()");
+    assert_eq!(
+        s.opened.len(),
+        opened + 1,
+        "reconnect() works after close()"
+    );
 }
 
 #[test]
 fn emits_buffer_while_down_and_flush_in_order_after_rooms() {
     let mut s = Sim::socketio();
-    s.conn.subscribe(s.now, "order", Some(r#"{"orderId":"1"}"#), false).unwrap();
+    s.conn
+        .subscribe(s.now, "order", Some(r#"{"orderId":"1"}"#), false)
+        .unwrap();
     s.conn.emit(s.now, "a", "[1]").unwrap();
     s.conn.emit(s.now, "b", r#"[{"x":2},3]"#).unwrap();
     s.conn.connect(s.now);
@@ -296,7 +356,12 @@ fn emits_buffer_while_down_and_flush_in_order_after_rooms() {
     s.accept(r#"40{"sid":"s1"}"#);
     assert_eq!(
         s.take_sent(),
-        [r#"40{"token":"t"}"#, r#"42["subscribe:order",{"orderId":"1"}]"#, r#"42["a",1]"#, r#"42["b",{"x":2},3]"#]
+        [
+            r#"40{"token":"t"}"#,
+            r#"42["subscribe:order",{"orderId":"1"}]"#,
+            r#"42["a",1]"#,
+            r#"42["b",{"x":2},3]"#
+        ]
     );
 }
 
@@ -307,16 +372,31 @@ fn acks_resolve_time_out_and_unknown_ones_are_reported() {
     s.pump();
     s.accept(r#"40{"sid":"s1"}"#);
     s.take_sent();
-    let a = s.conn.emit_with_ack(s.now, "order:ack-me", r#"[{"orderId":"o"}]"#, None).unwrap();
-    let b = s.conn.emit_with_ack(s.now, "slow:no-ack", "[]", Some(500)).unwrap();
+    let a = s
+        .conn
+        .emit_with_ack(s.now, "order:ack-me", r#"[{"orderId":"o"}]"#, None)
+        .unwrap();
+    let b = s
+        .conn
+        .emit_with_ack(s.now, "slow:no-ack", "[]", Some(500))
+        .unwrap();
     s.pump();
-    assert_eq!(s.take_sent(), [format!(r#"42{a}["order:ack-me",{{"orderId":"o"}}]"#), format!(r#"42{b}["slow:no-ack"]"#)]);
+    assert_eq!(
+        s.take_sent(),
+        [
+            format!(r#"42{a}["order:ack-me",{{"orderId":"o"}}]"#),
+            format!(r#"42{b}["slow:no-ack"]"#)
+        ]
+    );
     s.frame(&format!(r#"43{a}[{{"ok":true}}]"#));
     s.advance(499);
     assert_eq!(s.acks, [(a, Ok(r#"[{"ok":true}]"#.to_owned()))]);
     s.advance(1);
     assert_eq!(s.acks[1].0, b);
-    assert_eq!(s.acks[1].1.as_ref().unwrap_err().code, ErrorCode::AckTimeout);
+    assert_eq!(
+        s.acks[1].1.as_ref().unwrap_err().code,
+        ErrorCode::AckTimeout
+    );
     s.frame(r#"4399[1]"#);
     assert_eq!(s.codes(), ["UNKNOWN_ACK"]);
     assert_eq!(s.status(), Status::Open);
@@ -346,7 +426,11 @@ fn refused_connect_is_a_typed_error_and_a_retry() {
 #[test]
 fn max_attempts_gives_up_and_closes() {
     let mut s = Sim::new(Config {
-        backoff: Backoff { max_attempts: Some(2), jitter: 0.0, ..Backoff::default() },
+        backoff: Backoff {
+            max_attempts: Some(2),
+            jitter: 0.0,
+            ..Backoff::default()
+        },
         ..Config::new("ws://h")
     });
     s.conn.connect(s.now);
@@ -362,7 +446,10 @@ fn max_attempts_gives_up_and_closes() {
 
 #[test]
 fn bad_input_is_reported_and_the_connection_stays_up() {
-    let mut s = Sim::new(Config { max_frame_bytes: 100, ..Config::new("ws://h") });
+    let mut s = Sim::new(Config {
+        max_frame_bytes: 100,
+        ..Config::new("ws://h")
+    });
     s.conn.connect(s.now);
     s.pump();
     s.accept(r#"40{"sid":"s1"}"#);
@@ -375,7 +462,10 @@ fn bad_input_is_reported_and_the_connection_stays_up() {
         ("42[]", "DECODE_ERROR"),
         ("43[1]", "DECODE_ERROR"),
         ("4377[1]", "UNKNOWN_ACK"),
-        (&format!("42[\"big\",\"{}\"]", "x".repeat(200)), "FRAME_TOO_LARGE"),
+        (
+            &format!("42[\"big\",\"{}\"]", "x".repeat(200)),
+            "FRAME_TOO_LARGE",
+        ),
     ];
     for (frame, code) in cases {
         s.errors.clear();
@@ -393,7 +483,10 @@ fn bad_input_is_reported_and_the_connection_stays_up() {
     assert_eq!(s.status(), Status::Open);
     let err = s.conn.emit(s.now, "disconnect", "[]").unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidArgument);
-    let err = s.conn.emit(s.now, "big", &format!("[\"{}\"]", "x".repeat(200))).unwrap_err();
+    let err = s
+        .conn
+        .emit(s.now, "big", &format!("[\"{}\"]", "x".repeat(200)))
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::FrameTooLarge);
 }
 
@@ -427,7 +520,10 @@ fn a_server_disconnect_closes_without_reconnecting() {
 #[test]
 fn namespaces_prefix_every_packet() {
     let mut s = Sim::new(Config {
-        protocol: Protocol::SocketIo { path: "/socket.io/".into(), namespace: "/admin".into() },
+        protocol: Protocol::SocketIo {
+            path: "/socket.io/".into(),
+            namespace: "/admin".into(),
+        },
         ..Config::new("ws://h")
     });
     s.conn.connect(s.now);
@@ -438,25 +534,40 @@ fn namespaces_prefix_every_packet() {
     s.pump();
     s.frame(r#"42["other-namespace-ignored"]"#);
     s.frame(r#"42/admin,["mine",2]"#);
-    assert_eq!(s.take_sent(), [r#"40/admin,{"token":"t"}"#, r#"42/admin,["ev",1]"#]);
+    assert_eq!(
+        s.take_sent(),
+        [r#"40/admin,{"token":"t"}"#, r#"42/admin,["ev",1]"#]
+    );
     assert_eq!(s.events.len(), 1);
     assert_eq!(s.events[0].name, "mine");
 }
 
 #[test]
 fn json_protocol_timeline() {
-    let mut s = Sim::new(Config { protocol: Protocol::Json, ..Config::new("http://127.0.0.1:4000/rt") });
+    let mut s = Sim::new(Config {
+        protocol: Protocol::Json,
+        ..Config::new("http://127.0.0.1:4000/rt")
+    });
     s.conn.connect(s.now);
     s.pump();
     assert_eq!(s.opened, ["ws://127.0.0.1:4000/rt"]);
     s.conn.transport_open(s.now);
     s.pump();
-    assert_eq!(s.take_sent(), [r#"{"type":"connect","auth":{"token":"t"}}"#]);
+    assert_eq!(
+        s.take_sent(),
+        [r#"{"type":"connect","auth":{"token":"t"}}"#]
+    );
     s.frame(r#"{"type":"connected","sid":"j1"}"#);
     assert_eq!(s.status(), Status::Open);
-    let id = s.conn.emit_with_ack(s.now, "echo", r#"[{"a":1}]"#, None).unwrap();
+    let id = s
+        .conn
+        .emit_with_ack(s.now, "echo", r#"[{"a":1}]"#, None)
+        .unwrap();
     s.pump();
-    assert_eq!(s.take_sent(), [format!(r#"{{"event":"echo","data":{{"a":1}},"id":{id}}}"#)]);
+    assert_eq!(
+        s.take_sent(),
+        [format!(r#"{{"event":"echo","data":{{"a":1}},"id":{id}}}"#)]
+    );
     s.frame(&format!(r#"{{"ack":{id},"data":{{"a":1}}}}"#));
     assert_eq!(s.acks[0].1.as_deref(), Ok(r#"[{"a":1}]"#));
     s.frame(r#"{"type":"ping"}"#);

@@ -21,8 +21,11 @@ const SEEDS: &[&str] = &[
 ];
 
 fn mutated() -> impl Strategy<Value = String> {
-    (0..SEEDS.len(), proptest::collection::vec((any::<prop::sample::Index>(), any::<char>(), 0u8..3), 0..6)).prop_map(
-        |(i, edits)| {
+    (
+        0..SEEDS.len(),
+        proptest::collection::vec((any::<prop::sample::Index>(), any::<char>(), 0u8..3), 0..6),
+    )
+        .prop_map(|(i, edits)| {
             let mut chars: Vec<char> = SEEDS[i].chars().collect();
             for (at, c, op) in edits {
                 if chars.is_empty() {
@@ -38,12 +41,17 @@ fn mutated() -> impl Strategy<Value = String> {
                 }
             }
             chars.into_iter().collect()
-        },
-    )
+        })
 }
 
 fn feed(protocol: Protocol, frames: &[String]) {
-    let mut c = Connection::new(Config { protocol, ..Config::new("ws://h") }, 1);
+    let mut c = Connection::new(
+        Config {
+            protocol,
+            ..Config::new("ws://h")
+        },
+        1,
+    );
     c.connect(0);
     c.transport_open(0);
     for (t, f) in frames.iter().enumerate() {
@@ -109,7 +117,11 @@ fn the_scanner_agrees_with_serde_json_on_mutations() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     for _ in 0..3000 {
         let frame = mutated().new_tree(&mut runner).unwrap().current();
-        for candidate in [frame.as_str(), frame.get(1..).unwrap_or(""), frame.get(2..).unwrap_or("")] {
+        for candidate in [
+            frame.as_str(),
+            frame.get(1..).unwrap_or(""),
+            frame.get(2..).unwrap_or(""),
+        ] {
             let ours = json::validate(candidate).is_ok();
             let theirs = serde_json::from_str::<serde_json::Value>(candidate).is_ok();
             assert_eq!(ours, theirs, "{candidate:?}");

@@ -53,7 +53,11 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator from a seed (0 is mapped to a fixed non-zero seed).
     pub fn new(seed: u64) -> Rng {
-        Rng(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        Rng(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
 
     /// The next number in `[0, 1)`.
@@ -73,7 +77,10 @@ mod tests {
 
     #[test]
     fn without_jitter_delays_double_up_to_the_cap() {
-        let b = Backoff { jitter: 0.0, ..Backoff::default() };
+        let b = Backoff {
+            jitter: 0.0,
+            ..Backoff::default()
+        };
         let seq: Vec<u64> = (1..=7).map(|a| b.delay(a, 0.3)).collect();
         assert_eq!(seq, vec![1000, 2000, 4000, 8000, 16000, 16000, 16000]);
     }
@@ -88,13 +95,16 @@ mod tests {
         let mut rng = Rng::new(7);
         for attempt in 1..200 {
             let d = b.delay(attempt, rng.next_f64());
-            assert!(d <= 16000 && d >= 500, "{d}");
+            assert!((500..=16000).contains(&d), "{d}");
         }
     }
 
     #[test]
     fn attempt_limit_is_inclusive() {
-        let b = Backoff { max_attempts: Some(3), ..Backoff::default() };
+        let b = Backoff {
+            max_attempts: Some(3),
+            ..Backoff::default()
+        };
         assert!(b.allows(3));
         assert!(!b.allows(4));
         assert!(Backoff::default().allows(u32::MAX));

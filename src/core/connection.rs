@@ -18,8 +18,14 @@ use super::json::{self, Kind};
 use super::protocol::{json as jsonp, socketio, DecodeError, Incoming, Protocol};
 
 /// Event names Socket.IO reserves; emitting them is refused.
-pub const RESERVED_EVENTS: &[&str] =
-    &["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+pub const RESERVED_EVENTS: &[&str] = &[
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
 
 /// Connection settings. Every field has the default written beside it.
 #[derive(Debug, Clone)]
@@ -155,7 +161,10 @@ enum Phase {
 
 impl Phase {
     fn transport_active(self) -> bool {
-        matches!(self, Phase::Opening | Phase::Handshake | Phase::Auth | Phase::Connecting | Phase::Open)
+        matches!(
+            self,
+            Phase::Opening | Phase::Handshake | Phase::Auth | Phase::Connecting | Phase::Open
+        )
     }
 }
 
@@ -363,25 +372,50 @@ impl Connection {
 
     /// Like [`emit`](Self::emit), asking the server for an ack. Returns the ack id; the result
     /// arrives as [`Output::Ack`] (an error after `timeout_ms`, default `ack_timeout_ms`).
-    pub fn emit_with_ack(&mut self, now: u64, name: &str, args: &str, timeout_ms: Option<u64>) -> Result<u64, Error> {
+    pub fn emit_with_ack(
+        &mut self,
+        now: u64,
+        name: &str,
+        args: &str,
+        timeout_ms: Option<u64>,
+    ) -> Result<u64, Error> {
         let timeout = timeout_ms.unwrap_or(self.cfg.ack_timeout_ms);
-        self.emit_inner(now, name, args, Some((timeout, AckFor::User))).map(|id| id.unwrap_or(0))
+        self.emit_inner(now, name, args, Some((timeout, AckFor::User)))
+            .map(|id| id.unwrap_or(0))
     }
 
-    fn emit_inner(&mut self, now: u64, name: &str, args: &str, ack: Option<(u64, AckFor)>) -> Result<Option<u64>, Error> {
+    fn emit_inner(
+        &mut self,
+        now: u64,
+        name: &str,
+        args: &str,
+        ack: Option<(u64, AckFor)>,
+    ) -> Result<Option<u64>, Error> {
         if name.is_empty() || RESERVED_EVENTS.contains(&name) {
-            return Err(Error::new(ErrorCode::InvalidArgument, format!("{name:?} is a reserved or empty event name"))
-                .with_event(name));
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("{name:?} is a reserved or empty event name"),
+            )
+            .with_event(name));
         }
         json::array_elements(args).map_err(|e| {
-            Error::new(ErrorCode::PayloadInvalid, format!("arguments are not a JSON array: {e}")).with_event(name)
+            Error::new(
+                ErrorCode::PayloadInvalid,
+                format!("arguments are not a JSON array: {e}"),
+            )
+            .with_event(name)
         })?;
         let id = ack.map(|_| self.next_ack);
         let frame = self.encode_event(id, name, args);
-        let limit = self.max_payload.map_or(self.cfg.max_frame_bytes, |m| (m as usize).min(self.cfg.max_frame_bytes));
+        let limit = self.max_payload.map_or(self.cfg.max_frame_bytes, |m| {
+            (m as usize).min(self.cfg.max_frame_bytes)
+        });
         if frame.len() > limit {
-            return Err(Error::new(ErrorCode::FrameTooLarge, format!("{} bytes is over the {limit}-byte limit", frame.len()))
-                .with_event(name));
+            return Err(Error::new(
+                ErrorCode::FrameTooLarge,
+                format!("{} bytes is over the {limit}-byte limit", frame.len()),
+            )
+            .with_event(name));
         }
         if let (Some(id), Some((timeout, what))) = (id, ack) {
             self.next_ack += 1;
@@ -398,7 +432,9 @@ impl Connection {
 
     fn encode_event(&self, id: Option<u64>, name: &str, args: &str) -> String {
         match &self.cfg.protocol {
-            Protocol::SocketIo { namespace, .. } => socketio::encode_event(namespace, id, name, args),
+            Protocol::SocketIo { namespace, .. } => {
+                socketio::encode_event(namespace, id, name, args)
+            }
             Protocol::Json => jsonp::encode_event(id, name, args),
         }
     }
@@ -406,8 +442,12 @@ impl Connection {
     /// Answers a server event that asked for an ack (`Incoming::ack`). `args` is a raw JSON
     /// array. Dropped when not connected: the server forgets ack ids with the connection.
     pub fn ack(&mut self, _now: u64, id: u64, args: &str) -> Result<(), Error> {
-        json::array_elements(args)
-            .map_err(|e| Error::new(ErrorCode::PayloadInvalid, format!("ack arguments are not a JSON array: {e}")))?;
+        json::array_elements(args).map_err(|e| {
+            Error::new(
+                ErrorCode::PayloadInvalid,
+                format!("ack arguments are not a JSON array: {e}"),
+            )
+        })?;
         if self.phase == Phase::Open {
             let frame = match &self.cfg.protocol {
                 Protocol::SocketIo { namespace, .. } => socketio::encode_ack(namespace, id, args),
@@ -421,15 +461,32 @@ impl Connection {
     /// Joins a room: sends `subscribe:<channel>` with `params` (a raw JSON value) now if open,
     /// and again after every reconnect that did not recover the session. With `ack`, the
     /// server's ack completes it ([`Output::Subscribed`]); without, sending it does.
-    pub fn subscribe(&mut self, now: u64, channel: &str, params: Option<&str>, ack: bool) -> Result<SubId, Error> {
+    pub fn subscribe(
+        &mut self,
+        now: u64,
+        channel: &str,
+        params: Option<&str>,
+        ack: bool,
+    ) -> Result<SubId, Error> {
         if let Some(p) = params {
             json::validate(p).map_err(|e| {
-                Error::new(ErrorCode::PayloadInvalid, format!("subscribe params are not JSON: {e}")).with_event(channel)
+                Error::new(
+                    ErrorCode::PayloadInvalid,
+                    format!("subscribe params are not JSON: {e}"),
+                )
+                .with_event(channel)
             })?;
         }
         let id = self.next_room;
         self.next_room += 1;
-        self.rooms.insert(id, Room { channel: channel.to_owned(), params: params.map(str::to_owned), ack });
+        self.rooms.insert(
+            id,
+            Room {
+                channel: channel.to_owned(),
+                params: params.map(str::to_owned),
+                ack,
+            },
+        );
         if self.phase == Phase::Open {
             self.join(now, id);
         }
@@ -439,7 +496,9 @@ impl Connection {
     /// Leaves a room: sends `unsubscribe:<channel>` now if open; if not, only when the next
     /// connect recovers the session (otherwise the server already forgot the room).
     pub fn unsubscribe(&mut self, _now: u64, id: SubId) {
-        let Some(room) = self.rooms.remove(&id) else { return };
+        let Some(room) = self.rooms.remove(&id) else {
+            return;
+        };
         let args = room_args(&room);
         let frame = self.encode_event(None, &format!("unsubscribe:{}", room.channel), &args);
         if self.phase == Phase::Open {
@@ -453,8 +512,14 @@ impl Connection {
     }
 
     fn join(&mut self, now: u64, id: SubId) {
-        let Some(room) = self.rooms.get(&id) else { return };
-        let (name, args, ack) = (format!("subscribe:{}", room.channel), room_args(room), room.ack);
+        let Some(room) = self.rooms.get(&id) else {
+            return;
+        };
+        let (name, args, ack) = (
+            format!("subscribe:{}", room.channel),
+            room_args(room),
+            room.ack,
+        );
         let timeout = self.cfg.ack_timeout_ms;
         let frame = if ack {
             let ack_id = self.next_ack;
@@ -467,7 +532,10 @@ impl Connection {
         };
         self.send(frame);
         if !ack {
-            self.out.push_back(Output::Subscribed { id, result: Ok("[]".into()) });
+            self.out.push_back(Output::Subscribed {
+                id,
+                result: Ok("[]".into()),
+            });
         }
     }
 
@@ -508,7 +576,8 @@ impl Connection {
             Protocol::Json => {
                 self.heartbeat_ms = (self.cfg.ping_interval_ms > 0)
                     .then_some(self.cfg.ping_interval_ms + self.cfg.ping_timeout_ms);
-                self.next_ping = (self.cfg.ping_interval_ms > 0).then_some(now + self.cfg.ping_interval_ms);
+                self.next_ping =
+                    (self.cfg.ping_interval_ms > 0).then_some(now + self.cfg.ping_interval_ms);
                 self.touch(now);
                 self.phase = Phase::Auth;
                 self.out.push_back(Output::NeedAuth);
@@ -521,7 +590,9 @@ impl Connection {
         if self.phase != Phase::Auth {
             return;
         }
-        let auth = auth.map(str::trim).filter(|a| !a.is_empty() && *a != "null");
+        let auth = auth
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && *a != "null");
         if let Some(a) = auth {
             if json::validate(a) != Ok(Kind::Object) {
                 let e = Error::new(ErrorCode::AuthFailed, "auth must be a JSON object");
@@ -556,12 +627,18 @@ impl Connection {
             if self.binary_skip == 0 {
                 let ev = self.binary_event.take().unwrap_or_default();
                 self.report(
-                    Error::new(ErrorCode::UnsupportedBinary, "binary attachments are not supported; event dropped")
-                        .with_event(ev),
+                    Error::new(
+                        ErrorCode::UnsupportedBinary,
+                        "binary attachments are not supported; event dropped",
+                    )
+                    .with_event(ev),
                 );
             }
         } else {
-            self.report(Error::new(ErrorCode::UnsupportedBinary, format!("unexpected binary frame of {len} bytes")));
+            self.report(Error::new(
+                ErrorCode::UnsupportedBinary,
+                format!("unexpected binary frame of {len} bytes"),
+            ));
         }
     }
 
@@ -574,7 +651,11 @@ impl Connection {
             self.touch(now);
             return self.report(Error::new(
                 ErrorCode::FrameTooLarge,
-                format!("dropped a {}-byte frame (limit {})", frame.len(), self.cfg.max_frame_bytes),
+                format!(
+                    "dropped a {}-byte frame (limit {})",
+                    frame.len(),
+                    self.cfg.max_frame_bytes
+                ),
             ));
         }
         self.touch(now);
@@ -583,7 +664,10 @@ impl Connection {
             Protocol::Json => self.json_frame(now, frame),
         };
         if let Err(e) = result {
-            self.report(Error::new(ErrorCode::DecodeError, format!("{e}; frame: {}", preview(frame))));
+            self.report(Error::new(
+                ErrorCode::DecodeError,
+                format!("{e}; frame: {}", preview(frame)),
+            ));
         }
     }
 
@@ -592,7 +676,11 @@ impl Connection {
         if !self.phase.transport_active() {
             return;
         }
-        let what = if reason.is_empty() { format!("connection closed (code {code})") } else { format!("connection closed (code {code}: {reason})") };
+        let what = if reason.is_empty() {
+            format!("connection closed (code {code})")
+        } else {
+            format!("connection closed (code {code}: {reason})")
+        };
         let e = Error::new(ErrorCode::TransportError, what);
         self.reset_session_timers();
         if self.phase == Phase::Open {
@@ -614,12 +702,18 @@ impl Connection {
             }
             self.ack_deadlines.pop_first();
             if let Some((_, what)) = self.acks.remove(&id) {
-                let e = Error::new(ErrorCode::AckTimeout, format!("no ack within the timeout (ack id {id})"));
+                let e = Error::new(
+                    ErrorCode::AckTimeout,
+                    format!("no ack within the timeout (ack id {id})"),
+                );
                 self.finish_ack(id, what, Err(e));
             }
         }
         if self.heartbeat_deadline.is_some_and(|t| now >= t) && self.phase.transport_active() {
-            let e = Error::new(ErrorCode::HeartbeatTimeout, "no heartbeat from the server in time");
+            let e = Error::new(
+                ErrorCode::HeartbeatTimeout,
+                "no heartbeat from the server in time",
+            );
             if self.phase == Phase::Open {
                 self.leave_transport();
                 self.error = Some(e.clone());
@@ -631,7 +725,10 @@ impl Connection {
             }
         }
         if self.connect_deadline.is_some_and(|t| now >= t) && self.phase.transport_active() {
-            self.fail_attempt(now, Error::new(ErrorCode::ConnectTimeout, "connecting took too long"));
+            self.fail_attempt(
+                now,
+                Error::new(ErrorCode::ConnectTimeout, "connecting took too long"),
+            );
         }
         if self.next_ping.is_some_and(|t| now >= t) && self.phase.transport_active() {
             self.next_ping = Some(now + self.cfg.ping_interval_ms);
@@ -659,7 +756,8 @@ impl Connection {
         }
         self.phase = Phase::Opening;
         self.connect_deadline = Some(now + self.cfg.connect_timeout_ms);
-        self.out.push_back(Output::OpenTransport(self.cfg.protocol.url(&self.cfg.url)));
+        self.out
+            .push_back(Output::OpenTransport(self.cfg.protocol.url(&self.cfg.url)));
         self.report_state();
     }
 
@@ -694,7 +792,10 @@ impl Connection {
         self.attempt += 1;
         if !self.cfg.backoff.allows(self.attempt) {
             self.phase = Phase::Closed;
-            let e = Error::new(ErrorCode::ReconnectFailed, format!("gave up after {} attempts", self.attempt - 1));
+            let e = Error::new(
+                ErrorCode::ReconnectFailed,
+                format!("gave up after {} attempts", self.attempt - 1),
+            );
             self.error = Some(e.clone());
             self.report(e);
         } else if !self.online {
@@ -729,12 +830,19 @@ impl Connection {
                 self.ack_deadlines.remove(&(t, id));
                 self.finish_ack(id, what, Ok(args));
             }
-            None => self.report(Error::new(ErrorCode::UnknownAck, format!("ack for unknown id {id}"))),
+            None => self.report(Error::new(
+                ErrorCode::UnknownAck,
+                format!("ack for unknown id {id}"),
+            )),
         }
     }
 
     fn on_connected(&mut self, now: u64, sid: Option<String>, pid: Option<String>) {
-        let recovered = self.asked_recovery && pid.is_some() && pid == self.pid && sid.is_some() && sid == self.sid;
+        let recovered = self.asked_recovery
+            && pid.is_some()
+            && pid == self.pid
+            && sid.is_some()
+            && sid == self.sid;
         if !recovered {
             self.offset = None;
         }
@@ -764,12 +872,19 @@ impl Connection {
     }
 
     fn deliver(&mut self, ev: Incoming) {
-        let accepting = self.phase == Phase::Open || (self.phase == Phase::Connecting && self.asked_recovery);
+        let accepting =
+            self.phase == Phase::Open || (self.phase == Phase::Connecting && self.asked_recovery);
         if accepting {
             self.out.push_back(Output::Event(ev));
         } else {
             let name = ev.name.clone();
-            self.report(Error::new(ErrorCode::EventBeforeConnect, "event before the connection was accepted; dropped").with_event(name));
+            self.report(
+                Error::new(
+                    ErrorCode::EventBeforeConnect,
+                    "event before the connection was accepted; dropped",
+                )
+                .with_event(name),
+            );
         }
     }
 
@@ -786,7 +901,10 @@ impl Connection {
         let (message, code) = match json::Kind::of(raw) {
             Kind::String => (json::unquote(raw).unwrap_or_default(), None),
             _ => {
-                let msg = json::get(raw, "message").ok().flatten().and_then(|m| json::unquote(m).ok());
+                let msg = json::get(raw, "message")
+                    .ok()
+                    .flatten()
+                    .and_then(|m| json::unquote(m).ok());
                 let code = json::get(raw, "data")
                     .ok()
                     .flatten()
@@ -804,7 +922,9 @@ impl Connection {
     }
 
     fn socketio_frame(&mut self, now: u64, frame: &str) -> Result<(), DecodeError> {
-        let Protocol::SocketIo { namespace, .. } = &self.cfg.protocol else { return Ok(()) };
+        let Protocol::SocketIo { namespace, .. } = &self.cfg.protocol else {
+            return Ok(());
+        };
         let namespace = namespace.clone();
         match socketio::decode_engine(frame)? {
             socketio::EnginePacket::Open(hs) => {
@@ -821,7 +941,9 @@ impl Connection {
                 self.transport_closed(now, 1000, "engine close");
                 self.out.push_back(Output::CloseTransport);
             }
-            socketio::EnginePacket::Pong | socketio::EnginePacket::Noop | socketio::EnginePacket::Upgrade => {}
+            socketio::EnginePacket::Pong
+            | socketio::EnginePacket::Noop
+            | socketio::EnginePacket::Upgrade => {}
             socketio::EnginePacket::Message(msg) => {
                 let p = socketio::decode_packet(msg)?;
                 if p.nsp != namespace {
@@ -831,7 +953,12 @@ impl Connection {
                 match p.kind {
                     T::Connect if self.phase == Phase::Connecting => {
                         let data = p.data.unwrap_or("{}");
-                        let field = |k| json::get(data, k).ok().flatten().and_then(|v| json::unquote(v).ok());
+                        let field = |k| {
+                            json::get(data, k)
+                                .ok()
+                                .flatten()
+                                .and_then(|v| json::unquote(v).ok())
+                        };
                         let (sid, pid) = (field("sid"), field("pid"));
                         self.on_connected(now, sid, pid);
                     }
@@ -840,7 +967,8 @@ impl Connection {
                     T::Disconnect => self.server_disconnect(),
                     T::Event => {
                         let strip = self.pid.is_some();
-                        let (ev, offset) = socketio::split_event(p.data.unwrap_or("[]"), p.id, strip)?;
+                        let (ev, offset) =
+                            socketio::split_event(p.data.unwrap_or("[]"), p.id, strip)?;
                         if offset.is_some() {
                             self.offset = offset;
                         }
@@ -851,9 +979,10 @@ impl Connection {
                         self.on_ack(p.id.unwrap_or(0), data.to_owned());
                     }
                     T::BinaryEvent | T::BinaryAck => {
-                        let name = p.data.and_then(|d| json::array_elements(d).ok()).and_then(|a| {
-                            a.first().and_then(|n| json::unquote(n).ok())
-                        });
+                        let name = p
+                            .data
+                            .and_then(|d| json::array_elements(d).ok())
+                            .and_then(|a| a.first().and_then(|n| json::unquote(n).ok()));
                         if p.kind == T::BinaryAck {
                             self.drop_ack(p.id.unwrap_or(0));
                         }
@@ -871,7 +1000,9 @@ impl Connection {
 
     fn json_frame(&mut self, now: u64, frame: &str) -> Result<(), DecodeError> {
         match jsonp::decode(frame)? {
-            jsonp::Frame::Connected { sid } if self.phase == Phase::Connecting => self.on_connected(now, sid, None),
+            jsonp::Frame::Connected { sid } if self.phase == Phase::Connecting => {
+                self.on_connected(now, sid, None)
+            }
             jsonp::Frame::Connected { .. } => {}
             jsonp::Frame::ConnectError(raw) => self.connect_refused(now, &raw),
             jsonp::Frame::Event(ev) => self.deliver(ev),
@@ -893,14 +1024,19 @@ fn room_args(room: &Room) -> String {
 
 /// The CONNECT payload: the auth object with `pid` and `offset` added for a recovery attempt.
 fn merge_auth(auth: Option<&str>, recovery: Option<(&str, Option<&str>)>) -> Option<String> {
-    let Some((pid, offset)) = recovery else { return auth.map(str::to_owned) };
+    let Some((pid, offset)) = recovery else {
+        return auth.map(str::to_owned);
+    };
     let mut out = String::from("{\"pid\":");
     json::quote_into(pid, &mut out);
     if let Some(off) = offset {
         out.push_str(",\"offset\":");
         json::quote_into(off, &mut out);
     }
-    if let Some(rest) = auth.map(|a| a.trim()[1..].trim_start()).filter(|r| !r.starts_with('}')) {
+    if let Some(rest) = auth
+        .map(|a| a.trim()[1..].trim_start())
+        .filter(|r| !r.starts_with('}'))
+    {
         out.push(',');
         out.push_str(rest);
     } else {
@@ -927,13 +1063,22 @@ mod tests {
 
     #[test]
     fn recovery_fields_are_merged_into_auth() {
-        assert_eq!(merge_auth(Some(r#"{"token":"t"}"#), None).as_deref(), Some(r#"{"token":"t"}"#));
+        assert_eq!(
+            merge_auth(Some(r#"{"token":"t"}"#), None).as_deref(),
+            Some(r#"{"token":"t"}"#)
+        );
         assert_eq!(
             merge_auth(Some(r#"{ "token":"t"}"#), Some(("p", Some("o")))).as_deref(),
             Some(r#"{"pid":"p","offset":"o","token":"t"}"#)
         );
-        assert_eq!(merge_auth(Some("{}"), Some(("p", None))).as_deref(), Some(r#"{"pid":"p"}"#));
-        assert_eq!(merge_auth(None, Some(("p", None))).as_deref(), Some(r#"{"pid":"p"}"#));
+        assert_eq!(
+            merge_auth(Some("{}"), Some(("p", None))).as_deref(),
+            Some(r#"{"pid":"p"}"#)
+        );
+        assert_eq!(
+            merge_auth(None, Some(("p", None))).as_deref(),
+            Some(r#"{"pid":"p"}"#)
+        );
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum ErrorCode {
     Closed,
     /// `maxAttempts` reconnects failed; the client gave up.
     ReconnectFailed,
+    /// An application handler threw; the other handlers still ran.
+    HandlerError,
     /// A bug: a Rust panic, reported instead of failing silently.
     Panic,
 }
@@ -66,6 +68,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::Closed => "CLOSED",
             ErrorCode::ReconnectFailed => "RECONNECT_FAILED",
+            ErrorCode::HandlerError => "HANDLER_ERROR",
             ErrorCode::Panic => "PANIC",
         }
     }
@@ -85,7 +88,11 @@ pub struct Error {
 impl Error {
     /// An error without an event.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
-        Error { code, message: message.into(), event: None }
+        Error {
+            code,
+            message: message.into(),
+            event: None,
+        }
     }
 
     /// The same error, about `event`.

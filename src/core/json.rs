@@ -146,19 +146,17 @@ fn scan_string(b: &[u8], i: usize) -> Result<usize, JsonError> {
         match b.get(j) {
             None => return Err(err(i, "unterminated string")),
             Some(b'"') => return Ok(j + 1),
-            Some(b'\\') => {
-                match b.get(j + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
-                    Some(b'u') => {
-                        let hex = b.get(j + 2..j + 6).ok_or(err(j, "bad \\u escape"))?;
-                        if !hex.iter().all(u8::is_ascii_hexdigit) {
-                            return Err(err(j, "bad \\u escape"));
-                        }
-                        j += 6;
+            Some(b'\\') => match b.get(j + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                Some(b'u') => {
+                    let hex = b.get(j + 2..j + 6).ok_or(err(j, "bad \\u escape"))?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return Err(err(j, "bad \\u escape"));
                     }
-                    _ => return Err(err(j, "bad escape")),
+                    j += 6;
                 }
-            }
+                _ => return Err(err(j, "bad escape")),
+            },
             Some(c) if *c < 0x20 => return Err(err(j, "control character in string")),
             Some(_) => j += 1,
         }
@@ -224,7 +222,10 @@ fn scan_object(
     }
 }
 
-fn whole<T>(s: &str, f: impl FnOnce(&[u8], usize) -> Result<(usize, T), JsonError>) -> Result<T, JsonError> {
+fn whole<T>(
+    s: &str,
+    f: impl FnOnce(&[u8], usize) -> Result<(usize, T), JsonError>,
+) -> Result<T, JsonError> {
     let b = s.as_bytes();
     let start = skip_ws(b, 0);
     let (end, out) = f(b, start)?;
@@ -270,7 +271,11 @@ pub fn object_entries(s: &str) -> Result<Vec<(String, &str)>, JsonError> {
 
 /// The raw value of `key` in a JSON object, if present (the last one wins, as in `JSON.parse`).
 pub fn get<'a>(object: &'a str, key: &str) -> Result<Option<&'a str>, JsonError> {
-    Ok(object_entries(object)?.into_iter().rev().find(|(k, _)| k == key).map(|(_, v)| v))
+    Ok(object_entries(object)?
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v))
 }
 
 /// Decodes a raw JSON string literal (with its quotes) into a Rust string.
@@ -326,7 +331,9 @@ pub fn unquote(raw: &str) -> Result<String, JsonError> {
 }
 
 fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
-    (0..4).fold(0, |acc, _| acc * 16 + chars.next().and_then(|c| c.to_digit(16)).unwrap_or(0))
+    (0..4).fold(0, |acc, _| {
+        acc * 16 + chars.next().and_then(|c| c.to_digit(16)).unwrap_or(0)
+    })
 }
 
 /// Appends `s` as a JSON string literal.
@@ -387,8 +394,22 @@ mod tests {
     #[test]
     fn invalid_documents_are_rejected() {
         for text in [
-            "", "[", "[1,]", "{\"a\"}", "{a:1}", "01", "1.", "-", "\"abc", "\"\\x\"", "tru",
-            "[1] x", "\"\u{1}\"", "{\"a\":1,}", "\"\\u12G4\"", "1e",
+            "",
+            "[",
+            "[1,]",
+            "{\"a\"}",
+            "{a:1}",
+            "01",
+            "1.",
+            "-",
+            "\"abc",
+            "\"\\x\"",
+            "tru",
+            "[1] x",
+            "\"\u{1}\"",
+            "{\"a\":1,}",
+            "\"\\u12G4\"",
+            "1e",
         ] {
             assert!(validate(text).is_err(), "{text:?} should be invalid");
         }
@@ -419,7 +440,13 @@ mod tests {
 
     #[test]
     fn strings_round_trip_through_quote_and_unquote() {
-        for s in ["", "plain", "quote \" back \\ slash", "ctl \u{1}\n\t", "émoji 😀"] {
+        for s in [
+            "",
+            "plain",
+            "quote \" back \\ slash",
+            "ctl \u{1}\n\t",
+            "émoji 😀",
+        ] {
             assert_eq!(unquote(&quote(s)).unwrap(), s);
         }
         assert_eq!(unquote(r#""\ud83d\ude00""#).unwrap(), "😀");

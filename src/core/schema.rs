@@ -75,12 +75,22 @@ pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
 }
 
 fn at(path: &str) -> String {
-    if path.is_empty() { "payload".into() } else { format!("field `{path}`") }
+    if path.is_empty() {
+        "payload".into()
+    } else {
+        format!("field `{path}`")
+    }
 }
 
 fn check(ty: &Type, raw: &str, path: &mut String) -> Result<(), String> {
     let kind = Kind::of(raw);
-    let expect = |want: &str| Err(format!("{}: expected {want}, got {}", at(path), kind.name()));
+    let expect = |want: &str| {
+        Err(format!(
+            "{}: expected {want}, got {}",
+            at(path),
+            kind.name()
+        ))
+    };
     match ty {
         Type::Any => Ok(()),
         Type::Str if kind == Kind::String => Ok(()),
@@ -99,11 +109,16 @@ fn check(ty: &Type, raw: &str, path: &mut String) -> Result<(), String> {
             if values.contains(&s.as_str()) {
                 Ok(())
             } else {
-                Err(format!("{}: {s:?} is not one of {}", at(path), values.join(", ")))
+                Err(format!(
+                    "{}: {s:?} is not one of {}",
+                    at(path),
+                    values.join(", ")
+                ))
             }
         }
         Type::Array(inner) => {
-            let items = json::array_elements(raw).or_else(|_| expect("array").map(|_| Vec::new()))?;
+            let items =
+                json::array_elements(raw).or_else(|_| expect("array").map(|_| Vec::new()))?;
             let len = path.len();
             for (i, item) in items.iter().enumerate() {
                 path.push_str(&format!("[{i}]"));
@@ -113,7 +128,8 @@ fn check(ty: &Type, raw: &str, path: &mut String) -> Result<(), String> {
             Ok(())
         }
         Type::Object { fields, .. } => {
-            let entries = json::object_entries(raw).or_else(|_| expect("object").map(|_| Vec::new()))?;
+            let entries =
+                json::object_entries(raw).or_else(|_| expect("object").map(|_| Vec::new()))?;
             let len = path.len();
             for f in fields.iter() {
                 if !path.is_empty() {
@@ -162,7 +178,11 @@ pub fn ts_decl(ty: &Type, doc: &str) -> Option<String> {
                 if !f.doc.is_empty() {
                     out.push_str(&format!("  /** {} */\n", f.doc.trim()));
                 }
-                let opt = if matches!(f.ty, Type::Opt(_)) { "?" } else { "" };
+                let opt = if matches!(f.ty, Type::Opt(_)) {
+                    "?"
+                } else {
+                    ""
+                };
                 out.push_str(&format!("  {}{opt}: {};\n", f.name, ts_ref(f.ty)));
             }
             out.push_str("}\n");
@@ -190,11 +210,9 @@ pub fn named_types(ty: &'static Type, seen: &mut Vec<&'static str>, out: &mut Ve
             }
             out.push(ty);
         }
-        Type::OneOf { name, .. } => {
-            if !seen.contains(name) {
-                seen.push(name);
-                out.push(ty);
-            }
+        Type::OneOf { name, .. } if !seen.contains(name) => {
+            seen.push(name);
+            out.push(ty);
         }
         _ => {}
     }
@@ -204,18 +222,48 @@ pub fn named_types(ty: &'static Type, seen: &mut Vec<&'static str>, out: &mut Ve
 mod tests {
     use super::*;
 
-    static STATUS: Type = Type::OneOf { name: "Status", values: &["a", "b"] };
+    static STATUS: Type = Type::OneOf {
+        name: "Status",
+        values: &["a", "b"],
+    };
     static POINT: Type = Type::Object {
         name: "Point",
-        fields: &[Field { name: "lat", ty: &Type::Num, doc: "" }, Field { name: "label", ty: &Type::Opt(&Type::Str), doc: "" }],
+        fields: &[
+            Field {
+                name: "lat",
+                ty: &Type::Num,
+                doc: "",
+            },
+            Field {
+                name: "label",
+                ty: &Type::Opt(&Type::Str),
+                doc: "",
+            },
+        ],
     };
     static THING: Type = Type::Object {
         name: "Thing",
         fields: &[
-            Field { name: "id", ty: &Type::Str, doc: "The id." },
-            Field { name: "status", ty: &STATUS, doc: "" },
-            Field { name: "points", ty: &Type::Array(&POINT), doc: "" },
-            Field { name: "extra", ty: &Type::Opt(&Type::Bool), doc: "" },
+            Field {
+                name: "id",
+                ty: &Type::Str,
+                doc: "The id.",
+            },
+            Field {
+                name: "status",
+                ty: &STATUS,
+                doc: "",
+            },
+            Field {
+                name: "points",
+                ty: &Type::Array(&POINT),
+                doc: "",
+            },
+            Field {
+                name: "extra",
+                ty: &Type::Opt(&Type::Bool),
+                doc: "",
+            },
         ],
     };
 
@@ -231,10 +279,22 @@ mod tests {
         }
         let bad = [
             (r#"{"status":"a","points":[]}"#, "field `id` is missing"),
-            (r#"{"id":1,"status":"a","points":[]}"#, "field `id`: expected string, got number"),
-            (r#"{"id":"1","status":"c","points":[]}"#, "field `status`: \"c\" is not one of a, b"),
-            (r#"{"id":"1","status":"a","points":[{"lat":"x"}]}"#, "field `points[0].lat`: expected number, got string"),
-            (r#"{"id":"1","status":"a","points":{}}"#, "field `points`: expected array, got object"),
+            (
+                r#"{"id":1,"status":"a","points":[]}"#,
+                "field `id`: expected string, got number",
+            ),
+            (
+                r#"{"id":"1","status":"c","points":[]}"#,
+                "field `status`: \"c\" is not one of a, b",
+            ),
+            (
+                r#"{"id":"1","status":"a","points":[{"lat":"x"}]}"#,
+                "field `points[0].lat`: expected number, got string",
+            ),
+            (
+                r#"{"id":"1","status":"a","points":{}}"#,
+                "field `points`: expected array, got object",
+            ),
             (r#"[1]"#, "payload: expected object, got array"),
         ];
         for (raw, why) in bad {
@@ -254,11 +314,17 @@ mod tests {
         assert!(decl.contains("  /** The id. */\n  id: string;"));
         assert!(decl.contains("  points: Point[];"));
         assert!(decl.contains("  extra?: boolean | null;"));
-        assert_eq!(ts_decl(&STATUS, "").unwrap(), "export type Status = \"a\" | \"b\";\n");
+        assert_eq!(
+            ts_decl(&STATUS, "").unwrap(),
+            "export type Status = \"a\" | \"b\";\n"
+        );
     }
 
     #[test]
     fn generic_schemas_compose() {
-        assert!(matches!(<Option<Vec<String>> as Schema>::TYPE, Type::Opt(Type::Array(Type::Str))));
+        assert!(matches!(
+            <Option<Vec<String>> as Schema>::TYPE,
+            Type::Opt(Type::Array(Type::Str))
+        ));
     }
 }

@@ -24,7 +24,12 @@ pub struct Registry<H> {
 
 impl<H> Default for Registry<H> {
     fn default() -> Self {
-        Registry { next: 1, by_name: HashMap::new(), any: Vec::new(), names: HashMap::new() }
+        Registry {
+            next: 1,
+            by_name: HashMap::new(),
+            any: Vec::new(),
+            names: HashMap::new(),
+        }
     }
 }
 
@@ -58,7 +63,9 @@ impl<H: Clone> Registry<H> {
 
     /// Removes a handler. Returns whether it was registered. Idempotent.
     pub fn off(&mut self, id: HandlerId) -> bool {
-        let Some(name) = self.names.remove(&id) else { return false };
+        let Some(name) = self.names.remove(&id) else {
+            return false;
+        };
         let list = match &name {
             Some(n) => match self.by_name.get_mut(n) {
                 Some(l) => l,

@@ -168,12 +168,24 @@ pub fn typescript() -> String {
         }
     }
     for (title, doc, list) in [
-        ("CatalogListenEvents", "Server → client catalog events: event name → payload.", LISTEN),
-        ("CatalogEmitEvents", "Client → server catalog events: event name → payload.", EMIT),
+        (
+            "CatalogListenEvents",
+            "Server → client catalog events: event name → payload.",
+            LISTEN,
+        ),
+        (
+            "CatalogEmitEvents",
+            "Client → server catalog events: event name → payload.",
+            EMIT,
+        ),
     ] {
         out.push_str(&format!("/** {doc} */\nexport interface {title} {{\n"));
         for (name, ty) in list {
-            out.push_str(&format!("  {}: {};\n", crate::core::json::quote(name), schema::ts_ref(ty)));
+            out.push_str(&format!(
+                "  {}: {};\n",
+                crate::core::json::quote(name),
+                schema::ts_ref(ty)
+            ));
         }
         out.push_str("}\n\n");
     }

@@ -45,7 +45,13 @@ pub enum Frame {
 /// Decodes one frame.
 pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
     let entries = json::object_entries(frame).map_err(DecodeError::Json)?;
-    let field = |k: &str| entries.iter().rev().find(|(key, _)| key == k).map(|(_, v)| *v);
+    let field = |k: &str| {
+        entries
+            .iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| *v)
+    };
     let data = || format!("[{}]", field("data").unwrap_or("null"));
     let id = |k: &str| -> Result<Option<u64>, DecodeError> {
         match field(k) {
@@ -58,16 +64,28 @@ pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
             return Err(DecodeError::InvalidPayload("`event` must be a string"));
         }
         let name = json::unquote(name).map_err(DecodeError::Json)?;
-        return Ok(Frame::Event(Incoming { name, args: data(), ack: id("id")? }));
+        return Ok(Frame::Event(Incoming {
+            name,
+            args: data(),
+            ack: id("id")?,
+        }));
     }
     if let Some(ack) = id("ack")? {
-        return Ok(Frame::Ack { id: ack, args: data() });
+        return Ok(Frame::Ack {
+            id: ack,
+            args: data(),
+        });
     }
-    let ty = field("type")
-        .and_then(|t| json::unquote(t).ok())
-        .ok_or(DecodeError::InvalidPayload("a frame needs `event`, `ack` or `type`"))?;
+    let ty =
+        field("type")
+            .and_then(|t| json::unquote(t).ok())
+            .ok_or(DecodeError::InvalidPayload(
+                "a frame needs `event`, `ack` or `type`",
+            ))?;
     Ok(match ty.as_str() {
-        "connected" => Frame::Connected { sid: field("sid").and_then(|s| json::unquote(s).ok()) },
+        "connected" => Frame::Connected {
+            sid: field("sid").and_then(|s| json::unquote(s).ok()),
+        },
         "connect_error" => Frame::ConnectError(frame.to_owned()),
         "ping" => Frame::Ping,
         "pong" => Frame::Pong,
@@ -87,7 +105,10 @@ pub fn encode_connect(auth: Option<&str>) -> String {
 /// `{"event":"name","data":<first arg or null>[,"id":N]}`; `args` is a raw JSON array of which
 /// only the first element is sent (the envelope carries one payload).
 pub fn encode_event(id: Option<u64>, name: &str, args: &str) -> String {
-    let data = json::array_elements(args).ok().and_then(|a| a.first().copied()).unwrap_or("null");
+    let data = json::array_elements(args)
+        .ok()
+        .and_then(|a| a.first().copied())
+        .unwrap_or("null");
     let mut out = String::with_capacity(name.len() + data.len() + 32);
     out.push_str(r#"{"event":"#);
     json::quote_into(name, &mut out);
@@ -102,7 +123,10 @@ pub fn encode_event(id: Option<u64>, name: &str, args: &str) -> String {
 
 /// `{"ack":N,"data":<first arg or null>}`
 pub fn encode_ack(id: u64, args: &str) -> String {
-    let data = json::array_elements(args).ok().and_then(|a| a.first().copied()).unwrap_or("null");
+    let data = json::array_elements(args)
+        .ok()
+        .and_then(|a| a.first().copied())
+        .unwrap_or("null");
     format!(r#"{{"ack":{id},"data":{data}}}"#)
 }
 
@@ -117,20 +141,54 @@ mod tests {
 
     #[test]
     fn frames_decode() {
-        assert_eq!(decode(r#"{"type":"connected","sid":"s1"}"#).unwrap(), Frame::Connected { sid: Some("s1".into()) });
+        assert_eq!(
+            decode(r#"{"type":"connected","sid":"s1"}"#).unwrap(),
+            Frame::Connected {
+                sid: Some("s1".into())
+            }
+        );
         assert_eq!(
             decode(r#"{"event":"order:eta_update","data":{"orderId":"o1"},"id":3}"#).unwrap(),
-            Frame::Event(Incoming { name: "order:eta_update".into(), args: r#"[{"orderId":"o1"}]"#.into(), ack: Some(3) })
+            Frame::Event(Incoming {
+                name: "order:eta_update".into(),
+                args: r#"[{"orderId":"o1"}]"#.into(),
+                ack: Some(3)
+            })
         );
-        assert_eq!(decode(r#"{"event":"x"}"#).unwrap(), Frame::Event(Incoming { name: "x".into(), args: "[null]".into(), ack: None }));
-        assert_eq!(decode(r#"{"ack":3,"data":true}"#).unwrap(), Frame::Ack { id: 3, args: "[true]".into() });
+        assert_eq!(
+            decode(r#"{"event":"x"}"#).unwrap(),
+            Frame::Event(Incoming {
+                name: "x".into(),
+                args: "[null]".into(),
+                ack: None
+            })
+        );
+        assert_eq!(
+            decode(r#"{"ack":3,"data":true}"#).unwrap(),
+            Frame::Ack {
+                id: 3,
+                args: "[true]".into()
+            }
+        );
         assert_eq!(decode(PING).unwrap(), Frame::Ping);
-        assert!(matches!(decode(r#"{"type":"connect_error","message":"no"}"#).unwrap(), Frame::ConnectError(_)));
+        assert!(matches!(
+            decode(r#"{"type":"connect_error","message":"no"}"#).unwrap(),
+            Frame::ConnectError(_)
+        ));
     }
 
     #[test]
     fn malformed_frames_are_errors() {
-        for f in ["", "[]", "{}", r#"{"event":1}"#, r#"{"ack":-1}"#, r#"{"type":"nope"}"#, r#"{"event":"x","id":"a"}"#, "{"] {
+        for f in [
+            "",
+            "[]",
+            "{}",
+            r#"{"event":1}"#,
+            r#"{"ack":-1}"#,
+            r#"{"type":"nope"}"#,
+            r#"{"event":"x","id":"a"}"#,
+            "{",
+        ] {
             assert!(decode(f).is_err(), "{f}");
         }
     }
@@ -138,10 +196,26 @@ mod tests {
     #[test]
     fn encoding_round_trips() {
         let f = encode_event(Some(2), "chat:send_message", r#"[{"text":"hi"}]"#);
-        assert_eq!(f, r#"{"event":"chat:send_message","data":{"text":"hi"},"id":2}"#);
-        assert_eq!(decode(&f).unwrap(), Frame::Event(Incoming { name: "chat:send_message".into(), args: r#"[{"text":"hi"}]"#.into(), ack: Some(2) }));
-        assert_eq!(encode_event(None, "x", "[]"), r#"{"event":"x","data":null}"#);
+        assert_eq!(
+            f,
+            r#"{"event":"chat:send_message","data":{"text":"hi"},"id":2}"#
+        );
+        assert_eq!(
+            decode(&f).unwrap(),
+            Frame::Event(Incoming {
+                name: "chat:send_message".into(),
+                args: r#"[{"text":"hi"}]"#.into(),
+                ack: Some(2)
+            })
+        );
+        assert_eq!(
+            encode_event(None, "x", "[]"),
+            r#"{"event":"x","data":null}"#
+        );
         assert_eq!(encode_ack(4, "[1]"), r#"{"ack":4,"data":1}"#);
-        assert_eq!(encode_connect(Some(r#"{"token":"t"}"#)), r#"{"type":"connect","auth":{"token":"t"}}"#);
+        assert_eq!(
+            encode_connect(Some(r#"{"token":"t"}"#)),
+            r#"{"type":"connect","auth":{"token":"t"}}"#
+        );
     }
 }

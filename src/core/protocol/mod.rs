@@ -22,7 +22,10 @@ pub enum Protocol {
 
 impl Default for Protocol {
     fn default() -> Self {
-        Protocol::SocketIo { path: "/socket.io/".into(), namespace: "/".into() }
+        Protocol::SocketIo {
+            path: "/socket.io/".into(),
+            namespace: "/".into(),
+        }
     }
 }
 
@@ -86,9 +89,13 @@ impl fmt::Display for DecodeError {
             DecodeError::Empty => write!(f, "empty frame"),
             DecodeError::UnknownEngineType(c) => write!(f, "unknown Engine.IO packet type {c:?}"),
             DecodeError::UnknownPacketType(c) => write!(f, "unknown Socket.IO packet type {c:?}"),
-            DecodeError::BadAttachments => write!(f, "binary packet without a valid attachment count"),
+            DecodeError::BadAttachments => {
+                write!(f, "binary packet without a valid attachment count")
+            }
             DecodeError::BadAckId => write!(f, "ack id out of range"),
-            DecodeError::BadHandshake(field) => write!(f, "handshake field `{field}` missing or invalid"),
+            DecodeError::BadHandshake(field) => {
+                write!(f, "handshake field `{field}` missing or invalid")
+            }
             DecodeError::Json(e) => e.fmt(f),
             DecodeError::InvalidPayload(why) => write!(f, "invalid payload: {why}"),
         }

@@ -89,7 +89,13 @@ pub fn decode_engine(frame: &str) -> Result<EnginePacket<'_>, DecodeError> {
 
 fn handshake(raw: &str) -> Result<Handshake, DecodeError> {
     let entries = json::object_entries(raw).map_err(DecodeError::Json)?;
-    let field = |k: &str| entries.iter().rev().find(|(key, _)| key == k).map(|(_, v)| *v);
+    let field = |k: &str| {
+        entries
+            .iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| *v)
+    };
     let num = |k: &'static str, default: u64| match field(k) {
         None => Ok(default),
         Some(v) => json::as_u64(v).ok_or(DecodeError::BadHandshake(k)),
@@ -119,7 +125,9 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         Some(b'5') => PacketType::BinaryEvent,
         Some(b'6') => PacketType::BinaryAck,
         Some(_) => {
-            return Err(DecodeError::UnknownPacketType(s.chars().next().unwrap_or('?')))
+            return Err(DecodeError::UnknownPacketType(
+                s.chars().next().unwrap_or('?'),
+            ))
         }
     };
     let mut i = 1;
@@ -132,7 +140,9 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         if b.get(i) != Some(&b'-') || i == start {
             return Err(DecodeError::BadAttachments);
         }
-        attachments = s[start..i].parse().map_err(|_| DecodeError::BadAttachments)?;
+        attachments = s[start..i]
+            .parse()
+            .map_err(|_| DecodeError::BadAttachments)?;
         i += 1;
     }
     let mut nsp = "/";
@@ -146,7 +156,11 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         i += 1;
     }
     let id = if i > id_start {
-        Some(s[id_start..i].parse::<u64>().map_err(|_| DecodeError::BadAckId)?)
+        Some(
+            s[id_start..i]
+                .parse::<u64>()
+                .map_err(|_| DecodeError::BadAckId)?,
+        )
     } else {
         None
     };
@@ -161,7 +175,10 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         PacketType::ConnectError => matches!(data_kind, Some(Kind::Object | Kind::String)),
         PacketType::Event | PacketType::BinaryEvent => match data {
             Some(d) if data_kind == Some(Kind::Array) => {
-                json::array_elements(d).map_err(DecodeError::Json)?.first().map(|e| Kind::of(e))
+                json::array_elements(d)
+                    .map_err(DecodeError::Json)?
+                    .first()
+                    .map(|e| Kind::of(e))
                     == Some(Kind::String)
             }
             _ => false,
@@ -179,7 +196,13 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
             PacketType::ConnectError => "a CONNECT_ERROR payload must be an object or a string",
         }));
     }
-    Ok(Packet { kind, attachments, nsp, id, data })
+    Ok(Packet {
+        kind,
+        attachments,
+        nsp,
+        id,
+        data,
+    })
 }
 
 /// Splits an EVENT payload into an [`Incoming`] event. With `strip_offset` (connection state
@@ -190,7 +213,9 @@ pub fn split_event(
     strip_offset: bool,
 ) -> Result<(Incoming, Option<String>), DecodeError> {
     let parts = json::array_elements(data).map_err(DecodeError::Json)?;
-    let (name_raw, mut args) = parts.split_first().ok_or(DecodeError::InvalidPayload("empty event"))?;
+    let (name_raw, mut args) = parts
+        .split_first()
+        .ok_or(DecodeError::InvalidPayload("empty event"))?;
     let name = json::unquote(name_raw).map_err(DecodeError::Json)?;
     let mut offset = None;
     if strip_offset {
@@ -201,7 +226,14 @@ pub fn split_event(
             }
         }
     }
-    Ok((Incoming { name, args: join_array(args), ack }, offset))
+    Ok((
+        Incoming {
+            name,
+            args: join_array(args),
+            ack,
+        },
+        offset,
+    ))
 }
 
 /// `[a,b,c]` from raw JSON values.
@@ -280,7 +312,9 @@ pub fn url(base: &str, path: &str) -> String {
         None => (base, None),
     };
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let origin_end = base[after_scheme..].find('/').map_or(base.len(), |i| after_scheme + i);
+    let origin_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
     let mut path = path.to_owned();
     if !path.starts_with('/') {
         path.insert(0, '/');
@@ -319,21 +353,74 @@ mod tests {
 
     #[test]
     fn packets_from_the_protocol_notes_decode() {
-        let cases: &[(&str, PacketType, &str, Option<u64>, Option<&str>)] = &[
+        type Case = (
+            &'static str,
+            PacketType,
+            &'static str,
+            Option<u64>,
+            Option<&'static str>,
+        );
+        let cases: &[Case] = &[
             ("0", PacketType::Connect, "/", None, None),
-            (r#"0{"sid":"x"}"#, PacketType::Connect, "/", None, Some(r#"{"sid":"x"}"#)),
-            ("0/admin,{\"t\":1}", PacketType::Connect, "/admin", None, Some("{\"t\":1}")),
-            (r#"2["order:status_update",{"orderId":"o1"}]"#, PacketType::Event, "/", None, Some(r#"["order:status_update",{"orderId":"o1"}]"#)),
-            (r#"21["order:ack-me",{"orderId":"ord_1"}]"#, PacketType::Event, "/", Some(1), Some(r#"["order:ack-me",{"orderId":"ord_1"}]"#)),
-            (r#"31[{"ok":true}]"#, PacketType::Ack, "/", Some(1), Some(r#"[{"ok":true}]"#)),
-            ("2/admin,13[\"ev\"]", PacketType::Event, "/admin", Some(13), Some("[\"ev\"]")),
+            (
+                r#"0{"sid":"x"}"#,
+                PacketType::Connect,
+                "/",
+                None,
+                Some(r#"{"sid":"x"}"#),
+            ),
+            (
+                "0/admin,{\"t\":1}",
+                PacketType::Connect,
+                "/admin",
+                None,
+                Some("{\"t\":1}"),
+            ),
+            (
+                r#"2["order:status_update",{"orderId":"o1"}]"#,
+                PacketType::Event,
+                "/",
+                None,
+                Some(r#"["order:status_update",{"orderId":"o1"}]"#),
+            ),
+            (
+                r#"21["order:ack-me",{"orderId":"ord_1"}]"#,
+                PacketType::Event,
+                "/",
+                Some(1),
+                Some(r#"["order:ack-me",{"orderId":"ord_1"}]"#),
+            ),
+            (
+                r#"31[{"ok":true}]"#,
+                PacketType::Ack,
+                "/",
+                Some(1),
+                Some(r#"[{"ok":true}]"#),
+            ),
+            (
+                "2/admin,13[\"ev\"]",
+                PacketType::Event,
+                "/admin",
+                Some(13),
+                Some("[\"ev\"]"),
+            ),
             ("1", PacketType::Disconnect, "/", None, None),
             ("1/admin,", PacketType::Disconnect, "/admin", None, None),
-            (r#"4{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}"#, PacketType::ConnectError, "/", None, Some(r#"{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}"#)),
+            (
+                r#"4{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}"#,
+                PacketType::ConnectError,
+                "/",
+                None,
+                Some(r#"{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}"#),
+            ),
         ];
         for (frame, kind, nsp, id, data) in cases {
             let p = decode_packet(frame).unwrap_or_else(|e| panic!("{frame}: {e}"));
-            assert_eq!((p.kind, p.nsp, p.id, p.data), (*kind, *nsp, *id, *data), "{frame}");
+            assert_eq!(
+                (p.kind, p.nsp, p.id, p.data),
+                (*kind, *nsp, *id, *data),
+                "{frame}"
+            );
         }
         let bin = decode_packet(r#"51-["ev",{"_placeholder":true,"num":0}]"#).unwrap();
         assert_eq!((bin.kind, bin.attachments), (PacketType::BinaryEvent, 1));
@@ -358,7 +445,10 @@ mod tests {
             ("299999999999999999999999[\"ev\"]", "ack id overflow"),
         ];
         for (frame, why) in cases {
-            assert!(decode_packet(frame).is_err(), "{why}: {frame:?} should fail");
+            assert!(
+                decode_packet(frame).is_err(),
+                "{why}: {frame:?} should fail"
+            );
         }
         assert!(decode_engine("").is_err());
         assert!(decode_engine("9").is_err());
@@ -369,8 +459,16 @@ mod tests {
     #[test]
     fn events_split_and_offsets_strip() {
         let (ev, off) = split_event(r#"["chat:message",{"text":"hi"},2]"#, None, false).unwrap();
-        assert_eq!((ev.name.as_str(), ev.args.as_str(), off), ("chat:message", r#"[{"text":"hi"},2]"#, None));
-        let (ev, off) = split_event(r#"["order:status_update",{"a":1},"Q85qR7t"]"#, Some(4), true).unwrap();
+        assert_eq!(
+            (ev.name.as_str(), ev.args.as_str(), off),
+            ("chat:message", r#"[{"text":"hi"},2]"#, None)
+        );
+        let (ev, off) = split_event(
+            r#"["order:status_update",{"a":1},"Q85qR7t"]"#,
+            Some(4),
+            true,
+        )
+        .unwrap();
         assert_eq!(ev.args, r#"[{"a":1}]"#);
         assert_eq!(ev.ack, Some(4));
         assert_eq!(off.as_deref(), Some("Q85qR7t"));
@@ -378,14 +476,31 @@ mod tests {
 
     #[test]
     fn encoding_round_trips_through_decoding() {
-        let frame = encode_event("/", Some(7), "chat:send_message", r#"[{"text":"a \"q\""},2]"#);
+        let frame = encode_event(
+            "/",
+            Some(7),
+            "chat:send_message",
+            r#"[{"text":"a \"q\""},2]"#,
+        );
         assert_eq!(frame, r#"427["chat:send_message",{"text":"a \"q\""},2]"#);
         let p = decode_packet(&frame[1..]).unwrap();
         let (ev, _) = split_event(p.data.unwrap(), p.id, false).unwrap();
-        assert_eq!((ev.name.as_str(), ev.args.as_str()), ("chat:send_message", r#"[{"text":"a \"q\""},2]"#));
-        assert_eq!(encode_event("/admin", None, "ev", "[]"), "42/admin,[\"ev\"]");
-        assert_eq!(encode_ack("/", 0, r#"[{"eta":"10:30"}]"#), r#"430[{"eta":"10:30"}]"#);
-        assert_eq!(encode_connect("/", Some(r#"{"token":"abc"}"#)), r#"40{"token":"abc"}"#);
+        assert_eq!(
+            (ev.name.as_str(), ev.args.as_str()),
+            ("chat:send_message", r#"[{"text":"a \"q\""},2]"#)
+        );
+        assert_eq!(
+            encode_event("/admin", None, "ev", "[]"),
+            "42/admin,[\"ev\"]"
+        );
+        assert_eq!(
+            encode_ack("/", 0, r#"[{"eta":"10:30"}]"#),
+            r#"430[{"eta":"10:30"}]"#
+        );
+        assert_eq!(
+            encode_connect("/", Some(r#"{"token":"abc"}"#)),
+            r#"40{"token":"abc"}"#
+        );
         assert_eq!(encode_connect("/admin", None), "40/admin,");
         assert_eq!(encode_disconnect("/"), "41");
     }
@@ -393,9 +508,21 @@ mod tests {
     #[test]
     fn urls_map_http_to_ws_and_add_the_engine_query() {
         let cases = [
-            ("http://127.0.0.1:3000", "/socket.io/", "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"),
-            ("https://api.example.com/", "/socket.io/", "wss://api.example.com/socket.io/?EIO=4&transport=websocket"),
-            ("ws://h:1?room=a", "rt", "ws://h:1/rt/?EIO=4&transport=websocket&room=a"),
+            (
+                "http://127.0.0.1:3000",
+                "/socket.io/",
+                "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket",
+            ),
+            (
+                "https://api.example.com/",
+                "/socket.io/",
+                "wss://api.example.com/socket.io/?EIO=4&transport=websocket",
+            ),
+            (
+                "ws://h:1?room=a",
+                "rt",
+                "ws://h:1/rt/?EIO=4&transport=websocket&room=a",
+            ),
         ];
         for (base, path, want) in cases {
             assert_eq!(url(base, path), want);

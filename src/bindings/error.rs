@@ -1,0 +1,24 @@
+//! `WiresyncError`: a real JS `Error` (stack, `instanceof Error`) with `code` and `event`.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::error::Error;
+
+/// The JS error for a Rust [`Error`]: `name` `"WiresyncError"`, `code`, `message`, `event`.
+pub fn to_js(e: &Error) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    err.set_name("WiresyncError");
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code.as_str().into());
+    if let Some(ev) = &e.event {
+        let _ = js_sys::Reflect::set(&err, &"event".into(), &ev.into());
+    }
+    err.into()
+}
+
+/// A short text for a thrown JS value.
+pub fn describe(v: &JsValue) -> String {
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    v.as_string().unwrap_or_else(|| format!("{v:?}"))
+}

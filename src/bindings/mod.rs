@@ -1,0 +1,289 @@
+//! The JavaScript API: the only module with `#[wasm_bindgen]`. It converts JS values to the
+//! driver's Rust types and back; the friendly surface (`connect`, unsubscribe functions,
+//! generics) is the thin `pkg-template/index.js` wrapper over these raw exports.
+
+mod error;
+mod options;
+
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise};
+use wasm_bindgen::prelude::*;
+
+use crate::core::connection::State;
+use crate::core::error::{Error, ErrorCode};
+use crate::driver::{self, AckWaiter, Auth, Client};
+pub use error::to_js;
+
+fn install_panic_hook() {
+    use std::sync::Once;
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = info.to_string();
+            web_sys::console::error_1(&format!("wiresync panicked: {message}").into());
+            driver::report_panic(&message);
+        }));
+    });
+}
+
+fn stringify(value: &JsValue, what: &str, event: &str) -> Result<String, JsValue> {
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| {
+            to_js(
+                &Error::new(
+                    ErrorCode::PayloadInvalid,
+                    format!("{what} is not JSON-serializable"),
+                )
+                .with_event(event),
+            )
+        })
+}
+
+/// Turns a JS auth value (object, function returning an object or a promise of one,
+/// `undefined`) into the driver's [`Auth`].
+fn auth_from_js(value: JsValue) -> Result<Auth, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Auth::None);
+    }
+    if let Some(f) = value.dyn_ref::<Function>() {
+        let f = f.clone();
+        return Ok(Auth::Provider(Rc::new(move || {
+            let f = f.clone();
+            Box::pin(async move {
+                let mut v = f.call0(&JsValue::NULL).map_err(|e| error::describe(&e))?;
+                if let Some(p) = v.dyn_ref::<Promise>() {
+                    v = wasm_bindgen_futures::JsFuture::from(p.clone())
+                        .await
+                        .map_err(|e| error::describe(&e))?;
+                }
+                if v.is_undefined() || v.is_null() {
+                    return Ok(None);
+                }
+                if !v.is_object() || Array::is_array(&v) {
+                    return Err("the auth function must return an object".to_owned());
+                }
+                js_sys::JSON::stringify(&v)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .map(Some)
+                    .ok_or("auth is not JSON".into())
+            })
+        })));
+    }
+    if value.is_object() && !Array::is_array(&value) {
+        return Ok(Auth::Json(stringify(&value, "auth", "")?));
+    }
+    Err(to_js(&Error::new(
+        ErrorCode::InvalidArgument,
+        "auth must be an object or a function returning one",
+    )))
+}
+
+fn state_to_js(s: &State) -> JsValue {
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+    };
+    set("status", s.status.as_str().into());
+    set("attempt", s.attempt.into());
+    set("error", s.error.as_ref().map_or(JsValue::NULL, to_js));
+    set("recovered", s.recovered.into());
+    o.into()
+}
+
+/// A promise and the waiter that settles it.
+fn promise_waiter(pick_first: bool) -> (Promise, AckWaiter) {
+    let mut slot: Option<(Function, Function)> = None;
+    let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+    let (resolve, reject) = slot.expect("Promise executors run synchronously");
+    let waiter: AckWaiter = Box::new(move |result| {
+        let _ = match result {
+            Ok(args) => {
+                let v = if pick_first {
+                    Array::from(&args).get(0)
+                } else {
+                    args
+                };
+                resolve.call1(&JsValue::NULL, &v)
+            }
+            Err(e) => reject.call1(&JsValue::NULL, &to_js(&e)),
+        };
+    });
+    (promise, waiter)
+}
+
+/// Reports a JS handler's throw as `HANDLER_ERROR`; the other handlers still run.
+fn handler_result(d: &driver::Delivery, result: Result<JsValue, JsValue>) {
+    if let Err(e) = result {
+        d.report(&Error::new(ErrorCode::HandlerError, error::describe(&e)).with_event(d.name));
+    }
+}
+
+/// Creates a client and starts connecting. Options are documented in the README and in
+/// `index.d.ts` (`ConnectOptions`). Throws a `WiresyncError` (`INVALID_ARGUMENT`) for bad ones.
+#[wasm_bindgen(js_name = connect)]
+pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
+    install_panic_hook();
+    let (opts, auth) = options::parse(&options)?;
+    let auth = auth_from_js(auth)?;
+    Ok(RawClient {
+        client: Client::connect(driver::Options { auth, ..opts }),
+    })
+}
+
+/// The raw client behind the JS `Client` class.
+#[wasm_bindgen]
+pub struct RawClient {
+    client: Client,
+}
+
+#[wasm_bindgen]
+impl RawClient {
+    /// `handler(args: unknown[], ackId?: number)` for every `event`; returns a handler id.
+    pub fn on(&self, event: String, handler: Function) -> f64 {
+        self.client.on_raw(&event, move |d| {
+            handler_result(d, handler.call2(&JsValue::NULL, d.args, &ack_id(d.ack)))
+        }) as f64
+    }
+
+    /// Like `on`, once.
+    pub fn once(&self, event: String, handler: Function) -> f64 {
+        self.client.once_raw(&event, move |d| {
+            handler_result(d, handler.call2(&JsValue::NULL, d.args, &ack_id(d.ack)))
+        }) as f64
+    }
+
+    /// `handler(event: string, args: unknown[], ackId?: number)` for every event.
+    #[wasm_bindgen(js_name = onAny)]
+    pub fn on_any(&self, handler: Function) -> f64 {
+        self.client.on_any_raw(move |d| {
+            handler_result(
+                d,
+                handler.call3(&JsValue::NULL, &d.name.into(), d.args, &ack_id(d.ack)),
+            )
+        }) as f64
+    }
+
+    /// Removes an event handler.
+    pub fn off(&self, id: f64) {
+        self.client.off(id as u64);
+    }
+
+    /// `listener(state)` on every state change; returns an id for `offState`.
+    #[wasm_bindgen(js_name = onState)]
+    pub fn on_state(&self, listener: Function) -> f64 {
+        self.client.on_state_raw(move |s| {
+            let _ = listener.call1(&JsValue::NULL, &state_to_js(s));
+        }) as f64
+    }
+
+    /// Removes a state listener.
+    #[wasm_bindgen(js_name = offState)]
+    pub fn off_state(&self, id: f64) {
+        self.client.off_state(id as u64);
+    }
+
+    /// `listener(error: WiresyncError)`; returns an id for `offError`.
+    #[wasm_bindgen(js_name = onError)]
+    pub fn on_error(&self, listener: Function) -> f64 {
+        self.client.on_error_raw(move |e| {
+            let _ = listener.call1(&JsValue::NULL, &to_js(e));
+        }) as f64
+    }
+
+    /// Removes an error listener.
+    #[wasm_bindgen(js_name = offError)]
+    pub fn off_error(&self, id: f64) {
+        self.client.off_error(id as u64);
+    }
+
+    /// `{ status, attempt, error, recovered }`.
+    pub fn state(&self) -> JsValue {
+        state_to_js(&self.client.state())
+    }
+
+    /// Emits `event` with `args` (an array). Throws `WiresyncError` on bad input.
+    pub fn emit(&self, event: String, args: Array) -> Result<(), JsValue> {
+        let json = stringify(&args, "payload", &event)?;
+        self.client.emit_json(&event, &json).map_err(|e| to_js(&e))
+    }
+
+    /// Emits and resolves with the server's first ack argument; rejects with `ACK_TIMEOUT`.
+    #[wasm_bindgen(js_name = emitWithAck)]
+    pub fn emit_with_ack(&self, event: String, args: Array, timeout_ms: Option<f64>) -> Promise {
+        let (promise, waiter) = promise_waiter(true);
+        let json = match stringify(&args, "payload", &event) {
+            Ok(j) => j,
+            Err(e) => return Promise::reject(&e),
+        };
+        match self.client.emit_with_ack_json(
+            &event,
+            &json,
+            timeout_ms.map(|t| t.max(0.0) as u64),
+            waiter,
+        ) {
+            Ok(()) => promise,
+            Err(e) => Promise::reject(&to_js(&e)),
+        }
+    }
+
+    /// Answers a server's ack request with `args` (an array).
+    pub fn ack(&self, id: f64, args: Array) -> Result<(), JsValue> {
+        let json = stringify(&args, "ack", "")?;
+        self.client
+            .ack_json(id as u64, &json)
+            .map_err(|e| to_js(&e))
+    }
+
+    /// Joins a room; returns `{ id, ready }`.
+    pub fn subscribe(
+        &self,
+        channel: String,
+        params: JsValue,
+        ack: bool,
+    ) -> Result<JsValue, JsValue> {
+        let params = if params.is_undefined() {
+            None
+        } else {
+            Some(stringify(&params, "params", &channel)?)
+        };
+        let (promise, waiter) = promise_waiter(true);
+        let id = self
+            .client
+            .subscribe_json(&channel, params.as_deref(), ack, waiter)
+            .map_err(|e| to_js(&e))?;
+        let o = js_sys::Object::new();
+        js_sys::Reflect::set(&o, &"id".into(), &(id as f64).into())?;
+        js_sys::Reflect::set(&o, &"ready".into(), &promise)?;
+        Ok(o.into())
+    }
+
+    /// Leaves a room.
+    pub fn unsubscribe(&self, id: f64) {
+        self.client.unsubscribe(id as u64);
+    }
+
+    /// New credentials (object or function); reconnects with them.
+    #[wasm_bindgen(js_name = setAuth)]
+    pub fn set_auth(&self, auth: JsValue) -> Result<(), JsValue> {
+        self.client.set_auth(auth_from_js(auth)?);
+        Ok(())
+    }
+
+    /// Reconnects now.
+    pub fn reconnect(&self) {
+        self.client.reconnect();
+    }
+
+    /// Closes for good.
+    pub fn close(&self) {
+        self.client.close();
+    }
+}
+
+fn ack_id(ack: Option<u64>) -> JsValue {
+    ack.map_or(JsValue::UNDEFINED, |id| (id as f64).into())
+}

@@ -1,0 +1,125 @@
+//! Reads the JS options object into the driver's [`Options`], with a typed error naming the
+//! option for anything of the wrong type.
+
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
+
+use super::to_js;
+use crate::core::error::{Error, ErrorCode};
+use crate::core::protocol::Protocol;
+use crate::driver::Options;
+
+fn bad(name: &str, want: &str) -> JsValue {
+    to_js(&Error::new(
+        ErrorCode::InvalidArgument,
+        format!("option `{name}` must be {want}"),
+    ))
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_object() {
+        Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+fn string(obj: &JsValue, key: &str, name: &str) -> Result<Option<String>, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| bad(name, "a string"))
+}
+
+fn number(obj: &JsValue, key: &str, name: &str) -> Result<Option<f64>, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n >= 0.0 && !n.is_nan() => Ok(Some(n)),
+        _ => Err(bad(name, "a non-negative number")),
+    }
+}
+
+fn ms(obj: &JsValue, key: &str, name: &str, into: &mut u64) -> Result<(), JsValue> {
+    if let Some(n) = number(obj, key, name)? {
+        *into = n.min(u64::MAX as f64) as u64;
+    }
+    Ok(())
+}
+
+/// Parses `connect()` options. Returns the options and the raw `auth` value.
+pub fn parse(o: &JsValue) -> Result<(Options, JsValue), JsValue> {
+    if !o.is_object() {
+        return Err(bad("options", "an object with at least `url`"));
+    }
+    let url = string(o, "url", "url")?
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| bad("url", "a non-empty string"))?;
+    let mut opts = Options::new(url);
+    let cfg = &mut opts.config;
+    let path = string(o, "path", "path")?.unwrap_or_else(|| "/socket.io/".into());
+    let namespace = string(o, "namespace", "namespace")?.unwrap_or_else(|| "/".into());
+    if !namespace.starts_with('/') {
+        return Err(bad("namespace", "a string starting with '/'"));
+    }
+    cfg.protocol = match string(o, "protocol", "protocol")?.as_deref() {
+        None | Some("socket.io") => Protocol::SocketIo { path, namespace },
+        Some("json") => Protocol::Json,
+        Some(_) => return Err(bad("protocol", "\"socket.io\" or \"json\"")),
+    };
+    ms(o, "ackTimeoutMs", "ackTimeoutMs", &mut cfg.ack_timeout_ms)?;
+    ms(
+        o,
+        "connectTimeoutMs",
+        "connectTimeoutMs",
+        &mut cfg.connect_timeout_ms,
+    )?;
+    ms(
+        o,
+        "pingIntervalMs",
+        "pingIntervalMs",
+        &mut cfg.ping_interval_ms,
+    )?;
+    ms(
+        o,
+        "pingTimeoutMs",
+        "pingTimeoutMs",
+        &mut cfg.ping_timeout_ms,
+    )?;
+    if let Some(n) = number(o, "maxFrameBytes", "maxFrameBytes")? {
+        cfg.max_frame_bytes = n.min(usize::MAX as f64) as usize;
+    }
+    let r = get(o, "reconnect");
+    if !r.is_undefined() {
+        let b = &mut cfg.backoff;
+        ms(
+            &r,
+            "initialDelayMs",
+            "reconnect.initialDelayMs",
+            &mut b.initial_delay_ms,
+        )?;
+        ms(
+            &r,
+            "maxDelayMs",
+            "reconnect.maxDelayMs",
+            &mut b.max_delay_ms,
+        )?;
+        if let Some(f) = number(&r, "factor", "reconnect.factor")? {
+            b.factor = f;
+        }
+        if let Some(j) = number(&r, "jitter", "reconnect.jitter")? {
+            b.jitter = j.min(1.0);
+        }
+        if let Some(m) = number(&r, "maxAttempts", "reconnect.maxAttempts")? {
+            b.max_attempts = m.is_finite().then_some(m as u32);
+        }
+    }
+    let v = get(o, "validate");
+    if !v.is_undefined() {
+        opts.validate = v.as_bool().ok_or_else(|| bad("validate", "a boolean"))?;
+    }
+    Ok((opts, get(o, "auth")))
+}

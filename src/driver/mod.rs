@@ -1,0 +1,609 @@
+//! Where the core meets the browser (quinn's `ConnectionDriver`): the driver owns the core
+//! state machine and the platform objects, feeds platform inputs to the core (frames, timer
+//! fires, online/visibility) and carries out the core's outputs (open, send, close, arm the
+//! timer, call handlers). No decision is taken here.
+//!
+//! Re-entrancy: handlers may call back into the client (emit, close, ...). No `RefCell` borrow
+//! is held while user code runs, and objects whose closures may be running (the socket, the
+//! timer) are dropped after the current callback returns.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+
+use wasm_bindgen::JsValue;
+
+use crate::core::connection::{Config, Connection, Output, State, SubId};
+use crate::core::error::{Error, ErrorCode};
+use crate::core::json;
+use crate::core::subscriptions::{HandlerId, Registry};
+use crate::events::{self, Event};
+use crate::platform::drop_later;
+use crate::platform::lifecycle::{self, Lifecycle, PageEvent};
+use crate::platform::timers::{now, Timer};
+use crate::platform::websocket::{Socket, SocketEvent};
+
+/// A boxed local future.
+pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Where the CONNECT auth payload comes from. It is asked for on every (re)connect and never
+/// stored anywhere but in memory.
+#[derive(Clone, Default)]
+pub enum Auth {
+    /// No auth payload.
+    #[default]
+    None,
+    /// A fixed JSON object.
+    Json(String),
+    /// Called before every connect attempt; resolves to a JSON object (or `None`).
+    Provider(Rc<dyn Fn() -> LocalFuture<Result<Option<String>, String>>>),
+}
+
+/// Client options beyond the core [`Config`].
+#[derive(Clone)]
+pub struct Options {
+    /// Connection settings.
+    pub config: Config,
+    /// Auth payload source. Default none.
+    pub auth: Auth,
+    /// Validate catalog events against their types (incoming and outgoing). Default true.
+    pub validate: bool,
+}
+
+impl Options {
+    /// Defaults for a server URL.
+    pub fn new(url: impl Into<String>) -> Options {
+        Options {
+            config: Config::new(url),
+            auth: Auth::None,
+            validate: true,
+        }
+    }
+}
+
+/// An incoming event as handlers see it: the arguments already parsed by `JSON.parse`.
+pub struct Delivery<'a> {
+    /// Event name.
+    pub name: &'a str,
+    /// Arguments (name and recovery offset removed).
+    pub args: &'a js_sys::Array,
+    /// Set when the server asked for an ack: answer with [`Client::ack_json`].
+    pub ack: Option<u64>,
+    inner: &'a Rc<Inner>,
+}
+
+impl Delivery<'_> {
+    /// Reports an error about this delivery to the client's error listeners.
+    pub fn report(&self, e: &Error) {
+        report(self.inner, e);
+    }
+}
+
+type Handler = Rc<dyn Fn(&Delivery)>;
+type StateListener = Rc<dyn Fn(&State)>;
+type ErrorListener = Rc<dyn Fn(&Error)>;
+/// Completes an ack or a room join: the ack's arguments as a JS array, or the error.
+pub type AckWaiter = Box<dyn FnOnce(Result<JsValue, Error>)>;
+
+struct Inner {
+    core: RefCell<Connection>,
+    socket: RefCell<Option<Socket>>,
+    generation: Cell<u64>,
+    timer: RefCell<Option<Timer>>,
+    lifecycle: RefCell<Option<Lifecycle>>,
+    handlers: RefCell<Registry<Handler>>,
+    states: RefCell<Registry<StateListener>>,
+    errors: RefCell<Registry<ErrorListener>>,
+    acks: RefCell<HashMap<u64, AckWaiter>>,
+    rooms: RefCell<HashMap<SubId, AckWaiter>>,
+    auth: RefCell<Auth>,
+    validate: bool,
+}
+
+thread_local! {
+    static LIVE: RefCell<Vec<Weak<Inner>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reports a panic to every live client's error listeners (called by the panic hook).
+pub fn report_panic(message: &str) {
+    let clients: Vec<Rc<Inner>> = LIVE.with(|l| {
+        l.try_borrow()
+            .map(|l| l.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default()
+    });
+    let e = Error::new(
+        ErrorCode::Panic,
+        format!("internal error, please report: {message}"),
+    );
+    for c in clients {
+        let listeners = c
+            .errors
+            .try_borrow_mut()
+            .map(|mut r| r.take_for("").0)
+            .unwrap_or_default();
+        for l in listeners {
+            l(&e);
+        }
+    }
+}
+
+/// The real-time client: one connection, typed subscriptions, rooms, acks.
+///
+/// Cloning gives another handle to the same connection. The connection lives until
+/// [`Client::close`] is called (dropping every handle also stops it).
+#[derive(Clone)]
+pub struct Client {
+    inner: Rc<Inner>,
+}
+
+impl Client {
+    /// Creates the client and starts connecting at once.
+    pub fn connect(options: Options) -> Client {
+        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        let inner = Rc::new(Inner {
+            core: RefCell::new(Connection::new(options.config, seed)),
+            socket: RefCell::new(None),
+            generation: Cell::new(0),
+            timer: RefCell::new(None),
+            lifecycle: RefCell::new(None),
+            handlers: RefCell::new(Registry::default()),
+            states: RefCell::new(Registry::default()),
+            errors: RefCell::new(Registry::default()),
+            acks: RefCell::new(HashMap::new()),
+            rooms: RefCell::new(HashMap::new()),
+            auth: RefCell::new(options.auth),
+            validate: options.validate,
+        });
+        LIVE.with(|l| {
+            let mut l = l.borrow_mut();
+            l.retain(|w| w.strong_count() > 0);
+            l.push(Rc::downgrade(&inner));
+        });
+        let weak = Rc::downgrade(&inner);
+        *inner.lifecycle.borrow_mut() = Some(Lifecycle::listen(move |ev| {
+            if let Some(inner) = weak.upgrade() {
+                let t = now();
+                match ev {
+                    PageEvent::Online(on) => inner.core.borrow_mut().set_online(t, on),
+                    PageEvent::Visible => inner.core.borrow_mut().page_visible(t),
+                }
+                pump(&inner);
+            }
+        }));
+        {
+            let mut core = inner.core.borrow_mut();
+            let t = now();
+            core.set_online(t, lifecycle::is_online());
+            core.connect(t);
+        }
+        pump(&inner);
+        Client { inner }
+    }
+
+    /// The current connection state.
+    pub fn state(&self) -> State {
+        self.inner.core.borrow().state()
+    }
+
+    /// Registers a raw handler for `name` (arguments as a JS array).
+    pub fn on_raw(&self, name: &str, handler: impl Fn(&Delivery) + 'static) -> HandlerId {
+        self.inner.handlers.borrow_mut().on(name, Rc::new(handler))
+    }
+
+    /// Like [`on_raw`](Self::on_raw), removed after the first event.
+    pub fn once_raw(&self, name: &str, handler: impl Fn(&Delivery) + 'static) -> HandlerId {
+        self.inner
+            .handlers
+            .borrow_mut()
+            .once(name, Rc::new(handler))
+    }
+
+    /// A handler for every event.
+    pub fn on_any_raw(&self, handler: impl Fn(&Delivery) + 'static) -> HandlerId {
+        self.inner.handlers.borrow_mut().on_any(Rc::new(handler))
+    }
+
+    /// Removes an event handler. Idempotent.
+    pub fn off(&self, id: HandlerId) {
+        self.inner.handlers.borrow_mut().off(id);
+    }
+
+    /// A typed handler for catalog event `E`; unsubscribes when the guard is dropped.
+    /// A payload that does not deserialize into `E` goes to the error listeners instead.
+    ///
+    /// ```no_run
+    /// # use wiresync::{Client, Options};
+    /// # use wiresync::events::OrderStatusUpdate;
+    /// let client = Client::connect(Options::new("http://127.0.0.1:3000"));
+    /// let _sub = client.on::<OrderStatusUpdate>(|update| {
+    ///     web_sys::console::log_1(&update.status.into());
+    /// });
+    /// ```
+    pub fn on<E: Event + 'static>(&self, handler: impl Fn(E) + 'static) -> Subscription {
+        let id = self.on_raw(E::NAME, move |d| {
+            match serde_wasm_bindgen::from_value::<E>(d.args.get(0)) {
+                Ok(payload) => handler(payload),
+                Err(e) => d.report(
+                    &Error::new(ErrorCode::PayloadInvalid, e.to_string()).with_event(E::NAME),
+                ),
+            }
+        });
+        Subscription {
+            inner: Rc::downgrade(&self.inner),
+            kind: Kind::Event,
+            id,
+        }
+    }
+
+    /// Listens to state changes.
+    pub fn on_state_raw(&self, listener: impl Fn(&State) + 'static) -> HandlerId {
+        self.inner.states.borrow_mut().on("", Rc::new(listener))
+    }
+
+    /// Stops listening to state changes.
+    pub fn off_state(&self, id: HandlerId) {
+        self.inner.states.borrow_mut().off(id);
+    }
+
+    /// Listens to state changes; stops when the guard is dropped.
+    pub fn on_state(&self, listener: impl Fn(&State) + 'static) -> Subscription {
+        let id = self.on_state_raw(listener);
+        Subscription {
+            inner: Rc::downgrade(&self.inner),
+            kind: Kind::State,
+            id,
+        }
+    }
+
+    /// Listens to errors.
+    pub fn on_error_raw(&self, listener: impl Fn(&Error) + 'static) -> HandlerId {
+        self.inner.errors.borrow_mut().on("", Rc::new(listener))
+    }
+
+    /// Stops listening to errors.
+    pub fn off_error(&self, id: HandlerId) {
+        self.inner.errors.borrow_mut().off(id);
+    }
+
+    /// Listens to errors; stops when the guard is dropped.
+    pub fn on_error(&self, listener: impl Fn(&Error) + 'static) -> Subscription {
+        let id = self.on_error_raw(listener);
+        Subscription {
+            inner: Rc::downgrade(&self.inner),
+            kind: Kind::Error,
+            id,
+        }
+    }
+
+    fn check_outgoing(&self, name: &str, args: &str) -> Result<(), Error> {
+        if !self.inner.validate {
+            return Ok(());
+        }
+        if let Some(first) = json::array_elements(args)
+            .ok()
+            .and_then(|a| a.first().copied())
+        {
+            events::validate_outgoing(name, first)
+                .map_err(|why| Error::new(ErrorCode::PayloadInvalid, why).with_event(name))?;
+        }
+        Ok(())
+    }
+
+    /// Emits an event; `args` is a JSON array of its arguments. Sent now if connected, else
+    /// buffered in memory (lost on reload: use the outbox for what must survive).
+    pub fn emit_json(&self, name: &str, args: &str) -> Result<(), Error> {
+        self.check_outgoing(name, args)?;
+        let r = self.inner.core.borrow_mut().emit(now(), name, args);
+        pump(&self.inner);
+        r
+    }
+
+    /// Emits a typed catalog event.
+    pub fn emit<E: Event>(&self, payload: &E) -> Result<(), Error> {
+        let args = to_json_array(payload, E::NAME)?;
+        self.emit_json(E::NAME, &args)
+    }
+
+    /// Emits and asks for an ack; `done` gets the ack's arguments or the error
+    /// (`ACK_TIMEOUT` after `timeout_ms`, default `ack_timeout_ms`).
+    pub fn emit_with_ack_json(
+        &self,
+        name: &str,
+        args: &str,
+        timeout_ms: Option<u64>,
+        done: AckWaiter,
+    ) -> Result<(), Error> {
+        self.check_outgoing(name, args)?;
+        let r = self
+            .inner
+            .core
+            .borrow_mut()
+            .emit_with_ack(now(), name, args, timeout_ms);
+        let result = r.map(|id| {
+            self.inner.acks.borrow_mut().insert(id, done);
+        });
+        pump(&self.inner);
+        result
+    }
+
+    /// Answers a server event that asked for an ack; `args` is a JSON array.
+    pub fn ack_json(&self, id: u64, args: &str) -> Result<(), Error> {
+        let r = self.inner.core.borrow_mut().ack(now(), id, args);
+        pump(&self.inner);
+        r
+    }
+
+    /// Joins a room (`subscribe:<channel>` with `params`), re-joined after every reconnect that
+    /// did not recover the session. `ready` completes on the server's ack (or at once without
+    /// `ack`).
+    pub fn subscribe_json(
+        &self,
+        channel: &str,
+        params: Option<&str>,
+        ack: bool,
+        ready: AckWaiter,
+    ) -> Result<SubId, Error> {
+        let id = self
+            .inner
+            .core
+            .borrow_mut()
+            .subscribe(now(), channel, params, ack)?;
+        self.inner.rooms.borrow_mut().insert(id, ready);
+        pump(&self.inner);
+        Ok(id)
+    }
+
+    /// Leaves a room.
+    pub fn unsubscribe(&self, id: SubId) {
+        self.inner.rooms.borrow_mut().remove(&id);
+        self.inner.core.borrow_mut().unsubscribe(now(), id);
+        pump(&self.inner);
+    }
+
+    /// Replaces the auth source and reconnects with it at once.
+    pub fn set_auth(&self, auth: Auth) {
+        *self.inner.auth.borrow_mut() = auth;
+        self.reconnect();
+    }
+
+    /// Drops the connection and connects again now (also after `close`).
+    pub fn reconnect(&self) {
+        self.inner.core.borrow_mut().reconnect(now());
+        pump(&self.inner);
+    }
+
+    /// Closes for good: no reconnect until [`reconnect`](Self::reconnect).
+    pub fn close(&self) {
+        self.inner.core.borrow_mut().close(now());
+        pump(&self.inner);
+    }
+}
+
+fn to_json_array<T: serde::Serialize>(payload: &T, name: &str) -> Result<String, Error> {
+    let value = serde_wasm_bindgen::to_value(payload)
+        .map_err(|e| Error::new(ErrorCode::PayloadInvalid, e.to_string()).with_event(name))?;
+    let array = js_sys::Array::of1(&value);
+    js_sys::JSON::stringify(&array)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::PayloadInvalid,
+                "payload is not JSON-serializable",
+            )
+            .with_event(name)
+        })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Event,
+    State,
+    Error,
+}
+
+/// A registration that ends when dropped (`#[must_use]`: bind it, or call `forget`).
+#[must_use = "dropping a Subscription unsubscribes at once"]
+pub struct Subscription {
+    inner: Weak<Inner>,
+    kind: Kind,
+    id: HandlerId,
+}
+
+impl Subscription {
+    /// Keeps the registration for the client's lifetime.
+    pub fn forget(mut self) {
+        self.inner = Weak::new();
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let Some(inner) = self.inner.upgrade() else {
+            return;
+        };
+        let _ = match self.kind {
+            Kind::Event => inner.handlers.try_borrow_mut().map(|mut r| r.off(self.id)),
+            Kind::State => inner.states.try_borrow_mut().map(|mut r| r.off(self.id)),
+            Kind::Error => inner.errors.try_borrow_mut().map(|mut r| r.off(self.id)),
+        };
+    }
+}
+
+fn report(inner: &Rc<Inner>, e: &Error) {
+    let listeners = inner.errors.borrow_mut().take_for("").0;
+    if listeners.is_empty() {
+        web_sys::console::warn_1(&format!("wiresync: {e}").into());
+    }
+    for l in listeners {
+        l(e);
+    }
+}
+
+/// Drains the core's outputs and carries each out, then re-arms the timer.
+fn pump(inner: &Rc<Inner>) {
+    loop {
+        let out = inner.core.borrow_mut().poll();
+        let Some(out) = out else { break };
+        carry_out(inner, out);
+    }
+    let deadline = inner.core.borrow().poll_timeout();
+    let armed = inner.timer.borrow().as_ref().map(|t| t.deadline);
+    if deadline != armed {
+        let old = inner.timer.borrow_mut().take();
+        if let Some(old) = old {
+            drop_later(old);
+        }
+        if let Some(deadline) = deadline {
+            let weak = Rc::downgrade(inner);
+            let timer = Timer::at(deadline, move || {
+                if let Some(inner) = weak.upgrade() {
+                    if let Some(fired) = inner.timer.borrow_mut().take() {
+                        drop_later(fired);
+                    }
+                    inner.core.borrow_mut().handle_timeout(now());
+                    pump(&inner);
+                }
+            });
+            *inner.timer.borrow_mut() = Some(timer);
+        }
+    }
+}
+
+fn socket_event(inner: &Rc<Inner>, ev: SocketEvent) {
+    let t = now();
+    {
+        let mut core = inner.core.borrow_mut();
+        match ev {
+            SocketEvent::Open => core.transport_open(t),
+            SocketEvent::Text(s) => core.handle_frame(t, &s),
+            SocketEvent::Binary(len) => core.handle_binary(t, len),
+            SocketEvent::Closed(code, reason) => core.transport_closed(t, code, &reason),
+        }
+    }
+    pump(inner);
+}
+
+fn carry_out(inner: &Rc<Inner>, out: Output) {
+    match out {
+        Output::OpenTransport(url) => {
+            let generation = inner.generation.get() + 1;
+            inner.generation.set(generation);
+            if let Some(old) = inner.socket.borrow_mut().take() {
+                drop_later(old);
+            }
+            let weak = Rc::downgrade(inner);
+            let sink = move |ev| {
+                if let Some(inner) = weak.upgrade().filter(|i| i.generation.get() == generation) {
+                    socket_event(&inner, ev);
+                }
+            };
+            match Socket::open(&url, sink) {
+                Ok(s) => *inner.socket.borrow_mut() = Some(s),
+                Err(why) => inner.core.borrow_mut().transport_closed(now(), 1006, &why),
+            }
+        }
+        Output::CloseTransport => {
+            inner.generation.set(inner.generation.get() + 1);
+            if let Some(old) = inner.socket.borrow_mut().take() {
+                drop_later(old);
+            }
+        }
+        Output::Send(frame) => {
+            if let Some(s) = inner.socket.borrow().as_ref() {
+                s.send(&frame);
+            }
+        }
+        Output::NeedAuth => {
+            let auth = inner.auth.borrow().clone();
+            match auth {
+                Auth::None => inner.core.borrow_mut().provide_auth(now(), None),
+                Auth::Json(a) => inner.core.borrow_mut().provide_auth(now(), Some(&a)),
+                Auth::Provider(f) => {
+                    let generation = inner.generation.get();
+                    let weak = Rc::downgrade(inner);
+                    let fut = f();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let result = fut.await;
+                        let Some(inner) =
+                            weak.upgrade().filter(|i| i.generation.get() == generation)
+                        else {
+                            return;
+                        };
+                        match result {
+                            Ok(a) => inner.core.borrow_mut().provide_auth(now(), a.as_deref()),
+                            Err(why) => inner.core.borrow_mut().auth_failed(now(), &why),
+                        }
+                        pump(&inner);
+                    });
+                }
+            }
+        }
+        Output::State(s) => {
+            let listeners = inner.states.borrow_mut().take_for("").0;
+            for l in listeners {
+                l(&s);
+            }
+        }
+        Output::Event(ev) => deliver(inner, ev),
+        Output::Ack { id, result } => {
+            let waiter = inner.acks.borrow_mut().remove(&id);
+            if let Some(w) = waiter {
+                w(result.and_then(parse_args));
+            }
+        }
+        Output::Subscribed { id, result } => {
+            let waiter = inner.rooms.borrow_mut().remove(&id);
+            match (waiter, result) {
+                (Some(w), r) => w(r.and_then(parse_args)),
+                (None, Err(e)) => report(inner, &e),
+                (None, Ok(_)) => {}
+            }
+        }
+        Output::Error(e) => report(inner, &e),
+    }
+}
+
+fn parse_args(args: String) -> Result<JsValue, Error> {
+    js_sys::JSON::parse(&args)
+        .map_err(|_| Error::new(ErrorCode::DecodeError, "ack arguments are not JSON"))
+}
+
+fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
+    if !inner.handlers.borrow().wants(&ev.name) {
+        return;
+    }
+    if inner.validate && events::listen_schema(&ev.name).is_some() {
+        let first = json::array_elements(&ev.args)
+            .ok()
+            .and_then(|a| a.first().copied())
+            .unwrap_or("null");
+        if let Err(why) = events::validate_incoming(&ev.name, first) {
+            return report(
+                inner,
+                &Error::new(ErrorCode::PayloadInvalid, why).with_event(ev.name),
+            );
+        }
+    }
+    let args: js_sys::Array = match js_sys::JSON::parse(&ev.args) {
+        Ok(v) => v.into(),
+        Err(_) => {
+            return report(
+                inner,
+                &Error::new(ErrorCode::DecodeError, "arguments are not JSON").with_event(ev.name),
+            )
+        }
+    };
+    let (named, any) = inner.handlers.borrow_mut().take_for(&ev.name);
+    let d = Delivery {
+        name: &ev.name,
+        args: &args,
+        ack: ev.ack,
+        inner,
+    };
+    for h in named.iter().chain(any.iter()) {
+        h(&d);
+    }
+}

@@ -1,0 +1,13 @@
+//! Browser glue: turns web-sys callbacks into plain values for the driver and nothing more.
+//! Every type here owns its JS closures and removes them on Drop.
+
+pub mod lifecycle;
+pub mod timers;
+pub mod websocket;
+
+/// Drops `value` after the current JS callback has returned (in a microtask). Used for objects
+/// whose closures may be running right now: dropping a wasm-bindgen `Closure` while it is being
+/// invoked is an error.
+pub fn drop_later<T: 'static>(value: T) {
+    wasm_bindgen_futures::spawn_local(async move { drop(value) });
+}

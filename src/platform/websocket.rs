@@ -1,0 +1,90 @@
+//! A browser WebSocket whose events arrive as one enum, in the manner of gloo-net: four
+//! closures owned by the struct, live exactly as long as it, removed and closed on Drop.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+/// What the socket reports.
+#[derive(Debug)]
+pub enum SocketEvent {
+    /// Connected.
+    Open,
+    /// A text frame.
+    Text(String),
+    /// A binary frame of this many bytes (contents unused for now).
+    Binary(usize),
+    /// Closed (also after an error), with the close code and reason.
+    Closed(u16, String),
+}
+
+/// An open or opening WebSocket.
+pub struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_error: Closure<dyn FnMut()>,
+}
+
+impl Socket {
+    /// Opens `url`; every event goes to `sink`. An invalid URL is an error at once.
+    pub fn open(url: &str, sink: impl Fn(SocketEvent) + Clone + 'static) -> Result<Socket, String> {
+        let ws = WebSocket::new(url).map_err(|e| format!("cannot open {url}: {}", describe(&e)))?;
+        // ArrayBuffer, not Blob: Blob data is read asynchronously and would reorder events.
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let s = sink.clone();
+        let on_open = Closure::<dyn FnMut()>::new(move || s(SocketEvent::Open));
+        let s = sink.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            let data = e.data();
+            match data.as_string() {
+                Some(text) => s(SocketEvent::Text(text)),
+                None => {
+                    let len = data
+                        .dyn_ref::<js_sys::ArrayBuffer>()
+                        .map_or(0, |b| b.byte_length() as usize);
+                    s(SocketEvent::Binary(len))
+                }
+            }
+        });
+        let s = sink.clone();
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
+            s(SocketEvent::Closed(e.code(), e.reason()))
+        });
+        // An error is always followed by a close event; the close carries the information.
+        let on_error = Closure::<dyn FnMut()>::new(|| {});
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+            _on_error: on_error,
+        })
+    }
+
+    /// Sends a text frame. Returns false if the socket refused it (not open).
+    pub fn send(&self, text: &str) -> bool {
+        self.ws.send_with_str(text).is_ok()
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        self.ws.set_onerror(None);
+        let _ = self.ws.close();
+    }
+}
+
+fn describe(e: &wasm_bindgen::JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| format!("{e:?}"))
+}
