@@ -20,7 +20,9 @@
 //   both              {"ack":7,"data":<any>}                 the ack of event 7
 //   both              {"type":"ping"} / {"type":"pong"}      heartbeat: a ping is answered by a pong
 //   server -> client  {"type":"disconnect"}                  the server ends the session
-// Events that arrive before "connected" are ignored (counted in stats.ignored).
+// Events that arrive before "connected" are ignored (counted in stats.ignored). A client that
+// sends {"type":"disconnect"} itself ends its session (rooms left; the socket stays open).
+// Unparseable or binary frames from a client are counted in stats.malformed and dropped.
 //
 // Events: subscribe:<channel>, unsubscribe:<channel>, echo, order:ack-me, slow:no-ack,
 // bench:start (same semantics as socketio-server.mjs); others are recorded in stats.received.

@@ -1,0 +1,144 @@
+/**
+ * wiresync: typed real-time events over Socket.IO v4 or a plain JSON protocol.
+ * @packageDocumentation
+ */
+import type { CatalogEmitEvents, CatalogListenEvents } from "./catalog.js";
+export type * from "./catalog.js";
+
+/** Loads the wasm. Idempotent; concurrent calls share one load. */
+export default function init(
+  input?: { module_or_path?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL | Response | BufferSource,
+): Promise<void>;
+
+/** An event map: event name → payload type. */
+export type EventMap = { [event: string]: unknown };
+
+/** Server → client events when no map is given: the catalog, plus any other name. */
+export type DefaultListenEvents = CatalogListenEvents & { [event: string]: unknown };
+/** Client → server events when no map is given: the catalog, plus any other name. */
+export type DefaultEmitEvents = CatalogEmitEvents & { [event: string]: unknown };
+
+/** Error codes. A server's own `data.code` on a refused connect is passed through as is. */
+export type ErrorCode =
+  | "AUTH_REJECTED" | "AUTH_FAILED" | "ACK_TIMEOUT" | "DECODE_ERROR" | "PAYLOAD_INVALID"
+  | "FRAME_TOO_LARGE" | "UNKNOWN_ACK" | "EVENT_BEFORE_CONNECT" | "HEARTBEAT_TIMEOUT"
+  | "CONNECT_TIMEOUT" | "TRANSPORT_ERROR" | "SERVER_DISCONNECT" | "UNSUPPORTED_BINARY"
+  | "INVALID_ARGUMENT" | "CLOSED" | "RECONNECT_FAILED" | "HANDLER_ERROR" | "PANIC"
+  | (string & {});
+
+/** Every error wiresync reports or throws: a real `Error` with a stable `code`. */
+export interface WiresyncError extends Error {
+  name: "WiresyncError";
+  code: ErrorCode;
+  /** The event concerned, when there is one. */
+  event?: string;
+}
+
+/** Connection status. */
+export type Status = "idle" | "connecting" | "open" | "reconnecting" | "offline" | "closed";
+
+/** Connection state. */
+export interface ConnectionState {
+  status: Status;
+  /** Reconnect attempts since the last successful connect. */
+  attempt: number;
+  /** The last error; null once connected. */
+  error: WiresyncError | null;
+  /** The last connect resumed the session (Socket.IO recovery): nothing was missed or re-joined. */
+  recovered: boolean;
+}
+
+/** An auth payload: sent in the CONNECT packet (`socket.handshake.auth`), never stored. */
+export type AuthPayload = Record<string, unknown>;
+
+/** `connect()` options; every one but `url` has the default shown. */
+export interface ConnectOptions {
+  /** Server URL; `http(s)` is mapped to `ws(s)`. Required. */
+  url: string;
+  /** Wire protocol. Default `"socket.io"`. */
+  protocol?: "socket.io" | "json";
+  /** Socket.IO path. Default `"/socket.io/"`. */
+  path?: string;
+  /** Socket.IO namespace. Default `"/"`. */
+  namespace?: string;
+  /** Auth object, or a function (maybe async) called before every (re)connect. Default none. */
+  auth?: AuthPayload | (() => AuthPayload | undefined | Promise<AuthPayload | undefined>);
+  /** Reconnect backoff. */
+  reconnect?: {
+    /** First delay, ms. Default 1000. */
+    initialDelayMs?: number;
+    /** Largest delay, ms. Default 16000. */
+    maxDelayMs?: number;
+    /** Growth per attempt. Default 2. */
+    factor?: number;
+    /** Randomization 0..1 (delay × (1 ± jitter)). Default 0.5. */
+    jitter?: number;
+    /** Give up after this many attempts. Default Infinity. */
+    maxAttempts?: number;
+  };
+  /** Default timeout of `emitWithAck` and of room subscriptions, ms. Default 10000. */
+  ackTimeoutMs?: number;
+  /** Time allowed to open the socket and be accepted, ms. Default 20000. */
+  connectTimeoutMs?: number;
+  /** Largest frame accepted or sent, bytes. Default 1048576. */
+  maxFrameBytes?: number;
+  /** JSON protocol: the client pings this often, ms (0 = never). Default 25000. */
+  pingIntervalMs?: number;
+  /** JSON protocol: no frame for pingInterval + this = dead. Default 20000. */
+  pingTimeoutMs?: number;
+  /** Validate catalog events against their types (both directions). Default true. */
+  validate?: boolean;
+}
+
+/** What a handler gets besides the payload. */
+export interface EventMeta {
+  /** All arguments (the payload is `args[0]`). */
+  args: unknown[];
+  /** Present when the server asked for an ack: call it to answer. */
+  ack?: (...values: unknown[]) => void;
+}
+
+/** A joined room. */
+export interface RoomSubscription {
+  /** Resolves with the server's ack of the first join. */
+  ready: Promise<unknown>;
+  /** Leaves the room. Idempotent. */
+  unsubscribe(): void;
+}
+
+/** A function that removes what registered it. */
+export type Unsubscribe = () => void;
+
+/** A real-time connection, typed by the events it listens to (`L`) and emits (`E`). */
+export declare class Client<L extends EventMap = DefaultListenEvents, E extends EventMap = DefaultEmitEvents> {
+  private constructor();
+  /** Calls `handler(payload, meta)` for every `event`. */
+  on<K extends keyof L & string>(event: K, handler: (payload: L[K], meta: EventMeta) => void): Unsubscribe;
+  /** Like `on`, for the next `event` only. */
+  once<K extends keyof L & string>(event: K, handler: (payload: L[K], meta: EventMeta) => void): Unsubscribe;
+  /** Calls `handler(event, payload, meta)` for every event. */
+  onAny(handler: <K extends keyof L & string>(event: K, payload: L[K], meta: EventMeta) => void): Unsubscribe;
+  /** Calls `listener` on every state change. */
+  onState(listener: (state: ConnectionState) => void): Unsubscribe;
+  /** Calls `listener` with every error. */
+  onError(listener: (error: WiresyncError) => void): Unsubscribe;
+  /** The state now. */
+  readonly state: ConnectionState;
+  /** Sends now if open, else buffers in memory (lost on reload) until the next connect. */
+  emit<K extends keyof E & string>(event: K, payload: E[K], ...more: unknown[]): void;
+  /** Resolves with the server's ack value; rejects with a `WiresyncError` (`ACK_TIMEOUT`, ...). */
+  emitWithAck<K extends keyof E & string, R = unknown>(event: K, payload: E[K], options?: { timeoutMs?: number }): Promise<R>;
+  /** Joins a room: sends `subscribe:<channel>` with `params`; re-joined after every unrecovered reconnect. */
+  subscribe(channel: string, params?: unknown, options?: { ack?: boolean }): RoomSubscription;
+  /** New credentials; reconnects with them at once. */
+  setAuth(auth: ConnectOptions["auth"]): void;
+  /** Drops the connection and connects again now. */
+  reconnect(): void;
+  /** Closes for good (until `reconnect()`). */
+  close(): void;
+}
+
+/** Creates a client and starts connecting. `await init()` first. */
+export declare function connect<L extends EventMap = DefaultListenEvents, E extends EventMap = DefaultEmitEvents>(
+  options: ConnectOptions,
+): Client<L, E>;

@@ -1,0 +1,122 @@
+// wiresync: the JavaScript entry point. A thin layer over the wasm exports: it loads the wasm
+// once, turns handler ids into unsubscribe functions and hands payloads to handlers with a
+// `meta` object. Everything else happens in Rust.
+import initWasm, { connect as rawConnect } from "./wiresync.js";
+
+let loading;
+
+/**
+ * Loads the wasm. Idempotent: concurrent and repeated calls share one load.
+ * @param {{ module_or_path?: unknown } | URL | string | Response | BufferSource} [input]
+ *   where the wasm comes from; by default `wiresync_bg.wasm` next to this file.
+ */
+export default function init(input) {
+  if (!loading) {
+    const arg = input === undefined || (input && typeof input === "object" && "module_or_path" in input)
+      ? input
+      : { module_or_path: input };
+    loading = initWasm(arg).then(() => undefined, (e) => {
+      loading = undefined;
+      throw e;
+    });
+  }
+  return loading;
+}
+
+function meta(raw, args, ackId) {
+  return ackId === undefined ? { args } : { args, ack: (...values) => raw.ack(ackId, values) };
+}
+
+/** A real-time connection. Create it with `connect(options)`. */
+export class Client {
+  #raw;
+
+  /** @param raw the wasm `RawClient` */
+  constructor(raw) {
+    this.#raw = raw;
+  }
+
+  /** Calls `handler(payload, meta)` for every `event`. Returns the unsubscribe function. */
+  on(event, handler) {
+    const raw = this.#raw;
+    const id = raw.on(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
+    return () => raw.off(id);
+  }
+
+  /** Like `on`, for the next `event` only. Returns the unsubscribe function. */
+  once(event, handler) {
+    const raw = this.#raw;
+    const id = raw.once(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
+    return () => raw.off(id);
+  }
+
+  /** Calls `handler(event, payload, meta)` for every event. Returns the unsubscribe function. */
+  onAny(handler) {
+    const raw = this.#raw;
+    const id = raw.onAny((event, args, ackId) => handler(event, args[0], meta(raw, args, ackId)));
+    return () => raw.off(id);
+  }
+
+  /** Calls `listener(state)` on every state change. Returns the unsubscribe function. */
+  onState(listener) {
+    const id = this.#raw.onState(listener);
+    return () => this.#raw.offState(id);
+  }
+
+  /** Calls `listener(error)` with every `WiresyncError`. Returns the unsubscribe function. */
+  onError(listener) {
+    const id = this.#raw.onError(listener);
+    return () => this.#raw.offError(id);
+  }
+
+  /** `{ status, attempt, error, recovered }` now. */
+  get state() {
+    return this.#raw.state();
+  }
+
+  /** Sends now if open, else buffers in memory until the next connect. */
+  emit(event, ...args) {
+    this.#raw.emit(event, args);
+  }
+
+  /** Resolves with the server's ack value; rejects with `ACK_TIMEOUT` after `timeoutMs`. */
+  emitWithAck(event, payload, options) {
+    return this.#raw.emitWithAck(event, payload === undefined ? [] : [payload], options?.timeoutMs);
+  }
+
+  /** Joins a room (`subscribe:<channel>` with `params`); re-joined after unrecovered reconnects. */
+  subscribe(channel, params, options) {
+    const raw = this.#raw;
+    const { id, ready } = raw.subscribe(channel, params, options?.ack ?? true);
+    let done = false;
+    return {
+      ready,
+      unsubscribe() {
+        if (!done) {
+          done = true;
+          raw.unsubscribe(id);
+        }
+      },
+    };
+  }
+
+  /** New credentials (object or function); reconnects with them at once. */
+  setAuth(auth) {
+    this.#raw.setAuth(auth);
+  }
+
+  /** Drops the connection and connects again now (also after `close()`). */
+  reconnect() {
+    this.#raw.reconnect();
+  }
+
+  /** Closes for good: never reconnects until `reconnect()`. */
+  close() {
+    this.#raw.close();
+  }
+}
+
+/** Creates a client and starts connecting. Call (and await) `init()` first. */
+export function connect(options) {
+  return new Client(rawConnect(options));
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what wiresync's build, demo and tests need on a Debian machine, skipping whatever is
+# already there (safe to run again and again). See ../shared/TOOLCHAIN.md for why each step is
+# done this way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '[setup] %s\n' "$*"; }
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+
+# 1. The wasm target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. Chromium and its driver, same version, from Debian (npx playwright install cannot work here).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  log "installing chromium and chromium-driver"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# 3. The wasm-bindgen CLI at exactly the version in Cargo.lock (without --locked: its lockfile
+#    pins a crate the registry here lacks).
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ] || ! command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
+  log "installing wasm-bindgen-cli $want (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$want" --force
+fi
+
+# 4. Node packages for the test servers, the browser driver, wasm-opt, esbuild and tsc.
+stamp=tests/node_modules/.wiresync-lock-sha
+sha=$(sha256sum tests/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sha" ]; then
+  log "installing npm packages in tests/"
+  (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sha" > "$stamp"
+fi
+log "ready"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test of wiresync: formatting and lints, the native core tests, the browser tests
+# in headless Chromium against real servers, the JS API tests and the TypeScript type tests.
+# Installs what is missing first (scripts/setup.sh). Exit status 0 only if everything passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "native tests (sans-IO core, catalog, property tests, doc tests)"
+cargo test --quiet
+
+step "build the npm package"
+./scripts/build.sh
+
+step "start the test servers on 127.0.0.1"
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+SIO_PORT=$(free_port); JSON_PORT=$(free_port)
+logs=$(mktemp -d)
+SIO_PORT=$SIO_PORT node tests/servers/socketio-server.mjs > "$logs/sio.log" 2>&1 &
+sio_pid=$!
+JSON_PORT=$JSON_PORT node tests/servers/json-server.mjs > "$logs/json.log" 2>&1 &
+json_pid=$!
+trap 'kill $sio_pid $json_pid 2>/dev/null || true' EXIT
+for log in "$logs/sio.log" "$logs/json.log"; do
+  for _ in $(seq 1 100); do grep -q listening "$log" && break; sleep 0.1; done
+  grep -q listening "$log" || { cat "$log"; echo "a test server did not start"; exit 1; }
+done
+export WIRESYNC_SIO_URL="http://127.0.0.1:$SIO_PORT" WIRESYNC_JSON_URL="http://127.0.0.1:$JSON_PORT"
+
+step "browser tests (wasm-bindgen-test in headless Chromium)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=240 \
+  cargo test --quiet --target wasm32-unknown-unknown --test browser
+
+step "JS API tests (Playwright, headless Chromium)"
+node --test tests/js/
+
+step "TypeScript type tests"
+node tests/types/check.mjs
+
+printf '\nall tests passed\n'
