@@ -10,7 +10,7 @@ export default function init(
   input?: { module_or_path?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL | Response | BufferSource,
 ): Promise<void>;
 
-/** An event map: event name → payload type. */
+/** An event map: event name → payload type (an interface or a type alias). */
 export type EventMap = { [event: string]: unknown };
 
 /** Server → client events when no map is given: the catalog, plus any other name. */
@@ -110,7 +110,7 @@ export interface RoomSubscription {
 export type Unsubscribe = () => void;
 
 /** A real-time connection, typed by the events it listens to (`L`) and emits (`E`). */
-export declare class Client<L extends EventMap = DefaultListenEvents, E extends EventMap = DefaultEmitEvents> {
+export declare class Client<L extends object = DefaultListenEvents, E extends object = DefaultEmitEvents> {
   private constructor();
   /** Calls `handler(payload, meta)` for every `event`. */
   on<K extends keyof L & string>(event: K, handler: (payload: L[K], meta: EventMeta) => void): Unsubscribe;
@@ -139,6 +139,6 @@ export declare class Client<L extends EventMap = DefaultListenEvents, E extends 
 }
 
 /** Creates a client and starts connecting. `await init()` first. */
-export declare function connect<L extends EventMap = DefaultListenEvents, E extends EventMap = DefaultEmitEvents>(
+export declare function connect<L extends object = DefaultListenEvents, E extends object = DefaultEmitEvents>(
   options: ConnectOptions,
 ): Client<L, E>;

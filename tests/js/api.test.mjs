@@ -1,0 +1,169 @@
+// The JavaScript API as an app uses it: the built package (pkg/) loaded in headless Chromium,
+// talking to the real socket.io test server.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { control, launch, root, serveStatic, testServer, until } from "./harness.mjs";
+
+let browser, context, page, site, sio;
+
+before(async () => {
+  sio = await testServer("sio");
+  site = await serveStatic(join(root, "pkg"));
+  browser = await launch();
+  context = await browser.newContext();
+  page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e));
+  await page.goto(site.url + "/");
+  await page.evaluate(async ({ sioUrl }) => {
+    const mod = await import("/index.js");
+    await Promise.all([mod.default(), mod.default()]); // concurrent init shares one load
+    await mod.default(); // and is idempotent
+    window.wiresync = mod;
+    window.sioUrl = sioUrl;
+    window.open = async (extra = {}) => {
+      const log = { states: [], errors: [] };
+      const client = mod.connect({ url: sioUrl, auth: { token: "good" }, reconnect: { initialDelayMs: 100, maxDelayMs: 400 }, ...extra });
+      client.onState((s) => log.states.push(s.status));
+      client.onError((e) => log.errors.push({ code: e.code, event: e.event, message: e.message, isError: e instanceof Error, name: e.name }));
+      return { client, log };
+    };
+    window.waitFor = (fn, ms = 5000) => new Promise((resolve, reject) => {
+      const end = Date.now() + ms;
+      const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
+      tick();
+    });
+  }, { sioUrl: sio.url });
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+  sio?.close();
+});
+
+test("on() returns an unsubscribe function; once() fires once; onAny() sees names", async () => {
+  const h = await page.evaluate(async () => {
+    const { client } = await open();
+    const got = { on: 0, once: 0, any: [] };
+    const off = client.on("order:status_update", () => got.on++);
+    client.once("order:status_update", () => got.once++);
+    client.onAny((event) => got.any.push(event));
+    await waitFor(() => client.state.status === "open");
+    await client.subscribe("order", { orderId: "js1" }).ready;
+    window.js1 = { client, got, off };
+    return true;
+  });
+  assert.ok(h);
+  const payload = encodeURIComponent(JSON.stringify({ orderId: "js1", status: "a", message: "m", timestamp: "t" }));
+  await control(sio.url, `emit?room=order:js1&event=order:status_update&data=${payload}&count=2`);
+  await until("two events", () => page.evaluate(() => window.js1.got.any.length === 2));
+  await page.evaluate(() => window.js1.off());
+  await control(sio.url, `emit?room=order:js1&event=order:status_update&data=${payload}`);
+  await until("third event seen by onAny", () => page.evaluate(() => window.js1.got.any.length === 3));
+  const got = await page.evaluate(() => { window.js1.client.close(); return window.js1.got; });
+  assert.equal(got.on, 2, "unsubscribed handler saw no third event");
+  assert.equal(got.once, 1);
+  assert.deepEqual(got.any, ["order:status_update", "order:status_update", "order:status_update"]);
+});
+
+test("emitWithAck resolves with the ack value and rejects with a typed timeout", async () => {
+  const r = await page.evaluate(async () => {
+    const { client } = await open();
+    const value = await client.emitWithAck("echo", { hello: "js" });
+    let error;
+    try {
+      await client.emitWithAck("slow:no-ack", {}, { timeoutMs: 200 });
+    } catch (e) {
+      error = { code: e.code, name: e.name, isError: e instanceof Error };
+    }
+    client.close();
+    return { value, error };
+  });
+  assert.deepEqual(r.value, { hello: "js" });
+  assert.deepEqual(r.error, { code: "ACK_TIMEOUT", name: "WiresyncError", isError: true });
+});
+
+test("emits made before the connection opens are buffered and flushed in order", async () => {
+  await control(sio.url, "reset");
+  await page.evaluate(async () => {
+    const { client } = await open();
+    client.emit("buffered:one", { n: 1 });
+    client.emit("buffered:two", { n: 2 }, "extra");
+    await waitFor(() => client.state.status === "open");
+    window.bufClient = client;
+  });
+  const stats = await until("server received both", async () => {
+    const s = await control(sio.url, "stats");
+    return s.received.filter((r) => r.event.startsWith("buffered:")).length === 2 && s;
+  });
+  const got = stats.received.filter((r) => r.event.startsWith("buffered:"));
+  assert.deepEqual(got.map((r) => r.event), ["buffered:one", "buffered:two"]);
+  assert.deepEqual(got[1].args, [{ n: 2 }, "extra"]);
+  await page.evaluate(() => window.bufClient.close());
+});
+
+test("meta.ack answers the server's ack request", async () => {
+  await page.evaluate(async () => {
+    const { client } = await open();
+    client.on("server:question", (q, meta) => meta.ack({ eta: "11:00", q: q.q }));
+    await waitFor(() => client.state.status === "open");
+    window.askClient = client;
+  });
+  const { answers } = await control(sio.url, "ask?event=server:question");
+  await page.evaluate(() => window.askClient.close());
+  assert.ok(answers.some((a) => a && a.eta === "11:00" && a.q === "eta?"), JSON.stringify(answers));
+});
+
+test("a throwing handler is reported as HANDLER_ERROR and the next handler still runs", async () => {
+  await page.evaluate(async () => {
+    const { client, log } = await open();
+    window.throwing = { client, log, second: 0 };
+    client.on("chat:message", () => { throw new Error("boom"); });
+    client.on("chat:message", () => window.throwing.second++);
+    await waitFor(() => client.state.status === "open");
+    await client.subscribe("chat", { chatId: "js-c" }).ready;
+  });
+  const msg = { messageId: "m", chatId: "js-c", senderId: "a", senderName: "A", senderType: "agent", text: "hi", timestamp: "t" };
+  await control(sio.url, `emit?room=chat:js-c&event=chat:message&data=${encodeURIComponent(JSON.stringify(msg))}`);
+  await until("second handler ran", () => page.evaluate(() => window.throwing.second === 1));
+  const errors = await page.evaluate(() => { window.throwing.client.close(); return window.throwing.log.errors; });
+  assert.deepEqual(errors.map((e) => [e.code, e.event, e.message]), [["HANDLER_ERROR", "chat:message", "boom"]]);
+});
+
+test("bad options throw a typed INVALID_ARGUMENT error", async () => {
+  const errors = await page.evaluate(() => {
+    const out = [];
+    for (const opts of [{}, { url: "" }, { url: "ws://x", protocol: "mqtt" }, { url: "ws://x", reconnect: { factor: "2" } }, { url: "ws://x", auth: 5 }]) {
+      try {
+        wiresync.connect(opts).close();
+        out.push("no error");
+      } catch (e) {
+        out.push(`${e.name}:${e.code}`);
+      }
+    }
+    return out;
+  });
+  assert.deepEqual(errors, Array(5).fill("WiresyncError:INVALID_ARGUMENT"));
+});
+
+test("offline: no attempts while the browser is offline, an attempt at once when it is back", async () => {
+  await page.evaluate(async () => {
+    const r = await open({ reconnect: { initialDelayMs: 100, maxDelayMs: 200 } });
+    window.off1 = r;
+    await waitFor(() => r.client.state.status === "open");
+  });
+  await context.setOffline(true);
+  await control(sio.url, "drop?forget=1");
+  await until("offline state", () => page.evaluate(() => window.off1.client.state.status === "offline"));
+  const handshakes = (await control(sio.url, "stats")).handshakes.length;
+  await new Promise((r) => setTimeout(r, 800));
+  assert.equal((await control(sio.url, "stats")).handshakes.length, handshakes, "no attempt while offline");
+  await context.setOffline(false);
+  await until("open again", () => page.evaluate(() => window.off1.client.state.status === "open"), 3000);
+  const states = await page.evaluate(() => { window.off1.client.close(); return window.off1.log.states; });
+  const afterOffline = states.slice(states.lastIndexOf("offline"));
+  assert.ok(afterOffline.length > 1, states.join(","));
+  assert.equal(afterOffline.at(-2), "open", states.join(","));
+  assert.equal(afterOffline.at(-1), "closed");
+});

@@ -1,0 +1,72 @@
+// Shared by the JS tests: a static server for pkg/ and a test page, the real test servers
+// (reused from scripts/test.sh via WIRESYNC_SIO_URL / WIRESYNC_JSON_URL, else started here),
+// and headless Chromium through playwright-core.
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { dirname, extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json" };
+
+/** Serves `dir` on 127.0.0.1; `/` is a blank page. Resolves to { url, close }. */
+export function serveStatic(dir) {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    if (path === "/") {
+      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>wiresync test</title>");
+      return;
+    }
+    try {
+      const body = await readFile(join(dir, path));
+      res.writeHead(200, { "content-type": types[extname(path)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () =>
+    resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() })));
+}
+
+/** The socket.io test server's URL: the one scripts/test.sh started, or a new child process. */
+export async function testServer(kind = "sio") {
+  const env = kind === "sio" ? "WIRESYNC_SIO_URL" : "WIRESYNC_JSON_URL";
+  if (process.env[env]) return { url: process.env[env], close() {} };
+  const script = join(root, "tests", "servers", kind === "sio" ? "socketio-server.mjs" : "json-server.mjs");
+  const child = spawn(process.execPath, [script], { env: { ...process.env, SIO_PORT: "0", JSON_PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("test server did not start")), 10_000);
+    child.stdout.on("data", (d) => {
+      const m = /listening on (127\.0\.0\.1:\d+)/.exec(String(d));
+      if (m) { clearTimeout(timer); resolve(`http://${m[1]}`); }
+    });
+  });
+  return { url, close: () => child.kill() };
+}
+
+/** GET a control endpoint of a test server and parse the JSON answer. */
+export async function control(base, pathAndQuery) {
+  const res = await fetch(`${base}/control/${pathAndQuery}`);
+  return res.json();
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** Polls `fn` until it returns truthy; fails after `ms`. */
+export async function until(what, fn, ms = 5000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,30 @@
+// Type tests: ok.ts must compile (its @ts-expect-error lines must each be errors) and
+// must-fail.ts must fail with exactly the two expected errors.
+import { execFileSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tsc = join(here, "..", "node_modules", ".bin", "tsc");
+const options = ["--strict", "--noEmit", "--target", "ES2022", "--module", "ESNext", "--moduleResolution", "Bundler", "--lib", "ES2022,DOM"];
+const run = (file) => {
+  try {
+    return { ok: true, out: execFileSync(tsc, [...options, join(here, file)], { encoding: "utf8" }) };
+  } catch (e) {
+    return { ok: false, out: String(e.stdout) + String(e.stderr) };
+  }
+};
+
+let failed = 0;
+const ok = run("ok.ts");
+if (ok.ok) console.log("ok - ok.ts compiles and every @ts-expect-error is an error");
+else { failed++; console.log("not ok - ok.ts\n" + ok.out); }
+
+const bad = run("must-fail.ts");
+const wrongName = /must-fail\.ts\(8,\d+\): error TS2345/.test(bad.out);
+const wrongPayload = /must-fail\.ts\(9,\d+\): error TS2322/.test(bad.out);
+if (!bad.ok && wrongName && wrongPayload) console.log("ok - must-fail.ts fails on the wrong event name and the wrong payload");
+else { failed++; console.log("not ok - must-fail.ts should fail with TS2345 (line 8) and TS2322 (line 9)\n" + bad.out); }
+
+console.log(`${2 - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,57 @@
+// Must compile: typed usage of the public API. Every `@ts-expect-error` line must be an error
+// (tsc fails on an unused `@ts-expect-error`), so each proves a mistake is caught.
+import init, { connect, type Client, type ConnectionState, type WiresyncError, type OrderStatusUpdate } from "../../pkg/index.js";
+
+interface Listen {
+  "order:status_update": { orderId: string; status: "preparing" | "delivered" };
+  "chat:message": { text: string };
+}
+interface Emit {
+  "chat:send_message": { chatId: string; message: string; timestamp: string };
+}
+
+export async function typed(): Promise<void> {
+  await init();
+  const client: Client<Listen, Emit> = connect<Listen, Emit>({ url: "http://127.0.0.1:3000", auth: { token: "t" } });
+  const off: () => void = client.on("order:status_update", (p) => {
+    const s: "preparing" | "delivered" = p.status;
+    void s;
+  });
+  off();
+  client.emit("chat:send_message", { chatId: "c", message: "hi", timestamp: "t" });
+  const ack = await client.emitWithAck<"chat:send_message", { ok: boolean }>("chat:send_message", { chatId: "c", message: "m", timestamp: "t" }, { timeoutMs: 500 });
+  const ok: boolean = ack.ok;
+  void ok;
+  client.onState((s: ConnectionState) => void s.recovered);
+  client.onError((e: WiresyncError) => void e.code);
+  const room = client.subscribe("order", { orderId: "1" });
+  await room.ready;
+  room.unsubscribe();
+
+  // @ts-expect-error unknown event name
+  client.on("order:status_updated", () => {});
+  // @ts-expect-error wrong payload field type
+  client.emit("chat:send_message", { chatId: 1, message: "hi", timestamp: "t" });
+  // @ts-expect-error missing payload field
+  client.emit("chat:send_message", { chatId: "c" });
+  client.on("chat:message", (p) => {
+    // @ts-expect-error no such field on the payload
+    void p.body;
+  });
+  // @ts-expect-error the url is required
+  connect({ protocol: "json" });
+  // @ts-expect-error protocol is "socket.io" or "json"
+  connect({ url: "x", protocol: "mqtt" });
+}
+
+export function catalogDefaults(): void {
+  const client = connect({ url: "http://127.0.0.1:3000" });
+  client.on("order:status_update", (p: OrderStatusUpdate) => void p.orderId);
+  client.on("order:location_update", (p) => {
+    const lat: number = p.location.latitude;
+    void lat;
+  });
+  // @ts-expect-error catalog payloads are typed even without an event map
+  client.on("order:location_update", (p) => void (p.location.latitude as string));
+  client.on("some:custom_event", (p) => void p);
+}
