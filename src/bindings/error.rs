@@ -20,5 +20,6 @@ pub fn describe(v: &JsValue) -> String {
     if let Some(e) = v.dyn_ref::<js_sys::Error>() {
         return String::from(e.message());
     }
-    v.as_string().unwrap_or_else(|| format!("{v:?}"))
+    v.as_string()
+        .unwrap_or_else(|| "a non-Error value was thrown".into())
 }

@@ -10,7 +10,7 @@
 //! reaches it (earlier is harmless; every input also checks elapsed time, so a throttled
 //! background tab notices a dead heartbeat as soon as anything happens).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use super::backoff::{Backoff, Rng};
 use super::error::{Error, ErrorCode};
@@ -174,6 +174,15 @@ enum AckFor {
     Room(SubId),
 }
 
+/// A pending ack: its id, when it times out, and what it is for. Kept in a `Vec`: there are
+/// few at a time, and a map type would cost the wasm more than it saves.
+#[derive(Debug)]
+struct PendingAck {
+    id: u64,
+    deadline: u64,
+    what: AckFor,
+}
+
 #[derive(Debug)]
 struct Room {
     channel: String,
@@ -209,9 +218,8 @@ pub struct Connection {
     // outgoing
     buffer: VecDeque<String>,
     next_ack: u64,
-    acks: BTreeMap<u64, (u64, AckFor)>,
-    ack_deadlines: BTreeSet<(u64, u64)>,
-    rooms: BTreeMap<SubId, Room>,
+    acks: Vec<PendingAck>,
+    rooms: Vec<(SubId, Room)>,
     next_room: SubId,
     pending_leaves: Vec<String>,
 }
@@ -243,9 +251,8 @@ impl Connection {
             binary_event: None,
             buffer: VecDeque::new(),
             next_ack: 1,
-            acks: BTreeMap::new(),
-            ack_deadlines: BTreeSet::new(),
-            rooms: BTreeMap::new(),
+            acks: Vec::new(),
+            rooms: Vec::new(),
             next_room: 1,
             pending_leaves: Vec::new(),
         }
@@ -295,7 +302,7 @@ impl Connection {
             self.connect_deadline,
             self.heartbeat_deadline,
             self.next_ping,
-            self.ack_deadlines.first().map(|(t, _)| *t),
+            self.acks.iter().map(|a| a.deadline).min(),
         ]
         .into_iter()
         .flatten()
@@ -357,10 +364,9 @@ impl Connection {
         self.retry_at = None;
         self.buffer.clear();
         let closed = Error::new(ErrorCode::Closed, "the client was closed");
-        for (id, (_, what)) in std::mem::take(&mut self.acks) {
-            self.finish_ack(id, what, Err(closed.clone()));
+        for a in std::mem::take(&mut self.acks) {
+            self.finish_ack(a.id, a.what, Err(closed.clone()));
         }
-        self.ack_deadlines.clear();
         self.report_state();
     }
 
@@ -394,7 +400,7 @@ impl Connection {
         if name.is_empty() || RESERVED_EVENTS.contains(&name) {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,
-                format!("{name:?} is a reserved or empty event name"),
+                format!("\"{name}\" is a reserved or empty event name"),
             )
             .with_event(name));
         }
@@ -419,8 +425,11 @@ impl Connection {
         }
         if let (Some(id), Some((timeout, what))) = (id, ack) {
             self.next_ack += 1;
-            self.acks.insert(id, (now + timeout, what));
-            self.ack_deadlines.insert((now + timeout, id));
+            self.acks.push(PendingAck {
+                id,
+                deadline: now + timeout,
+                what,
+            });
         }
         if self.phase == Phase::Open {
             self.send(frame);
@@ -479,14 +488,12 @@ impl Connection {
         }
         let id = self.next_room;
         self.next_room += 1;
-        self.rooms.insert(
-            id,
-            Room {
-                channel: channel.to_owned(),
-                params: params.map(str::to_owned),
-                ack,
-            },
-        );
+        let room = Room {
+            channel: channel.to_owned(),
+            params: params.map(str::to_owned),
+            ack,
+        };
+        self.rooms.push((id, room));
         if self.phase == Phase::Open {
             self.join(now, id);
         }
@@ -496,9 +503,10 @@ impl Connection {
     /// Leaves a room: sends `unsubscribe:<channel>` now if open; if not, only when the next
     /// connect recovers the session (otherwise the server already forgot the room).
     pub fn unsubscribe(&mut self, _now: u64, id: SubId) {
-        let Some(room) = self.rooms.remove(&id) else {
+        let Some(at) = self.rooms.iter().position(|(r, _)| *r == id) else {
             return;
         };
+        let (_, room) = self.rooms.remove(at);
         let args = room_args(&room);
         let frame = self.encode_event(None, &format!("unsubscribe:{}", room.channel), &args);
         if self.phase == Phase::Open {
@@ -506,13 +514,11 @@ impl Connection {
         } else {
             self.pending_leaves.push(frame);
         }
-        if let Some((&ack_id, _)) = self.acks.iter().find(|(_, (_, w))| *w == AckFor::Room(id)) {
-            self.drop_ack(ack_id);
-        }
+        self.acks.retain(|a| a.what != AckFor::Room(id));
     }
 
     fn join(&mut self, now: u64, id: SubId) {
-        let Some(room) = self.rooms.get(&id) else {
+        let Some((_, room)) = self.rooms.iter().find(|(r, _)| *r == id) else {
             return;
         };
         let (name, args, ack) = (
@@ -524,8 +530,12 @@ impl Connection {
         let frame = if ack {
             let ack_id = self.next_ack;
             self.next_ack += 1;
-            self.acks.insert(ack_id, (now + timeout, AckFor::Room(id)));
-            self.ack_deadlines.insert((now + timeout, ack_id));
+            let deadline = now + timeout;
+            self.acks.push(PendingAck {
+                id: ack_id,
+                deadline,
+                what: AckFor::Room(id),
+            });
             self.encode_event(Some(ack_id), &name, &args)
         } else {
             self.encode_event(None, &name, &args)
@@ -696,17 +706,14 @@ impl Connection {
 
     /// Timers: retries, connect timeout, heartbeat, client pings (JSON), ack timeouts.
     pub fn handle_timeout(&mut self, now: u64) {
-        while let Some(&(t, id)) = self.ack_deadlines.first() {
-            if t > now {
-                break;
-            }
-            self.ack_deadlines.pop_first();
-            if let Some((_, what)) = self.acks.remove(&id) {
-                let e = Error::new(
-                    ErrorCode::AckTimeout,
-                    format!("no ack within the timeout (ack id {id})"),
-                );
-                self.finish_ack(id, what, Err(e));
+        if self.acks.iter().any(|a| a.deadline <= now) {
+            let (expired, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut self.acks)
+                .into_iter()
+                .partition(|a| a.deadline <= now);
+            self.acks = pending;
+            for a in expired {
+                let why = format!("no ack within the timeout (ack id {})", a.id);
+                self.finish_ack(a.id, a.what, Err(Error::new(ErrorCode::AckTimeout, why)));
             }
         }
         if self.heartbeat_deadline.is_some_and(|t| now >= t) && self.phase.transport_active() {
@@ -811,25 +818,21 @@ impl Connection {
         match what {
             AckFor::User => self.out.push_back(Output::Ack { id, result }),
             AckFor::Room(sub) => {
-                if self.rooms.contains_key(&sub) {
+                if self.rooms.iter().any(|(r, _)| *r == sub) {
                     self.out.push_back(Output::Subscribed { id: sub, result })
                 }
             }
         }
     }
 
-    fn drop_ack(&mut self, id: u64) {
-        if let Some((t, _)) = self.acks.remove(&id) {
-            self.ack_deadlines.remove(&(t, id));
-        }
+    fn take_ack(&mut self, id: u64) -> Option<PendingAck> {
+        let at = self.acks.iter().position(|a| a.id == id)?;
+        Some(self.acks.remove(at))
     }
 
     fn on_ack(&mut self, id: u64, args: String) {
-        match self.acks.remove(&id) {
-            Some((t, what)) => {
-                self.ack_deadlines.remove(&(t, id));
-                self.finish_ack(id, what, Ok(args));
-            }
+        match self.take_ack(id) {
+            Some(a) => self.finish_ack(id, a.what, Ok(args)),
             None => self.report(Error::new(
                 ErrorCode::UnknownAck,
                 format!("ack for unknown id {id}"),
@@ -861,7 +864,7 @@ impl Connection {
                 self.send(f);
             }
         } else {
-            let ids: Vec<SubId> = self.rooms.keys().copied().collect();
+            let ids: Vec<SubId> = self.rooms.iter().map(|(id, _)| *id).collect();
             for id in ids {
                 self.join(now, id);
             }
@@ -984,7 +987,7 @@ impl Connection {
                             .and_then(|d| json::array_elements(d).ok())
                             .and_then(|a| a.first().and_then(|n| json::unquote(n).ok()));
                         if p.kind == T::BinaryAck {
-                            self.drop_ack(p.id.unwrap_or(0));
+                            self.take_ack(p.id.unwrap_or(0));
                         }
                         self.binary_skip = p.attachments;
                         self.binary_event = name.or(Some("(binary ack)".into()));

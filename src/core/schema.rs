@@ -110,7 +110,7 @@ fn check(ty: &Type, raw: &str, path: &mut String) -> Result<(), String> {
                 Ok(())
             } else {
                 Err(format!(
-                    "{}: {s:?} is not one of {}",
+                    "{}: \"{s}\" is not one of {}",
                     at(path),
                     values.join(", ")
                 ))

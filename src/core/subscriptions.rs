@@ -1,7 +1,7 @@
 //! The handler registry behind `on`, `once` and `onAny`: event name → handlers in registration
 //! order. Generic over the handler type, so the driver stores JS functions or Rust closures.
-
-use std::collections::HashMap;
+//! Plain vectors: apps listen to tens of event names, and a hash map would cost the wasm more
+//! code than the lookups it saves.
 
 /// Identifies a registered handler; pass it to [`Registry::off`].
 pub type HandlerId = u64;
@@ -17,18 +17,16 @@ struct Entry<H> {
 #[derive(Debug)]
 pub struct Registry<H> {
     next: HandlerId,
-    by_name: HashMap<String, Vec<Entry<H>>>,
+    by_name: Vec<(String, Vec<Entry<H>>)>,
     any: Vec<Entry<H>>,
-    names: HashMap<HandlerId, Option<String>>,
 }
 
 impl<H> Default for Registry<H> {
     fn default() -> Self {
         Registry {
             next: 1,
-            by_name: HashMap::new(),
+            by_name: Vec::new(),
             any: Vec::new(),
-            names: HashMap::new(),
         }
     }
 }
@@ -54,47 +52,42 @@ impl<H: Clone> Registry<H> {
         self.next += 1;
         let entry = Entry { id, handler, once };
         match name {
-            Some(n) => self.by_name.entry(n.to_owned()).or_default().push(entry),
             None => self.any.push(entry),
+            Some(n) => match self.by_name.iter_mut().find(|(k, _)| k == n) {
+                Some((_, list)) => list.push(entry),
+                None => self.by_name.push((n.to_owned(), vec![entry])),
+            },
         }
-        self.names.insert(id, name.map(str::to_owned));
         id
     }
 
     /// Removes a handler. Returns whether it was registered. Idempotent.
     pub fn off(&mut self, id: HandlerId) -> bool {
-        let Some(name) = self.names.remove(&id) else {
-            return false;
-        };
-        let list = match &name {
-            Some(n) => match self.by_name.get_mut(n) {
-                Some(l) => l,
-                None => return false,
-            },
-            None => &mut self.any,
-        };
-        list.retain(|e| e.id != id);
-        if let Some(n) = name.filter(|_| list.is_empty()) {
-            self.by_name.remove(&n);
+        let before = self.len();
+        self.any.retain(|e| e.id != id);
+        for (_, list) in self.by_name.iter_mut() {
+            list.retain(|e| e.id != id);
         }
-        true
+        self.by_name.retain(|(_, list)| !list.is_empty());
+        self.len() < before
     }
 
     /// Whether anything listens to `name` (catch-all handlers included).
     pub fn wants(&self, name: &str) -> bool {
-        !self.any.is_empty() || self.by_name.contains_key(name)
+        !self.any.is_empty() || self.by_name.iter().any(|(k, _)| k == name)
     }
 
     /// The handlers to call for one `name` event, in order: named ones first, then catch-alls.
     /// `once` handlers are removed as they are returned.
     pub fn take_for(&mut self, name: &str) -> (Vec<H>, Vec<H>) {
         let mut named = Vec::new();
-        if let Some(list) = self.by_name.get_mut(name) {
+        if let Some(at) = self.by_name.iter().position(|(k, _)| k == name) {
+            let list = &mut self.by_name[at].1;
             named.extend(list.iter().map(|e| e.handler.clone()));
             if list.iter().any(|e| e.once) {
-                let gone: Vec<HandlerId> = list.iter().filter(|e| e.once).map(|e| e.id).collect();
-                for id in gone {
-                    self.off(id);
+                list.retain(|e| !e.once);
+                if list.is_empty() {
+                    self.by_name.remove(at);
                 }
             }
         }
@@ -103,12 +96,12 @@ impl<H: Clone> Registry<H> {
 
     /// Number of registered handlers.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.any.len() + self.by_name.iter().map(|(_, l)| l.len()).sum::<usize>()
     }
 
     /// Whether none are registered.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.len() == 0
     }
 }
 

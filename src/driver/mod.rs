@@ -8,7 +8,6 @@
 //! timer) are dropped after the current callback returns.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -96,8 +95,8 @@ struct Inner {
     handlers: RefCell<Registry<Handler>>,
     states: RefCell<Registry<StateListener>>,
     errors: RefCell<Registry<ErrorListener>>,
-    acks: RefCell<HashMap<u64, AckWaiter>>,
-    rooms: RefCell<HashMap<SubId, AckWaiter>>,
+    acks: RefCell<Vec<(u64, AckWaiter)>>,
+    rooms: RefCell<Vec<(SubId, AckWaiter)>>,
     auth: RefCell<Auth>,
     validate: bool,
 }
@@ -151,8 +150,8 @@ impl Client {
             handlers: RefCell::new(Registry::default()),
             states: RefCell::new(Registry::default()),
             errors: RefCell::new(Registry::default()),
-            acks: RefCell::new(HashMap::new()),
-            rooms: RefCell::new(HashMap::new()),
+            acks: RefCell::new(Vec::new()),
+            rooms: RefCell::new(Vec::new()),
             auth: RefCell::new(options.auth),
             validate: options.validate,
         });
@@ -322,7 +321,7 @@ impl Client {
             .borrow_mut()
             .emit_with_ack(now(), name, args, timeout_ms);
         let result = r.map(|id| {
-            self.inner.acks.borrow_mut().insert(id, done);
+            self.inner.acks.borrow_mut().push((id, done));
         });
         pump(&self.inner);
         result
@@ -350,14 +349,14 @@ impl Client {
             .core
             .borrow_mut()
             .subscribe(now(), channel, params, ack)?;
-        self.inner.rooms.borrow_mut().insert(id, ready);
+        self.inner.rooms.borrow_mut().push((id, ready));
         pump(&self.inner);
         Ok(id)
     }
 
     /// Leaves a room.
     pub fn unsubscribe(&self, id: SubId) {
-        self.inner.rooms.borrow_mut().remove(&id);
+        take(&self.inner.rooms, id);
         self.inner.core.borrow_mut().unsubscribe(now(), id);
         pump(&self.inner);
     }
@@ -549,13 +548,13 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
         }
         Output::Event(ev) => deliver(inner, ev),
         Output::Ack { id, result } => {
-            let waiter = inner.acks.borrow_mut().remove(&id);
+            let waiter = take(&inner.acks, id);
             if let Some(w) = waiter {
                 w(result.and_then(parse_args));
             }
         }
         Output::Subscribed { id, result } => {
-            let waiter = inner.rooms.borrow_mut().remove(&id);
+            let waiter = take(&inner.rooms, id);
             match (waiter, result) {
                 (Some(w), r) => w(r.and_then(parse_args)),
                 (None, Err(e)) => report(inner, &e),
@@ -564,6 +563,13 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
         }
         Output::Error(e) => report(inner, &e),
     }
+}
+
+/// Removes and returns the waiter for `id`.
+fn take(list: &RefCell<Vec<(u64, AckWaiter)>>, id: u64) -> Option<AckWaiter> {
+    let mut list = list.borrow_mut();
+    let at = list.iter().position(|(k, _)| *k == id)?;
+    Some(list.remove(at).1)
 }
 
 fn parse_args(args: String) -> Result<JsValue, Error> {

@@ -33,7 +33,8 @@ macro_rules! payload {
                 fields: &[ $( $crate::core::schema::Field {
                     name: $json,
                     ty: <$ty as $crate::core::schema::Schema>::TYPE,
-                    doc: concat!($($fdoc),*),
+                    // Docs feed the generated TypeScript only; keep them out of the wasm.
+                    doc: if cfg!(target_arch = "wasm32") { "" } else { concat!($($fdoc),*) },
                 } ),* ],
             };
         }

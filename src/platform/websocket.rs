@@ -86,5 +86,5 @@ impl Drop for Socket {
 fn describe(e: &wasm_bindgen::JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
-        .unwrap_or_else(|| format!("{e:?}"))
+        .unwrap_or_else(|| e.as_string().unwrap_or_else(|| "unknown error".into()))
 }

@@ -87,8 +87,8 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Empty => write!(f, "empty frame"),
-            DecodeError::UnknownEngineType(c) => write!(f, "unknown Engine.IO packet type {c:?}"),
-            DecodeError::UnknownPacketType(c) => write!(f, "unknown Socket.IO packet type {c:?}"),
+            DecodeError::UnknownEngineType(c) => write!(f, "unknown Engine.IO packet type '{c}'"),
+            DecodeError::UnknownPacketType(c) => write!(f, "unknown Socket.IO packet type '{c}'"),
             DecodeError::BadAttachments => {
                 write!(f, "binary packet without a valid attachment count")
             }
