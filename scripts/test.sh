@@ -36,7 +36,7 @@ export WIRESYNC_SIO_URL="http://127.0.0.1:$SIO_PORT" WIRESYNC_JSON_URL="http://1
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=240 \
-  cargo test --quiet --target wasm32-unknown-unknown --test browser
+  cargo test --target wasm32-unknown-unknown --test browser
 
 step "JS API tests (Playwright, headless Chromium)"
 node --test tests/js/
