@@ -25,6 +25,38 @@ function withTimeout(promise, ms, what, detail = () => "") {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Profiling aid (run.mjs --profile): wraps every WebSocket onmessage handler the clients install
+ * (wiresync's wasm glue and engine.io-client both assign ws.onmessage) to sum the time the page
+ * spends handling messages. busy / wall-time near 1 means the page's main thread is the
+ * bottleneck; well below 1 means it waits for frames (server or browser network side).
+ */
+const busy = { ms: 0, messages: 0, installed: false };
+function instrumentOnMessage() {
+  if (busy.installed) return;
+  busy.installed = true;
+  const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
+  Object.defineProperty(WebSocket.prototype, "onmessage", {
+    configurable: true,
+    enumerable: desc.enumerable,
+    get() {
+      return desc.get.call(this);
+    },
+    set(fn) {
+      if (typeof fn !== "function") return desc.set.call(this, fn);
+      desc.set.call(this, function (e) {
+        const t = performance.now();
+        try {
+          return fn.call(this, e);
+        } finally {
+          busy.ms += performance.now() - t;
+          busy.messages++;
+        }
+      });
+    },
+  });
+}
+
 /** Counter + completion promise shared by the three clients. */
 function counter(n) {
   const c = {
@@ -55,6 +87,8 @@ function counter(n) {
 function result(n, t0, tAck, c, errors, note) {
   const ms = (n === 0 ? tAck : c.tLast) - t0;
   return {
+    busyMs: busy.installed ? busy.ms : null,
+    busyMessages: busy.installed ? busy.messages : null,
     n,
     ms,
     evPerSec: n === 0 ? 0 : (n / ms) * 1000,
@@ -68,7 +102,8 @@ function result(n, t0, tAck, c, errors, note) {
 }
 
 /** wiresync through its public JS API (pkg/index.js), validate on (default) or off. */
-async function wiresync({ url, n, timeoutMs, validate }) {
+async function wiresync({ url, n, timeoutMs, profile, validate }) {
+  if (profile) instrumentOnMessage();
   const mod = await import(WIRESYNC_URL);
   await withTimeout(mod.default(), timeoutMs, "wiresync init()");
   const options = { url, auth: { token: "good" } };
@@ -90,6 +125,8 @@ async function wiresync({ url, n, timeoutMs, validate }) {
     const c = counter(n);
     client.on("order:status_update", c.onEvent);
 
+    busy.ms = 0;
+    busy.messages = 0;
     const t0 = performance.now();
     const ack = await client.emitWithAck("bench:start", { n }, { timeoutMs });
     const tAck = performance.now();
@@ -102,7 +139,8 @@ async function wiresync({ url, n, timeoutMs, validate }) {
 }
 
 /** socket.io-client 4.8.4 (its ESM browser build), websocket transport only. */
-async function sio({ url, n, timeoutMs }) {
+async function sio({ url, n, timeoutMs, profile }) {
+  if (profile) instrumentOnMessage();
   const { io } = await import(SIO_CLIENT_URL);
   const socket = io(url, { transports: ["websocket"], auth: { token: "good" } });
   const errors = [];
@@ -122,6 +160,8 @@ async function sio({ url, n, timeoutMs }) {
     // With connection state recovery the server appends an offset argument; ignored here.
     socket.on("order:status_update", c.onEvent);
 
+    busy.ms = 0;
+    busy.messages = 0;
     const t0 = performance.now();
     const ack = await socket.timeout(timeoutMs).emitWithAck("bench:start", { n });
     const tAck = performance.now();
@@ -138,7 +178,8 @@ async function sio({ url, n, timeoutMs }) {
  * bench, then JSON.parse-ing each frame's packet (no event-name dispatch, no library). What it
  * measures is mostly the server and the browser's network stack, i.e. what no client can beat.
  */
-async function rawws({ url, n, timeoutMs }) {
+async function rawws({ url, n, timeoutMs, profile }) {
+  if (profile) instrumentOnMessage();
   const wsUrl = url.replace(/^http/, "ws") + "/socket.io/?EIO=4&transport=websocket";
   const ws = new WebSocket(wsUrl);
   const errors = [];
@@ -168,6 +209,8 @@ async function rawws({ url, n, timeoutMs }) {
   const errs = () => (errors.length ? ` (errors: ${errors.join("; ")})` : "");
   try {
     await withTimeout(opened, timeoutMs, "raw websocket connect", errs);
+    busy.ms = 0;
+    busy.messages = 0;
     t0 = performance.now();
     ws.send(`421["bench:start",${JSON.stringify({ n })}]`);
     const ack = await withTimeout(acked, timeoutMs, "raw websocket bench:start ack", errs);

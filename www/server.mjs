@@ -257,7 +257,7 @@ const STATUSES = [
 // Courier route: restaurant -> customer (a short trip across central Lisbon).
 const FROM = { latitude: 38.7139, longitude: -9.1394 };
 const TO = { latitude: 38.7369, longitude: -9.1427 };
-const TRIP_TICKS = 12; // location ticks (~1 s each) while out_for_delivery
+const TRIP_TICKS = 3; // location ticks (~1 s each) from pickup to the door while out_for_delivery
 const PARTNER = { name: "Rui", phone: "+351 900 000 000", vehicle: "Scooter" };
 
 /** orderId -> simulation */
