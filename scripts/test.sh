@@ -41,6 +41,9 @@ CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=240 \
 step "JS API tests (Playwright, headless Chromium)"
 node --test tests/js/
 
+step "demo walk-through (Playwright: connect, live order, chat, server down and up)"
+node www/smoke.mjs
+
 step "TypeScript type tests"
 node tests/types/check.mjs
 
