@@ -269,6 +269,29 @@ pub fn object_entries(s: &str) -> Result<Vec<(String, &str)>, JsonError> {
     })
 }
 
+/// Splits a JSON object into `(raw key, raw value)` pairs without unescaping or allocating
+/// keys; compare keys with [`key_is`].
+pub fn object_entries_raw(s: &str) -> Result<Vec<(&str, &str)>, JsonError> {
+    whole(s, |b, i| {
+        if b.get(i) != Some(&b'{') {
+            return Err(err(i, "expected an object"));
+        }
+        let mut out = Vec::new();
+        let end = scan_object(b, i, 0, |(ka, kz), a, z| out.push((&s[ka..kz], &s[a..z])))?;
+        Ok((end, out))
+    })
+}
+
+/// Whether a raw key (a JSON string literal, quotes included) spells `name`.
+pub fn key_is(raw_key: &str, name: &str) -> bool {
+    let inner = &raw_key[1..raw_key.len() - 1];
+    if inner.contains('\\') {
+        unquote(raw_key).is_ok_and(|k| k == name)
+    } else {
+        inner == name
+    }
+}
+
 /// The raw value of `key` in a JSON object, if present (the last one wins, as in `JSON.parse`).
 pub fn get<'a>(object: &'a str, key: &str) -> Result<Option<&'a str>, JsonError> {
     Ok(object_entries(object)?
@@ -438,6 +461,14 @@ mod tests {
         assert_eq!(e[1], ("name".to_owned(), "1"));
         assert_eq!(get(o, "sid").unwrap(), Some(r#""def""#));
         assert_eq!(get(o, "nope").unwrap(), None);
+    }
+
+    #[test]
+    fn raw_keys_compare_with_and_without_escapes() {
+        let e = object_entries_raw(r#"{"orderId":1,"st\u0061tus":2}"#).unwrap();
+        assert!(key_is(e[0].0, "orderId"));
+        assert!(key_is(e[1].0, "status"));
+        assert!(!key_is(e[0].0, "order"));
     }
 
     #[test]

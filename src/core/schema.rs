@@ -129,14 +129,14 @@ fn check(ty: &Type, raw: &str, path: &mut String) -> Result<(), String> {
         }
         Type::Object { fields, .. } => {
             let entries =
-                json::object_entries(raw).or_else(|_| expect("object").map(|_| Vec::new()))?;
+                json::object_entries_raw(raw).or_else(|_| expect("object").map(|_| Vec::new()))?;
             let len = path.len();
             for f in fields.iter() {
                 if !path.is_empty() {
                     path.push('.');
                 }
                 path.push_str(f.name);
-                match entries.iter().rev().find(|(k, _)| k == f.name) {
+                match entries.iter().rev().find(|(k, _)| json::key_is(k, f.name)) {
                     Some((_, v)) => check(f.ty, v, path)?,
                     None if matches!(f.ty, Type::Opt(_)) => {}
                     None => return Err(format!("{} is missing", at(path))),

@@ -448,9 +448,17 @@ fn pump(inner: &Rc<Inner>) {
         let Some(out) = out else { break };
         carry_out(inner, out);
     }
+    // Re-arm only when the deadline moves earlier (or none is armed). The heartbeat deadline
+    // moves later with every frame; re-arming then would cost a setTimeout per event. A timer
+    // that fires early finds nothing due and re-arms for the real deadline.
     let deadline = inner.core.borrow().poll_timeout();
     let armed = inner.timer.borrow().as_ref().map(|t| t.deadline);
-    if deadline != armed {
+    let rearm = match (deadline, armed) {
+        (Some(d), Some(a)) => d < a,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if rearm {
         let old = inner.timer.borrow_mut().take();
         if let Some(old) = old {
             drop_later(old);

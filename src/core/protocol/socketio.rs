@@ -165,7 +165,10 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         None
     };
     let data = if i < b.len() { Some(&s[i..]) } else { None };
+    let is_event = matches!(kind, PacketType::Event | PacketType::BinaryEvent);
     let data_kind = match data {
+        // Events are validated once, by `array_elements` below.
+        Some(d) if is_event => Some(Kind::of(d)),
         Some(d) => Some(json::validate(d).map_err(DecodeError::Json)?),
         None => None,
     };
