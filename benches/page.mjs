@@ -6,6 +6,8 @@
 // The handler does what a real one minimally does: reads a field of the payload (seq, also
 // used to check that the events arrive complete and in order) and counts.
 //
+// In the URL-driven mode (below) the run also calls `gate()` once connected, just before t0.
+//
 // Each function resolves with
 //   { ms, n, evPerSec, ackMs, firstMs, lagMs, outOfOrder, errors, note }
 // where ms/ackMs/firstMs are measured from t0, and lagMs is how late the n-th event was handled
@@ -102,7 +104,7 @@ function result(n, t0, tAck, c, errors, note) {
 }
 
 /** wiresync through its public JS API (pkg/index.js), validate on (default) or off. */
-async function wiresync({ url, n, timeoutMs, profile, validate }) {
+async function wiresync({ url, n, timeoutMs, profile, validate, gate }) {
   if (profile) instrumentOnMessage();
   const mod = await import(WIRESYNC_URL);
   await withTimeout(mod.default(), timeoutMs, "wiresync init()");
@@ -125,6 +127,7 @@ async function wiresync({ url, n, timeoutMs, profile, validate }) {
     const c = counter(n);
     client.on("order:status_update", c.onEvent);
 
+    if (gate) await gate();
     busy.ms = 0;
     busy.messages = 0;
     const t0 = performance.now();
@@ -139,7 +142,7 @@ async function wiresync({ url, n, timeoutMs, profile, validate }) {
 }
 
 /** socket.io-client 4.8.4 (its ESM browser build), websocket transport only. */
-async function sio({ url, n, timeoutMs, profile }) {
+async function sio({ url, n, timeoutMs, profile, gate }) {
   if (profile) instrumentOnMessage();
   const { io } = await import(SIO_CLIENT_URL);
   const socket = io(url, { transports: ["websocket"], auth: { token: "good" } });
@@ -160,6 +163,7 @@ async function sio({ url, n, timeoutMs, profile }) {
     // With connection state recovery the server appends an offset argument; ignored here.
     socket.on("order:status_update", c.onEvent);
 
+    if (gate) await gate();
     busy.ms = 0;
     busy.messages = 0;
     const t0 = performance.now();
@@ -178,7 +182,7 @@ async function sio({ url, n, timeoutMs, profile }) {
  * bench, then JSON.parse-ing each frame's packet (no event-name dispatch, no library). What it
  * measures is mostly the server and the browser's network stack, i.e. what no client can beat.
  */
-async function rawws({ url, n, timeoutMs, profile }) {
+async function rawws({ url, n, timeoutMs, profile, gate }) {
   if (profile) instrumentOnMessage();
   const wsUrl = url.replace(/^http/, "ws") + "/socket.io/?EIO=4&transport=websocket";
   const ws = new WebSocket(wsUrl);
@@ -209,6 +213,7 @@ async function rawws({ url, n, timeoutMs, profile }) {
   const errs = () => (errors.length ? ` (errors: ${errors.join("; ")})` : "");
   try {
     await withTimeout(opened, timeoutMs, "raw websocket connect", errs);
+    if (gate) await gate();
     busy.ms = 0;
     busy.messages = 0;
     t0 = performance.now();
@@ -225,3 +230,32 @@ async function rawws({ url, n, timeoutMs, profile }) {
 
 window.bench = { wiresync, sio, rawws };
 window.benchReady = true;
+
+/**
+ * URL-driven mode, the one run.mjs uses for the measured runs: /?run=<id>&fn=<client>&args=<JSON>
+ * runs one client and POSTs { result } or { error } to /result/<id>. Nothing is driven over the
+ * DevTools protocol while it runs (Playwright's pages report every WebSocket frame to Playwright
+ * over CDP, which costs more than the clients themselves; see README.md).
+ */
+const query = new URLSearchParams(location.search);
+if (query.has("run")) {
+  const id = query.get("run");
+  const post = (body) =>
+    fetch(`/result/${encodeURIComponent(id)}`, { method: "POST", body: JSON.stringify(body) });
+  (async () => {
+    try {
+      const fn = window.bench[query.get("fn")];
+      if (!fn) throw new Error(`unknown client ${query.get("fn")}`);
+      const args = JSON.parse(query.get("args") ?? "{}");
+      // Called once connected, just before t0: run.mjs reads the processes' CPU times (and,
+      // when profiling, starts the CPU profiler) and only then answers.
+      const gate = async () => {
+        const res = await fetch(`/go/${encodeURIComponent(id)}`);
+        if (!res.ok) throw new Error(`gate: HTTP ${res.status}`);
+      };
+      await post({ result: await fn({ ...args, gate }) });
+    } catch (e) {
+      await post({ error: String(e?.stack ?? e) });
+    }
+  })();
+}
