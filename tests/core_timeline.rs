@@ -5,7 +5,7 @@
 use wiresync::core::backoff::Backoff;
 use wiresync::core::connection::{Config, Connection, Output, State, Status};
 use wiresync::core::error::{Error, ErrorCode};
-use wiresync::core::protocol::{Incoming, Protocol};
+use wiresync::core::protocol::{InFrame, Incoming, Protocol};
 
 const OPEN: &str =
     r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
@@ -221,6 +221,13 @@ fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
     s.pump();
     s.frame(r#"42["chat:message",{"text":"a"},"off-1"]"#);
     assert_eq!(s.events[0].args, r#"[{"text":"a"}]"#, "offset stripped");
+    assert_eq!(
+        s.events[0].in_frame,
+        Some(InFrame {
+            start_utf16: 2,
+            drop_last: true
+        })
+    );
     s.take_sent();
 
     s.drop_transport();
@@ -577,4 +584,36 @@ fn json_protocol_timeline() {
     assert_eq!(s.take_sent(), [r#"{"type":"ping"}"#]);
     s.advance(20_000);
     assert_eq!(s.codes(), ["HEARTBEAT_TIMEOUT"]);
+}
+
+#[test]
+fn argument_positions_are_in_utf16_units_of_the_whole_frame() {
+    let mut s = Sim::new(Config {
+        protocol: Protocol::SocketIo {
+            path: "/socket.io/".into(),
+            namespace: "/é😀".into(),
+        },
+        ..Config::new("ws://h")
+    });
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40/é😀,{"sid":"s1"}"#);
+    let frame = r#"42/é😀,7["ev",{"k":"ü"}]"#;
+    s.frame(frame);
+    let at = s.events[0]
+        .in_frame
+        .expect("socket.io events carry their position");
+    // "42" (2) + "/é😀," (1 + 1 + 2 + 1 UTF-16 units) + "7" (1) = 8
+    assert_eq!(
+        at,
+        InFrame {
+            start_utf16: 8,
+            drop_last: false
+        }
+    );
+    let utf16: Vec<u16> = frame.encode_utf16().collect();
+    assert_eq!(
+        String::from_utf16(&utf16[at.start_utf16..]).unwrap(),
+        r#"["ev",{"k":"ü"}]"#
+    );
 }

@@ -106,6 +106,30 @@ proptest! {
     }
 
     #[test]
+    fn the_utf16_position_slices_out_exactly_the_event_array(name in "\\PC{1,12}", text in "\\PC{0,20}", nsp in proptest::option::of("/\\PC{1,6}")) {
+        let nsp = nsp.filter(|n| !n.contains(',')).unwrap_or_else(|| "/".into());
+        let mut c = Connection::new(Config { protocol: Protocol::SocketIo { path: "/socket.io/".into(), namespace: nsp.clone() }, ..Config::new("ws://h") }, 1);
+        c.connect(0);
+        c.transport_open(0);
+        c.handle_frame(0, r#"0{"sid":"e","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
+        c.provide_auth(0, None);
+        let prefix = if nsp == "/" { String::new() } else { format!("{nsp},") };
+        c.handle_frame(0, &format!(r#"40{prefix}{{"sid":"s"}}"#));
+        let array = format!("[{},{}]", json::quote(&name), json::quote(&text));
+        let frame = format!("42{prefix}{array}");
+        c.handle_frame(0, &frame);
+        let mut found = None;
+        while let Some(out) = c.poll() {
+            if let wiresync::core::connection::Output::Event(ev) = out {
+                found = ev.in_frame;
+            }
+        }
+        let at = found.expect("an event with its position");
+        let utf16: Vec<u16> = frame.encode_utf16().collect();
+        prop_assert_eq!(String::from_utf16(&utf16[at.start_utf16..]).unwrap(), array);
+    }
+
+    #[test]
     fn json_strings_round_trip(s in "\\PC{0,40}") {
         prop_assert_eq!(json::unquote(&json::quote(&s)).unwrap(), s);
     }

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use super::backoff::{Backoff, Rng};
 use super::error::{Error, ErrorCode};
 use super::json::{self, Kind};
-use super::protocol::{json as jsonp, socketio, DecodeError, Incoming, Protocol};
+use super::protocol::{json as jsonp, socketio, DecodeError, InFrame, Incoming, Protocol};
 
 /// Event names Socket.IO reserves; emitting them is refused.
 pub const RESERVED_EVENTS: &[&str] = &[
@@ -970,8 +970,16 @@ impl Connection {
                     T::Disconnect => self.server_disconnect(),
                     T::Event => {
                         let strip = self.pid.is_some();
-                        let (ev, offset) =
-                            socketio::split_event(p.data.unwrap_or("[]"), p.id, strip)?;
+                        let (mut ev, offset) =
+                            socketio::event_from_elements(&p.elements, p.id, strip)?;
+                        // The payload runs to the end of the frame; its start in UTF-16 units
+                        // lets the glue parse it from the JS string it already has.
+                        let start = frame.len() - p.data.map_or(0, str::len);
+                        let start_utf16 = frame[..start].encode_utf16().count();
+                        ev.in_frame = Some(InFrame {
+                            start_utf16,
+                            drop_last: offset.is_some(),
+                        });
                         if offset.is_some() {
                             self.offset = offset;
                         }

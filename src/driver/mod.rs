@@ -89,6 +89,8 @@ pub type AckWaiter = Box<dyn FnOnce(Result<JsValue, Error>)>;
 struct Inner {
     core: RefCell<Connection>,
     socket: RefCell<Option<Socket>>,
+    /// The JS string of the text frame being handled (see `Incoming::in_frame`).
+    frame: RefCell<Option<js_sys::JsString>>,
     generation: Cell<u64>,
     timer: RefCell<Option<Timer>>,
     lifecycle: RefCell<Option<Lifecycle>>,
@@ -144,6 +146,7 @@ impl Client {
         let inner = Rc::new(Inner {
             core: RefCell::new(Connection::new(options.config, seed)),
             socket: RefCell::new(None),
+            frame: RefCell::new(None),
             generation: Cell::new(0),
             timer: RefCell::new(None),
             lifecycle: RefCell::new(None),
@@ -481,16 +484,24 @@ fn pump(inner: &Rc<Inner>) {
 
 fn socket_event(inner: &Rc<Inner>, ev: SocketEvent) {
     let t = now();
+    let mut frame = None;
     {
         let mut core = inner.core.borrow_mut();
         match ev {
             SocketEvent::Open => core.transport_open(t),
-            SocketEvent::Text(s) => core.handle_frame(t, &s),
+            SocketEvent::Text(s, js) => {
+                core.handle_frame(t, &s);
+                frame = Some(js);
+            }
             SocketEvent::Binary(len) => core.handle_binary(t, len),
             SocketEvent::Closed(code, reason) => core.transport_closed(t, code, &reason),
         }
     }
+    // Every output of this frame is drained by this pump (a handler cannot start another
+    // socket callback synchronously), so `in_frame` positions always refer to `frame`.
+    *inner.frame.borrow_mut() = frame;
     pump(inner);
+    inner.frame.borrow_mut().take();
 }
 
 fn carry_out(inner: &Rc<Inner>, out: Output) {
@@ -573,6 +584,13 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
     }
 }
 
+/// Parses the JSON array that fills `frame` from `start` (UTF-16) on, without copying it out of
+/// wasm memory.
+fn json_in_frame(frame: &js_sys::JsString, start: usize) -> Result<js_sys::Array, JsValue> {
+    let text = frame.slice(start as u32, frame.length());
+    crate::platform::json::parse(&text).map(Into::into)
+}
+
 /// Removes and returns the waiter for `id`.
 fn take(list: &RefCell<Vec<(u64, AckWaiter)>>, id: u64) -> Option<AckWaiter> {
     let mut list = list.borrow_mut();
@@ -601,8 +619,17 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
             );
         }
     }
-    let args: js_sys::Array = match js_sys::JSON::parse(&ev.args) {
-        Ok(v) => v.into(),
+    let parsed = match (ev.in_frame, inner.frame.borrow().as_ref()) {
+        (Some(at), Some(frame)) => {
+            json_in_frame(frame, at.start_utf16).map(|all: js_sys::Array| {
+                let end = all.length() - u32::from(at.drop_last);
+                all.slice(1, end)
+            })
+        }
+        _ => js_sys::JSON::parse(&ev.args).map(Into::into),
+    };
+    let args: js_sys::Array = match parsed {
+        Ok(v) => v,
         Err(_) => {
             return report(
                 inner,

@@ -1,6 +1,7 @@
 //! Browser glue: turns web-sys callbacks into plain values for the driver and nothing more.
 //! Every type here owns its JS closures and removes them on Drop.
 
+pub mod json;
 pub mod lifecycle;
 pub mod timers;
 pub mod websocket;

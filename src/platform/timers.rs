@@ -2,11 +2,15 @@
 
 use gloo_timers::callback::Timeout;
 
+thread_local! {
+    // Looked up once: `window().performance()` costs two JS calls on every frame otherwise.
+    static PERFORMANCE: Option<web_sys::Performance> = web_sys::window().and_then(|w| w.performance());
+}
+
 /// Milliseconds on a monotonic clock (`performance.now()`, `Date.now()` where absent).
 pub fn now() -> u64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or_else(js_sys::Date::now, |p| p.now())
+    PERFORMANCE
+        .with(|p| p.as_ref().map_or_else(js_sys::Date::now, |p| p.now()))
         .max(0.0) as u64
 }
 

@@ -10,8 +10,8 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 pub enum SocketEvent {
     /// Connected.
     Open,
-    /// A text frame.
-    Text(String),
+    /// A text frame: its text copied into Rust, and the JS string it came from.
+    Text(String, js_sys::JsString),
     /// A binary frame of this many bytes (contents unused for now).
     Binary(usize),
     /// Closed (also after an error), with the close code and reason.
@@ -39,7 +39,7 @@ impl Socket {
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let data = e.data();
             match data.as_string() {
-                Some(text) => s(SocketEvent::Text(text)),
+                Some(text) => s(SocketEvent::Text(text, data.unchecked_into())),
                 None => {
                     let len = data
                         .dyn_ref::<js_sys::ArrayBuffer>()

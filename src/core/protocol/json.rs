@@ -68,6 +68,7 @@ pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
             name,
             args: data(),
             ack: id("id")?,
+            in_frame: None,
         }));
     }
     if let Some(ack) = id("ack")? {
@@ -152,7 +153,8 @@ mod tests {
             Frame::Event(Incoming {
                 name: "order:eta_update".into(),
                 args: r#"[{"orderId":"o1"}]"#.into(),
-                ack: Some(3)
+                ack: Some(3),
+                in_frame: None
             })
         );
         assert_eq!(
@@ -160,7 +162,8 @@ mod tests {
             Frame::Event(Incoming {
                 name: "x".into(),
                 args: "[null]".into(),
-                ack: None
+                ack: None,
+                in_frame: None
             })
         );
         assert_eq!(
@@ -205,7 +208,8 @@ mod tests {
             Frame::Event(Incoming {
                 name: "chat:send_message".into(),
                 args: r#"[{"text":"hi"}]"#.into(),
-                ack: Some(2)
+                ack: Some(2),
+                in_frame: None
             })
         );
         assert_eq!(

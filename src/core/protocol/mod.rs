@@ -59,6 +59,20 @@ pub struct Incoming {
     pub args: String,
     /// Set when the server asked for an acknowledgement with this id.
     pub ack: Option<u64>,
+    /// Where the arguments sit in the text frame just handled, when they sit there as one
+    /// JSON array: the glue can then `JSON.parse` them straight from the JS string it already
+    /// holds instead of copying `args` back out of wasm memory.
+    pub in_frame: Option<InFrame>,
+}
+
+/// The position of an event's arguments in its frame (Socket.IO events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InFrame {
+    /// From this UTF-16 offset (how JS indexes strings) to the end, the frame is the JSON
+    /// array `[name, ...args]` (plus the recovery offset when `drop_last`).
+    pub start_utf16: usize,
+    /// The last element is the recovery offset, not an argument.
+    pub drop_last: bool,
 }
 
 /// Why a frame could not be decoded.

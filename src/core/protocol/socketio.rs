@@ -68,6 +68,8 @@ pub struct Packet<'a> {
     pub id: Option<u64>,
     /// Raw JSON payload, validated for its type.
     pub data: Option<&'a str>,
+    /// For (binary) events: the elements of the payload array, the event name first.
+    pub elements: Vec<&'a str>,
 }
 
 /// Decodes one Engine.IO text frame.
@@ -166,6 +168,7 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
     };
     let data = if i < b.len() { Some(&s[i..]) } else { None };
     let is_event = matches!(kind, PacketType::Event | PacketType::BinaryEvent);
+    let mut elements = Vec::new();
     let data_kind = match data {
         // Events are validated once, by `array_elements` below.
         Some(d) if is_event => Some(Kind::of(d)),
@@ -178,11 +181,8 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         PacketType::ConnectError => matches!(data_kind, Some(Kind::Object | Kind::String)),
         PacketType::Event | PacketType::BinaryEvent => match data {
             Some(d) if data_kind == Some(Kind::Array) => {
-                json::array_elements(d)
-                    .map_err(DecodeError::Json)?
-                    .first()
-                    .map(|e| Kind::of(e))
-                    == Some(Kind::String)
+                elements = json::array_elements(d).map_err(DecodeError::Json)?;
+                elements.first().map(|e| Kind::of(e)) == Some(Kind::String)
             }
             _ => false,
         },
@@ -205,6 +205,7 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         nsp,
         id,
         data,
+        elements,
     })
 }
 
@@ -216,6 +217,15 @@ pub fn split_event(
     strip_offset: bool,
 ) -> Result<(Incoming, Option<String>), DecodeError> {
     let parts = json::array_elements(data).map_err(DecodeError::Json)?;
+    event_from_elements(&parts, ack, strip_offset)
+}
+
+/// [`split_event`] for an array already split into its elements (see [`Packet::elements`]).
+pub fn event_from_elements(
+    parts: &[&str],
+    ack: Option<u64>,
+    strip_offset: bool,
+) -> Result<(Incoming, Option<String>), DecodeError> {
     let (name_raw, mut args) = parts
         .split_first()
         .ok_or(DecodeError::InvalidPayload("empty event"))?;
@@ -234,6 +244,7 @@ pub fn split_event(
             name,
             args: join_array(args),
             ack,
+            in_frame: None,
         },
         offset,
     ))
