@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 step() { printf '\n==> %s\n' "$*"; }
+results=$(mktemp)   # every runner's output, for the total at the end
 
 step "format and lints"
 cargo fmt --all -- --check
@@ -13,7 +14,7 @@ cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "native tests (sans-IO core, catalog, property tests, doc tests)"
-cargo test --quiet
+cargo test --quiet 2>&1 | tee -a "$results"
 
 step "build the npm package"
 ./scripts/build.sh
@@ -36,15 +37,21 @@ export WIRESYNC_SIO_URL="http://127.0.0.1:$SIO_PORT" WIRESYNC_JSON_URL="http://1
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=240 \
-  cargo test --target wasm32-unknown-unknown --test browser
+  cargo test --target wasm32-unknown-unknown --test browser 2>&1 | tee -a "$results"
 
 step "JS API tests (Playwright, headless Chromium)"
-node --test tests/js/
+node --test tests/js/ 2>&1 | tee -a "$results"
 
 step "demo walk-through (Playwright: connect, live order, chat, server down and up)"
-node www/smoke.mjs
+node www/smoke.mjs 2>&1 | tee -a "$results"
 
 step "TypeScript type tests"
-node tests/types/check.mjs
+node tests/types/check.mjs 2>&1 | tee -a "$results"
 
-printf '\nall tests passed\n'
+# One total over the runners (each has printed its own summary above).
+sum() { grep -hoE "$1" "$results" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'; }
+cargo_passed=$(sum 'test result: ok\. [0-9]+ passed')
+node_passed=$(sum '^# pass [0-9]+')
+types_passed=$(sum '^[0-9]+ passed, 0 failed$')
+smoke_passed=$(grep -c '^\[smoke\] PASS$' "$results" || true)
+printf '\nwiresync: %d passed, 0 failed\n' $((cargo_passed + node_passed + types_passed + smoke_passed))
