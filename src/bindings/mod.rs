@@ -122,6 +122,11 @@ fn handler_result(d: &driver::Delivery, result: Result<JsValue, JsValue>) {
     }
 }
 
+/// A JS `handler(args, ackId)` as a driver handler.
+fn event_handler(handler: Function) -> impl Fn(&driver::Delivery) {
+    move |d| handler_result(d, handler.call2(&JsValue::NULL, d.args, &ack_id(d.ack)))
+}
+
 /// Creates a client and starts connecting. Options are documented in the README and in
 /// `index.d.ts` (`ConnectOptions`). Throws a `WiresyncError` (`INVALID_ARGUMENT`) for bad ones.
 #[wasm_bindgen(js_name = connect)]
@@ -144,16 +149,12 @@ pub struct RawClient {
 impl RawClient {
     /// `handler(args: unknown[], ackId?: number)` for every `event`; returns a handler id.
     pub fn on(&self, event: String, handler: Function) -> f64 {
-        self.client.on_raw(&event, move |d| {
-            handler_result(d, handler.call2(&JsValue::NULL, d.args, &ack_id(d.ack)))
-        }) as f64
+        self.client.on_raw(&event, event_handler(handler)) as f64
     }
 
     /// Like `on`, once.
     pub fn once(&self, event: String, handler: Function) -> f64 {
-        self.client.once_raw(&event, move |d| {
-            handler_result(d, handler.call2(&JsValue::NULL, d.args, &ack_id(d.ack)))
-        }) as f64
+        self.client.once_raw(&event, event_handler(handler)) as f64
     }
 
     /// `handler(event: string, args: unknown[], ackId?: number)` for every event.

@@ -904,16 +904,12 @@ impl Connection {
         let (message, code) = match json::Kind::of(raw) {
             Kind::String => (json::unquote(raw).unwrap_or_default(), None),
             _ => {
-                let msg = json::get(raw, "message")
-                    .ok()
-                    .flatten()
-                    .and_then(|m| json::unquote(m).ok());
-                let code = json::get(raw, "data")
-                    .ok()
-                    .flatten()
-                    .filter(|d| Kind::of(d) == Kind::Object)
-                    .and_then(|d| json::get(d, "code").ok().flatten())
-                    .and_then(|c| json::unquote(c).ok());
+                let fields = json::Fields::of(raw).ok();
+                let msg = fields.as_ref().and_then(|f| f.string("message"));
+                let code = fields
+                    .and_then(|f| f.get("data"))
+                    .and_then(|d| json::Fields::of(d).ok())
+                    .and_then(|d| d.string("code"));
                 (msg.unwrap_or_else(|| "connection refused".into()), code)
             }
         };
@@ -955,13 +951,8 @@ impl Connection {
                 use socketio::PacketType as T;
                 match p.kind {
                     T::Connect if self.phase == Phase::Connecting => {
-                        let data = p.data.unwrap_or("{}");
-                        let field = |k| {
-                            json::get(data, k)
-                                .ok()
-                                .flatten()
-                                .and_then(|v| json::unquote(v).ok())
-                        };
+                        let fields = json::Fields::of(p.data.unwrap_or("{}")).ok();
+                        let field = |k| fields.as_ref().and_then(|f| f.string(k));
                         let (sid, pid) = (field("sid"), field("pid"));
                         self.on_connected(now, sid, pid);
                     }

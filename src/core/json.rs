@@ -292,13 +292,24 @@ pub fn key_is(raw_key: &str, name: &str) -> bool {
     }
 }
 
-/// The raw value of `key` in a JSON object, if present (the last one wins, as in `JSON.parse`).
-pub fn get<'a>(object: &'a str, key: &str) -> Result<Option<&'a str>, JsonError> {
-    Ok(object_entries(object)?
-        .into_iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v))
+/// A JSON object split once, for looking up several fields.
+pub struct Fields<'a>(Vec<(String, &'a str)>);
+
+impl<'a> Fields<'a> {
+    /// Splits `object` (which must be a JSON object).
+    pub fn of(object: &'a str) -> Result<Fields<'a>, JsonError> {
+        object_entries(object).map(Fields)
+    }
+
+    /// The raw value of `key`, if present (the last one wins, as in `JSON.parse`).
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    /// The value of `key` if it is a string.
+    pub fn string(&self, key: &str) -> Option<String> {
+        self.get(key).and_then(|v| unquote(v).ok())
+    }
 }
 
 /// Decodes a raw JSON string literal (with its quotes) into a Rust string.
@@ -455,12 +466,14 @@ mod tests {
     }
 
     #[test]
-    fn object_entries_unescape_keys_and_get_takes_the_last() {
+    fn object_entries_unescape_keys_and_the_last_field_wins() {
         let o = r#"{"sid":"abc","n\u0061me":1,"sid":"def"}"#;
         let e = object_entries(o).unwrap();
         assert_eq!(e[1], ("name".to_owned(), "1"));
-        assert_eq!(get(o, "sid").unwrap(), Some(r#""def""#));
-        assert_eq!(get(o, "nope").unwrap(), None);
+        let f = Fields::of(o).unwrap();
+        assert_eq!(f.get("sid"), Some(r#""def""#));
+        assert_eq!(f.string("sid").as_deref(), Some("def"));
+        assert_eq!(f.get("nope"), None);
     }
 
     #[test]

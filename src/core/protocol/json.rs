@@ -44,14 +44,8 @@ pub enum Frame {
 
 /// Decodes one frame.
 pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
-    let entries = json::object_entries(frame).map_err(DecodeError::Json)?;
-    let field = |k: &str| {
-        entries
-            .iter()
-            .rev()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| *v)
-    };
+    let fields = json::Fields::of(frame).map_err(DecodeError::Json)?;
+    let field = |k: &str| fields.get(k);
     let data = || format!("[{}]", field("data").unwrap_or("null"));
     let id = |k: &str| -> Result<Option<u64>, DecodeError> {
         match field(k) {

@@ -90,20 +90,14 @@ pub fn decode_engine(frame: &str) -> Result<EnginePacket<'_>, DecodeError> {
 }
 
 fn handshake(raw: &str) -> Result<Handshake, DecodeError> {
-    let entries = json::object_entries(raw).map_err(DecodeError::Json)?;
-    let field = |k: &str| {
-        entries
-            .iter()
-            .rev()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| *v)
-    };
+    let fields = json::Fields::of(raw).map_err(DecodeError::Json)?;
+    let field = |k: &str| fields.get(k);
     let num = |k: &'static str, default: u64| match field(k) {
         None => Ok(default),
         Some(v) => json::as_u64(v).ok_or(DecodeError::BadHandshake(k)),
     };
-    let sid = field("sid")
-        .and_then(|v| json::unquote(v).ok())
+    let sid = fields
+        .string("sid")
         .ok_or(DecodeError::BadHandshake("sid"))?;
     Ok(Handshake {
         sid,
