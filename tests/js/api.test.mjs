@@ -167,3 +167,43 @@ test("offline: no attempts while the browser is offline, an attempt at once when
   assert.equal(afterOffline.at(-2), "open", states.join(","));
   assert.equal(afterOffline.at(-1), "closed");
 });
+
+for (const [name, fire] of [
+  ["visibilitychange", "document.dispatchEvent(new Event('visibilitychange'))"],
+  ["pageshow", "window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))"],
+]) {
+  test(`${name}: a waiting reconnect runs at once instead of after its backoff`, async () => {
+    await page.evaluate(async () => {
+      const r = await open({ reconnect: { initialDelayMs: 10_000, maxDelayMs: 10_000, jitter: 0 } });
+      window.vis = r;
+      await waitFor(() => r.client.state.status === "open");
+    });
+    await control(sio.url, "drop?forget=1");
+    await until("reconnecting", () => page.evaluate(() => window.vis.client.state.status === "reconnecting"));
+    const started = Date.now();
+    await page.evaluate(fire);
+    await until("open again", () => page.evaluate(() => window.vis.client.state.status === "open"), 3000);
+    assert.ok(Date.now() - started < 3000, "did not wait for the 10 s backoff");
+    await page.evaluate(() => window.vis.client.close());
+  });
+}
+
+test("unsubscribe() leaves the room on the server and is idempotent", async () => {
+  const before = (await control(sio.url, "stats")).leaves["order:js-leave"] ?? 0;
+  await page.evaluate(async () => {
+    const { client } = await open();
+    const room = client.subscribe("order", { orderId: "js-leave" });
+    await room.ready;
+    room.unsubscribe();
+    room.unsubscribe();
+    window.leaveClient = client;
+  });
+  const leaves = await until("the server saw the leave", async () => {
+    const n = (await control(sio.url, "stats")).leaves["order:js-leave"] ?? 0;
+    return n > before && n;
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await control(sio.url, "stats")).leaves["order:js-leave"], leaves, "one leave only");
+  assert.equal(leaves, before + 1);
+  await page.evaluate(() => window.leaveClient.close());
+});
