@@ -921,10 +921,6 @@ impl Connection {
     }
 
     fn socketio_frame(&mut self, now: u64, frame: &str) -> Result<(), DecodeError> {
-        let Protocol::SocketIo { namespace, .. } = &self.cfg.protocol else {
-            return Ok(());
-        };
-        let namespace = namespace.clone();
         match socketio::decode_engine(frame)? {
             socketio::EnginePacket::Open(hs) => {
                 if self.phase == Phase::Handshake {
@@ -945,7 +941,8 @@ impl Connection {
             | socketio::EnginePacket::Upgrade => {}
             socketio::EnginePacket::Message(msg) => {
                 let p = socketio::decode_packet(msg)?;
-                if p.nsp != namespace {
+                if !matches!(&self.cfg.protocol, Protocol::SocketIo { namespace, .. } if p.nsp == namespace)
+                {
                     return Ok(()); // another namespace multiplexed on this socket
                 }
                 use socketio::PacketType as T;

@@ -45,7 +45,8 @@ pub enum Kind {
 impl Kind {
     /// The kind of a raw JSON value (already validated, leading whitespace allowed).
     pub fn of(raw: &str) -> Kind {
-        match raw.trim_start().as_bytes().first() {
+        let b = raw.as_bytes();
+        match b.get(skip_ws(b, 0)) {
             Some(b'n') => Kind::Null,
             Some(b't') | Some(b'f') => Kind::Bool,
             Some(b'"') => Kind::String,
@@ -70,6 +71,16 @@ impl Kind {
 
 fn err(at: usize, what: &'static str) -> JsonError {
     JsonError { at, what }
+}
+
+/// The byte at `i`, or 0 past the end (0 is never valid JSON outside a string, and inside one
+/// it is a control byte, so it always leads to an error where it matters).
+fn at(b: &[u8], i: usize) -> u8 {
+    if i < b.len() {
+        b[i]
+    } else {
+        0
+    }
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -119,7 +130,7 @@ fn scan_number(b: &[u8], mut i: usize) -> Result<usize, JsonError> {
         Some(b'1'..=b'9') => i = digits(b, i),
         _ => return Err(err(start, "invalid number")),
     }
-    if b.get(i) == Some(&b'.') {
+    if at(b, i) == b'.' {
         let j = digits(b, i + 1);
         if j == i + 1 {
             return Err(err(i, "invalid number"));
@@ -140,8 +151,34 @@ fn scan_number(b: &[u8], mut i: usize) -> Result<usize, JsonError> {
     Ok(i)
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `v` is below `n` (n ≤ 128), eight at a time.
+fn any_below(v: u64, n: u8) -> bool {
+    v.wrapping_sub(ONES * n as u64) & !v & HIGHS != 0
+}
+
+/// Whether any byte of `v` equals `byte`.
+fn any_eq(v: u64, byte: u8) -> bool {
+    any_below(v ^ (ONES * byte as u64), 1)
+}
+
+/// Skips the plain part of a string body eight bytes at a time: stops at (or before) the first
+/// `"`, `\` or control byte. Payload text is mostly string bodies, so this is the hot loop.
+fn skip_plain(b: &[u8], mut j: usize) -> usize {
+    while let Some(word) = b.get(j..j + 8).and_then(|c| <&[u8; 8]>::try_from(c).ok()) {
+        let v = u64::from_le_bytes(*word);
+        if any_eq(v, b'"') || any_eq(v, b'\\') || any_below(v, 0x20) {
+            break;
+        }
+        j += 8;
+    }
+    j
+}
+
 fn scan_string(b: &[u8], i: usize) -> Result<usize, JsonError> {
-    let mut j = i + 1;
+    let mut j = skip_plain(b, i + 1);
     loop {
         match b.get(j) {
             None => return Err(err(i, "unterminated string")),
@@ -173,7 +210,7 @@ fn scan_array(
         return Err(err(i, "nested too deeply"));
     }
     let mut j = skip_ws(b, i + 1);
-    if b.get(j) == Some(&b']') {
+    if at(b, j) == b']' {
         return Ok(j + 1);
     }
     loop {
@@ -198,16 +235,16 @@ fn scan_object(
         return Err(err(i, "nested too deeply"));
     }
     let mut j = skip_ws(b, i + 1);
-    if b.get(j) == Some(&b'}') {
+    if at(b, j) == b'}' {
         return Ok(j + 1);
     }
     loop {
-        if b.get(j) != Some(&b'"') {
+        if at(b, j) != b'"' {
             return Err(err(j, "expected a string key"));
         }
         let key_end = scan_string(b, j)?;
         let colon = skip_ws(b, key_end);
-        if b.get(colon) != Some(&b':') {
+        if at(b, colon) != b':' {
             return Err(err(colon, "expected ':'"));
         }
         let v = skip_ws(b, colon + 1);
@@ -244,7 +281,7 @@ pub fn validate(s: &str) -> Result<Kind, JsonError> {
 /// Splits a JSON array into the raw text of its elements.
 pub fn array_elements(s: &str) -> Result<Vec<&str>, JsonError> {
     whole(s, |b, i| {
-        if b.get(i) != Some(&b'[') {
+        if at(b, i) != b'[' {
             return Err(err(i, "expected an array"));
         }
         let mut parts = Vec::new();
@@ -256,7 +293,7 @@ pub fn array_elements(s: &str) -> Result<Vec<&str>, JsonError> {
 /// Splits a JSON object into `(key, raw value)` pairs, keys unescaped, in document order.
 pub fn object_entries(s: &str) -> Result<Vec<(String, &str)>, JsonError> {
     whole(s, |b, i| {
-        if b.get(i) != Some(&b'{') {
+        if at(b, i) != b'{' {
             return Err(err(i, "expected an object"));
         }
         let mut raw = Vec::new();
@@ -273,7 +310,7 @@ pub fn object_entries(s: &str) -> Result<Vec<(String, &str)>, JsonError> {
 /// keys; compare keys with [`key_is`].
 pub fn object_entries_raw(s: &str) -> Result<Vec<(&str, &str)>, JsonError> {
     whole(s, |b, i| {
-        if b.get(i) != Some(&b'{') {
+        if at(b, i) != b'{' {
             return Err(err(i, "expected an object"));
         }
         let mut out = Vec::new();
@@ -284,12 +321,16 @@ pub fn object_entries_raw(s: &str) -> Result<Vec<(&str, &str)>, JsonError> {
 
 /// Whether a raw key (a JSON string literal, quotes included) spells `name`.
 pub fn key_is(raw_key: &str, name: &str) -> bool {
-    let inner = &raw_key[1..raw_key.len() - 1];
-    if inner.contains('\\') {
-        unquote(raw_key).is_ok_and(|k| k == name)
-    } else {
-        inner == name
+    let inner = &raw_key.as_bytes()[1..raw_key.len() - 1];
+    // An escape never makes a string shorter than its text, so a raw key no longer than the
+    // name is equal to it exactly when its bytes are.
+    if inner.len() <= name.len() {
+        return inner == name.as_bytes();
     }
+    if inner.first() != name.as_bytes().first() && inner.first() != Some(&b'\\') {
+        return false;
+    }
+    inner.contains(&b'\\') && unquote(raw_key).is_ok_and(|k| k == name)
 }
 
 /// A JSON object split once, for looking up several fields.
@@ -448,6 +489,20 @@ mod tests {
             "1e",
         ] {
             assert!(validate(text).is_err(), "{text:?} should be invalid");
+        }
+    }
+
+    #[test]
+    fn the_word_at_a_time_string_scan_stops_at_every_special_byte() {
+        for at in 0..20 {
+            for special in ["\"", "\\n", "\u{1}", "é"] {
+                let body = format!("{}{special}{}", "a".repeat(at), "b".repeat(9));
+                let doc = quote(&body);
+                assert_eq!(unquote(&doc).unwrap(), body, "{doc:?}");
+                assert_eq!(validate(&doc), Ok(Kind::String));
+                let raw_ctl = format!("\"{}\u{1}x\"", "a".repeat(at));
+                assert!(validate(&raw_ctl).is_err(), "a raw control byte at {at}");
+            }
         }
     }
 

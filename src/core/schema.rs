@@ -71,26 +71,51 @@ impl<T: Schema> Schema for Vec<T> {
 /// Checks raw, already valid JSON against a type. The error names the path and the reason,
 /// e.g. ``field `location.latitude`: expected number, got string``.
 pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
-    check(ty, raw.trim(), &mut String::new())
+    check(ty, raw.trim()).map_err(|mut f| {
+        // Segments were collected innermost first, while unwinding.
+        f.path.reverse();
+        let mut path = String::new();
+        for seg in &f.path {
+            match seg {
+                Segment::Field(name) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(name);
+                }
+                Segment::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+        }
+        let at = if path.is_empty() {
+            "payload".to_owned()
+        } else {
+            format!("field `{path}`")
+        };
+        format!("{at}{}", f.reason)
+    })
 }
 
-fn at(path: &str) -> String {
-    if path.is_empty() {
-        "payload".into()
-    } else {
-        format!("field `{path}`")
-    }
+/// A mismatch: where (built only when there is one) and why.
+struct Failure {
+    path: Vec<Segment>,
+    reason: String,
 }
 
-fn check(ty: &Type, raw: &str, path: &mut String) -> Result<(), String> {
+enum Segment {
+    Field(&'static str),
+    Index(usize),
+}
+
+fn fail<T>(reason: String) -> Result<T, Failure> {
+    Err(Failure {
+        path: Vec::new(),
+        reason,
+    })
+}
+
+fn check(ty: &Type, raw: &str) -> Result<(), Failure> {
     let kind = Kind::of(raw);
-    let expect = |want: &str| {
-        Err(format!(
-            "{}: expected {want}, got {}",
-            at(path),
-            kind.name()
-        ))
-    };
+    let expect = |want: &str| fail(format!(": expected {want}, got {}", kind.name()));
     match ty {
         Type::Any => Ok(()),
         Type::Str if kind == Kind::String => Ok(()),
@@ -100,48 +125,43 @@ fn check(ty: &Type, raw: &str, path: &mut String) -> Result<(), String> {
         Type::Bool if kind == Kind::Bool => Ok(()),
         Type::Bool => expect("boolean"),
         Type::Opt(_) if kind == Kind::Null => Ok(()),
-        Type::Opt(inner) => check(inner, raw, path),
+        Type::Opt(inner) => check(inner, raw),
+        Type::OneOf { .. } if kind != Kind::String => expect("string"),
         Type::OneOf { values, .. } => {
-            let s = match kind {
-                Kind::String => json::unquote(raw).map_err(|e| e.to_string())?,
-                _ => return expect("string"),
-            };
-            if values.contains(&s.as_str()) {
+            if values.iter().any(|v| json::key_is(raw, v)) {
                 Ok(())
             } else {
-                Err(format!(
-                    "{}: \"{s}\" is not one of {}",
-                    at(path),
-                    values.join(", ")
-                ))
+                let s = json::unquote(raw).unwrap_or_default();
+                fail(format!(": \"{s}\" is not one of {}", values.join(", ")))
             }
         }
         Type::Array(inner) => {
-            let items =
-                json::array_elements(raw).or_else(|_| expect("array").map(|_| Vec::new()))?;
-            let len = path.len();
+            let Ok(items) = json::array_elements(raw) else {
+                return expect("array");
+            };
             for (i, item) in items.iter().enumerate() {
-                path.push_str(&format!("[{i}]"));
-                check(inner, item, path)?;
-                path.truncate(len);
+                check(inner, item).map_err(|mut f| {
+                    f.path.push(Segment::Index(i));
+                    f
+                })?;
             }
             Ok(())
         }
         Type::Object { fields, .. } => {
-            let entries =
-                json::object_entries_raw(raw).or_else(|_| expect("object").map(|_| Vec::new()))?;
-            let len = path.len();
+            let Ok(entries) = json::object_entries_raw(raw) else {
+                return expect("object");
+            };
             for f in fields.iter() {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(f.name);
-                match entries.iter().rev().find(|(k, _)| json::key_is(k, f.name)) {
-                    Some((_, v)) => check(f.ty, v, path)?,
-                    None if matches!(f.ty, Type::Opt(_)) => {}
-                    None => return Err(format!("{} is missing", at(path))),
-                }
-                path.truncate(len);
+                let found = entries.iter().rev().find(|(k, _)| json::key_is(k, f.name));
+                let result = match found {
+                    Some((_, v)) => check(f.ty, v),
+                    None if matches!(f.ty, Type::Opt(_)) => Ok(()),
+                    None => fail(" is missing".to_owned()),
+                };
+                result.map_err(|mut e| {
+                    e.path.push(Segment::Field(f.name));
+                    e
+                })?;
             }
             Ok(())
         }
