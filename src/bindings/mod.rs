@@ -27,18 +27,17 @@ fn install_panic_hook() {
     });
 }
 
-fn stringify(value: &JsValue, what: &str, event: &str) -> Result<String, JsValue> {
+fn stringify(value: &JsValue, what: &str, event: Option<&str>) -> Result<String, JsValue> {
     js_sys::JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| {
-            to_js(
-                &Error::new(
-                    ErrorCode::PayloadInvalid,
-                    format!("{what} is not JSON-serializable"),
-                )
-                .with_event(event),
-            )
+            let mut e = Error::new(
+                ErrorCode::PayloadInvalid,
+                format!("{what} is not JSON-serializable"),
+            );
+            e.event = event.map(str::to_owned);
+            to_js(&e)
         })
 }
 
@@ -74,7 +73,7 @@ fn auth_from_js(value: JsValue) -> Result<Auth, JsValue> {
         })));
     }
     if value.is_object() && !Array::is_array(&value) {
-        return Ok(Auth::Json(stringify(&value, "auth", "")?));
+        return Ok(Auth::Json(stringify(&value, "auth", None)?));
     }
     Err(to_js(&Error::new(
         ErrorCode::InvalidArgument,
@@ -208,7 +207,7 @@ impl RawClient {
 
     /// Emits `event` with `args` (an array). Throws `WiresyncError` on bad input.
     pub fn emit(&self, event: String, args: Array) -> Result<(), JsValue> {
-        let json = stringify(&args, "payload", &event)?;
+        let json = stringify(&args, "payload", Some(&event))?;
         self.client.emit_json(&event, &json).map_err(|e| to_js(&e))
     }
 
@@ -216,7 +215,7 @@ impl RawClient {
     #[wasm_bindgen(js_name = emitWithAck)]
     pub fn emit_with_ack(&self, event: String, args: Array, timeout_ms: Option<f64>) -> Promise {
         let (promise, waiter) = promise_waiter(true);
-        let json = match stringify(&args, "payload", &event) {
+        let json = match stringify(&args, "payload", Some(&event)) {
             Ok(j) => j,
             Err(e) => return Promise::reject(&e),
         };
@@ -233,7 +232,7 @@ impl RawClient {
 
     /// Answers a server's ack request with `args` (an array).
     pub fn ack(&self, id: f64, args: Array) -> Result<(), JsValue> {
-        let json = stringify(&args, "ack", "")?;
+        let json = stringify(&args, "ack", None)?;
         self.client
             .ack_json(id as u64, &json)
             .map_err(|e| to_js(&e))
@@ -249,7 +248,7 @@ impl RawClient {
         let params = if params.is_undefined() {
             None
         } else {
-            Some(stringify(&params, "params", &channel)?)
+            Some(stringify(&params, "params", Some(&channel))?)
         };
         let (promise, waiter) = promise_waiter(true);
         let id = self
