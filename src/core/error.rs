@@ -41,6 +41,14 @@ pub enum ErrorCode {
     Closed,
     /// `maxAttempts` reconnects failed; the client gave up.
     ReconnectFailed,
+    /// The outbox is at capacity and its policy is `reject`.
+    OutboxFull,
+    /// Storage refused the write for lack of space; nothing stored was changed.
+    QuotaExceeded,
+    /// IndexedDB is missing or blocked; the outbox runs in memory.
+    StorageUnavailable,
+    /// A stored record could not be read; it was moved aside.
+    StorageCorrupt,
     /// An application handler threw; the other handlers still ran.
     HandlerError,
     /// A bug: a Rust panic, reported instead of failing silently.
@@ -68,6 +76,10 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::Closed => "CLOSED",
             ErrorCode::ReconnectFailed => "RECONNECT_FAILED",
+            ErrorCode::OutboxFull => "OUTBOX_FULL",
+            ErrorCode::QuotaExceeded => "QUOTA_EXCEEDED",
+            ErrorCode::StorageUnavailable => "STORAGE_UNAVAILABLE",
+            ErrorCode::StorageCorrupt => "STORAGE_CORRUPT",
             ErrorCode::HandlerError => "HANDLER_ERROR",
             ErrorCode::Panic => "PANIC",
         }

@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod connection;
 pub mod error;
 pub mod json;
+pub mod outbox;
 pub mod protocol;
 pub mod schema;
 pub mod subscriptions;
