@@ -1,6 +1,7 @@
 // Self-check for the test servers: starts socketio-server.mjs and json-server.mjs as child
-// processes on free ports, drives them with socket.io-client / ws and their control APIs, and
-// exits non-zero on the first failure.
+// processes on free ports, drives them with socket.io-client / ws / fetch and their control APIs
+// (including the outbox and /api/ fixtures of socketio-server.mjs), and exits non-zero on the
+// first failure.
 //
 //   node tests/servers/selfcheck.mjs
 //
@@ -337,6 +338,232 @@ async function checkSocketIO(port) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Socket.IO server: durable outbox fixtures (clientMessageId ledger, /api/ mutations)
+// ---------------------------------------------------------------------------------------------
+
+async function checkOutbox(port) {
+  const url = `http://127.0.0.1:${port}`;
+  const ctl = (path) => control(port, path);
+  const socket = connectSocketIO(url, { transports: ["websocket"], auth: { token: "alice" } });
+  const send = (event, payload, ms = WAIT_MS) => socket.timeout(ms).emitWithAck(event, payload);
+
+  try {
+    await next(socket, "connect");
+    await ctl("/control/reset");
+    assert.deepEqual(await ctl("/control/outbox/reset"), { reset: true });
+
+    await check("outbox: a re-sent clientMessageId is applied once, receipts count both", async () => {
+      const payload = { clientMessageId: "m1", chatId: "c1", message: "hi" };
+      assert.deepEqual(await send("chat:send_message", payload), { ok: true, id: "m1" });
+      assert.deepEqual(await send("chat:send_message", payload), { ok: true, id: "m1" });
+      const stats = await ctl("/control/outbox/stats");
+      assert.equal(stats.applied.length, 1);
+      const { at, ...entry } = stats.applied[0];
+      assert.deepEqual(entry, { id: "m1", event: "chat:send_message", payload, token: "alice" });
+      assert.equal(typeof at, "number");
+      assert.deepEqual(stats.receipts, { m1: 2 });
+      assert.equal(stats.duplicates, 1);
+      assert.equal(stats.droppedAcks, 0);
+      // Outbox messages are not "other events".
+      assert.deepEqual((await ctl("/control/stats")).received, []);
+    });
+
+    await check("outbox: any event name works, echo with a clientMessageId is an outbox message", async () => {
+      assert.deepEqual(await send("echo", { clientMessageId: "m2", x: 1 }), { ok: true, id: "m2" });
+      assert.deepEqual(await send("echo", { x: 1 }), { x: 1 }); // plain echo unchanged
+      assert.deepEqual(await send("order:ack-me", { orderId: "o1" }), { ok: true, orderId: "o1" });
+      // A non-string id or a non-object first argument is not an outbox message.
+      assert.deepEqual(await send("echo", { clientMessageId: 7 }), { clientMessageId: 7 });
+      const stats = await ctl("/control/outbox/stats");
+      assert.deepEqual(stats.applied.map((a) => [a.id, a.event]), [["m1", "chat:send_message"], ["m2", "echo"]]);
+    });
+
+    await check("outbox: drop-acks applies but withholds the ack; the retry is acked, not re-applied", async () => {
+      assert.deepEqual(await ctl("/control/outbox/drop-acks?n=1"), { dropAcks: 1 });
+      const payload = { clientMessageId: "m3", n: 3 };
+      await assert.rejects(send("outbox:bench", payload, 300), /timed out/);
+      let stats = await ctl("/control/outbox/stats");
+      assert.equal(stats.applied.at(-1).id, "m3");
+      assert.equal(stats.droppedAcks, 1);
+      assert.equal(stats.armed.dropAcks, 0);
+      assert.deepEqual(await send("outbox:bench", payload), { ok: true, id: "m3" });
+      stats = await ctl("/control/outbox/stats");
+      assert.equal(stats.applied.filter((a) => a.id === "m3").length, 1);
+      assert.equal(stats.receipts.m3, 2);
+      assert.equal(stats.duplicates, 2);
+    });
+
+    await check("outbox: ack-delay delays the ack", async () => {
+      assert.deepEqual(await ctl("/control/outbox/ack-delay?ms=300"), { ackDelayMs: 300 });
+      const started = Date.now();
+      assert.deepEqual(await send("chat:send_message", { clientMessageId: "m4" }), { ok: true, id: "m4" });
+      assert.ok(Date.now() - started >= 280, "ack came before the delay");
+      await ctl("/control/outbox/ack-delay?ms=0");
+    });
+
+    await check("outbox: reject acks { ok: false, error } and does not apply", async () => {
+      assert.deepEqual(await ctl("/control/outbox/reject?n=1&code=BAD_PAYLOAD"), {
+        reject: { n: 1, code: "BAD_PAYLOAD" },
+      });
+      assert.deepEqual(await send("chat:send_message", { clientMessageId: "m5" }), {
+        ok: false,
+        error: "BAD_PAYLOAD",
+      });
+      assert.deepEqual(await send("chat:send_message", { clientMessageId: "m6" }), { ok: true, id: "m6" });
+      const stats = await ctl("/control/outbox/stats");
+      assert.ok(!stats.applied.some((a) => a.id === "m5"), "rejected message was applied");
+      assert.equal(stats.receipts.m5, 1);
+      assert.deepEqual(
+        stats.rejected.map(({ id, event, error }) => ({ id, event, error })),
+        [{ id: "m5", event: "chat:send_message", error: "BAD_PAYLOAD" }],
+      );
+    });
+
+    await check("outbox: fire-and-forget messages are applied in order", async () => {
+      await ctl("/control/outbox/reset");
+      const ids = Array.from({ length: 200 }, (_, i) => `seq-${i}`);
+      for (const id of ids) socket.emit("chat:send_message", { clientMessageId: id });
+      const stats = await until(async () => {
+        const s = await ctl("/control/outbox/stats");
+        return s.applied.length === ids.length && s;
+      }, "200 outbox messages applied");
+      assert.deepEqual(stats.applied.map((a) => a.id), ids);
+      assert.equal(stats.duplicates, 0);
+    });
+
+    await check("outbox: /control/outbox/reset clears everything and disarms", async () => {
+      await ctl("/control/outbox/drop-acks?n=5");
+      await ctl("/control/outbox/reject?n=5&code=X");
+      await ctl("/control/outbox/ack-delay?ms=1000");
+      await ctl("/control/outbox/reset");
+      assert.deepEqual(await ctl("/control/outbox/stats"), {
+        applied: [],
+        receipts: {},
+        duplicates: 0,
+        droppedAcks: 0,
+        rejected: [],
+        armed: { dropAcks: 0, reject: { n: 0, code: "REJECTED" }, ackDelayMs: 0 },
+      });
+      assert.deepEqual(await send("chat:send_message", { clientMessageId: "m1" }, 500), { ok: true, id: "m1" });
+      await ctl("/control/outbox/reset");
+    });
+
+    await check("outbox: bad control parameters answer 400", async () => {
+      const res = await fetch(`${url}/control/outbox/drop-acks?n=-1`);
+      assert.equal(res.status, 400);
+      await res.body?.cancel();
+    });
+  } finally {
+    socket.close();
+  }
+
+  // ----- HTTP mutations under /api/ -----
+
+  const api = (path, { key, method = "POST", body, headers = {} } = {}) =>
+    within(
+      fetch(`${url}${path}`, {
+        method,
+        body,
+        headers: {
+          "content-type": "application/json",
+          ...(key === undefined ? {} : { "idempotency-key": key }),
+          ...headers,
+        },
+      }),
+      `${method} ${path}`,
+    );
+  const json = async (res) => ({ status: res.status, body: await res.json() });
+
+  assert.deepEqual(await ctl("/control/http/reset"), { reset: true });
+
+  await check("http: CORS preflight for /api/", async () => {
+    const res = await within(
+      fetch(`${url}/api/orders`, {
+        method: "OPTIONS",
+        headers: {
+          origin: "http://127.0.0.1:1",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type,idempotency-key",
+        },
+      }),
+      "preflight",
+    );
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    assert.equal(res.headers.get("access-control-allow-methods"), "GET,POST,PUT,PATCH,DELETE,OPTIONS");
+    assert.equal(res.headers.get("access-control-allow-headers"), "content-type, idempotency-key, authorization");
+    assert.equal(res.headers.get("access-control-max-age"), "600");
+    assert.equal((await ctl("/control/http/stats")).received, 0, "preflight counted as a request");
+  });
+
+  await check("http: planned 500 then 200 with the same key applies once", async () => {
+    assert.deepEqual(await ctl("/control/http/plan?statuses=500,200"), { planned: [500, 200] });
+    const body = JSON.stringify({ orderId: "o1", qty: 2 });
+    const opts = { key: "k1", body, headers: { authorization: "Bearer alice" } };
+    const first = await api("/api/orders", opts);
+    assert.equal(first.headers.get("access-control-allow-origin"), "*");
+    assert.equal(first.headers.get("connection"), "close");
+    assert.deepEqual(await json(first), { status: 500, body: { ok: false } });
+    assert.deepEqual(await json(await api("/api/orders", opts)), { status: 200, body: { ok: true, key: "k1" } });
+    const stats = await ctl("/control/http/stats");
+    assert.equal(stats.received, 2);
+    assert.deepEqual(stats.keys, { k1: 2 });
+    assert.equal(stats.applied.length, 1);
+    const { at, ...entry } = stats.applied[0];
+    assert.deepEqual(entry, { key: "k1", method: "POST", path: "/api/orders", body, authorization: "Bearer alice" });
+    assert.equal(typeof at, "number");
+    assert.deepEqual(stats.requests.map((r) => r.status), [500, 200]);
+    assert.deepEqual(stats.planned, []);
+  });
+
+  await check("http: a duplicate key answers duplicate:true and is not applied again", async () => {
+    const res = await api("/api/orders", { key: "k1", body: "{}" });
+    assert.deepEqual(await json(res), { status: 200, body: { ok: true, duplicate: true, key: "k1" } });
+    const stats = await ctl("/control/http/stats");
+    assert.equal(stats.applied.length, 1);
+    assert.deepEqual(stats.keys, { k1: 3 });
+  });
+
+  await check("http: planned status 0 destroys the socket, fetch rejects", async () => {
+    await ctl("/control/http/plan?statuses=0");
+    await assert.rejects(api("/api/orders/o2", { key: "k2", method: "PUT", body: "{}" }), TypeError);
+    let stats = await ctl("/control/http/stats");
+    assert.equal(stats.received, 4);
+    assert.equal(stats.applied.length, 1);
+    assert.equal(stats.requests.at(-1).status, 0);
+    // The retry (no planned status left) succeeds.
+    const res = await api("/api/orders/o2", { key: "k2", method: "PUT", body: "{}" });
+    assert.deepEqual(await json(res), { status: 200, body: { ok: true, key: "k2" } });
+    stats = await ctl("/control/http/stats");
+    assert.deepEqual(stats.applied.map((a) => [a.key, a.method, a.path]), [
+      ["k1", "POST", "/api/orders"],
+      ["k2", "PUT", "/api/orders/o2"],
+    ]);
+  });
+
+  await check("http: 429:2 sends Retry-After; DELETE without key and body is applied", async () => {
+    await ctl("/control/http/plan?statuses=429:2");
+    const res = await api("/api/x", { key: "k3" });
+    assert.equal(res.headers.get("retry-after"), "2");
+    assert.deepEqual(await json(res), { status: 429, body: { ok: false } });
+    const del = await api("/api/orders/o2", { method: "DELETE" });
+    assert.deepEqual(await json(del), { status: 200, body: { ok: true, key: null } });
+    const stats = await ctl("/control/http/stats");
+    assert.deepEqual(stats.applied.at(-1).body, "");
+    assert.equal(stats.applied.at(-1).key, null);
+  });
+
+  await check("http: bad plan answers 400; /control/http/reset clears", async () => {
+    const res = await fetch(`${url}/control/http/plan?statuses=500,abc`);
+    assert.equal(res.status, 400);
+    await res.body?.cancel();
+    await ctl("/control/http/plan?statuses=503");
+    await ctl("/control/http/reset");
+    assert.deepEqual(await ctl("/control/http/stats"), { received: 0, applied: [], keys: {}, requests: [], planned: [] });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // JSON server
 // ---------------------------------------------------------------------------------------------
 
@@ -531,6 +758,7 @@ try {
     startServer("json-server.mjs", "JSON_PORT"),
   ]);
   await checkSocketIO(sioPort);
+  await checkOutbox(sioPort);
   await checkJson(jsonPort);
   console.log(`selfcheck passed (${passed} checks)`);
   process.exitCode = 0;

@@ -14,12 +14,27 @@
 //   - auth middleware: handshake.auth.token must be good | alice | bob, otherwise CONNECT_ERROR
 //     `{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}`
 //   - connectionStateRecovery { maxDisconnectionDuration: 30000, skipMiddlewares: true }
+//   - outbox messages: ANY event whose first argument is an object with a string
+//     `clientMessageId` is handled by the outbox ledger (common.mjs createOutboxLedger): applied
+//     once per id, every receipt counted, acked { ok: true, id } unless a drop/reject is armed.
+//     This takes precedence over the handlers below, which only see events without that id.
 //   - events: subscribe:<channel>, unsubscribe:<channel>, echo, order:ack-me, slow:no-ack,
 //     bench:start; every other event is recorded in stats.received
+//
+// HTTP mutations: every request under /api/ (any method, CORS preflight answered) goes to the
+// idempotency-key ledger (common.mjs createHttpMutations).
 //
 // Control API (GET, JSON, CORS *); see the `routes` table below for parameters:
 //   /control/emit /control/drop /control/kick /control/raw /control/binary /control/ask
 //   /control/stats /control/reset /control/stop
+//   /control/outbox/stats /control/outbox/reset /control/outbox/drop-acks
+//   /control/outbox/ack-delay /control/outbox/reject
+//   /control/http/plan /control/http/stats /control/http/reset
+//
+// Every response of the control API and /api/ carries `Connection: close`: no request ever
+// rides on a reused keep-alive connection, so when /api/ destroys a socket (planned status 0)
+// the browser reports a network error instead of silently re-sending the request (Chromium
+// retries requests whose reused connection closed before any response byte).
 
 import http from "node:http";
 import { Server } from "socket.io";
@@ -30,10 +45,13 @@ import {
   benchPayload,
   bump,
   controlHandler,
+  createHttpMutations,
+  createOutboxLedger,
   envInt,
   exitOnSignals,
   intParam,
   jsonParam,
+  outboxMessageId,
   parseSubscription,
   pushBounded,
   roomFor,
@@ -84,6 +102,12 @@ function recordHandshake(nspName, auth, recovered) {
   stats.handshakes.push({ nsp: nspName, auth: auth ?? {}, recovered });
 }
 
+/** Outbox messages (clientMessageId) received over Socket.IO; /control/outbox/... */
+const outbox = createOutboxLedger();
+
+/** HTTP mutations under /api/ (Idempotency-Key); /control/http/... */
+const httpMutations = createHttpMutations();
+
 /** While Date.now() < refuseUntil (set by /control/stop) new Engine.IO handshakes are refused. */
 let refuseUntil = 0;
 const refusing = () => Date.now() < refuseUntil;
@@ -95,7 +119,23 @@ const refusing = () => Date.now() < refuseUntil;
 // The control listener must be registered on the http server BEFORE socket.io attaches:
 // engine.io takes over the existing "request" listeners and only forwards requests that are not
 // under its own path (/socket.io/) to them, so the two never collide.
-const httpServer = http.createServer(controlHandler(buildRoutes()));
+const control = controlHandler({ ...buildRoutes(), ...outbox.routes, ...httpMutations.routes });
+const httpServer = http.createServer((req, res) => {
+  // See the header comment: never keep a control or /api/ connection alive.
+  res.setHeader("Connection", "close");
+  const pathname = new URL(req.url ?? "/", `http://${HOST}`).pathname;
+  if (pathname === "/api" || pathname.startsWith("/api/")) {
+    httpMutations.handle(req, res).catch((err) => {
+      console.error(`/api request ${req.method} ${pathname} failed:`, err);
+      if (!res.headersSent && !req.socket.destroyed) {
+        res.writeHead(500, { "Access-Control-Allow-Origin": "*" });
+        res.end();
+      }
+    });
+    return;
+  }
+  control(req, res);
+});
 
 const io = new Server(httpServer, {
   path: "/socket.io/",
@@ -139,6 +179,22 @@ function setUpNamespace(nsp) {
 /** Handles one client event. `args` still holds the ack callback last when one was asked for. */
 function handleEvent(socket, event, args) {
   const ack = typeof args.at(-1) === "function" ? args.pop() : null;
+
+  const id = outboxMessageId(args);
+  if (id !== null) {
+    const { reply, delayMs } = outbox.receive({
+      id,
+      event,
+      payload: args[0],
+      token: socket.handshake.auth?.token,
+    });
+    if (reply !== null && ack !== null) {
+      // A late ack for a socket that has gone is dropped by socket.io, as in production.
+      if (delayMs > 0) setTimeout(() => ack(reply), delayMs);
+      else ack(reply);
+    }
+    return;
+  }
 
   const subscription = parseSubscription(event);
   if (subscription) {

@@ -1,0 +1,288 @@
+//! IndexedDB for the outbox: one database per outbox, requests and transactions awaited as
+//! promises (the browser settles them; no Rust closure outlives a request), and the record
+//! format with its schema version.
+
+use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode};
+
+use crate::core::outbox::{Entry, EntryState, Message};
+
+/// The database schema version; `upgrade` turns older versions into this one.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The record format version written in every record (`v`).
+pub const RECORD_VERSION: u32 = 1;
+const ENTRIES: &str = "entries";
+const QUARANTINE: &str = "quarantine";
+
+/// Why a write failed.
+#[derive(Debug)]
+pub enum WriteError {
+    /// `QuotaExceededError`: nothing in the transaction was stored.
+    Quota,
+    /// Anything else, with the browser's message.
+    Other(String),
+}
+
+/// An open outbox database.
+pub struct Store {
+    db: IdbDatabase,
+}
+
+/// One change in a group commit.
+pub enum Op {
+    /// Insert or replace this record.
+    Put(JsValue),
+    /// Delete the record with this id.
+    Delete(String),
+}
+
+async fn request(req: &IdbRequest) -> Result<JsValue, JsValue> {
+    let p = Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+    });
+    JsFuture::from(p).await?;
+    req.result()
+}
+
+async fn complete(tx: &IdbTransaction) -> Result<(), JsValue> {
+    let p = Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onerror(Some(&reject));
+        tx.set_onabort(Some(&reject));
+    });
+    JsFuture::from(p).await.map(|_| ())
+}
+
+fn error_name(tx: &IdbTransaction) -> Option<String> {
+    tx.error().map(|e| e.name())
+}
+
+/// Upgrade steps, one per version: never edit a step, add the next one.
+fn upgrade(db: &IdbDatabase, old_version: f64) -> Result<(), JsValue> {
+    if old_version < 1.0 {
+        let params = IdbObjectStoreParameters::new();
+        params.set_key_path(&"id".into());
+        db.create_object_store_with_optional_parameters(ENTRIES, &params)?;
+        let params = IdbObjectStoreParameters::new();
+        params.set_auto_increment(true);
+        db.create_object_store_with_optional_parameters(QUARANTINE, &params)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating or upgrading) the database `name`. `Err` with the reason when
+    /// IndexedDB is missing, refused or blocked: the caller then runs in memory.
+    pub async fn open(name: &str) -> Result<Store, String> {
+        let factory = web_sys::window()
+            .and_then(|w| w.indexed_db().ok().flatten())
+            .ok_or("IndexedDB is not available")?;
+        let req = factory.open_with_u32(name, SCHEMA_VERSION).map_err(|e| describe(&e))?;
+        let on_upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new({
+            let req = req.clone();
+            move |e: web_sys::IdbVersionChangeEvent| {
+                if let Ok(db) = req.result().and_then(|d| d.dyn_into::<IdbDatabase>().map_err(Into::into)) {
+                    if let Err(err) = upgrade(&db, e.old_version()) {
+                        web_sys::console::error_2(&"wiresync: outbox upgrade failed".into(), &err);
+                    }
+                }
+            }
+        });
+        req.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
+        let p = Promise::new(&mut |resolve, reject| {
+            req.set_onsuccess(Some(&resolve));
+            req.set_onerror(Some(&reject));
+            req.set_onblocked(Some(&reject));
+        });
+        let opened = JsFuture::from(p).await;
+        req.set_onupgradeneeded(None);
+        drop(on_upgrade);
+        opened.map_err(|_| {
+            req.error().ok().flatten().map_or("IndexedDB open was blocked".into(), |e| format!("{}: {}", e.name(), e.message()))
+        })?;
+        let db: IdbDatabase = req.result().map_err(|e| describe(&e))?.unchecked_into();
+        Ok(Store { db })
+    }
+
+    /// Every stored record.
+    pub async fn load(&self) -> Result<Vec<JsValue>, String> {
+        let tx = self.db.transaction_with_str(ENTRIES).map_err(|e| describe(&e))?;
+        let store = tx.object_store(ENTRIES).map_err(|e| describe(&e))?;
+        let all = request(&store.get_all().map_err(|e| describe(&e))?).await.map_err(|e| describe(&e))?;
+        Ok(Array::from(&all).to_vec())
+    }
+
+    /// Applies all ops in one transaction (group commit). All or nothing.
+    pub async fn apply(&self, ops: &[Op]) -> Result<(), WriteError> {
+        let other = |e: JsValue| WriteError::Other(describe(&e));
+        let tx = self.db.transaction_with_str_and_mode(ENTRIES, IdbTransactionMode::Readwrite).map_err(other)?;
+        let store = tx.object_store(ENTRIES).map_err(other)?;
+        for op in ops {
+            let r = match op {
+                Op::Put(record) => store.put(record),
+                Op::Delete(id) => store.delete(&id.into()),
+            };
+            if let Err(e) = r {
+                let _ = tx.abort();
+                return Err(if is_quota(&e) { WriteError::Quota } else { WriteError::Other(describe(&e)) });
+            }
+        }
+        match complete(&tx).await {
+            Ok(()) => Ok(()),
+            Err(e) => match error_name(&tx) {
+                Some(n) if n == "QuotaExceededError" => Err(WriteError::Quota),
+                Some(n) => Err(WriteError::Other(n)),
+                None => Err(WriteError::Other(describe(&e))),
+            },
+        }
+    }
+
+    /// Moves undecodable records aside: kept in `quarantine`, removed from `entries`.
+    pub async fn quarantine(&self, records: &[(JsValue, Option<String>)]) -> Result<(), String> {
+        let stores = Array::of2(&ENTRIES.into(), &QUARANTINE.into());
+        let tx = self
+            .db
+            .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readwrite)
+            .map_err(|e| describe(&e))?;
+        let entries = tx.object_store(ENTRIES).map_err(|e| describe(&e))?;
+        let aside = tx.object_store(QUARANTINE).map_err(|e| describe(&e))?;
+        for (record, id) in records {
+            aside.add(record).map_err(|e| describe(&e))?;
+            if let Some(id) = id {
+                entries.delete(&id.into()).map_err(|e| describe(&e))?;
+            }
+        }
+        complete(&tx).await.map_err(|e| describe(&e))
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.db.close();
+    }
+}
+
+fn is_quota(e: &JsValue) -> bool {
+    e.dyn_ref::<web_sys::DomException>().is_some_and(|d| d.name() == "QuotaExceededError")
+}
+
+fn describe(e: &JsValue) -> String {
+    if let Some(d) = e.dyn_ref::<web_sys::DomException>() {
+        return format!("{}: {}", d.name(), d.message());
+    }
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "IndexedDB error".into())
+}
+
+// ---- records ----------------------------------------------------------------------------
+
+fn set(o: &Object, k: &str, v: JsValue) {
+    let _ = Reflect::set(o, &k.into(), &v);
+}
+
+fn opt(v: &Option<String>) -> JsValue {
+    v.as_ref().map_or(JsValue::UNDEFINED, |s| s.into())
+}
+
+/// The stored form of an entry. It holds the message and its delivery state, never auth.
+pub fn to_record(e: &Entry) -> JsValue {
+    let o = Object::new();
+    set(&o, "v", RECORD_VERSION.into());
+    set(&o, "id", e.id.as_str().into());
+    set(&o, "seq", (e.seq as f64).into());
+    set(&o, "lane", e.lane.as_str().into());
+    match &e.message {
+        Message::Event { name, payload } => {
+            set(&o, "kind", "event".into());
+            set(&o, "event", name.as_str().into());
+            set(&o, "payload", payload.as_str().into());
+        }
+        Message::Request { url, method, headers, body } => {
+            set(&o, "kind", "request".into());
+            set(&o, "url", url.as_str().into());
+            set(&o, "method", method.as_str().into());
+            let h = Array::new();
+            for (k, v) in headers {
+                h.push(&Array::of2(&k.into(), &v.into()));
+            }
+            set(&o, "headers", h.into());
+            set(&o, "body", opt(body));
+        }
+    }
+    set(&o, "dedupeKey", opt(&e.dedupe_key));
+    set(&o, "createdAt", (e.created_at as f64).into());
+    set(&o, "expiresAt", (e.expires_at as f64).into());
+    set(&o, "attempts", e.attempts.into());
+    set(&o, "notBefore", (e.not_before as f64).into());
+    let (state, reason) = match &e.state {
+        EntryState::Pending => ("pending", None),
+        EntryState::InFlight => ("inflight", None),
+        EntryState::Failed(r) => ("failed", Some(r.clone())),
+    };
+    set(&o, "state", state.into());
+    set(&o, "failedReason", opt(&reason));
+    set(&o, "lastError", opt(&e.last_error));
+    o.into()
+}
+
+fn get(o: &JsValue, k: &str) -> JsValue {
+    Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn string(o: &JsValue, k: &str) -> Result<String, String> {
+    get(o, k).as_string().ok_or_else(|| format!("`{k}` is not a string"))
+}
+
+fn opt_string(o: &JsValue, k: &str) -> Option<String> {
+    get(o, k).as_string()
+}
+
+fn number(o: &JsValue, k: &str) -> Result<u64, String> {
+    get(o, k).as_f64().filter(|n| *n >= 0.0).map(|n| n as u64).ok_or_else(|| format!("`{k}` is not a number"))
+}
+
+/// Reads a stored record back; `Err` names what is wrong (the record is then quarantined).
+pub fn from_record(o: &JsValue) -> Result<Entry, String> {
+    if !o.is_object() {
+        return Err("not an object".into());
+    }
+    match get(o, "v").as_f64() {
+        Some(v) if v as u32 == RECORD_VERSION => {}
+        _ => return Err("unknown record version".into()),
+    }
+    let message = match string(o, "kind")?.as_str() {
+        "event" => Message::Event { name: string(o, "event")?, payload: string(o, "payload")? },
+        "request" => {
+            let headers = Array::from(&get(o, "headers"))
+                .iter()
+                .map(|pair| {
+                    let pair = Array::from(&pair);
+                    Ok((pair.get(0).as_string().ok_or("bad header")?, pair.get(1).as_string().ok_or("bad header")?))
+                })
+                .collect::<Result<Vec<_>, &str>>()?;
+            Message::Request { url: string(o, "url")?, method: string(o, "method")?, headers, body: opt_string(o, "body") }
+        }
+        other => return Err(format!("unknown kind {other}")),
+    };
+    let state = match string(o, "state")?.as_str() {
+        "pending" => EntryState::Pending,
+        "inflight" => EntryState::InFlight,
+        "failed" => EntryState::Failed(opt_string(o, "failedReason").unwrap_or_default()),
+        other => return Err(format!("unknown state {other}")),
+    };
+    Ok(Entry {
+        id: string(o, "id")?,
+        seq: number(o, "seq")?,
+        lane: string(o, "lane")?,
+        message,
+        dedupe_key: opt_string(o, "dedupeKey"),
+        created_at: number(o, "createdAt")?,
+        expires_at: number(o, "expiresAt")?,
+        attempts: number(o, "attempts")? as u32,
+        not_before: number(o, "notBefore").unwrap_or(0),
+        state,
+        last_error: opt_string(o, "lastError"),
+    })
+}

@@ -1,0 +1,103 @@
+//! Coordination between tabs of one origin: a Web Lock decides which tab flushes an outbox,
+//! a BroadcastChannel tells the others that the store changed.
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+
+/// Holds (or waits for) the exclusive lock `name`; `on_acquired` runs once it is ours. The
+/// lock is released when this is dropped. Where Web Locks are missing, the lock is ours at
+/// once (one tab assumed).
+pub struct Leadership {
+    release: Option<Function>,
+    _callback: Option<Closure<dyn FnMut(JsValue) -> Promise>>,
+    held: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl Leadership {
+    /// Requests the lock.
+    pub fn request(name: &str, on_acquired: impl Fn() + 'static) -> Leadership {
+        let held = std::rc::Rc::new(std::cell::Cell::new(false));
+        let locks = web_sys::window()
+            .map(|w| Reflect::get(&w.navigator(), &"locks".into()).unwrap_or(JsValue::UNDEFINED))
+            .filter(|l| l.is_object());
+        let Some(locks) = locks else {
+            held.set(true);
+            on_acquired();
+            return Leadership { release: None, _callback: None, held };
+        };
+        // The lock is held while the promise returned by the callback is pending.
+        let mut release_slot: Option<Function> = None;
+        let hold = Promise::new(&mut |resolve, _| release_slot = Some(resolve));
+        let h = held.clone();
+        let callback = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock| {
+            h.set(true);
+            on_acquired();
+            hold.clone()
+        });
+        let request = Reflect::get(&locks, &"request".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
+        if let Some(request) = request {
+            let _ = request.call2(&locks, &name.into(), callback.as_ref().unchecked_ref::<Function>());
+        }
+        Leadership { release: release_slot, _callback: Some(callback), held }
+    }
+
+    /// Whether this tab holds the lock.
+    pub fn held(&self) -> bool {
+        self.held.get()
+    }
+}
+
+impl Drop for Leadership {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// A BroadcastChannel whose messages (plain strings) go to `on_message`; closed on Drop.
+pub struct Channel {
+    channel: Option<web_sys::BroadcastChannel>,
+    _on_message: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
+}
+
+impl Channel {
+    /// Joins channel `name`. Where BroadcastChannel is missing, posts go nowhere.
+    pub fn open(name: &str, on_message: impl Fn(String) + 'static) -> Channel {
+        let Ok(channel) = web_sys::BroadcastChannel::new(name) else {
+            return Channel { channel: None, _on_message: None };
+        };
+        let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                on_message(text);
+            }
+        });
+        channel.set_onmessage(Some(cb.as_ref().unchecked_ref()));
+        Channel { channel: Some(channel), _on_message: Some(cb) }
+    }
+
+    /// Tells the other tabs.
+    pub fn post(&self, text: &str) {
+        if let Some(c) = &self.channel {
+            let _ = c.post_message(&text.into());
+        }
+    }
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        if let Some(c) = &self.channel {
+            c.set_onmessage(None);
+            c.close();
+        }
+    }
+}
+
+/// A random UUID v4 (`crypto.randomUUID()`, or `Math.random` where crypto is missing).
+pub fn uuid() -> String {
+    let from_crypto = web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid());
+    from_crypto.unwrap_or_else(|| {
+        let hex: String = (0..32).map(|_| format!("{:x}", (js_sys::Math::random() * 16.0) as u8)).collect();
+        format!("{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+    })
+}
