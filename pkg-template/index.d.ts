@@ -88,6 +88,93 @@ export interface ConnectOptions {
   pingTimeoutMs?: number;
   /** Validate catalog events against their types (both directions). Default true. */
   validate?: boolean;
+  /** The durable outbox, or `false` to disable it. */
+  outbox?: false | OutboxOptions;
+}
+
+/** Outbox options; every one has the default shown. */
+export interface OutboxOptions {
+  /** Clients with the same name share entries (across tabs and reloads). Default `"default"`. */
+  name?: string;
+  /** Whose entries: each identity has its own store. Default `"default"`. */
+  identity?: string;
+  /** Entries held (pending + in flight). Default 100. */
+  capacity?: number;
+  /** When full: drop the oldest pending entry (reported) or reject. Default `"drop-oldest"`. */
+  overflow?: "drop-oldest" | "reject";
+  /** Time to live from enqueue, ms. Default 86400000 (24 h). */
+  ttlMs?: number;
+  /** Failed attempts before an entry moves to failed. Default 3. */
+  maxRetries?: number;
+  /** Entries of one lane in flight at once. Default 16 (HTTP requests: 1). */
+  window?: number;
+  /** Delay between attempts of an entry. */
+  retry?: {
+    /** Default 1000. */
+    initialDelayMs?: number;
+    /** Default 30000. */
+    maxDelayMs?: number;
+  };
+  /** The payload field that carries the entry id. Default `"clientMessageId"`. */
+  idField?: string;
+  /** Headers added to replayed requests at send time (e.g. Authorization); never stored. */
+  requestHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
+}
+
+/** Outbox counts. */
+export interface OutboxStatus {
+  pending: number;
+  inFlight: number;
+  failed: number;
+  /** Sending now (connected, this tab flushes, work to do). */
+  processing: boolean;
+  lastError: string | null;
+  /** Where entries are kept; `"memory"` when IndexedDB is unavailable (lost on reload). */
+  persistence: "opening" | "indexeddb" | "memory";
+}
+
+/** A queued entry as `list()` shows it. */
+export interface OutboxEntry {
+  id: string;
+  seq: number;
+  lane: string;
+  kind: "event" | "request";
+  event?: string;
+  payload?: unknown;
+  url?: string;
+  method?: string;
+  headers?: [string, string][];
+  body?: string;
+  dedupeKey?: string;
+  createdAt: number;
+  expiresAt: number;
+  attempts: number;
+  state: "pending" | "inflight" | "failed";
+  failedReason?: string;
+  lastError?: string;
+}
+
+/** The durable outbox: written to IndexedDB before `enqueue` resolves, delivered at least
+ *  once, in order per lane, removed only on the server's ack. */
+export declare class Outbox<E extends object = DefaultEmitEvents> {
+  private constructor();
+  /** Queues `payload` for `event`; resolves with `{ id }` once stored. Rejects with
+   *  `OUTBOX_FULL` (policy reject), `QUOTA_EXCEEDED` or `PAYLOAD_INVALID`. */
+  enqueue<K extends keyof E & string>(event: K, payload: E[K], options?: { dedupeKey?: string; lane?: string; ttlMs?: number }): Promise<{ id: string }>;
+  /** Queues an HTTP mutation, replayed with fetch and an `Idempotency-Key` header. */
+  enqueueRequest(request: { url: string; method?: string; headers?: Record<string, string>; body?: string | object; lane?: string }): Promise<{ id: string }>;
+  status(): OutboxStatus;
+  onChange(cb: (status: OutboxStatus) => void): Unsubscribe;
+  onDelivered(cb: (entry: OutboxEntry) => void): Unsubscribe;
+  onFailed(cb: (entry: OutboxEntry) => void): Unsubscribe;
+  onDropped(cb: (entry: OutboxEntry, reason: "capacity" | "replaced") => void): Unsubscribe;
+  list(): OutboxEntry[];
+  failed(): OutboxEntry[];
+  retry(id: string): boolean;
+  remove(id: string): boolean;
+  /** Removes every entry (call on logout, or switch identity with `setAuth`). */
+  clear(): Promise<void>;
+  flush(): void;
 }
 
 /** What a handler gets besides the payload. */
@@ -130,8 +217,11 @@ export declare class Client<L extends object = DefaultListenEvents, E extends ob
   emitWithAck<K extends keyof E & string, R = unknown>(event: K, payload: E[K], options?: { timeoutMs?: number }): Promise<R>;
   /** Joins a room: sends `subscribe:<channel>` with `params`; re-joined after every unrecovered reconnect. */
   subscribe(channel: string, params?: unknown, options?: { ack?: boolean }): RoomSubscription;
-  /** New credentials; reconnects with them at once. */
-  setAuth(auth: ConnectOptions["auth"]): void;
+  /** The durable outbox. */
+  readonly outbox: Outbox<E>;
+  /** New credentials; reconnects with them at once. `{ identity }` switches the outbox to
+   *  that identity's own store, so no entry is sent under another user's credentials. */
+  setAuth(auth: ConnectOptions["auth"], options?: { identity?: string }): void;
   /** Drops the connection and connects again now. */
   reconnect(): void;
   /** Closes for good (until `reconnect()`). */

@@ -27,6 +27,88 @@ function meta(raw, args, ackId) {
   return ackId === undefined ? { args } : { args, ack: (...values) => raw.ack(ackId, values) };
 }
 
+/** The durable outbox of a client: `client.outbox`. */
+export class Outbox {
+  #raw;
+
+  /** @param raw the wasm `RawClient` */
+  constructor(raw) {
+    this.#raw = raw;
+  }
+
+  /** Queues `payload` (an object) for `event`; resolves with `{ id }` once it is stored. */
+  enqueue(event, payload, options) {
+    return this.#raw.outboxEnqueue(event, payload, options);
+  }
+
+  /** Queues an HTTP request `{ url, method, headers, body, lane }`; resolves with `{ id }`. */
+  enqueueRequest(request) {
+    return this.#raw.outboxEnqueueRequest(request);
+  }
+
+  /** `{ pending, inFlight, failed, processing, lastError, persistence }`. */
+  status() {
+    return this.#raw.outboxStatus();
+  }
+
+  #listen(want, cb) {
+    const id = this.#raw.outboxOn((type, data, reason) => {
+      if (type === want) cb(data, reason);
+    });
+    return () => this.#raw.outboxOff(id);
+  }
+
+  /** Calls `cb(status)` on every change. Returns the unsubscribe function. */
+  onChange(cb) {
+    return this.#listen("change", cb);
+  }
+
+  /** Calls `cb(entry)` when an entry is acknowledged and removed. */
+  onDelivered(cb) {
+    return this.#listen("delivered", cb);
+  }
+
+  /** Calls `cb(entry)` when an entry moves to failed (`entry.failedReason`). */
+  onFailed(cb) {
+    return this.#listen("failed", cb);
+  }
+
+  /** Calls `cb(entry, reason)` when an entry is dropped (`"capacity"` or `"replaced"`). */
+  onDropped(cb) {
+    return this.#listen("dropped", cb);
+  }
+
+  /** Every entry, in delivery order. */
+  list() {
+    return this.#raw.outboxList();
+  }
+
+  /** The failed entries. */
+  failed() {
+    return this.#raw.outboxFailed();
+  }
+
+  /** Moves a failed entry back to pending. */
+  retry(id) {
+    return this.#raw.outboxRetry(id);
+  }
+
+  /** Removes an entry. */
+  remove(id) {
+    return this.#raw.outboxRemove(id);
+  }
+
+  /** Removes every entry (e.g. on logout); resolves once storage is cleared. */
+  clear() {
+    return this.#raw.outboxClear();
+  }
+
+  /** Sends what can be sent now, ignoring retry delays. */
+  flush() {
+    this.#raw.outboxFlush();
+  }
+}
+
 /** A real-time connection. Create it with `connect(options)`. */
 export class Client {
   #raw;
@@ -34,6 +116,8 @@ export class Client {
   /** @param raw the wasm `RawClient` */
   constructor(raw) {
     this.#raw = raw;
+    /** The durable outbox (throws `INVALID_ARGUMENT` on use when `outbox: false`). */
+    this.outbox = new Outbox(raw);
   }
 
   /** Calls `handler(payload, meta)` for every `event`. Returns the unsubscribe function. */
@@ -100,9 +184,10 @@ export class Client {
     };
   }
 
-  /** New credentials (object or function); reconnects with them at once. */
-  setAuth(auth) {
-    this.#raw.setAuth(auth);
+  /** New credentials (object or function); reconnects with them at once. Pass
+   *  `{ identity }` when the user changes: the outbox then uses that identity's own store. */
+  setAuth(auth, options) {
+    this.#raw.setAuth(auth, options);
   }
 
   /** Drops the connection and connects again now (also after `close()`). */

@@ -4,7 +4,9 @@
 
 mod error;
 mod options;
+mod outbox;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise};
@@ -12,6 +14,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::connection::State;
 use crate::core::error::{Error, ErrorCode};
+use crate::driver::outbox::{Outbox, OutboxOptions};
 use crate::driver::{self, AckWaiter, Auth, Client};
 pub use error::to_js;
 
@@ -133,8 +136,16 @@ pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
     install_panic_hook();
     let (opts, auth) = options::parse(&options)?;
     let auth = auth_from_js(auth)?;
+    let outbox_opts = options::parse_outbox(&options)?.map(|(mut o, headers)| {
+        o.request_headers = outbox::headers_from_js(headers);
+        o
+    });
+    let client = Client::connect(driver::Options { auth, ..opts });
+    let outbox = outbox_opts.clone().map(|o| Outbox::open(&client, o));
     Ok(RawClient {
-        client: Client::connect(driver::Options { auth, ..opts }),
+        client,
+        outbox: RefCell::new(outbox),
+        outbox_opts: RefCell::new(outbox_opts),
     })
 }
 
@@ -142,6 +153,8 @@ pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
 #[wasm_bindgen]
 pub struct RawClient {
     client: Client,
+    outbox: RefCell<Option<Outbox>>,
+    outbox_opts: RefCell<Option<OutboxOptions>>,
 }
 
 #[wasm_bindgen]
@@ -266,10 +279,25 @@ impl RawClient {
         self.client.unsubscribe(id as u64);
     }
 
-    /// New credentials (object or function); reconnects with them.
+    /// New credentials (object or function); reconnects with them. With `{ identity }`
+    /// different from the outbox's, the outbox switches to that identity's own store first,
+    /// so no entry is ever sent under another identity's credentials.
     #[wasm_bindgen(js_name = setAuth)]
-    pub fn set_auth(&self, auth: JsValue) -> Result<(), JsValue> {
-        self.client.set_auth(auth_from_js(auth)?);
+    pub fn set_auth(&self, auth: JsValue, options: JsValue) -> Result<(), JsValue> {
+        let auth = auth_from_js(auth)?;
+        let identity = js_sys::Reflect::get(&options, &"identity".into())
+            .ok()
+            .and_then(|v| v.as_string());
+        let mut opts = self.outbox_opts.borrow_mut();
+        if let (Some(identity), Some(o)) = (identity, opts.as_mut()) {
+            if o.identity != identity {
+                o.identity = identity;
+                // Drop the old identity's outbox (closing its store) before the new one opens.
+                self.outbox.borrow_mut().take();
+                *self.outbox.borrow_mut() = Some(Outbox::open(&self.client, o.clone()));
+            }
+        }
+        self.client.set_auth(auth);
         Ok(())
     }
 

@@ -6,7 +6,9 @@ use wasm_bindgen::JsValue;
 
 use super::to_js;
 use crate::core::error::{Error, ErrorCode};
+use crate::core::outbox::Overflow;
 use crate::core::protocol::Protocol;
+use crate::driver::outbox::OutboxOptions;
 use crate::driver::Options;
 
 fn bad(name: &str, want: &str) -> JsValue {
@@ -122,4 +124,61 @@ pub fn parse(o: &JsValue) -> Result<(Options, JsValue), JsValue> {
         opts.validate = v.as_bool().ok_or_else(|| bad("validate", "a boolean"))?;
     }
     Ok((opts, get(o, "auth")))
+}
+
+/// Parses the `outbox` option (`false` disables the outbox). Returns the options and the raw
+/// `requestHeaders` function, if any.
+pub fn parse_outbox(o: &JsValue) -> Result<Option<(OutboxOptions, JsValue)>, JsValue> {
+    let v = get(o, "outbox");
+    if v == JsValue::FALSE {
+        return Ok(None);
+    }
+    let mut opts = OutboxOptions::default();
+    if v.is_undefined() {
+        return Ok(Some((opts, JsValue::UNDEFINED)));
+    }
+    if !v.is_object() {
+        return Err(bad("outbox", "an object or false"));
+    }
+    if let Some(name) = string(&v, "name", "outbox.name")? {
+        opts.name = name;
+    }
+    if let Some(identity) = string(&v, "identity", "outbox.identity")? {
+        opts.identity = identity;
+    }
+    if let Some(field) = string(&v, "idField", "outbox.idField")? {
+        opts.id_field = field;
+    }
+    let c = &mut opts.config;
+    if let Some(n) = number(&v, "capacity", "outbox.capacity")? {
+        c.capacity = n.max(1.0) as usize;
+    }
+    c.overflow = match string(&v, "overflow", "outbox.overflow")?.as_deref() {
+        None | Some("drop-oldest") => Overflow::DropOldest,
+        Some("reject") => Overflow::Reject,
+        Some(_) => return Err(bad("outbox.overflow", "\"drop-oldest\" or \"reject\"")),
+    };
+    ms(&v, "ttlMs", "outbox.ttlMs", &mut c.ttl_ms)?;
+    if let Some(n) = number(&v, "maxRetries", "outbox.maxRetries")? {
+        c.max_retries = n.min(u32::MAX as f64) as u32;
+    }
+    if let Some(n) = number(&v, "window", "outbox.window")? {
+        c.window = n.max(1.0) as usize;
+    }
+    let r = get(&v, "retry");
+    if !r.is_undefined() {
+        ms(
+            &r,
+            "initialDelayMs",
+            "outbox.retry.initialDelayMs",
+            &mut c.retry.initial_delay_ms,
+        )?;
+        ms(
+            &r,
+            "maxDelayMs",
+            "outbox.retry.maxDelayMs",
+            &mut c.retry.max_delay_ms,
+        )?;
+    }
+    Ok(Some((opts, get(&v, "requestHeaders"))))
 }

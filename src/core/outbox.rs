@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 
 use super::backoff::{Backoff, Rng};
 use super::error::{Error, ErrorCode};
+use super::json;
 
 /// What happens when an enqueue would exceed the capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -558,9 +559,34 @@ impl Outbox {
     }
 }
 
+/// `{"clientMessageId":"<id>", ...payload}`: the entry id as the first field of its payload
+/// object (`payload` must be a JSON object), so the server can deduplicate.
+pub fn inject_id(payload: &str, field: &str, id: &str) -> String {
+    let rest = payload.trim()[1..].trim_start();
+    let mut out = String::with_capacity(payload.len() + field.len() + id.len() + 8);
+    out.push('{');
+    json::quote_into(field, &mut out);
+    out.push(':');
+    json::quote_into(id, &mut out);
+    if !rest.starts_with('}') {
+        out.push(',');
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_id_becomes_the_first_payload_field() {
+        assert_eq!(
+            inject_id(r#"{"a":1}"#, "clientMessageId", "u1"),
+            r#"{"clientMessageId":"u1","a":1}"#
+        );
+        assert_eq!(inject_id("{ }", "id", "u1"), r#"{"id":"u1"}"#);
+    }
 
     fn event(id: &str) -> NewEntry {
         NewEntry {

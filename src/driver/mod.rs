@@ -20,6 +20,8 @@ use crate::core::json;
 use crate::core::subscriptions::{HandlerId, Registry};
 use crate::events::{self, Event};
 use crate::platform::drop_later;
+
+pub mod outbox;
 use crate::platform::lifecycle::{self, Lifecycle, PageEvent};
 use crate::platform::timers::{now, Timer};
 use crate::platform::websocket::{Socket, SocketEvent};
@@ -257,6 +259,11 @@ impl Client {
             kind: Kind::State,
             id,
         }
+    }
+
+    /// Reports an error to the error listeners (used by the outbox).
+    pub fn report_error(&self, e: &Error) {
+        report(&self.inner, e);
     }
 
     /// Listens to errors.

@@ -5,7 +5,9 @@
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    IdbDatabase, IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode,
+};
 
 use crate::core::outbox::{Entry, EntryState, Message};
 
@@ -80,11 +82,13 @@ impl Store {
         let factory = web_sys::window()
             .and_then(|w| w.indexed_db().ok().flatten())
             .ok_or("IndexedDB is not available")?;
-        let req = factory.open_with_u32(name, SCHEMA_VERSION).map_err(|e| describe(&e))?;
+        let req = factory
+            .open_with_u32(name, SCHEMA_VERSION)
+            .map_err(|e| describe(&e))?;
         let on_upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new({
             let req = req.clone();
             move |e: web_sys::IdbVersionChangeEvent| {
-                if let Ok(db) = req.result().and_then(|d| d.dyn_into::<IdbDatabase>().map_err(Into::into)) {
+                if let Ok(db) = req.result().and_then(|d| d.dyn_into::<IdbDatabase>()) {
                     if let Err(err) = upgrade(&db, e.old_version()) {
                         web_sys::console::error_2(&"wiresync: outbox upgrade failed".into(), &err);
                     }
@@ -101,7 +105,12 @@ impl Store {
         req.set_onupgradeneeded(None);
         drop(on_upgrade);
         opened.map_err(|_| {
-            req.error().ok().flatten().map_or("IndexedDB open was blocked".into(), |e| format!("{}: {}", e.name(), e.message()))
+            req.error()
+                .ok()
+                .flatten()
+                .map_or("IndexedDB open was blocked".into(), |e| {
+                    format!("{}: {}", e.name(), e.message())
+                })
         })?;
         let db: IdbDatabase = req.result().map_err(|e| describe(&e))?.unchecked_into();
         Ok(Store { db })
@@ -109,16 +118,24 @@ impl Store {
 
     /// Every stored record.
     pub async fn load(&self) -> Result<Vec<JsValue>, String> {
-        let tx = self.db.transaction_with_str(ENTRIES).map_err(|e| describe(&e))?;
+        let tx = self
+            .db
+            .transaction_with_str(ENTRIES)
+            .map_err(|e| describe(&e))?;
         let store = tx.object_store(ENTRIES).map_err(|e| describe(&e))?;
-        let all = request(&store.get_all().map_err(|e| describe(&e))?).await.map_err(|e| describe(&e))?;
+        let all = request(&store.get_all().map_err(|e| describe(&e))?)
+            .await
+            .map_err(|e| describe(&e))?;
         Ok(Array::from(&all).to_vec())
     }
 
     /// Applies all ops in one transaction (group commit). All or nothing.
     pub async fn apply(&self, ops: &[Op]) -> Result<(), WriteError> {
         let other = |e: JsValue| WriteError::Other(describe(&e));
-        let tx = self.db.transaction_with_str_and_mode(ENTRIES, IdbTransactionMode::Readwrite).map_err(other)?;
+        let tx = self
+            .db
+            .transaction_with_str_and_mode(ENTRIES, IdbTransactionMode::Readwrite)
+            .map_err(other)?;
         let store = tx.object_store(ENTRIES).map_err(other)?;
         for op in ops {
             let r = match op {
@@ -127,7 +144,11 @@ impl Store {
             };
             if let Err(e) = r {
                 let _ = tx.abort();
-                return Err(if is_quota(&e) { WriteError::Quota } else { WriteError::Other(describe(&e)) });
+                return Err(if is_quota(&e) {
+                    WriteError::Quota
+                } else {
+                    WriteError::Other(describe(&e))
+                });
             }
         }
         match complete(&tx).await {
@@ -166,14 +187,17 @@ impl Drop for Store {
 }
 
 fn is_quota(e: &JsValue) -> bool {
-    e.dyn_ref::<web_sys::DomException>().is_some_and(|d| d.name() == "QuotaExceededError")
+    e.dyn_ref::<web_sys::DomException>()
+        .is_some_and(|d| d.name() == "QuotaExceededError")
 }
 
 fn describe(e: &JsValue) -> String {
     if let Some(d) = e.dyn_ref::<web_sys::DomException>() {
         return format!("{}: {}", d.name(), d.message());
     }
-    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "IndexedDB error".into())
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| "IndexedDB error".into())
 }
 
 // ---- records ----------------------------------------------------------------------------
@@ -199,7 +223,12 @@ pub fn to_record(e: &Entry) -> JsValue {
             set(&o, "event", name.as_str().into());
             set(&o, "payload", payload.as_str().into());
         }
-        Message::Request { url, method, headers, body } => {
+        Message::Request {
+            url,
+            method,
+            headers,
+            body,
+        } => {
             set(&o, "kind", "request".into());
             set(&o, "url", url.as_str().into());
             set(&o, "method", method.as_str().into());
@@ -232,7 +261,9 @@ fn get(o: &JsValue, k: &str) -> JsValue {
 }
 
 fn string(o: &JsValue, k: &str) -> Result<String, String> {
-    get(o, k).as_string().ok_or_else(|| format!("`{k}` is not a string"))
+    get(o, k)
+        .as_string()
+        .ok_or_else(|| format!("`{k}` is not a string"))
 }
 
 fn opt_string(o: &JsValue, k: &str) -> Option<String> {
@@ -240,7 +271,11 @@ fn opt_string(o: &JsValue, k: &str) -> Option<String> {
 }
 
 fn number(o: &JsValue, k: &str) -> Result<u64, String> {
-    get(o, k).as_f64().filter(|n| *n >= 0.0).map(|n| n as u64).ok_or_else(|| format!("`{k}` is not a number"))
+    get(o, k)
+        .as_f64()
+        .filter(|n| *n >= 0.0)
+        .map(|n| n as u64)
+        .ok_or_else(|| format!("`{k}` is not a number"))
 }
 
 /// Reads a stored record back; `Err` names what is wrong (the record is then quarantined).
@@ -253,16 +288,27 @@ pub fn from_record(o: &JsValue) -> Result<Entry, String> {
         _ => return Err("unknown record version".into()),
     }
     let message = match string(o, "kind")?.as_str() {
-        "event" => Message::Event { name: string(o, "event")?, payload: string(o, "payload")? },
+        "event" => Message::Event {
+            name: string(o, "event")?,
+            payload: string(o, "payload")?,
+        },
         "request" => {
             let headers = Array::from(&get(o, "headers"))
                 .iter()
                 .map(|pair| {
                     let pair = Array::from(&pair);
-                    Ok((pair.get(0).as_string().ok_or("bad header")?, pair.get(1).as_string().ok_or("bad header")?))
+                    Ok((
+                        pair.get(0).as_string().ok_or("bad header")?,
+                        pair.get(1).as_string().ok_or("bad header")?,
+                    ))
                 })
                 .collect::<Result<Vec<_>, &str>>()?;
-            Message::Request { url: string(o, "url")?, method: string(o, "method")?, headers, body: opt_string(o, "body") }
+            Message::Request {
+                url: string(o, "url")?,
+                method: string(o, "method")?,
+                headers,
+                body: opt_string(o, "body"),
+            }
         }
         other => return Err(format!("unknown kind {other}")),
     };

@@ -23,7 +23,11 @@ impl Leadership {
         let Some(locks) = locks else {
             held.set(true);
             on_acquired();
-            return Leadership { release: None, _callback: None, held };
+            return Leadership {
+                release: None,
+                _callback: None,
+                held,
+            };
         };
         // The lock is held while the promise returned by the callback is pending.
         let mut release_slot: Option<Function> = None;
@@ -34,11 +38,21 @@ impl Leadership {
             on_acquired();
             hold.clone()
         });
-        let request = Reflect::get(&locks, &"request".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
+        let request = Reflect::get(&locks, &"request".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
         if let Some(request) = request {
-            let _ = request.call2(&locks, &name.into(), callback.as_ref().unchecked_ref::<Function>());
+            let _ = request.call2(
+                &locks,
+                &name.into(),
+                callback.as_ref().unchecked_ref::<Function>(),
+            );
         }
-        Leadership { release: release_slot, _callback: Some(callback), held }
+        Leadership {
+            release: release_slot,
+            _callback: Some(callback),
+            held,
+        }
     }
 
     /// Whether this tab holds the lock.
@@ -65,15 +79,22 @@ impl Channel {
     /// Joins channel `name`. Where BroadcastChannel is missing, posts go nowhere.
     pub fn open(name: &str, on_message: impl Fn(String) + 'static) -> Channel {
         let Ok(channel) = web_sys::BroadcastChannel::new(name) else {
-            return Channel { channel: None, _on_message: None };
+            return Channel {
+                channel: None,
+                _on_message: None,
+            };
         };
-        let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            if let Some(text) = e.data().as_string() {
-                on_message(text);
-            }
-        });
+        let cb =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    on_message(text);
+                }
+            });
         channel.set_onmessage(Some(cb.as_ref().unchecked_ref()));
-        Channel { channel: Some(channel), _on_message: Some(cb) }
+        Channel {
+            channel: Some(channel),
+            _on_message: Some(cb),
+        }
     }
 
     /// Tells the other tabs.
@@ -95,9 +116,20 @@ impl Drop for Channel {
 
 /// A random UUID v4 (`crypto.randomUUID()`, or `Math.random` where crypto is missing).
 pub fn uuid() -> String {
-    let from_crypto = web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid());
+    let from_crypto = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid());
     from_crypto.unwrap_or_else(|| {
-        let hex: String = (0..32).map(|_| format!("{:x}", (js_sys::Math::random() * 16.0) as u8)).collect();
-        format!("{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+        let hex: String = (0..32)
+            .map(|_| format!("{:x}", (js_sys::Math::random() * 16.0) as u8))
+            .collect();
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[13..16],
+            &hex[17..20],
+            &hex[20..32]
+        )
     })
 }

@@ -1,0 +1,282 @@
+//! The `client.outbox` half of the JS API (raw methods on `RawClient`; the friendly `Outbox`
+//! class is in `pkg-template/index.js`).
+
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::{stringify, to_js, RawClient};
+use crate::core::error::{Error, ErrorCode};
+use crate::core::outbox::{Entry, EntryState};
+use crate::driver::outbox::{HeaderSource, Outbox, OutboxEvent};
+use crate::platform::idb;
+
+/// `requestHeaders: () => headers | Promise<headers>` as the driver's header source.
+pub fn headers_from_js(f: JsValue) -> Option<HeaderSource> {
+    let f = f.dyn_into::<Function>().ok()?;
+    Some(Rc::new(move || {
+        let f = f.clone();
+        Box::pin(async move {
+            let mut v = f.call0(&JsValue::NULL).unwrap_or(JsValue::UNDEFINED);
+            if let Some(p) = v.dyn_ref::<Promise>() {
+                v = wasm_bindgen_futures::JsFuture::from(p.clone())
+                    .await
+                    .unwrap_or(JsValue::UNDEFINED);
+            }
+            header_pairs(&v)
+        })
+    }))
+}
+
+fn header_pairs(v: &JsValue) -> Vec<(String, String)> {
+    if !v.is_object() {
+        return Vec::new();
+    }
+    Object::entries(&Object::from(v.clone()))
+        .iter()
+        .filter_map(|pair| {
+            let pair = Array::from(&pair);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+fn set(o: &JsValue, k: &str, v: JsValue) {
+    let _ = Reflect::set(o, &k.into(), &v);
+}
+
+/// What `list()` shows of an entry: the stored record with its payload parsed.
+fn entry_view(e: &Entry) -> JsValue {
+    let r = idb::to_record(e);
+    if let Some(p) = Reflect::get(&r, &"payload".into())
+        .ok()
+        .and_then(|p| p.as_string())
+    {
+        set(
+            &r,
+            "payload",
+            js_sys::JSON::parse(&p).unwrap_or(JsValue::NULL),
+        );
+    }
+    r
+}
+
+fn settle_with_id(resolve: Function, reject: Function) -> Box<dyn FnOnce(Result<String, Error>)> {
+    Box::new(move |r| {
+        let _ = match r {
+            Ok(id) => {
+                let o: JsValue = Object::new().into();
+                set(&o, "id", id.into());
+                resolve.call1(&JsValue::NULL, &o)
+            }
+            Err(e) => reject.call1(&JsValue::NULL, &to_js(&e)),
+        };
+    })
+}
+
+fn promise<T>(f: impl FnOnce(Function, Function) -> T) -> (Promise, T) {
+    let mut slot = None;
+    let p = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+    let (resolve, reject) = slot.expect("Promise executors run synchronously");
+    (p, f(resolve, reject))
+}
+
+impl RawClient {
+    fn with_outbox<T>(&self, f: impl FnOnce(&Outbox) -> T) -> Result<T, JsValue> {
+        match self.outbox.borrow().as_ref() {
+            Some(o) => Ok(f(o)),
+            None => Err(to_js(&Error::new(
+                ErrorCode::InvalidArgument,
+                "the outbox is disabled (outbox: false)",
+            ))),
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl RawClient {
+    /// Queues `payload` for `event`; resolves with `{ id }` once committed to storage.
+    #[wasm_bindgen(js_name = outboxEnqueue)]
+    pub fn outbox_enqueue(&self, event: String, payload: JsValue, options: JsValue) -> Promise {
+        let text = match stringify(&payload, "payload", Some(&event)) {
+            Ok(t) => t,
+            Err(e) => return Promise::reject(&e),
+        };
+        let get = |k: &str| {
+            Reflect::get(&options, &k.into())
+                .ok()
+                .filter(|_| options.is_object())
+        };
+        let lane = get("lane").and_then(|v| v.as_string());
+        let dedupe = get("dedupeKey").and_then(|v| v.as_string());
+        let ttl = get("ttlMs")
+            .and_then(|v| v.as_f64())
+            .map(|t| t.max(0.0) as u64);
+        let (p, r) = promise(|resolve, reject| {
+            self.with_outbox(|o| {
+                o.enqueue(
+                    &event,
+                    &text,
+                    lane,
+                    dedupe,
+                    ttl,
+                    settle_with_id(resolve, reject),
+                )
+            })
+        });
+        match r {
+            Ok(()) => p,
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    /// Queues an HTTP request `{ url, method, headers, body, lane }`; resolves with `{ id }`.
+    #[wasm_bindgen(js_name = outboxEnqueueRequest)]
+    pub fn outbox_enqueue_request(&self, request: JsValue) -> Promise {
+        let get = |k: &str| Reflect::get(&request, &k.into()).unwrap_or(JsValue::UNDEFINED);
+        let Some(url) = get("url").as_string().filter(|_| request.is_object()) else {
+            return Promise::reject(&to_js(&Error::new(
+                ErrorCode::InvalidArgument,
+                "enqueueRequest needs { url }",
+            )));
+        };
+        let method = get("method").as_string().unwrap_or_else(|| "POST".into());
+        let headers = header_pairs(&get("headers"));
+        let body = get("body");
+        let body = if body.is_undefined() || body.is_null() {
+            None
+        } else if let Some(s) = body.as_string() {
+            Some(s)
+        } else {
+            match stringify(&body, "body", None) {
+                Ok(s) => Some(s),
+                Err(e) => return Promise::reject(&e),
+            }
+        };
+        let lane = get("lane").as_string();
+        let (p, r) = promise(|resolve, reject| {
+            self.with_outbox(|o| {
+                o.enqueue_request(
+                    &url,
+                    &method,
+                    headers,
+                    body,
+                    lane,
+                    settle_with_id(resolve, reject),
+                )
+            })
+        });
+        match r {
+            Ok(()) => p,
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    /// `{ pending, inFlight, failed, processing, lastError, persistence }`.
+    #[wasm_bindgen(js_name = outboxStatus)]
+    pub fn outbox_status(&self) -> Result<JsValue, JsValue> {
+        self.with_outbox(|o| {
+            let (s, persistence) = o.status();
+            status_to_js(&s, persistence.as_str())
+        })
+    }
+
+    /// `listener(type, data)`: `"change"` with the status, `"delivered"` / `"failed"` with the
+    /// entry, `"dropped"` with the entry and the reason. Returns an id for `outboxOff`.
+    #[wasm_bindgen(js_name = outboxOn)]
+    pub fn outbox_on(&self, listener: Function) -> Result<f64, JsValue> {
+        self.with_outbox(move |o| {
+            let persistence = o.persistence_cell();
+            o.on(move |ev| {
+                let (kind, data, extra) = match ev {
+                    OutboxEvent::Change(s) => (
+                        "change",
+                        status_to_js(s, persistence.get().as_str()),
+                        JsValue::UNDEFINED,
+                    ),
+                    OutboxEvent::Delivered(e) => ("delivered", entry_view(e), JsValue::UNDEFINED),
+                    OutboxEvent::Failed(e) => ("failed", entry_view(e), JsValue::UNDEFINED),
+                    OutboxEvent::Dropped(e, why) => ("dropped", entry_view(e), (*why).into()),
+                };
+                let _ = listener.call3(&JsValue::NULL, &kind.into(), &data, &extra);
+            }) as f64
+        })
+    }
+
+    /// Removes an outbox listener.
+    #[wasm_bindgen(js_name = outboxOff)]
+    pub fn outbox_off(&self, id: f64) {
+        let _ = self.with_outbox(|o| o.off(id as u64));
+    }
+
+    /// Every entry in order, failed ones included.
+    #[wasm_bindgen(js_name = outboxList)]
+    pub fn outbox_list(&self) -> Result<Array, JsValue> {
+        self.with_outbox(|o| o.entries().iter().map(entry_view).collect())
+    }
+
+    /// The failed entries.
+    #[wasm_bindgen(js_name = outboxFailed)]
+    pub fn outbox_failed(&self) -> Result<Array, JsValue> {
+        self.with_outbox(|o| {
+            o.entries()
+                .iter()
+                .filter(|e| matches!(e.state, EntryState::Failed(_)))
+                .map(entry_view)
+                .collect()
+        })
+    }
+
+    /// Moves a failed entry back to pending.
+    #[wasm_bindgen(js_name = outboxRetry)]
+    pub fn outbox_retry(&self, id: String) -> Result<bool, JsValue> {
+        self.with_outbox(|o| o.retry(&id))
+    }
+
+    /// Removes an entry.
+    #[wasm_bindgen(js_name = outboxRemove)]
+    pub fn outbox_remove(&self, id: String) -> Result<bool, JsValue> {
+        self.with_outbox(|o| o.remove(&id))
+    }
+
+    /// Removes every entry; resolves once storage is cleared.
+    #[wasm_bindgen(js_name = outboxClear)]
+    pub fn outbox_clear(&self) -> Promise {
+        let (p, r) = promise(|resolve, reject| {
+            self.with_outbox(|o| {
+                o.clear(Box::new(move |r| {
+                    let _ = match r {
+                        Ok(()) => resolve.call0(&JsValue::NULL),
+                        Err(e) => reject.call1(&JsValue::NULL, &to_js(&e)),
+                    };
+                }))
+            })
+        });
+        match r {
+            Ok(()) => p,
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    /// Sends what can be sent now, ignoring retry delays.
+    #[wasm_bindgen(js_name = outboxFlush)]
+    pub fn outbox_flush(&self) -> Result<(), JsValue> {
+        self.with_outbox(Outbox::flush)
+    }
+}
+
+fn status_to_js(s: &crate::core::outbox::Status, persistence: &str) -> JsValue {
+    let o: JsValue = Object::new().into();
+    set(&o, "pending", (s.pending as u32).into());
+    set(&o, "inFlight", (s.in_flight as u32).into());
+    set(&o, "failed", (s.failed as u32).into());
+    set(&o, "processing", s.processing.into());
+    set(
+        &o,
+        "lastError",
+        s.last_error.as_deref().map_or(JsValue::NULL, JsValue::from),
+    );
+    set(&o, "persistence", persistence.into());
+    o
+}

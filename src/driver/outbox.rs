@@ -1,0 +1,649 @@
+//! The outbox driver: owns the core [`outbox`](crate::core::outbox) state machine and carries
+//! out its outputs. Writes go to IndexedDB in one transaction per tick (group commit) and an
+//! `enqueue` completes only once its write is committed; events are sent through the client
+//! with an ack, the entry id injected into the payload; requests are replayed with `fetch`
+//! and an `Idempotency-Key`. One tab flushes (Web Lock); the others enqueue into the same
+//! database and hear of changes through a BroadcastChannel.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::{Client, LocalFuture};
+use crate::core::connection::Status as ConnStatus;
+use crate::core::error::{Error, ErrorCode};
+use crate::core::json::{self, Kind};
+use crate::core::outbox::{
+    self as core, Entry, Message, NewEntry, OutboxConfig, OutboxOutput, Outcome,
+};
+use crate::core::subscriptions::{HandlerId, Registry};
+use crate::platform::idb::{self, Op, Store, WriteError};
+use crate::platform::tabs::{Channel, Leadership};
+use crate::platform::timers::{now, Timer};
+
+/// Produces the headers added to a replayed request at send time.
+pub type HeaderSource = Rc<dyn Fn() -> LocalFuture<Vec<(String, String)>>>;
+
+/// Outbox options. Every field has its default beside it.
+#[derive(Clone)]
+pub struct OutboxOptions {
+    /// The outbox's name: clients with the same name (in any tab, after any reload) share
+    /// its entries. Default `"default"`.
+    pub name: String,
+    /// Whose entries these are: each identity has its own store, and switching identity
+    /// (`set_identity`) never sends one identity's entries under another's credentials.
+    /// Default `"default"`.
+    pub identity: String,
+    /// Capacity, overflow, TTL, retries, window, retry backoff.
+    pub config: OutboxConfig,
+    /// The payload field that carries the entry id. Default `"clientMessageId"`.
+    pub id_field: String,
+    /// Headers added to replayed requests at send time (e.g. `Authorization`); never stored.
+    pub request_headers: Option<HeaderSource>,
+}
+
+impl Default for OutboxOptions {
+    fn default() -> Self {
+        OutboxOptions {
+            name: "default".into(),
+            identity: "default".into(),
+            config: OutboxConfig::default(),
+            id_field: "clientMessageId".into(),
+            request_headers: None,
+        }
+    }
+}
+
+/// Where entries are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// IndexedDB is being opened.
+    Opening,
+    /// In IndexedDB: entries survive reloads.
+    IndexedDb,
+    /// In memory only (IndexedDB missing or blocked): entries are lost on reload.
+    Memory,
+}
+
+impl Persistence {
+    /// `"opening"`, `"indexeddb"` or `"memory"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Persistence::Opening => "opening",
+            Persistence::IndexedDb => "indexeddb",
+            Persistence::Memory => "memory",
+        }
+    }
+}
+
+/// What outbox listeners hear.
+pub enum OutboxEvent<'a> {
+    /// The counts changed.
+    Change(&'a core::Status),
+    /// An entry was delivered (acknowledged) and removed.
+    Delivered(&'a Entry),
+    /// An entry moved to failed.
+    Failed(&'a Entry),
+    /// An entry was dropped: `"capacity"` or `"replaced"`.
+    Dropped(&'a Entry, &'static str),
+}
+
+type Listener = Rc<dyn Fn(&OutboxEvent)>;
+type Waiter = Box<dyn FnOnce(Result<(), Error>)>;
+
+struct Inner {
+    core: RefCell<core::Outbox>,
+    client: Client,
+    opts: OutboxOptions,
+    store: RefCell<Option<Rc<Store>>>,
+    persistence: Rc<Cell<Persistence>>,
+    queue: RefCell<Vec<(Op, Option<String>)>>,
+    waiters: RefCell<Vec<(String, Waiter)>>,
+    commit_scheduled: Cell<bool>,
+    unsaved: RefCell<Vec<String>>,
+    timer: RefCell<Option<Timer>>,
+    leader: RefCell<Option<Leadership>>,
+    channel: RefCell<Option<Channel>>,
+    listeners: RefCell<Registry<Listener>>,
+    connected: Cell<bool>,
+    state_listener: Cell<HandlerId>,
+}
+
+/// A durable outbox bound to a client.
+#[derive(Clone)]
+pub struct Outbox {
+    inner: Rc<Inner>,
+}
+
+fn wall() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+impl Outbox {
+    /// Opens the outbox `opts.name` for `opts.identity` and starts delivering through `client`.
+    pub fn open(client: &Client, opts: OutboxOptions) -> Outbox {
+        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        let inner = Rc::new(Inner {
+            core: RefCell::new(core::Outbox::new(opts.config.clone(), seed)),
+            client: client.clone(),
+            opts,
+            store: RefCell::new(None),
+            persistence: Rc::new(Cell::new(Persistence::Opening)),
+            queue: RefCell::new(Vec::new()),
+            waiters: RefCell::new(Vec::new()),
+            commit_scheduled: Cell::new(false),
+            unsaved: RefCell::new(Vec::new()),
+            timer: RefCell::new(None),
+            leader: RefCell::new(None),
+            channel: RefCell::new(None),
+            listeners: RefCell::new(Registry::default()),
+            connected: Cell::new(false),
+            state_listener: Cell::new(0),
+        });
+        let key = inner.db_name();
+        let weak = Rc::downgrade(&inner);
+        let id = client.on_state_raw(move |s| {
+            if let Some(inner) = weak.upgrade() {
+                inner.connection_state(s.status == ConnStatus::Open);
+            }
+        });
+        inner.state_listener.set(id);
+        let weak = Rc::downgrade(&inner);
+        *inner.channel.borrow_mut() = Some(Channel::open(&key, move |_| {
+            if let Some(inner) = weak.upgrade() {
+                Inner::reload(&inner);
+            }
+        }));
+        let weak = Rc::downgrade(&inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(name) = weak.upgrade().map(|i| i.db_name()) else {
+                return;
+            };
+            let opened = Store::open(&name).await;
+            let Some(inner) = weak.upgrade() else { return };
+            match opened {
+                Ok(store) => {
+                    *inner.store.borrow_mut() = Some(Rc::new(store));
+                    inner.persistence.set(Persistence::IndexedDb);
+                    Inner::reload(&inner);
+                }
+                Err(why) => {
+                    inner.persistence.set(Persistence::Memory);
+                    inner.client.report_error(&Error::new(
+                        ErrorCode::StorageUnavailable,
+                        format!("the outbox runs in memory (entries are lost on reload): {why}"),
+                    ));
+                }
+            }
+            Inner::schedule_commit(&inner);
+            Inner::pump(&inner);
+        });
+        let weak = Rc::downgrade(&inner);
+        let leadership = Leadership::request(&key, move || {
+            if let Some(inner) = weak.upgrade() {
+                Inner::reload(&inner);
+            }
+        });
+        *inner.leader.borrow_mut() = Some(leadership);
+        inner.connection_state(client.state().status == ConnStatus::Open);
+        Outbox { inner }
+    }
+
+    /// Queues `payload` (a JSON object) for `event`. `done` runs once the entry is committed to
+    /// storage (at once in memory mode) with its id, or with the error (`OUTBOX_FULL`,
+    /// `QUOTA_EXCEEDED`, `PAYLOAD_INVALID`).
+    pub fn enqueue(
+        &self,
+        event: &str,
+        payload: &str,
+        lane: Option<String>,
+        dedupe_key: Option<String>,
+        ttl_ms: Option<u64>,
+        done: Box<dyn FnOnce(Result<String, Error>)>,
+    ) {
+        if json::validate(payload) != Ok(Kind::Object) {
+            return done(Err(Error::new(
+                ErrorCode::PayloadInvalid,
+                "an outbox payload must be a JSON object",
+            )
+            .with_event(event)));
+        }
+        let message = Message::Event {
+            name: event.to_owned(),
+            payload: payload.to_owned(),
+        };
+        self.add(
+            NewEntry {
+                id: crate::platform::tabs::uuid(),
+                message,
+                lane,
+                dedupe_key,
+                ttl_ms,
+            },
+            done,
+        );
+    }
+
+    /// Queues an HTTP request, replayed with `fetch` and an `Idempotency-Key` header.
+    pub fn enqueue_request(
+        &self,
+        url: &str,
+        method: &str,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+        lane: Option<String>,
+        done: Box<dyn FnOnce(Result<String, Error>)>,
+    ) {
+        let message = Message::Request {
+            url: url.to_owned(),
+            method: method.to_uppercase(),
+            headers,
+            body,
+        };
+        self.add(
+            NewEntry {
+                id: crate::platform::tabs::uuid(),
+                message,
+                lane,
+                dedupe_key: None,
+                ttl_ms: None,
+            },
+            done,
+        );
+    }
+
+    fn add(&self, new: NewEntry, done: Box<dyn FnOnce(Result<String, Error>)>) {
+        let id = new.id.clone();
+        let result = self.inner.core.borrow_mut().enqueue(wall(), new);
+        match result {
+            Err(e) => done(Err(e)),
+            Ok(()) => {
+                let ret = id.clone();
+                self.inner
+                    .waiters
+                    .borrow_mut()
+                    .push((id, Box::new(move |r| done(r.map(|()| ret)))));
+                Inner::pump(&self.inner);
+            }
+        }
+    }
+
+    /// The counts and where entries are kept.
+    pub fn status(&self) -> (core::Status, Persistence) {
+        (
+            self.inner.core.borrow().status(),
+            self.inner.persistence.get(),
+        )
+    }
+
+    /// Where entries are kept, as a shared cell (listeners read it without holding the outbox).
+    pub fn persistence_cell(&self) -> Rc<Cell<Persistence>> {
+        self.inner.persistence.clone()
+    }
+
+    /// Every entry, in order (failed ones included).
+    pub fn entries(&self) -> Vec<Entry> {
+        self.inner.core.borrow().entries().to_vec()
+    }
+
+    /// Listens to changes and delivered / failed / dropped entries.
+    pub fn on(&self, listener: impl Fn(&OutboxEvent) + 'static) -> HandlerId {
+        self.inner.listeners.borrow_mut().on("", Rc::new(listener))
+    }
+
+    /// Stops listening.
+    pub fn off(&self, id: HandlerId) {
+        self.inner.listeners.borrow_mut().off(id);
+    }
+
+    /// Moves a failed entry back to pending. Returns whether it was found.
+    pub fn retry(&self, id: &str) -> bool {
+        let found = self.inner.core.borrow_mut().retry(wall(), id);
+        Inner::pump(&self.inner);
+        found
+    }
+
+    /// Removes an entry. Returns whether it was found.
+    pub fn remove(&self, id: &str) -> bool {
+        let found = self.inner.core.borrow_mut().remove(wall(), id);
+        Inner::pump(&self.inner);
+        found
+    }
+
+    /// Removes every entry (e.g. on logout); `done` runs once storage is cleared.
+    pub fn clear(&self, done: Box<dyn FnOnce(Result<(), Error>)>) {
+        self.inner.core.borrow_mut().clear(wall());
+        // A marker waiter: completes with the commit that carries the deletes.
+        self.inner.waiters.borrow_mut().push((String::new(), done));
+        Inner::pump(&self.inner);
+    }
+
+    /// Sends what can be sent now, ignoring retry delays.
+    pub fn flush(&self) {
+        self.inner.core.borrow_mut().flush(wall());
+        Inner::pump(&self.inner);
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.client.off_state(self.state_listener.get());
+    }
+}
+
+impl Inner {
+    fn db_name(&self) -> String {
+        format!("wiresync-outbox:{}:{}", self.opts.name, self.opts.identity)
+    }
+
+    fn leader(&self) -> bool {
+        self.leader.borrow().as_ref().is_some_and(Leadership::held)
+    }
+
+    fn connection_state(self: &Rc<Self>, open: bool) {
+        let was = self.connected.replace(open);
+        if was && !open {
+            self.core.borrow_mut().connection_lost(wall());
+        }
+        self.update_ready();
+    }
+
+    fn update_ready(self: &Rc<Self>) {
+        let ready =
+            self.connected.get() && self.leader() && self.persistence.get() != Persistence::Opening;
+        self.core.borrow_mut().set_ready(wall(), ready);
+        Inner::pump(self);
+    }
+
+    fn emit(&self, event: &OutboxEvent) {
+        let listeners = self.listeners.borrow_mut().take_for("").0;
+        for l in listeners {
+            l(event);
+        }
+    }
+
+    /// Re-reads storage (after open, on gaining the lock, when another tab wrote).
+    fn reload(inner: &Rc<Inner>) {
+        let Some(store) = inner.store.borrow().clone() else {
+            return inner.update_ready();
+        };
+        let weak = Rc::downgrade(inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            let records = store.load().await;
+            let Some(inner) = weak.upgrade() else { return };
+            let records = match records {
+                Ok(r) => r,
+                Err(why) => {
+                    return inner
+                        .client
+                        .report_error(&Error::new(ErrorCode::StorageUnavailable, why));
+                }
+            };
+            let mut entries = Vec::with_capacity(records.len());
+            let mut bad = Vec::new();
+            for r in records {
+                match idb::from_record(&r) {
+                    Ok(e) => entries.push(e),
+                    Err(why) => {
+                        let id = Reflect::get(&r, &"id".into())
+                            .ok()
+                            .and_then(|v| v.as_string());
+                        inner.client.report_error(&Error::new(
+                            ErrorCode::StorageCorrupt,
+                            format!(
+                                "a stored outbox record was unreadable ({why}) and was moved aside"
+                            ),
+                        ));
+                        bad.push((r, id));
+                    }
+                }
+            }
+            if !bad.is_empty() {
+                if let Err(why) = store.quarantine(&bad).await {
+                    inner
+                        .client
+                        .report_error(&Error::new(ErrorCode::StorageCorrupt, why));
+                }
+            }
+            let unsaved = inner.unsaved.borrow().clone();
+            inner.core.borrow_mut().load(wall(), entries, &unsaved);
+            inner.update_ready();
+        });
+    }
+
+    fn pump(inner: &Rc<Inner>) {
+        loop {
+            let out = inner.core.borrow_mut().poll();
+            let Some(out) = out else { break };
+            match out {
+                OutboxOutput::Write(e) => {
+                    inner.unsaved.borrow_mut().push(e.id.clone());
+                    inner
+                        .queue
+                        .borrow_mut()
+                        .push((Op::Put(idb::to_record(&e)), Some(e.id)));
+                }
+                OutboxOutput::Delete(id) => inner.queue.borrow_mut().push((Op::Delete(id), None)),
+                OutboxOutput::Send(e) => Inner::send(inner, e),
+                OutboxOutput::Delivered(e) => inner.emit(&OutboxEvent::Delivered(&e)),
+                OutboxOutput::Failed(e) => inner.emit(&OutboxEvent::Failed(&e)),
+                OutboxOutput::Dropped { entry, reason } => {
+                    inner.emit(&OutboxEvent::Dropped(&entry, reason))
+                }
+                OutboxOutput::Changed(s) => inner.emit(&OutboxEvent::Change(&s)),
+            }
+        }
+        if !inner.queue.borrow().is_empty() || !inner.waiters.borrow().is_empty() {
+            Inner::schedule_commit(inner);
+        }
+        Inner::arm_timer(inner);
+    }
+
+    fn arm_timer(inner: &Rc<Inner>) {
+        let deadline = inner.core.borrow().poll_timeout();
+        let armed = inner.timer.borrow().as_ref().map(|t| t.deadline);
+        let Some(wall_deadline) = deadline else {
+            return;
+        };
+        // Timers run on the monotonic clock; translate the wall-clock deadline.
+        let at = now() + wall_deadline.saturating_sub(wall());
+        if armed.is_some_and(|a| a <= at) {
+            return;
+        }
+        if let Some(old) = inner.timer.borrow_mut().take() {
+            crate::platform::drop_later(old);
+        }
+        let weak = Rc::downgrade(inner);
+        let timer = Timer::at(at, move || {
+            if let Some(inner) = weak.upgrade() {
+                if let Some(fired) = inner.timer.borrow_mut().take() {
+                    crate::platform::drop_later(fired);
+                }
+                inner.core.borrow_mut().handle_timeout(wall());
+                Inner::pump(&inner);
+            }
+        });
+        *inner.timer.borrow_mut() = Some(timer);
+    }
+
+    /// Commits the queued writes in one transaction at the end of this tick.
+    fn schedule_commit(inner: &Rc<Inner>) {
+        if inner.commit_scheduled.replace(true) {
+            return;
+        }
+        let weak = Rc::downgrade(inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            // Let every enqueue of this tick join the same transaction.
+            let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
+            let Some(inner) = weak.upgrade() else { return };
+            inner.commit_scheduled.set(false);
+            if inner.persistence.get() == Persistence::Opening {
+                return; // the open task commits once it knows where entries go
+            }
+            let batch: Vec<(Op, Option<String>)> = std::mem::take(&mut *inner.queue.borrow_mut());
+            let waiters: Vec<(String, Waiter)> = std::mem::take(&mut *inner.waiters.borrow_mut());
+            let store = inner.store.borrow().clone();
+            let result = match (&store, inner.persistence.get()) {
+                (Some(store), Persistence::IndexedDb) if !batch.is_empty() => {
+                    let ops: Vec<Op> = batch.iter().map(|(op, _)| clone_op(op)).collect();
+                    store.apply(&ops).await
+                }
+                _ => Ok(()),
+            };
+            let ids: Vec<String> = batch.iter().filter_map(|(_, id)| id.clone()).collect();
+            inner.unsaved.borrow_mut().retain(|u| !ids.contains(u));
+            match result {
+                Ok(()) => {
+                    for (_, w) in waiters {
+                        w(Ok(()));
+                    }
+                    if !batch.is_empty() {
+                        if let Some(c) = inner.channel.borrow().as_ref() {
+                            c.post("changed");
+                        }
+                    }
+                }
+                Err(e) => {
+                    let err = match e {
+                        WriteError::Quota => Error::new(
+                            ErrorCode::QuotaExceeded,
+                            "storage quota exceeded: the entry was not queued; stored entries are intact",
+                        ),
+                        WriteError::Other(why) => Error::new(ErrorCode::StorageUnavailable, why),
+                    };
+                    for (id, w) in waiters {
+                        // An enqueue that was not stored is withdrawn, so it is never sent
+                        // without the durability its caller was promised.
+                        if !id.is_empty() {
+                            inner.core.borrow_mut().remove(wall(), &id);
+                        }
+                        w(Err(err.clone()));
+                    }
+                    inner
+                        .queue
+                        .borrow_mut()
+                        .retain(|(op, _)| !matches!(op, Op::Delete(_)));
+                    inner.client.report_error(&err);
+                }
+            }
+            Inner::pump(&inner);
+        });
+    }
+
+    fn send(inner: &Rc<Inner>, e: Entry) {
+        match &e.message {
+            Message::Event { name, payload } => {
+                let with_id = core::inject_id(payload, &inner.opts.id_field, &e.id);
+                let weak = Rc::downgrade(inner);
+                let id = e.id.clone();
+                let sent = inner.client.emit_with_ack_json(
+                    name,
+                    &format!("[{with_id}]"),
+                    None,
+                    Box::new(move |result| {
+                        let Some(inner) = weak.upgrade() else { return };
+                        let outcome = match result {
+                            Ok(args) => ack_outcome(&Array::from(&args).get(0)),
+                            Err(e) => Outcome::Retry(e.code.as_str().to_owned()),
+                        };
+                        inner.core.borrow_mut().settle(wall(), &id, outcome);
+                        Inner::pump(&inner);
+                    }),
+                );
+                if let Err(err) = sent {
+                    inner
+                        .core
+                        .borrow_mut()
+                        .settle(wall(), &e.id, Outcome::Reject(err.to_string()));
+                }
+            }
+            Message::Request { .. } => {
+                let weak = Rc::downgrade(inner);
+                let extra = inner.opts.request_headers.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let headers = match extra {
+                        Some(f) => f().await,
+                        None => Vec::new(),
+                    };
+                    let outcome = replay(&e, headers).await;
+                    if let Some(inner) = weak.upgrade() {
+                        inner.core.borrow_mut().settle(wall(), &e.id, outcome);
+                        Inner::pump(&inner);
+                    }
+                });
+            }
+        }
+    }
+}
+
+fn clone_op(op: &Op) -> Op {
+    match op {
+        Op::Put(v) => Op::Put(v.clone()),
+        Op::Delete(id) => Op::Delete(id.clone()),
+    }
+}
+
+/// An ack `{ ok: false, error }` is a refusal; anything else counts as delivered.
+fn ack_outcome(first: &JsValue) -> Outcome {
+    let ok = Reflect::get(first, &"ok".into()).ok();
+    if first.is_object() && ok.is_some_and(|v| v == JsValue::FALSE) {
+        let why = Reflect::get(first, &"error".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| "refused".into());
+        Outcome::Reject(why)
+    } else {
+        Outcome::Delivered
+    }
+}
+
+/// Replays a stored request: 2xx delivered; 408, 429, 5xx and network errors retried; other
+/// statuses refused for good.
+async fn replay(e: &Entry, extra_headers: Vec<(String, String)>) -> Outcome {
+    let Message::Request {
+        url,
+        method,
+        headers,
+        body,
+    } = &e.message
+    else {
+        return Outcome::Reject("not a request".into());
+    };
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let h = match web_sys::Headers::new() {
+        Ok(h) => h,
+        Err(_) => return Outcome::Retry("cannot build headers".into()),
+    };
+    for (k, v) in headers.iter().chain(extra_headers.iter()) {
+        let _ = h.set(k, v);
+    }
+    let _ = h.set("Idempotency-Key", &e.id);
+    init.set_headers(&h);
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    let Some(window) = web_sys::window() else {
+        return Outcome::Retry("no window".into());
+    };
+    let request = match web_sys::Request::new_with_str_and_init(url, &init) {
+        Ok(r) => r,
+        Err(_) => return Outcome::Reject(format!("invalid request to {url}")),
+    };
+    match JsFuture::from(window.fetch_with_request(&request)).await {
+        Err(_) => Outcome::Retry("network error".into()),
+        Ok(resp) => {
+            let status = resp
+                .dyn_ref::<web_sys::Response>()
+                .map_or(0, |r| r.status());
+            match status {
+                200..=299 => Outcome::Delivered,
+                408 | 429 | 500..=599 => Outcome::Retry(format!("HTTP {status}")),
+                _ => Outcome::Reject(format!("HTTP {status}")),
+            }
+        }
+    }
+}
