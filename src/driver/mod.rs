@@ -287,17 +287,22 @@ impl Client {
     }
 
     fn check_outgoing(&self, name: &str, args: &str) -> Result<(), Error> {
-        if !self.inner.validate {
-            return Ok(());
-        }
-        if let Some(first) = json::array_elements(args)
+        match json::array_elements(args)
             .ok()
             .and_then(|a| a.first().copied())
         {
-            events::validate_outgoing(name, first)
-                .map_err(|why| Error::new(ErrorCode::PayloadInvalid, why).with_event(name))?;
+            Some(first) => self.check_payload(name, first),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Checks a payload (raw JSON) for a client → server catalog event, when validation is on.
+    pub fn check_payload(&self, name: &str, payload: &str) -> Result<(), Error> {
+        if !self.inner.validate {
+            return Ok(());
+        }
+        events::validate_outgoing(name, payload)
+            .map_err(|why| Error::new(ErrorCode::PayloadInvalid, why).with_event(name))
     }
 
     /// Emits an event; `args` is a JSON array of its arguments. Sent now if connected, else

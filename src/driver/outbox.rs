@@ -211,6 +211,9 @@ impl Outbox {
             )
             .with_event(event)));
         }
+        if let Err(e) = self.inner.client.check_payload(event, payload) {
+            return done(Err(e));
+        }
         let message = Message::Event {
             name: event.to_owned(),
             payload: payload.to_owned(),
