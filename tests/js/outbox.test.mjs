@@ -317,3 +317,62 @@ test("switching identity never sends the previous user's entries under the new c
   await page.evaluate(() => ci.close());
   await page.context().close();
 });
+
+test("an unreadable stored record is moved aside and reported; the queue goes on", async () => {
+  const page = await openPage();
+  const name = uniq("corrupt");
+  const r = await page.evaluate(async (name) => {
+    // A database as the outbox would have it, holding one record it cannot read.
+    const dbName = `wiresync-outbox:${name}:default`;
+    const db = await new Promise((res, rej) => {
+      const req = indexedDB.open(dbName, 1);
+      req.onupgradeneeded = () => {
+        req.result.createObjectStore("entries", { keyPath: "id" });
+        req.result.createObjectStore("quarantine", { autoIncrement: true });
+      };
+      req.onsuccess = () => res(req.result);
+      req.onerror = rej;
+    });
+    await new Promise((res) => {
+      const tx = db.transaction("entries", "readwrite");
+      tx.objectStore("entries").put({ id: "garbage", v: 99, kind: "telepathy" });
+      tx.oncomplete = res;
+    });
+    db.close();
+    const { client, log } = make({ name });
+    await waitFor(() => log.errors.includes("STORAGE_CORRUPT"));
+    const { id } = await client.outbox.enqueue("note:add", { n: 1 });
+    await waitFor(() => drained(client));
+    const dump = await dumpIdb();
+    client.close();
+    return { id, errors: log.errors, dump };
+  }, name);
+  assert.ok(r.errors.includes("STORAGE_CORRUPT"));
+  const [entries, quarantine] = r.dump.split("\n");
+  assert.ok(!entries.includes("garbage"), "removed from the queue");
+  assert.ok(quarantine.includes("garbage"), "kept aside");
+  assert.deepEqual((await applied()).map((a) => a.id), [r.id], "the next entry was delivered");
+  await page.context().close();
+});
+
+test("remove() and clear() take entries out of storage", async () => {
+  const page = await openPage();
+  const r = await page.evaluate(async (name) => {
+    const { client } = make({ name }, { auth: { token: "wrong" } });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await client.outbox.enqueue("note:add", { n: i })).id);
+    const removed = client.outbox.remove(ids[0]);
+    const missing = client.outbox.remove("no-such-id");
+    await new Promise((res) => setTimeout(res, 50));
+    const afterRemove = await dumpIdb();
+    await client.outbox.clear();
+    const afterClear = await dumpIdb();
+    client.close();
+    return { ids, removed, missing, afterRemove, afterClear, left: client.outbox.list().length };
+  }, uniq("clear"));
+  assert.equal(r.removed, true);
+  assert.equal(r.missing, false);
+  assert.ok(!r.afterRemove.includes(r.ids[0]) && r.afterRemove.includes(r.ids[1]));
+  assert.ok(!r.afterClear.includes(r.ids[1]) && !r.afterClear.includes(r.ids[2]));
+  assert.equal(r.left, 0);
+});
