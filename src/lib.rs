@@ -38,4 +38,6 @@ pub mod platform;
 pub use crate::core::connection::{State, Status};
 pub use crate::core::error::{Error, ErrorCode, Result};
 #[cfg(target_arch = "wasm32")]
+pub use crate::driver::outbox::{Outbox, OutboxOptions};
+#[cfg(target_arch = "wasm32")]
 pub use crate::driver::{Auth, Client, Options, Subscription};

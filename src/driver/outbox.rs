@@ -124,6 +124,15 @@ fn wall() -> u64 {
 
 impl Outbox {
     /// Opens the outbox `opts.name` for `opts.identity` and starts delivering through `client`.
+    ///
+    /// ```no_run
+    /// use wiresync::{Client, Options, Outbox, OutboxOptions};
+    /// let client = Client::connect(Options::new("https://api.example.com"));
+    /// let outbox = Outbox::open(&client, OutboxOptions::default());
+    /// outbox.enqueue("note:add", r#"{"text":"hi"}"#, None, None, None, Box::new(|stored| {
+    ///     // Ok(id) once the entry is in IndexedDB
+    /// }));
+    /// ```
     pub fn open(client: &Client, opts: OutboxOptions) -> Outbox {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         let inner = Rc::new(Inner {
