@@ -251,7 +251,7 @@ impl Outbox {
     ) {
         let message = Message::Request {
             url: url.to_owned(),
-            method: method.to_uppercase(),
+            method: method.to_ascii_uppercase(),
             headers,
             body,
         };
