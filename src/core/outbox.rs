@@ -121,6 +121,9 @@ pub struct Entry {
     pub state: EntryState,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// Sends so far (this page only): pass it back to [`Outbox::settle`], so the answer to an
+    /// older send of the same entry (say, an ack timeout from before a reconnect) is ignored.
+    pub sends: u32,
 }
 
 /// What an enqueue asks for.
@@ -323,8 +326,10 @@ impl Outbox {
         let seq = match coalesce {
             Some(at) => self.entries[at].seq,
             None => {
-                self.next_seq += 1;
-                self.next_seq - 1
+                // Time-based, so entries of several tabs interleave in time order; strictly
+                // increasing within this tab.
+                self.next_seq = self.next_seq.max(now.saturating_mul(1000)) + 1;
+                self.next_seq
             }
         };
         let entry = Entry {
@@ -339,6 +344,7 @@ impl Outbox {
             not_before: 0,
             state: EntryState::Pending,
             last_error: None,
+            sends: 0,
         };
         self.out.push_back(OutboxOutput::Write(entry.clone()));
         match coalesce {
@@ -407,14 +413,11 @@ impl Outbox {
         self.pump(now);
     }
 
-    /// An attempt ended.
-    pub fn settle(&mut self, now: u64, id: &str, outcome: Outcome) {
-        let Some(at) = self
-            .entries
-            .iter()
-            .position(|e| e.id == id && e.state == EntryState::InFlight)
-        else {
-            return; // removed meanwhile, or a stale answer
+    /// Send number `sends` of entry `id` ended (see [`Entry::sends`]).
+    pub fn settle(&mut self, now: u64, id: &str, sends: u32, outcome: Outcome) {
+        let current = |e: &Entry| e.id == id && e.state == EntryState::InFlight && e.sends == sends;
+        let Some(at) = self.entries.iter().position(current) else {
+            return; // removed meanwhile, or the answer to an older send
         };
         match outcome {
             Outcome::Delivered => {
@@ -549,6 +552,7 @@ impl Outbox {
                             *in_flight += 1;
                             let e = &mut self.entries[at];
                             e.state = EntryState::InFlight;
+                            e.sends += 1;
                             self.out.push_back(OutboxOutput::Send(e.clone()));
                         }
                     }
@@ -651,7 +655,13 @@ mod tests {
             r
         }
         fn settle(&mut self, id: &str, o: Outcome) {
-            self.ob.settle(self.now, id, o);
+            let sends = self
+                .ob
+                .entries()
+                .iter()
+                .find(|e| e.id == id)
+                .map_or(0, |e| e.sends);
+            self.ob.settle(self.now, id, sends, o);
             self.drain();
         }
         fn advance(&mut self, ms: u64) {
@@ -889,6 +899,24 @@ mod tests {
         r.ready(true);
         assert_eq!(r.take_sent(), ["a", "a"]);
         assert_eq!(r.ob.entries()[0].attempts, 0);
+    }
+
+    #[test]
+    fn the_answer_to_an_older_send_is_ignored() {
+        let mut r = Run::new(OutboxConfig::default());
+        r.ready(true);
+        r.enqueue(event("a")).unwrap();
+        r.ob.connection_lost(r.now);
+        r.ready(true);
+        assert_eq!(r.take_sent(), ["a", "a"]);
+        // The first send's ack timer fires after the re-send: it must not count.
+        r.ob.settle(r.now, "a", 1, Outcome::Retry("ACK_TIMEOUT".into()));
+        r.drain();
+        assert_eq!(r.ob.entries()[0].state, EntryState::InFlight);
+        assert_eq!(r.ob.entries()[0].attempts, 0);
+        r.ob.settle(r.now, "a", 2, Outcome::Delivered);
+        r.drain();
+        assert_eq!(r.delivered, ["a"]);
     }
 
     #[test]

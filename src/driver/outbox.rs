@@ -550,7 +550,7 @@ impl Inner {
             Message::Event { name, payload } => {
                 let with_id = core::inject_id(payload, &inner.opts.id_field, &e.id);
                 let weak = Rc::downgrade(inner);
-                let id = e.id.clone();
+                let (id, sends) = (e.id.clone(), e.sends);
                 let sent = inner.client.emit_with_ack_json(
                     name,
                     &format!("[{with_id}]"),
@@ -561,15 +561,17 @@ impl Inner {
                             Ok(args) => ack_outcome(&Array::from(&args).get(0)),
                             Err(e) => Outcome::Retry(e.code.as_str().to_owned()),
                         };
-                        inner.core.borrow_mut().settle(wall(), &id, outcome);
+                        inner.core.borrow_mut().settle(wall(), &id, sends, outcome);
                         Inner::pump(&inner);
                     }),
                 );
                 if let Err(err) = sent {
-                    inner
-                        .core
-                        .borrow_mut()
-                        .settle(wall(), &e.id, Outcome::Reject(err.to_string()));
+                    inner.core.borrow_mut().settle(
+                        wall(),
+                        &e.id,
+                        e.sends,
+                        Outcome::Reject(err.to_string()),
+                    );
                 }
             }
             Message::Request { .. } => {
@@ -582,7 +584,10 @@ impl Inner {
                     };
                     let outcome = replay(&e, headers).await;
                     if let Some(inner) = weak.upgrade() {
-                        inner.core.borrow_mut().settle(wall(), &e.id, outcome);
+                        inner
+                            .core
+                            .borrow_mut()
+                            .settle(wall(), &e.id, e.sends, outcome);
                         Inner::pump(&inner);
                     }
                 });

@@ -330,5 +330,6 @@ pub fn from_record(o: &JsValue) -> Result<Entry, String> {
         not_before: number(o, "notBefore").unwrap_or(0),
         state,
         last_error: opt_string(o, "lastError"),
+        sends: 0,
     })
 }
