@@ -35,8 +35,8 @@ async function start(page, name, token = "good") {
         url: sioUrl,
         auth: { token },
         reconnect: { initialDelayMs: 100, maxDelayMs: 300 },
-        ackTimeoutMs: 1000,
-        outbox: { name, capacity: 1000, window: 4, retry: { initialDelayMs: 50, maxDelayMs: 200 } },
+        ackTimeoutMs: 3000,
+        outbox: { name, capacity: 1000, window: 4, maxRetries: 20, retry: { initialDelayMs: 50, maxDelayMs: 200 } },
       });
       window.enqueueMany = async (tag, count) => {
         const ids = [];
@@ -46,6 +46,21 @@ async function start(page, name, token = "good") {
     },
     { sioUrl: sio.url, name, token },
   );
+}
+
+/** `until`, but a timeout reports what each page's client and the server were doing. */
+async function untilOr(what, fn, ms, pages) {
+  try {
+    await until(what, fn, ms);
+  } catch (e) {
+    const views = [];
+    for (const p of pages) {
+      views.push(await p.evaluate(() => ({ state: client.state, outbox: client.outbox.status(),
+        states: client.outbox.list().map((x) => x.state + ":" + x.attempts).join(" ") })).catch((err) => String(err)));
+    }
+    const stats = await control(sio.url, "outbox/stats");
+    throw new Error(`${e.message}; applied ${stats.applied.length}; pages ${JSON.stringify(views)}`);
+  }
 }
 
 function checkLedger(stats, expectedIds) {
@@ -71,7 +86,7 @@ test("a reload in the middle of a flush loses nothing, applies nothing twice, ke
   await page.reload();
   await control(sio.url, "outbox/ack-delay?ms=0");
   await start(page, name);
-  await until("all 40 applied", async () => (await control(sio.url, "outbox/stats")).applied.length === 40, 15000);
+  await untilOr("all 40 applied", async () => (await control(sio.url, "outbox/stats")).applied.length === 40, 15000, [page]);
   await until("the outbox drained", () => page.evaluate(() => {
     const s = client.outbox.status();
     return s.pending + s.inFlight === 0;
@@ -107,7 +122,7 @@ test("two tabs: one flushes; when it closes the other takes over; nothing lost o
   const other = leader === a ? b : a;
   await leader.close();
   await control(sio.url, "outbox/ack-delay?ms=0");
-  await until("all 40 applied", async () => (await control(sio.url, "outbox/stats")).applied.length === 40, 15000);
+  await untilOr("all 40 applied", async () => (await control(sio.url, "outbox/stats")).applied.length === 40, 15000, [other]);
   await until("the other tab drained", () => other.evaluate(() => {
     const s = client.outbox.status();
     return s.pending + s.inFlight === 0;
