@@ -1,0 +1,301 @@
+// Shared helpers for the bench runners that drive headless Chromium outside Playwright's page
+// API (see README.md, "How the pages are driven"): a cleanup registry, the socket.io test server
+// as a child process, a static server that also takes the pages' results, Chromium, and pages
+// created over a browser-level CDP session.
+//
+// The same approach as run.mjs (which keeps its own copy, unchanged); outbox.mjs uses this one.
+
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(BENCH_DIR, "..");
+export const TESTS = path.join(ROOT, "tests");
+export const PKG = path.join(ROOT, "pkg");
+export const HOST = "127.0.0.1";
+const SERVER = path.join(TESTS, "servers", "socketio-server.mjs");
+
+/** `require` for the packages in tests/node_modules (playwright-core, esbuild, ...). */
+export const requireTests = createRequire(path.join(TESTS, "package.json"));
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------
+
+/** Rejects after `ms` with `what` in the message. */
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export const int = (v) => Math.round(v).toLocaleString("en-US");
+export const fixed = (v, d = 2) => v.toFixed(d);
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: everything started is registered and undone on exit, error or signal.
+// ---------------------------------------------------------------------------------------------
+
+const cleanups = [];
+let cleaning = null;
+
+/** Registers `fn` to run (last registered first) on cleanup(). */
+export function onCleanup(fn) {
+  cleanups.push(fn);
+}
+
+export function cleanup(log = console.error) {
+  if (!cleaning) {
+    cleaning = (async () => {
+      for (const fn of cleanups.reverse()) {
+        try {
+          await withTimeout(Promise.resolve().then(fn), 5000, "cleanup step");
+        } catch (e) {
+          log(`cleanup: ${e.message}`);
+        }
+      }
+    })();
+  }
+  return cleaning;
+}
+
+/** Signals and a closed stdout (`| head`) run the cleanups before exiting. */
+export function installExitHandlers(log = console.error) {
+  process.stdout.on("error", (e) => {
+    if (e.code === "EPIPE") cleanup(log).finally(() => process.exit(0));
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(signal, () => {
+      log(`${signal}: cleaning up`);
+      cleanup(log).finally(() => process.exit(130));
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// socket.io test server (child process)
+// ---------------------------------------------------------------------------------------------
+
+/** Starts tests/servers/socketio-server.mjs on a free port: { port, url, child, stderr(), exited() }. */
+export async function startSocketIoServer(timeoutMs) {
+  const child = spawn(process.execPath, [SERVER], {
+    cwd: TESTS,
+    env: { ...process.env, SIO_PORT: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let exited = false;
+  const exitPromise = new Promise((resolve) =>
+    child.once("exit", (code, sig) => {
+      exited = true;
+      resolve({ code, sig });
+    }),
+  );
+  // Last resort when this process dies without running the cleanups.
+  process.once("exit", () => {
+    if (!exited) child.kill("SIGKILL");
+  });
+  onCleanup(async () => {
+    if (exited) return;
+    child.kill("SIGTERM");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 2500);
+    await exitPromise;
+    clearTimeout(killer);
+  });
+
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    if (stderr.length > 20000) stderr = stderr.slice(-20000);
+  });
+
+  const port = await withTimeout(
+    new Promise((resolve, reject) => {
+      let out = "";
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (d) => {
+        out += d;
+        const m = /socketio-server listening on ([\d.]+):(\d+)/.exec(out);
+        if (m) resolve(Number(m[2]));
+      });
+      exitPromise.then(({ code, sig }) =>
+        reject(new Error(`socketio-server exited (code ${code}, signal ${sig}) before listening:\n${stderr}`)),
+      );
+    }),
+    Math.min(timeoutMs, 30000),
+    "socketio-server to listen",
+  );
+  child.stdout.resume();
+  return { port, url: `http://${HOST}:${port}`, child, stderr: () => stderr, exited: () => exited };
+}
+
+/** GET a control endpoint of the test server, JSON answer. */
+export async function control(serverUrl, pathAndQuery, timeoutMs = 30000) {
+  const res = await withTimeout(fetch(`${serverUrl}/control/${pathAndQuery}`), timeoutMs, `control/${pathAndQuery}`);
+  if (!res.ok) throw new Error(`control/${pathAndQuery}: HTTP ${res.status}`);
+  return res.json();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static server: files, in-memory assets, and POST /result/<id> from the pages
+// ---------------------------------------------------------------------------------------------
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".map": "application/json",
+  ".json": "application/json",
+};
+
+function readBody(req, limit) {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (d) => {
+      body += d;
+      if (body.length > limit) reject(new Error("result body too large"));
+    });
+    req.on("end", () => resolve(body));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * Serves on 127.0.0.1 (free port), with COOP/COEP so that performance.now() has fine
+ * resolution. `resolve(urlPath)` maps a path to a file name, or to `{ body, type }` for an
+ * in-memory asset, or null (404). Pages report with `POST /result/<id>` (JSON); `expect(id)`
+ * returns the promise of that report. Resolves to { base, expect, forget }.
+ */
+export async function startStaticServer(resolve, { resultLimit = 16 << 20 } = {}) {
+  const pending = new Map();
+  const server = http.createServer(async (req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url ?? "/", `http://${HOST}`).pathname);
+    const headers = {
+      "Cache-Control": "no-store",
+      "Cross-Origin-Opener-Policy": "same-origin",
+      "Cross-Origin-Embedder-Policy": "require-corp",
+    };
+    let m;
+    if (req.method === "POST" && (m = /^\/result\/([\w-]+)$/.exec(urlPath))) {
+      let parsed;
+      try {
+        parsed = JSON.parse(await readBody(req, resultLimit));
+      } catch (e) {
+        parsed = { error: `bad result body: ${e.message}` };
+      }
+      pending.get(m[1])?.(parsed);
+      res.writeHead(204, headers).end();
+      return;
+    }
+    const target = req.method === "GET" ? resolve(urlPath) : null;
+    if (!target) {
+      res.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found");
+      return;
+    }
+    const send = (data, type) => {
+      res.writeHead(200, { ...headers, "Content-Type": type, "Content-Length": data.length });
+      res.end(data);
+    };
+    if (typeof target === "object") {
+      send(Buffer.from(target.body), target.type);
+      return;
+    }
+    fs.readFile(target, (err, data) => {
+      if (err) {
+        res.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found");
+        return;
+      }
+      send(data, TYPES[path.extname(target)] ?? "application/octet-stream");
+    });
+  });
+  await new Promise((ok, fail) => {
+    server.once("error", fail);
+    server.listen(0, HOST, ok);
+  });
+  onCleanup(
+    () =>
+      new Promise((ok) => {
+        server.closeAllConnections?.();
+        server.close(() => ok());
+      }),
+  );
+  return {
+    base: `http://${HOST}:${server.address().port}`,
+    expect: (id) => new Promise((ok) => pending.set(id, ok)),
+    forget: (id) => pending.delete(id),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chromium and pages
+// ---------------------------------------------------------------------------------------------
+
+/** Launches headless Chromium with playwright-core (CHROMIUM, default /usr/bin/chromium). */
+export async function launchChromium(extraArgs = []) {
+  const { chromium } = requireTests("playwright-core");
+  const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs], timeout: 60000 });
+  onCleanup(() => browser.close());
+  return browser;
+}
+
+/**
+ * Opens `url` in a page Playwright does not drive (created over a browser-level CDP session, so
+ * nothing instruments it) and resolves with what the page POSTs to /result/<id>. The page is
+ * closed afterwards.
+ *
+ *   context "default":   the browser's default profile (on disk, in Playwright's temporary
+ *                        user-data-dir); storage persists across pages of the same origin.
+ *   context "incognito": a fresh Target.createBrowserContext (off the record: IndexedDB lives
+ *                        in memory), disposed afterwards.
+ */
+export async function runPage(browser, site, { id, url, timeoutMs, context = "default", what = url }) {
+  const cdp = await browser.newBrowserCDPSession();
+  let browserContextId;
+  let targetId;
+  try {
+    const result = site.expect(id);
+    if (context === "incognito") ({ browserContextId } = await cdp.send("Target.createBrowserContext"));
+    ({ targetId } = await cdp.send("Target.createTarget", browserContextId ? { url, browserContextId } : { url }));
+    const reply = await withTimeout(result, timeoutMs, what);
+    if (reply?.error) throw new Error(`${what} failed in the page: ${reply.error}`);
+    return reply.result;
+  } finally {
+    site.forget(id);
+    if (targetId && !browserContextId) {
+      await withTimeout(cdp.send("Target.closeTarget", { targetId }), 10000, "close page").catch(() => {});
+    }
+    if (browserContextId) {
+      await withTimeout(cdp.send("Target.disposeBrowserContext", { browserContextId }), 10000, "dispose context").catch(
+        () => {},
+      );
+    }
+    await cdp.detach().catch(() => {});
+  }
+}
