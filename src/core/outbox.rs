@@ -195,13 +195,16 @@ pub enum OutboxOutput {
 #[derive(Debug)]
 pub struct Outbox {
     cfg: OutboxConfig,
-    entries: Vec<Entry>,
+    entries: VecDeque<Entry>,
     next_seq: u64,
     ready: bool,
     rng: Rng,
     last_error: Option<String>,
     out: VecDeque<OutboxOutput>,
     reported: Option<Status>,
+    /// Counts and next deadline as of the last pump (every input ends with one).
+    status: Status,
+    next_deadline: Option<u64>,
 }
 
 impl Outbox {
@@ -209,13 +212,15 @@ impl Outbox {
     pub fn new(cfg: OutboxConfig, seed: u64) -> Outbox {
         Outbox {
             cfg,
-            entries: Vec::new(),
+            entries: VecDeque::new(),
             next_seq: 1,
             ready: false,
             rng: Rng::new(seed),
             last_error: None,
             out: VecDeque::new(),
             reported: None,
+            status: Status::default(),
+            next_deadline: None,
         }
     }
 
@@ -225,7 +230,7 @@ impl Outbox {
     }
 
     /// Entries in delivery order (lanes interleaved by enqueue order), failed ones included.
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &VecDeque<Entry> {
         &self.entries
     }
 
@@ -236,36 +241,16 @@ impl Outbox {
 
     /// The next wall-clock time `handle_timeout` must run: an expiry or a retry.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.entries
-            .iter()
-            .filter(|e| e.state == EntryState::Pending)
-            .flat_map(|e| {
-                [
-                    Some(e.expires_at),
-                    (e.not_before > 0 && self.ready).then_some(e.not_before),
-                ]
-            })
-            .flatten()
-            .min()
+        self.next_deadline
     }
 
     /// The counts now.
     pub fn status(&self) -> Status {
-        let count =
-            |f: fn(&EntryState) -> bool| self.entries.iter().filter(|e| f(&e.state)).count();
-        let pending = count(|s| *s == EntryState::Pending);
-        let in_flight = count(|s| *s == EntryState::InFlight);
-        Status {
-            pending,
-            in_flight,
-            failed: count(|s| matches!(s, EntryState::Failed(_))),
-            processing: self.ready && pending + in_flight > 0,
-            last_error: self.last_error.clone(),
-        }
+        self.status.clone()
     }
 
     fn changed(&mut self) {
-        let s = self.status();
+        let s = self.status.clone();
         if self.reported.as_ref() != Some(&s) {
             self.reported = Some(s.clone());
             self.out.push_back(OutboxOutput::Changed(s));
@@ -273,10 +258,7 @@ impl Outbox {
     }
 
     fn live(&self) -> usize {
-        self.entries
-            .iter()
-            .filter(|e| !matches!(e.state, EntryState::Failed(_)))
-            .count()
+        self.status.pending + self.status.in_flight
     }
 
     /// Adds an entry. The driver resolves the caller's promise once the `Write` it produces is
@@ -308,13 +290,12 @@ impl Outbox {
                         .entries
                         .iter()
                         .position(|e| e.state == EntryState::Pending);
-                    let Some(at) = oldest else {
+                    let Some(entry) = oldest.and_then(|at| self.entries.remove(at)) else {
                         return Err(Error::new(
                             ErrorCode::OutboxFull,
                             "the outbox is full of entries in flight",
                         ));
                     };
-                    let entry = self.entries.remove(at);
                     self.out.push_back(OutboxOutput::Delete(entry.id.clone()));
                     self.out.push_back(OutboxOutput::Dropped {
                         entry,
@@ -356,7 +337,7 @@ impl Outbox {
                     reason: "replaced",
                 });
             }
-            None => self.entries.push(entry),
+            None => self.entries.push_back(entry),
         }
         self.pump(now);
         Ok(())
@@ -386,7 +367,7 @@ impl Outbox {
         }
         merged.sort_by_key(|e| e.seq);
         self.next_seq = self.next_seq.max(merged.last().map_or(0, |e| e.seq) + 1);
-        self.entries = merged;
+        self.entries = merged.into();
         self.pump(now);
     }
 
@@ -421,9 +402,10 @@ impl Outbox {
         };
         match outcome {
             Outcome::Delivered => {
-                let entry = self.entries.remove(at);
-                self.out.push_back(OutboxOutput::Delete(entry.id.clone()));
-                self.out.push_back(OutboxOutput::Delivered(entry));
+                if let Some(entry) = self.entries.remove(at) {
+                    self.out.push_back(OutboxOutput::Delete(entry.id.clone()));
+                    self.out.push_back(OutboxOutput::Delivered(entry));
+                }
             }
             Outcome::Retry(why) => {
                 let e = &mut self.entries[at];
@@ -517,48 +499,69 @@ impl Outbox {
         self.pump(now);
     }
 
-    /// Expires what is due, then sends what the windows allow, lane by lane in order.
+    /// One pass over the entries: expires what is due, sends what the windows allow (lane by
+    /// lane, in order), and takes the counts and the next deadline for `status` and
+    /// `poll_timeout`. Every input ends here.
     fn pump(&mut self, now: u64) {
+        // Per lane: the index of an entry of that lane (for its name), in flight, blocked.
+        let mut lanes: Vec<(usize, usize, bool)> = Vec::new();
+        let mut status = Status {
+            last_error: self.last_error.clone(),
+            ..Status::default()
+        };
+        let mut next: Option<u64> = None;
         for at in 0..self.entries.len() {
             let e = &self.entries[at];
             if e.state == EntryState::Pending && now >= e.expires_at {
                 self.fail(at, "expired (TTL)".into());
             }
-        }
-        if self.ready {
-            let mut lanes: Vec<(String, usize, bool)> = Vec::new(); // lane, in flight, blocked
-            for at in 0..self.entries.len() {
-                let e = &self.entries[at];
-                let li = match lanes.iter().position(|(l, _, _)| *l == e.lane) {
-                    Some(i) => i,
-                    None => {
-                        lanes.push((e.lane.clone(), 0, false));
-                        lanes.len() - 1
-                    }
-                };
-                let (_, in_flight, blocked) = &mut lanes[li];
-                match &e.state {
-                    EntryState::InFlight => *in_flight += 1,
-                    EntryState::Failed(_) => {}
-                    EntryState::Pending if *blocked => {}
-                    EntryState::Pending => {
-                        let window = match e.message {
-                            Message::Request { .. } => 1,
-                            Message::Event { .. } => self.cfg.window.max(1),
-                        };
-                        if e.not_before > now || *in_flight >= window {
-                            *blocked = true; // nothing overtakes it in its lane
-                        } else {
-                            *in_flight += 1;
-                            let e = &mut self.entries[at];
-                            e.state = EntryState::InFlight;
-                            e.sends += 1;
-                            self.out.push_back(OutboxOutput::Send(e.clone()));
-                        }
+            let e = &self.entries[at];
+            let li = match lanes
+                .iter()
+                .position(|(i, _, _)| self.entries[*i].lane == e.lane)
+            {
+                Some(li) => li,
+                None => {
+                    lanes.push((at, 0, false));
+                    lanes.len() - 1
+                }
+            };
+            let (_, in_flight, blocked) = &mut lanes[li];
+            match &e.state {
+                EntryState::Failed(_) => status.failed += 1,
+                EntryState::InFlight => {
+                    *in_flight += 1;
+                    status.in_flight += 1;
+                }
+                EntryState::Pending => {
+                    let window = match e.message {
+                        Message::Request { .. } => 1,
+                        Message::Event { .. } => self.cfg.window.max(1),
+                    };
+                    let due = e.not_before <= now;
+                    if self.ready && !*blocked && due && *in_flight < window {
+                        *in_flight += 1;
+                        status.in_flight += 1;
+                        let e = &mut self.entries[at];
+                        e.state = EntryState::InFlight;
+                        e.sends += 1;
+                        self.out.push_back(OutboxOutput::Send(e.clone()));
+                    } else {
+                        // Nothing overtakes a waiting entry in its lane.
+                        *blocked = true;
+                        status.pending += 1;
+                        let retry_at = (self.ready && !due).then_some(e.not_before);
+                        next = [next, Some(e.expires_at), retry_at]
+                            .into_iter()
+                            .flatten()
+                            .min();
                     }
                 }
             }
         }
+        status.processing = self.ready && status.pending + status.in_flight > 0;
+        self.status = status;
+        self.next_deadline = next;
         self.changed();
     }
 }
@@ -872,7 +875,7 @@ mod tests {
         r.settle("a", Outcome::Delivered);
         // What storage holds when the page dies: b in flight (its Write said so only in memory;
         // storage has it as pending or in flight, both must work).
-        let mut stored: Vec<Entry> = r.ob.entries().to_vec();
+        let mut stored: Vec<Entry> = r.ob.entries().iter().cloned().collect();
         stored[0].state = EntryState::InFlight;
         let mut fresh = Run::new(OutboxConfig::default());
         fresh.ob.load(fresh.now, stored, &[]);

@@ -298,7 +298,7 @@ impl Outbox {
 
     /// Every entry, in order (failed ones included).
     pub fn entries(&self) -> Vec<Entry> {
-        self.inner.core.borrow().entries().to_vec()
+        self.inner.core.borrow().entries().iter().cloned().collect()
     }
 
     /// Listens to changes and delivered / failed / dropped entries.
@@ -481,7 +481,9 @@ impl Inner {
         *inner.timer.borrow_mut() = Some(timer);
     }
 
-    /// Commits the queued writes in one transaction at the end of this tick.
+    /// Commits the queued writes in one transaction at the end of this tick. One commit runs
+    /// at a time: whatever is queued meanwhile (acks arriving one per frame, more enqueues)
+    /// goes into the next transaction together, instead of one transaction each.
     fn schedule_commit(inner: &Rc<Inner>) {
         if inner.commit_scheduled.replace(true) {
             return;
@@ -491,8 +493,8 @@ impl Inner {
             // Let every enqueue of this tick join the same transaction.
             let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
             let Some(inner) = weak.upgrade() else { return };
-            inner.commit_scheduled.set(false);
             if inner.persistence.get() == Persistence::Opening {
+                inner.commit_scheduled.set(false);
                 return; // the open task commits once it knows where entries go
             }
             let batch: Vec<(Op, Option<String>)> = std::mem::take(&mut *inner.queue.borrow_mut());
@@ -505,8 +507,12 @@ impl Inner {
                 }
                 _ => Ok(()),
             };
-            let ids: Vec<String> = batch.iter().filter_map(|(_, id)| id.clone()).collect();
-            inner.unsaved.borrow_mut().retain(|u| !ids.contains(u));
+            let mut ids: Vec<&String> = batch.iter().filter_map(|(_, id)| id.as_ref()).collect();
+            ids.sort_unstable();
+            inner
+                .unsaved
+                .borrow_mut()
+                .retain(|u| ids.binary_search(&u).is_err());
             match result {
                 Ok(()) => {
                     for (_, w) in waiters {
@@ -541,7 +547,8 @@ impl Inner {
                     inner.client.report_error(&err);
                 }
             }
-            Inner::pump(&inner);
+            inner.commit_scheduled.set(false);
+            Inner::pump(&inner); // schedules the next commit if more was queued meanwhile
         });
     }
 
