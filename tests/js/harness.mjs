@@ -70,3 +70,18 @@ export async function until(what, fn, ms = 5000) {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** What a browser test file needs: the socket.io test server, pkg/ served, Chromium. */
+export async function startFixtures() {
+  const sio = await testServer("sio");
+  const site = await serveStatic(join(root, "pkg"));
+  const browser = await launch();
+  return { sio, site, browser };
+}
+
+/** Closes what `startFixtures` started. */
+export async function stopFixtures({ sio, site, browser }) {
+  await browser?.close();
+  site?.close();
+  sio?.close();
+}

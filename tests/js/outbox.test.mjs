@@ -2,24 +2,14 @@
 // server (its outbox ledger applies each clientMessageId once and counts every receipt).
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { control, launch, root, serveStatic, testServer, until } from "./harness.mjs";
+import { control, startFixtures, stopFixtures, until } from "./harness.mjs";
 
 let browser, site, sio;
 let n = 0;
 const uniq = (what) => `${what}-${process.pid}-${++n}`;
 
-before(async () => {
-  sio = await testServer("sio");
-  site = await serveStatic(join(root, "pkg"));
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  site?.close();
-  sio?.close();
-});
+before(async () => ({ sio, site, browser } = await startFixtures()));
+after(() => stopFixtures({ sio, site, browser }));
 
 beforeEach(async () => {
   await control(sio.url, "outbox/reset");
