@@ -1,0 +1,244 @@
+//! Query keys as TanStack Query has them: JSON arrays, matched by prefix (arrays) and subset
+//! (objects), and hashed to a stable string with sorted object keys (`hashKey`), so `exact`
+//! matching is one string comparison.
+
+use std::fmt::Write;
+
+use super::json::{self, JsonError, Kind};
+
+/// A JSON value, for query keys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number, kept as its JSON text made canonical (`1.0` → `1`, `-0` → `0`) so that equal
+    /// numbers compare and hash equal; non-integers keep their text.
+    Num(String),
+    /// A string.
+    Str(String),
+    /// An array.
+    Arr(Vec<Value>),
+    /// An object, fields in document order.
+    Obj(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// Parses JSON text.
+    pub fn parse(raw: &str) -> Result<Value, JsonError> {
+        json::validate(raw)?;
+        Ok(Value::from_valid(raw))
+    }
+
+    fn from_valid(raw: &str) -> Value {
+        let raw = raw.trim();
+        match Kind::of(raw) {
+            Kind::Null => Value::Null,
+            Kind::Bool => Value::Bool(raw == "true"),
+            Kind::Number => Value::Num(canonical_number(raw)),
+            Kind::String => Value::Str(json::unquote(raw).unwrap_or_default()),
+            Kind::Array => Value::Arr(
+                json::array_elements(raw)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Value::from_valid)
+                    .collect(),
+            ),
+            Kind::Object => Value::Obj(
+                json::object_entries(raw)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::from_valid(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// `value[key]` as JavaScript reads it (array indices as strings too); `None` = undefined.
+    fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Obj(fields) => fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            Value::Arr(items) => key
+                .parse::<usize>()
+                .ok()
+                .filter(|i| i.to_string() == key)
+                .and_then(|i| items.get(i)),
+            _ => None,
+        }
+    }
+
+    /// TanStack's `hashKey`: JSON with object keys sorted.
+    pub fn hash(&self) -> String {
+        let mut out = String::new();
+        self.hash_into(&mut out);
+        out
+    }
+
+    fn hash_into(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Num(n) => out.push_str(n),
+            Value::Str(s) => json::quote_into(s, out),
+            Value::Arr(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.hash_into(out);
+                }
+                out.push(']');
+            }
+            Value::Obj(fields) => {
+                let mut sorted: Vec<&(String, Value)> = Vec::with_capacity(fields.len());
+                for f in fields {
+                    // Later duplicates win, as in JSON.parse.
+                    match sorted.iter().position(|(k, _)| *k == f.0) {
+                        Some(at) => sorted[at] = f,
+                        None => sorted.push(f),
+                    }
+                }
+                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                out.push('{');
+                for (i, (k, v)) in sorted.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json::quote_into(k, out);
+                    out.push(':');
+                    v.hash_into(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// `1.0` → `1`, `-0` → `0`, `10.50` → `10.5`, `1E2` → `1e2`: integers and plain decimals
+/// reach one spelling per value without float parsing.
+fn canonical_number(raw: &str) -> String {
+    let raw = raw.to_ascii_lowercase();
+    if raw.contains('e') {
+        return raw; // rare in keys; kept as written
+    }
+    let (neg, digits) = match raw.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, raw.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let frac = frac.trim_end_matches('0');
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    let mut out = String::new();
+    if neg && !(int == "0" && frac.is_empty()) {
+        out.push('-');
+    }
+    let _ = write!(out, "{int}");
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// TanStack's `partialMatchKey(a, b)`: does `a` (a query's key) match the filter `b`?
+/// Arrays match by prefix, objects by subset, everything else by equality.
+pub fn partial_match(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Arr(a), Value::Arr(b)) => {
+            b.len() <= a.len() && a.iter().zip(b).all(|(x, y)| partial_match(x, y))
+        }
+        (Value::Arr(_) | Value::Obj(_), Value::Obj(fields)) => fields
+            .iter()
+            .all(|(k, bv)| a.get(k).is_some_and(|av| partial_match(av, bv))),
+        (Value::Obj(_), Value::Arr(items)) => items.iter().enumerate().all(|(i, bv)| {
+            a.get(&i.to_string())
+                .is_some_and(|av| partial_match(av, bv))
+        }),
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Num(x), Value::Num(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(raw: &str) -> Value {
+        Value::parse(raw).unwrap()
+    }
+
+    /// Cases in the manner of query-core's `partialMatchKey` tests: (query key, filter, match).
+    #[test]
+    fn partial_match_table() {
+        let cases = [
+            (
+                r#"["a", {"b": "b", "c": "c"}]"#,
+                r#"["a", {"b": "b"}]"#,
+                true,
+            ),
+            (
+                r#"["a", {"b": "b"}]"#,
+                r#"["a", {"b": "b", "c": "c"}]"#,
+                false,
+            ),
+            (
+                r#"["a", {"b": "b", "c": "c"}]"#,
+                r#"["a", {"b": "d"}]"#,
+                false,
+            ),
+            (
+                r#"["a", {"b": {"c": 1, "d": 2}}]"#,
+                r#"["a", {"b": {"c": 1}}]"#,
+                true,
+            ),
+            (r#"["todos"]"#, r#"["todos"]"#, true),
+            (r#"["todos", 1]"#, r#"["todos"]"#, true),
+            (r#"["todos"]"#, r#"["todos", 1]"#, false),
+            (r#"["todos", 1]"#, r#"["todos", "1"]"#, false),
+            (r#"["todos", 1]"#, r#"["todos", 1.0]"#, true),
+            (r#"["a", ["b", "c"]]"#, r#"["a", ["b"]]"#, true),
+            (r#"["a", ["b"]]"#, r#"["a", ["b", "c"]]"#, false),
+            (r#"["a", null]"#, r#"["a", null]"#, true),
+            (r#"["a", null]"#, r#"["a", {}]"#, false),
+            (r#"["a", {}]"#, r#"["a", null]"#, false),
+            (r#"["a", {"x": 1}]"#, r#"["a", {}]"#, true),
+            (r#"["a", true]"#, r#"["a", false]"#, false),
+            (r#"["a", [1, 2]]"#, r#"["a", {"0": 1}]"#, true),
+            (r#"["a", {"0": 1, "1": 2}]"#, r#"["a", [1]]"#, true),
+            (r#"["a"]"#, "[]", true),
+            ("[]", "[]", true),
+        ];
+        for (query, filter, want) in cases {
+            assert_eq!(
+                partial_match(&v(query), &v(filter)),
+                want,
+                "{query} ~ {filter}"
+            );
+        }
+    }
+
+    #[test]
+    fn hashes_sort_object_keys_and_canonicalize_numbers() {
+        assert_eq!(
+            v(r#"["todos", {"page": 1, "filter": "done"}]"#).hash(),
+            r#"["todos",{"filter":"done","page":1}]"#
+        );
+        assert_eq!(
+            v(r#"[{"b":1,"a":{"d":2,"c":3}}]"#).hash(),
+            v(r#"[{"a":{"c":3,"d":2},"b":1}]"#).hash()
+        );
+        assert_eq!(v("[1.0, -0, 10.50, 0.0]").hash(), "[1,0,10.5,0]");
+        assert_ne!(v(r#"["1"]"#).hash(), v("[1]").hash());
+        assert_eq!(
+            v(r#"[{"a":1,"a":2}]"#).hash(),
+            r#"[{"a":2}]"#,
+            "the last duplicate wins"
+        );
+    }
+}
