@@ -1,9 +1,7 @@
-// Shared helpers for the bench runners that drive headless Chromium outside Playwright's page
-// API (see README.md, "How the pages are driven"): a cleanup registry, the socket.io test server
-// as a child process, a static server that also takes the pages' results, Chromium, and pages
-// created over a browser-level CDP session.
-//
-// The same approach as run.mjs (which keeps its own copy, unchanged); outbox.mjs uses this one.
+// Shared helpers for the bench runners (run.mjs, outbox.mjs) that drive headless Chromium outside
+// Playwright's page API (see README.md, "How the pages are driven"): a cleanup registry, the
+// socket.io test server as a child process, a static server that also takes the pages' results,
+// Chromium, and pages created over a browser-level CDP session.
 
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
@@ -18,6 +16,10 @@ export const TESTS = path.join(ROOT, "tests");
 export const PKG = path.join(ROOT, "pkg");
 export const HOST = "127.0.0.1";
 const SERVER = path.join(TESTS, "servers", "socketio-server.mjs");
+/** socket.io-client's browser build, served to the pages as /sio/. */
+export const SIO_DIST = path.join(TESTS, "node_modules", "socket.io-client", "dist");
+/** What an app ships from pkg/ (the .d.ts files are for the compiler only). */
+export const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js"];
 
 /** `require` for the packages in tests/node_modules (playwright-core, esbuild, ...). */
 export const requireTests = createRequire(path.join(TESTS, "package.json"));
@@ -58,6 +60,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: everything started is registered and undone on exit, error or signal.
+// `log` (default console.error) reports failed steps; the first cleanup() call's log is used.
 // ---------------------------------------------------------------------------------------------
 
 const cleanups = [];
@@ -114,7 +117,7 @@ export async function startSocketIoServer(timeoutMs) {
       resolve({ code, sig });
     }),
   );
-  // Last resort when this process dies without running the cleanups.
+  // Last resort when this process dies without running the cleanups (e.g. EPIPE on stdout).
   process.once("exit", () => {
     if (!exited) child.kill("SIGKILL");
   });
@@ -149,6 +152,7 @@ export async function startSocketIoServer(timeoutMs) {
     Math.min(timeoutMs, 30000),
     "socketio-server to listen",
   );
+  // Keep draining stdout so the child never blocks on a full pipe.
   child.stdout.resume();
   return { port, url: `http://${HOST}:${port}`, child, stderr: () => stderr, exited: () => exited };
 }
@@ -189,15 +193,18 @@ function readBody(req, limit) {
 /**
  * Serves on 127.0.0.1 (free port), with COOP/COEP so that performance.now() has fine
  * resolution. `resolve(urlPath)` maps a path to a file name, or to `{ body, type }` for an
- * in-memory asset, or null (404). Pages report with `POST /result/<id>` (JSON); `expect(id)`
- * returns the promise of that report. Resolves to { base, expect, forget }.
+ * in-memory asset, or null (404). Pages report with `POST /result/<id>` (JSON, at most
+ * `resultLimit` characters); `expect(id)` returns the promise of that report. `route(req, res,
+ * urlPath, headers)`, if given, sees every other request first and resolves to true when it
+ * answered it. Resolves to { base, expect, forget }.
  */
-export async function startStaticServer(resolve, { resultLimit = 16 << 20 } = {}) {
+export async function startStaticServer(resolve, { resultLimit = 16 << 20, route } = {}) {
   const pending = new Map();
   const server = http.createServer(async (req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? "/", `http://${HOST}`).pathname);
     const headers = {
       "Cache-Control": "no-store",
+      // Cross-origin isolation: performance.now() gets 5 µs instead of 100 µs resolution.
       "Cross-Origin-Opener-Policy": "same-origin",
       "Cross-Origin-Embedder-Policy": "require-corp",
     };
@@ -213,6 +220,7 @@ export async function startStaticServer(resolve, { resultLimit = 16 << 20 } = {}
       res.writeHead(204, headers).end();
       return;
     }
+    if (route && (await route(req, res, urlPath, headers))) return;
     const target = req.method === "GET" ? resolve(urlPath) : null;
     if (!target) {
       res.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found");

@@ -20,7 +20,9 @@ import path from "node:path";
 import {
   BENCH_DIR,
   PKG,
+  SIO_DIST,
   TESTS,
+  WIRESYNC_FILES,
   cleanup,
   control,
   fixed,
@@ -38,8 +40,6 @@ import {
 const log = (...a) => console.error("[outbox]", ...a);
 const esbuild = requireTests("esbuild");
 const version = (name) => requireTests(`${name}/package.json`).version;
-const SIO_DIST = path.join(TESTS, "node_modules", "socket.io-client", "dist");
-const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js"];
 
 // ---------------------------------------------------------------------------------------------
 // Options

@@ -12,42 +12,31 @@
 //
 // Progress goes to stderr, the result table to stdout. Exit code 0 on success, 1 on failure.
 
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
-
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(BENCH_DIR, "..");
-const TESTS = path.join(ROOT, "tests");
-const PKG = path.join(ROOT, "pkg");
-const SERVER = path.join(TESTS, "servers", "socketio-server.mjs");
-const SIO_DIST = path.join(TESTS, "node_modules", "socket.io-client", "dist");
-const HOST = "127.0.0.1";
+import {
+  BENCH_DIR,
+  PKG,
+  SIO_DIST,
+  TESTS,
+  WIRESYNC_FILES,
+  cleanup,
+  fixed,
+  installExitHandlers,
+  int,
+  launchChromium,
+  median,
+  requireTests,
+  startSocketIoServer,
+  startStaticServer,
+  withTimeout,
+} from "./lib.mjs";
 
 // Node packages come from tests/node_modules (playwright-core, esbuild, socket.io-client).
-const requireTests = createRequire(path.join(TESTS, "package.json"));
-const { chromium } = requireTests("playwright-core");
 const esbuild = requireTests("esbuild");
 const SIO_VERSION = requireTests("socket.io-client/package.json").version;
 const SIO_SERVER_VERSION = requireTests("socket.io/package.json").version;
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/** What an app ships from pkg/ (the .d.ts files are for the compiler only). */
-const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js"];
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -138,58 +127,11 @@ function parseOptions(argv) {
 
 const log = (...a) => console.error("[bench]", ...a);
 
-/** Rejects after `ms` with `what` in the message. */
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-const int = (v) => Math.round(v).toLocaleString("en-US");
-const fixed = (v, d = 2) => v.toFixed(d);
 const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
 
-// ---------------------------------------------------------------------------------------------
-// Cleanup: everything started here is registered and undone on exit, error or signal.
-// ---------------------------------------------------------------------------------------------
-
-const cleanups = [];
-let cleaning = null;
-
-function cleanup() {
-  if (!cleaning) {
-    cleaning = (async () => {
-      for (const fn of cleanups.reverse()) {
-        try {
-          await withTimeout(Promise.resolve().then(fn), 5000, "cleanup step");
-        } catch (e) {
-          log(`cleanup: ${e.message}`);
-        }
-      }
-    })();
-  }
-  return cleaning;
-}
-
-// Output piped into `head` and the like: stop quietly (the exit hook still kills the server).
-process.stdout.on("error", (e) => {
-  if (e.code === "EPIPE") cleanup().finally(() => process.exit(0));
-});
-
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    log(`${signal}: cleaning up`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
+// Cleanup (lib.mjs): everything started here is registered and undone on exit, error or signal;
+// output piped into `head` and the like stops quietly (the exit hook still kills the server).
+installExitHandlers(log);
 
 // ---------------------------------------------------------------------------------------------
 // Size
@@ -254,69 +196,8 @@ async function measureSizes() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// socket.io test server (child process)
+// Static server (lib.mjs) for the page, pkg/ and socket.io-client's browser build
 // ---------------------------------------------------------------------------------------------
-
-async function startSocketIoServer(timeoutMs) {
-  const child = spawn(process.execPath, [SERVER], {
-    cwd: TESTS,
-    env: { ...process.env, SIO_PORT: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let exited = false;
-  const exitPromise = new Promise((resolve) => child.once("exit", (code, sig) => { exited = true; resolve({ code, sig }); }));
-  // Last resort when this process dies without running the cleanups (e.g. EPIPE on stdout).
-  process.once("exit", () => {
-    if (!exited) child.kill("SIGKILL");
-  });
-  cleanups.push(async () => {
-    if (exited) return;
-    child.kill("SIGTERM");
-    const killer = setTimeout(() => child.kill("SIGKILL"), 2500);
-    await exitPromise;
-    clearTimeout(killer);
-  });
-
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (d) => {
-    stderr += d;
-    if (stderr.length > 20000) stderr = stderr.slice(-20000);
-  });
-
-  const port = await withTimeout(
-    new Promise((resolve, reject) => {
-      let out = "";
-      child.stdout.setEncoding("utf8");
-      child.stdout.on("data", (d) => {
-        out += d;
-        const m = /socketio-server listening on ([\d.]+):(\d+)/.exec(out);
-        if (m) resolve(Number(m[2]));
-      });
-      exitPromise.then(({ code, sig }) =>
-        reject(new Error(`socketio-server exited (code ${code}, signal ${sig}) before listening:\n${stderr}`)),
-      );
-    }),
-    Math.min(timeoutMs, 30000),
-    "socketio-server to listen",
-  );
-  // Keep draining stdout so the child never blocks on a full pipe.
-  child.stdout.resume();
-  return { port, child, stderr: () => stderr, exited: () => exited };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Static server for the page, pkg/ and socket.io-client's browser build
-// ---------------------------------------------------------------------------------------------
-
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".map": "application/json",
-  ".json": "application/json",
-};
 
 /** Maps a URL path to a file, or null. Only flat file names inside the known directories. */
 function resolveStatic(urlPath) {
@@ -328,83 +209,26 @@ function resolveStatic(urlPath) {
 }
 
 /**
- * Runs reported by pages: id -> { resolve } for POST /result/<id>, and id -> { arrived, release }
- * for GET /go/<id> (a profiled page asks for it before starting and is held until the profiler
- * runs).
+ * The gate, GET /go/<id>: id -> { arrived, released }. A page asks for it before starting and is
+ * held until runOnce releases it (after the CPU times are read and, with --profile, the profiler
+ * runs). Unknown ids are answered at once.
  */
-const pendingResults = new Map();
 const pendingGo = new Map();
 
-function readBody(req, limit = 1 << 20) {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (d) => {
-      body += d;
-      if (body.length > limit) reject(new Error("result body too large"));
-    });
-    req.on("end", () => resolve(body));
-    req.on("error", reject);
-  });
+async function goRoute(req, res, urlPath, headers) {
+  const m = req.method === "GET" && /^\/go\/([\w-]+)$/.exec(urlPath);
+  if (!m) return false;
+  const go = pendingGo.get(m[1]);
+  if (go) {
+    go.arrived();
+    await go.released;
+  }
+  res.writeHead(204, headers).end();
+  return true;
 }
 
-async function startStaticServer() {
-  const server = http.createServer(async (req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url ?? "/", `http://${HOST}`).pathname);
-    const headers = {
-      "Cache-Control": "no-store",
-      // Cross-origin isolation: performance.now() gets 5 µs instead of 100 µs resolution.
-      "Cross-Origin-Opener-Policy": "same-origin",
-      "Cross-Origin-Embedder-Policy": "require-corp",
-    };
-    let m;
-    if (req.method === "POST" && (m = /^\/result\/([\w-]+)$/.exec(urlPath))) {
-      let parsed;
-      try {
-        parsed = JSON.parse(await readBody(req));
-      } catch (e) {
-        parsed = { error: `bad result body: ${e.message}` };
-      }
-      pendingResults.get(m[1])?.resolve(parsed);
-      res.writeHead(204, headers).end();
-      return;
-    }
-    if (req.method === "GET" && (m = /^\/go\/([\w-]+)$/.exec(urlPath))) {
-      const go = pendingGo.get(m[1]);
-      if (!go) {
-        res.writeHead(204, headers).end();
-        return;
-      }
-      go.arrived();
-      await go.released;
-      res.writeHead(204, headers).end();
-      return;
-    }
-    const file = resolveStatic(urlPath);
-    if (req.method !== "GET" || !file) {
-      res.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found");
-      return;
-    }
-    fs.readFile(file, (err, data) => {
-      if (err) {
-        res.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found");
-        return;
-      }
-      res.writeHead(200, {
-        ...headers,
-        "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream",
-        "Content-Length": data.length,
-      });
-      res.end(data);
-    });
-  });
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, HOST, resolve);
-  });
-  cleanups.push(() => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }));
-  return `http://${HOST}:${server.address().port}`;
-}
+/** Page results are at most 1 MB (the CPU profile goes over CDP, not through here). */
+const startSite = () => startStaticServer(resolveStatic, { resultLimit: 1 << 20, route: goRoute });
 
 // ---------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc): CPU time of the server and of Chromium's processes over a run
@@ -533,20 +357,20 @@ async function attachRaw(cdp, targetId) {
  * and POSTs the result back to the static server. Once connected it waits at /go/<id> (the
  * gate) while the CPU times are read and, with `profile`, a V8 CPU profile is started.
  */
-async function runOnce(browser, base, fn, args, timeoutMs, profile = false, serverPid = null) {
+async function runOnce(browser, site, fn, args, timeoutMs, profile = false, serverPid = null) {
   const id = `r${++runSeq}`;
   const cdp = await browser.newBrowserCDPSession();
   let browserContextId = null;
   let raw = null;
   try {
-    const result = new Promise((resolve) => pendingResults.set(id, { resolve }));
+    const result = site.expect(id);
     let released;
     const go = { released: new Promise((r) => (released = r)) };
     const arrived = new Promise((r) => (go.arrived = r));
     pendingGo.set(id, go);
     ({ browserContextId } = await cdp.send("Target.createBrowserContext"));
     const query = new URLSearchParams({ run: id, fn, args: JSON.stringify({ ...args, profile }) });
-    const { targetId } = await cdp.send("Target.createTarget", { url: `${base}/?${query}`, browserContextId });
+    const { targetId } = await cdp.send("Target.createTarget", { url: `${site.base}/?${query}`, browserContextId });
     // The page is loaded and connected, and waits at the gate: t0 is taken after this.
     const first = await withTimeout(Promise.race([arrived, result]), timeoutMs + 30000, `${fn}: page to connect`);
     if (first?.error) throw new Error(`${fn} run failed in the page: ${first.error}`);
@@ -568,7 +392,7 @@ async function runOnce(browser, base, fn, args, timeoutMs, profile = false, serv
     if (raw) r.profile = (await raw.send("Profiler.stop")).profile;
     return r;
   } finally {
-    pendingResults.delete(id);
+    site.forget(id);
     pendingGo.delete(id);
     if (raw) await raw.detach();
     if (browserContextId) {
@@ -702,15 +526,14 @@ async function main() {
 
   log("starting socketio-server");
   const server = await startSocketIoServer(opts.timeoutMs);
-  const url = `http://${HOST}:${server.port}`;
-  const base = await startStaticServer();
+  const { url } = server;
+  const site = await startSite();
+  const { base } = site;
   log(`socketio-server on ${url}, page on ${base}`);
 
-  const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
   const extraArgs = (process.env.BENCH_CHROMIUM_ARGS ?? "").split(/\s+/).filter(Boolean);
   if (extraArgs.length) log(`extra Chromium flags: ${extraArgs.join(" ")}`);
-  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs], timeout: 60000 });
-  cleanups.push(() => browser.close());
+  const browser = await launchChromium(extraArgs);
   const browserVersion = browser.version();
   log(`chromium ${browserVersion}`);
 
@@ -720,7 +543,7 @@ async function main() {
     const args = { url, n, timeoutMs: opts.timeoutMs, ...c.args };
     const r = opts.playwrightPage
       ? await runOnPlaywrightPage(browser, base, c.fn, args, opts.timeoutMs)
-      : await runOnce(browser, base, c.fn, args, opts.timeoutMs, profile, server.child.pid);
+      : await runOnce(browser, site, c.fn, args, opts.timeoutMs, profile, server.child.pid);
     if (r.outOfOrder) throw new Error(`${c.label}: ${r.outOfOrder} events out of order or with a wrong seq`);
     if (r.errors.length) throw new Error(`${c.label}: errors during the run: ${r.errors.slice(0, 5).join("; ")}`);
     return r;
@@ -736,7 +559,7 @@ async function main() {
 
   if (opts.profile) {
     await profileRuns({ opts, browser, base, url, list, run });
-    await cleanup();
+    await cleanup(log);
     return;
   }
 
@@ -753,7 +576,7 @@ async function main() {
     }
   }
 
-  await cleanup();
+  await cleanup(log);
   printReport({ opts, sizes, results, list, browserVersion, seconds: (Date.now() - started) / 1000 });
 }
 
@@ -822,7 +645,7 @@ main().then(
   () => process.exit(0),
   async (e) => {
     console.error(`[bench] FAILED: ${e?.stack ?? e}`);
-    await cleanup();
+    await cleanup(log);
     process.exit(1);
   },
 );

@@ -8,6 +8,7 @@ pub mod error;
 pub mod json;
 pub mod outbox;
 pub mod protocol;
+pub mod query_cache;
 pub mod query_index;
 pub mod query_key;
 pub mod schema;

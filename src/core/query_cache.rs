@@ -1,0 +1,509 @@
+//! The query cache, sans-IO: data by query key, staleness, observers, invalidation with
+//! TanStack's filters, garbage collection. Fetching is the driver's business: the cache says
+//! when to fetch ([`CacheOutput::Fetch`]) and is told how it went.
+//!
+//! Data stays raw JSON text; time is milliseconds passed in. Lookups by filter go through the
+//! [`KeyIndex`], so they cost what they match.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::query_index::KeyIndex;
+use super::query_key::Value;
+
+/// Which queries a filter selects by activity (TanStack's `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueryType {
+    /// Every query. The default.
+    #[default]
+    All,
+    /// Queries with observers.
+    Active,
+    /// Queries without observers.
+    Inactive,
+}
+
+/// What to refetch after an invalidation (TanStack's `refetchType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefetchType {
+    /// Matched queries with observers. The default.
+    #[default]
+    Active,
+    /// Matched queries without observers.
+    Inactive,
+    /// Every matched query.
+    All,
+    /// None: only mark them invalidated.
+    None,
+}
+
+/// Query filters (TanStack's `QueryFilters`, less `predicate`, which the JS glue applies).
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Key to match; `None` = every query.
+    pub query_key: Option<Value>,
+    /// Match the key exactly (by hash) instead of by prefix/subset.
+    pub exact: bool,
+    /// Active / inactive / all.
+    pub kind: QueryType,
+    /// Only stale (`Some(true)`) or fresh (`Some(false)`) queries.
+    pub stale: Option<bool>,
+}
+
+/// Where a query's data is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryStatus {
+    /// No data yet.
+    Pending,
+    /// Data present.
+    Success,
+    /// The last fetch failed, with the reason.
+    Error(String),
+}
+
+/// One cached query.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Its key.
+    pub key: Value,
+    /// `hashKey(key)`.
+    pub hash: String,
+    /// Raw JSON data, if any.
+    pub data: Option<String>,
+    /// When `data` was set, ms (0 = never).
+    pub data_updated_at: u64,
+    /// Pending, success or error.
+    pub status: QueryStatus,
+    /// Marked by an invalidation: stale whatever its age.
+    pub invalidated: bool,
+    /// Whether a fetch is under way.
+    pub fetching: bool,
+    observers: Vec<(u64, u64, u64)>, // observer id, stale time, gc time
+    gc_at: Option<u64>,
+}
+
+impl Query {
+    /// Whether it has observers.
+    pub fn is_active(&self) -> bool {
+        !self.observers.is_empty()
+    }
+
+    /// TanStack's `isStale`: invalidated, no data, or older than the shortest observer stale
+    /// time (0 without observers).
+    pub fn is_stale(&self, now: u64) -> bool {
+        let stale_time = self.observers.iter().map(|o| o.1).min().unwrap_or(0);
+        self.invalidated
+            || self.data.is_none()
+            || now.saturating_sub(self.data_updated_at) >= stale_time
+    }
+}
+
+/// What the driver must do or report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheOutput {
+    /// Run the query function of this query (by hash) and report with `fetched`/`fetch_failed`.
+    Fetch(String),
+    /// These queries' data or state changed: tell their observers.
+    Updated(String),
+    /// An invalidation or a patch touched these keys (hashes): call the matching watch hooks.
+    Touched(Vec<String>),
+    /// Garbage-collected (no observers for `gc_time`).
+    Removed(String),
+}
+
+/// Identifies an observer.
+pub type ObserverId = u64;
+
+/// The query cache.
+#[derive(Debug, Default)]
+pub struct QueryCache {
+    queries: BTreeMap<String, Query>,
+    index: KeyIndex<String>,
+    next_observer: ObserverId,
+    out: VecDeque<CacheOutput>,
+}
+
+impl QueryCache {
+    /// An empty cache.
+    pub fn new() -> QueryCache {
+        QueryCache::default()
+    }
+
+    /// The next output.
+    pub fn poll(&mut self) -> Option<CacheOutput> {
+        self.out.pop_front()
+    }
+
+    /// When the next garbage collection is due.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.queries.values().filter_map(|q| q.gc_at).min()
+    }
+
+    /// Number of cached queries.
+    pub fn len(&self) -> usize {
+        self.queries.len()
+    }
+
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.queries.is_empty()
+    }
+
+    /// A query by key.
+    pub fn get(&self, key: &Value) -> Option<&Query> {
+        self.queries.get(&key.hash())
+    }
+
+    /// A query by hash.
+    pub fn get_by_hash(&self, hash: &str) -> Option<&Query> {
+        self.queries.get(hash)
+    }
+
+    fn entry(&mut self, key: &Value) -> &mut Query {
+        let hash = key.hash();
+        if !self.queries.contains_key(&hash) {
+            self.index.insert(key, hash.clone());
+            let q = Query {
+                key: key.clone(),
+                hash: hash.clone(),
+                data: None,
+                data_updated_at: 0,
+                status: QueryStatus::Pending,
+                invalidated: false,
+                fetching: false,
+                observers: Vec::new(),
+                gc_at: None,
+            };
+            self.queries.insert(hash.clone(), q);
+        }
+        self.queries.get_mut(&hash).expect("inserted above")
+    }
+
+    /// `setQueryData`: stores `data` (raw JSON) as fresh success data.
+    pub fn set_data(&mut self, now: u64, key: &Value, data: String) {
+        let q = self.entry(key);
+        q.data = Some(data);
+        q.data_updated_at = now;
+        q.status = QueryStatus::Success;
+        q.invalidated = false;
+        let hash = q.hash.clone();
+        if !q.is_active() && q.gc_at.is_none() {
+            q.gc_at = Some(now + 300_000);
+        }
+        self.out.push_back(CacheOutput::Updated(hash.clone()));
+        self.out.push_back(CacheOutput::Touched(vec![hash]));
+    }
+
+    /// The hashes of the queries `filters` selects.
+    pub fn find(&self, now: u64, filters: &Filters) -> Vec<String> {
+        let candidates: Vec<String> = match (&filters.query_key, filters.exact) {
+            (Some(k), true) => self.index.exact(k),
+            (Some(k), false) => self.index.matching(k),
+            (None, _) => self.queries.keys().cloned().collect(),
+        };
+        candidates
+            .into_iter()
+            .filter(|h| {
+                let Some(q) = self.queries.get(h) else {
+                    return false;
+                };
+                let kind_ok = match filters.kind {
+                    QueryType::All => true,
+                    QueryType::Active => q.is_active(),
+                    QueryType::Inactive => !q.is_active(),
+                };
+                kind_ok && filters.stale.is_none_or(|s| q.is_stale(now) == s)
+            })
+            .collect()
+    }
+
+    /// `invalidateQueries`: marks the matches stale, tells watch hooks, and fetches those that
+    /// `refetch` selects (deduplicated with fetches under way). Returns the matched hashes.
+    pub fn invalidate(&mut self, now: u64, filters: &Filters, refetch: RefetchType) -> Vec<String> {
+        let matched = self.find(now, filters);
+        for h in &matched {
+            let Some(q) = self.queries.get_mut(h) else {
+                continue;
+            };
+            q.invalidated = true;
+            let wanted = match refetch {
+                RefetchType::All => true,
+                RefetchType::Active => q.is_active(),
+                RefetchType::Inactive => !q.is_active(),
+                RefetchType::None => false,
+            };
+            self.out.push_back(CacheOutput::Updated(h.clone()));
+            if wanted {
+                self.start_fetch(h);
+            }
+        }
+        if !matched.is_empty() {
+            self.out.push_back(CacheOutput::Touched(matched.clone()));
+        }
+        matched
+    }
+
+    /// `removeQueries`: forgets the matches.
+    pub fn remove(&mut self, now: u64, filters: &Filters) -> Vec<String> {
+        let matched = self.find(now, filters);
+        for h in &matched {
+            if let Some(q) = self.queries.remove(h) {
+                self.index.remove(&q.key, h);
+                self.out.push_back(CacheOutput::Removed(h.clone()));
+            }
+        }
+        matched
+    }
+
+    /// `resetQueries`: back to no data; active ones fetch again.
+    pub fn reset(&mut self, now: u64, filters: &Filters) -> Vec<String> {
+        let matched = self.find(now, filters);
+        for h in &matched {
+            let Some(q) = self.queries.get_mut(h) else {
+                continue;
+            };
+            q.data = None;
+            q.data_updated_at = 0;
+            q.status = QueryStatus::Pending;
+            q.invalidated = false;
+            let active = q.is_active();
+            self.out.push_back(CacheOutput::Updated(h.clone()));
+            if active {
+                self.start_fetch(h);
+            }
+        }
+        matched
+    }
+
+    fn start_fetch(&mut self, hash: &str) {
+        if let Some(q) = self.queries.get_mut(hash) {
+            if !q.fetching {
+                q.fetching = true;
+                self.out.push_back(CacheOutput::Fetch(hash.to_owned()));
+            }
+        }
+    }
+
+    /// An observer of `key` appears: it fetches when data is missing or stale (deduplicated).
+    pub fn observe(&mut self, now: u64, key: &Value, stale_time: u64, gc_time: u64) -> ObserverId {
+        self.next_observer += 1;
+        let id = self.next_observer;
+        let q = self.entry(key);
+        q.observers.push((id, stale_time, gc_time));
+        q.gc_at = None;
+        let (hash, stale) = (q.hash.clone(), q.is_stale(now));
+        if stale {
+            self.start_fetch(&hash);
+        }
+        id
+    }
+
+    /// An observer goes away; a query left without observers is collected after its `gc_time`.
+    pub fn unobserve(&mut self, now: u64, id: ObserverId) {
+        for q in self.queries.values_mut() {
+            if let Some(at) = q.observers.iter().position(|o| o.0 == id) {
+                let (_, _, gc_time) = q.observers.remove(at);
+                if q.observers.is_empty() {
+                    q.gc_at = Some(now + gc_time);
+                }
+                return;
+            }
+        }
+    }
+
+    /// A fetch succeeded.
+    pub fn fetched(&mut self, now: u64, hash: &str, data: String) {
+        if let Some(q) = self.queries.get_mut(hash) {
+            q.fetching = false;
+            q.data = Some(data);
+            q.data_updated_at = now;
+            q.status = QueryStatus::Success;
+            q.invalidated = false;
+            self.out.push_back(CacheOutput::Updated(hash.to_owned()));
+        }
+    }
+
+    /// A fetch failed; the data (if any) is kept.
+    pub fn fetch_failed(&mut self, hash: &str, reason: String) {
+        if let Some(q) = self.queries.get_mut(hash) {
+            q.fetching = false;
+            q.status = QueryStatus::Error(reason);
+            self.out.push_back(CacheOutput::Updated(hash.to_owned()));
+        }
+    }
+
+    /// Garbage collection of queries without observers past their `gc_time`.
+    pub fn handle_timeout(&mut self, now: u64) {
+        let due: Vec<String> = self
+            .queries
+            .values()
+            .filter(|q| q.gc_at.is_some_and(|t| now >= t) && !q.is_active() && !q.fetching)
+            .map(|q| q.hash.clone())
+            .collect();
+        for h in due {
+            if let Some(q) = self.queries.remove(&h) {
+                self.index.remove(&q.key, &h);
+                self.out.push_back(CacheOutput::Removed(h));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(raw: &str) -> Value {
+        Value::parse(raw).unwrap()
+    }
+
+    fn drain(c: &mut QueryCache) -> Vec<CacheOutput> {
+        std::iter::from_fn(|| c.poll()).collect()
+    }
+
+    fn fetches(out: &[CacheOutput]) -> Vec<String> {
+        out.iter()
+            .filter_map(|o| {
+                if let CacheOutput::Fetch(h) = o {
+                    Some(h.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn filters(key: &str) -> Filters {
+        Filters {
+            query_key: Some(v(key)),
+            ..Filters::default()
+        }
+    }
+
+    #[test]
+    fn set_and_get_data_by_key_whatever_the_object_key_order() {
+        let mut c = QueryCache::new();
+        c.set_data(
+            10,
+            &v(r#"["order", {"id": "1", "v": 2}]"#),
+            r#"{"status":"new"}"#.into(),
+        );
+        let q = c.get(&v(r#"["order", {"v": 2, "id": "1"}]"#)).unwrap();
+        assert_eq!(q.data.as_deref(), Some(r#"{"status":"new"}"#));
+        assert_eq!((q.data_updated_at, &q.status), (10, &QueryStatus::Success));
+    }
+
+    #[test]
+    fn an_active_observer_refetches_on_invalidation_an_inactive_one_does_not() {
+        let mut c = QueryCache::new();
+        let active = v(r#"["order", "1"]"#);
+        let inactive = v(r#"["order", "2"]"#);
+        c.set_data(0, &inactive, "{}".into());
+        c.observe(0, &active, 60_000, 300_000);
+        assert_eq!(
+            fetches(&drain(&mut c)),
+            [active.hash()],
+            "no data: the observer fetches"
+        );
+        c.fetched(5, &active.hash(), r#"{"s":1}"#.into());
+        drain(&mut c);
+        let matched = c.invalidate(10, &filters(r#"["order"]"#), RefetchType::Active);
+        assert_eq!(matched.len(), 2);
+        let out = drain(&mut c);
+        assert_eq!(
+            fetches(&out),
+            [active.hash()],
+            "only the active query refetches"
+        );
+        assert!(
+            out.contains(&CacheOutput::Touched(matched.clone())),
+            "watch hooks hear of both"
+        );
+        assert!(c.get(&inactive).unwrap().invalidated);
+        // A second invalidation while the fetch is under way does not start another.
+        c.invalidate(11, &filters(r#"["order", "1"]"#), RefetchType::All);
+        assert!(
+            fetches(&drain(&mut c)).is_empty(),
+            "deduplicated with the fetch under way"
+        );
+    }
+
+    #[test]
+    fn refetch_types_and_query_types_select_as_tanstack_does() {
+        let mut c = QueryCache::new();
+        for k in [r#"["a", 1]"#, r#"["a", 2]"#] {
+            c.set_data(0, &v(k), "1".into());
+        }
+        c.observe(0, &v(r#"["a", 1]"#), 1_000_000, 1000);
+        drain(&mut c);
+        c.invalidate(1, &filters(r#"["a"]"#), RefetchType::Inactive);
+        assert_eq!(fetches(&drain(&mut c)), [v(r#"["a", 2]"#).hash()]);
+        let active_only = Filters {
+            kind: QueryType::Active,
+            ..filters(r#"["a"]"#)
+        };
+        assert_eq!(c.find(1, &active_only), [v(r#"["a", 1]"#).hash()]);
+        let exact = Filters {
+            exact: true,
+            ..filters(r#"["a"]"#)
+        };
+        assert!(c.find(1, &exact).is_empty(), "exact needs the whole key");
+        c.invalidate(1, &filters(r#"["a"]"#), RefetchType::None);
+        assert!(fetches(&drain(&mut c)).is_empty());
+    }
+
+    #[test]
+    fn staleness_follows_the_observer_stale_time() {
+        let mut c = QueryCache::new();
+        let k = v(r#"["feed"]"#);
+        c.observe(0, &k, 1000, 5000);
+        c.fetched(0, &k.hash(), "[]".into());
+        drain(&mut c);
+        let stale = Filters {
+            stale: Some(true),
+            ..Filters::default()
+        };
+        assert!(c.find(999, &stale).is_empty());
+        assert_eq!(c.find(1000, &stale), [k.hash()]);
+        // A second observer of fresh data does not fetch.
+        c.observe(500, &k, 1000, 5000);
+        assert!(fetches(&drain(&mut c)).is_empty());
+    }
+
+    #[test]
+    fn queries_without_observers_are_collected_after_gc_time() {
+        let mut c = QueryCache::new();
+        let k = v(r#"["cart"]"#);
+        let id = c.observe(0, &k, 0, 5000);
+        c.fetched(1, &k.hash(), "{}".into());
+        c.unobserve(100, id);
+        assert_eq!(c.poll_timeout(), Some(5100));
+        c.handle_timeout(5099);
+        assert_eq!(c.len(), 1);
+        c.handle_timeout(5100);
+        assert!(c.is_empty());
+        assert!(drain(&mut c).contains(&CacheOutput::Removed(k.hash())));
+        assert!(
+            c.find(5100, &filters(r#"["cart"]"#)).is_empty(),
+            "gone from the index too"
+        );
+    }
+
+    #[test]
+    fn remove_and_reset() {
+        let mut c = QueryCache::new();
+        c.set_data(0, &v(r#"["x", 1]"#), "1".into());
+        let id = c.observe(0, &v(r#"["x", 2]"#), 0, 0);
+        c.fetched(0, &v(r#"["x", 2]"#).hash(), "2".into());
+        drain(&mut c);
+        c.reset(1, &filters(r#"["x"]"#));
+        assert_eq!(
+            fetches(&drain(&mut c)),
+            [v(r#"["x", 2]"#).hash()],
+            "the active one fetches again"
+        );
+        assert!(c.get(&v(r#"["x", 1]"#)).unwrap().data.is_none());
+        c.remove(2, &filters(r#"["x", 1]"#));
+        assert_eq!(c.len(), 1);
+        c.unobserve(3, id);
+    }
+}
