@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod connection;
 pub mod error;
+pub mod invalidation;
 pub mod json;
 pub mod outbox;
 pub mod protocol;
