@@ -17,7 +17,9 @@ fn element() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Arr),
             prop::collection::vec((prop::sample::select(vec!["x", "y", "0"]), inner), 0..3)
-                .prop_map(|fields| Value::Obj(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+                .prop_map(|fields| Value::Obj(
+                    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
         ]
     })
 }
@@ -68,7 +70,11 @@ proptest! {
 fn a_narrow_filter_in_a_large_index_finds_exactly_its_matches() {
     let mut ix = KeyIndex::default();
     for i in 0..100_000u32 {
-        let k = Value::Arr(vec![Value::Str("orders".into()), Value::Str(format!("{}", i % 50_000)), Value::Num((i / 50_000).to_string())]);
+        let k = Value::Arr(vec![
+            Value::Str("orders".into()),
+            Value::Str(format!("{}", i % 50_000)),
+            Value::Num((i / 50_000).to_string()),
+        ]);
         ix.insert(&k, i);
     }
     let f = Value::Arr(vec![Value::Str("orders".into()), Value::Str("123".into())]);
