@@ -185,6 +185,8 @@ impl Outbox {
                         ErrorCode::StorageUnavailable,
                         format!("the outbox runs in memory (entries are lost on reload): {why}"),
                     ));
+                    // Ready no longer waits for storage (whatever order the lock came in).
+                    inner.update_ready();
                 }
             }
             Inner::schedule_commit(&inner);
