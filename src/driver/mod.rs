@@ -211,7 +211,10 @@ impl Client {
 
     /// Removes an event handler. Idempotent.
     pub fn off(&self, id: HandlerId) {
-        self.inner.handlers.borrow_mut().off(id);
+        // Never a panic, even when called from a Drop during dispatch.
+        if let Ok(mut r) = self.inner.handlers.try_borrow_mut() {
+            r.off(id);
+        }
     }
 
     /// A typed handler for catalog event `E`; unsubscribes when the guard is dropped.
@@ -248,7 +251,10 @@ impl Client {
 
     /// Stops listening to state changes.
     pub fn off_state(&self, id: HandlerId) {
-        self.inner.states.borrow_mut().off(id);
+        // Never a panic, even when called from a Drop during dispatch.
+        if let Ok(mut r) = self.inner.states.try_borrow_mut() {
+            r.off(id);
+        }
     }
 
     /// Listens to state changes; stops when the guard is dropped.
@@ -273,7 +279,10 @@ impl Client {
 
     /// Stops listening to errors.
     pub fn off_error(&self, id: HandlerId) {
-        self.inner.errors.borrow_mut().off(id);
+        // Never a panic, even when called from a Drop during dispatch.
+        if let Ok(mut r) = self.inner.errors.try_borrow_mut() {
+            r.off(id);
+        }
     }
 
     /// Listens to errors; stops when the guard is dropped.
