@@ -353,7 +353,14 @@ impl Outbox {
             .into_iter()
             .map(|mut e| {
                 match self.entries.iter().find(|k| k.id == e.id) {
-                    Some(known) => e.state = known.state.clone(),
+                    // What only this tab knows: an entry in flight here stays in flight, and
+                    // keeps its send count so its ack is not taken for a stale one.
+                    Some(known) => {
+                        e.sends = known.sends;
+                        if known.state == EntryState::InFlight || e.state == EntryState::InFlight {
+                            e.state = known.state.clone();
+                        }
+                    }
                     None if e.state == EntryState::InFlight => e.state = EntryState::Pending,
                     None => {}
                 }
@@ -918,6 +925,25 @@ mod tests {
         assert_eq!(r.ob.entries()[0].state, EntryState::InFlight);
         assert_eq!(r.ob.entries()[0].attempts, 0);
         r.ob.settle(r.now, "a", 2, Outcome::Delivered);
+        r.drain();
+        assert_eq!(r.delivered, ["a"]);
+    }
+
+    #[test]
+    fn a_reload_from_storage_while_in_flight_keeps_the_ack_valid() {
+        let mut r = Run::new(OutboxConfig::default());
+        r.ready(true);
+        r.enqueue(event("a")).unwrap();
+        assert_eq!(r.take_sent(), ["a"]);
+        // Storage has it as written at enqueue (pending, no sends); another tab wrote meanwhile.
+        let mut stored: Vec<Entry> = r.ob.entries().iter().cloned().collect();
+        stored[0].state = EntryState::Pending;
+        stored[0].sends = 0;
+        r.ob.load(r.now, stored, &[]);
+        r.drain();
+        assert!(r.take_sent().is_empty(), "still in flight: not sent twice");
+        // The ack of send 1 (the one before the reload) must count.
+        r.ob.settle(r.now, "a", 1, Outcome::Delivered);
         r.drain();
         assert_eq!(r.delivered, ["a"]);
     }
