@@ -109,6 +109,70 @@ export class Outbox {
   }
 }
 
+/** The query cache of a client: `client.cache`. Keys are JSON arrays, matched as TanStack does. */
+export class Cache {
+  #raw;
+
+  /** @param raw the wasm `RawClient` */
+  constructor(raw) {
+    this.#raw = raw;
+  }
+
+  /** Sets a query's data; `dataOrUpdater` may be a function of the old data. */
+  setQueryData(queryKey, dataOrUpdater) {
+    const data = typeof dataOrUpdater === "function" ? dataOrUpdater(this.getQueryData(queryKey)) : dataOrUpdater;
+    if (data !== undefined) this.#raw.cacheSet(queryKey, data);
+    return data;
+  }
+
+  /** A query's data, or `undefined`. */
+  getQueryData(queryKey) {
+    return this.#raw.cacheGet(queryKey);
+  }
+
+  /** `{ status, data, error, dataUpdatedAt, isStale, isFetching, isInvalidated }`, or `undefined`. */
+  getQueryState(queryKey) {
+    return this.#raw.cacheState(queryKey);
+  }
+
+  /** Marks matching queries stale and refetches per `refetchType` (default "active").
+   *  Resolves with the number of queries matched. */
+  invalidateQueries(filters = {}) {
+    return Promise.resolve(this.#raw.cacheInvalidate(filters));
+  }
+
+  /** Forgets matching queries. */
+  removeQueries(filters = {}) {
+    return this.#raw.cacheRemove(filters);
+  }
+
+  /** Back to no data; observed ones fetch again. */
+  resetQueries(filters = {}) {
+    return Promise.resolve(this.#raw.cacheReset(filters));
+  }
+
+  /** Observes `queryKey`: runs `queryFn` when data is missing or stale, and again when the key
+   *  is invalidated while observed. `listener(state)` on every change. Returns the unsubscribe. */
+  observe(queryKey, { queryFn, staleTime = 0, gcTime = 300000 }, listener) {
+    const raw = this.#raw;
+    const id = raw.cacheObserve(queryKey, queryFn, staleTime, gcTime, listener);
+    return () => raw.cacheUnobserve(id);
+  }
+
+  /** The invalidation hook: `hook(keys)` whenever an invalidation or a patch touches keys that
+   *  `filters` match. Returns the unsubscribe function. */
+  watch(filters, hook) {
+    const raw = this.#raw;
+    const id = raw.cacheWatch(filters, hook);
+    return () => raw.cacheUnwatch(id);
+  }
+}
+
+/** A key template (`["order", "{orderId}"]`) or a function of the payload. */
+function isTemplates(x) {
+  return Array.isArray(x);
+}
+
 /** A real-time connection. Create it with `connect(options)`. */
 export class Client {
   #raw;
@@ -118,6 +182,35 @@ export class Client {
     this.#raw = raw;
     /** The durable outbox (throws `INVALID_ARGUMENT` on use when `outbox: false`). */
     this.outbox = new Outbox(raw);
+    /** The query cache. */
+    this.cache = new Cache(raw);
+  }
+
+  /** `event` invalidates query keys: key templates (`[["orders"], ["order", "{orderId}"]]`,
+   *  filled from the payload, no JS runs per event) or `payload => keys`. Returns the remover. */
+  invalidateOn(event, keys) {
+    const raw = this.#raw;
+    if (isTemplates(keys)) {
+      const id = raw.ruleInvalidate(event, keys);
+      return () => raw.ruleRemove(id);
+    }
+    return this.on(event, (payload) => {
+      for (const queryKey of keys(payload) ?? []) raw.cacheInvalidate({ queryKey });
+    });
+  }
+
+  /** `event` patches one query: `key` is a template or `payload => key`; `update(old, payload)`
+   *  gives the new data (without `update`, the payload becomes the data). Returns the remover. */
+  patchOn(event, key, update) {
+    const raw = this.#raw;
+    if (isTemplates(key) && !update) {
+      const id = raw.ruleSetData(event, key);
+      return () => raw.ruleRemove(id);
+    }
+    return this.on(event, (payload) => {
+      const queryKey = isTemplates(key) ? fillTemplate(key, payload) : key(payload);
+      if (queryKey) this.cache.setQueryData(queryKey, (old) => (update ? update(old, payload) : payload));
+    });
   }
 
   /** Calls `handler(payload, meta)` for every `event`. Returns the unsubscribe function. */
@@ -199,6 +292,23 @@ export class Client {
   close() {
     this.#raw.close();
   }
+}
+
+/** Fills a key template from a payload, as the Rust rules do; `undefined` if a field is missing. */
+function fillTemplate(template, payload) {
+  let missing = false;
+  const fill = (t) => {
+    if (typeof t === "string" && t.length > 2 && t.startsWith("{") && t.endsWith("}")) {
+      const v = t.slice(1, -1).split(".").reduce((o, k) => (o == null ? undefined : o[k]), payload);
+      if (v === undefined) missing = true;
+      return v;
+    }
+    if (Array.isArray(t)) return t.map(fill);
+    if (t && typeof t === "object") return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, fill(v)]));
+    return t;
+  };
+  const key = fill(template);
+  return missing ? undefined : key;
 }
 
 /** Creates a client and starts connecting. Call (and await) `init()` first. */

@@ -2,6 +2,7 @@
 //! driver's Rust types and back; the friendly surface (`connect`, unsubscribe functions,
 //! generics) is the thin `pkg-template/index.js` wrapper over these raw exports.
 
+mod cache;
 mod error;
 mod options;
 mod outbox;
@@ -142,8 +143,10 @@ pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
     });
     let client = Client::connect(driver::Options { auth, ..opts });
     let outbox = outbox_opts.clone().map(|o| Outbox::open(&client, o));
+    let cache = driver::cache::Cache::new(&client);
     Ok(RawClient {
         client,
+        cache,
         outbox: RefCell::new(outbox),
         outbox_opts: RefCell::new(outbox_opts),
     })
@@ -153,6 +156,7 @@ pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
 #[wasm_bindgen]
 pub struct RawClient {
     client: Client,
+    cache: driver::cache::Cache,
     outbox: RefCell<Option<Outbox>>,
     outbox_opts: RefCell<Option<OutboxOptions>>,
 }

@@ -21,6 +21,7 @@ use crate::core::subscriptions::{HandlerId, Registry};
 use crate::events::{self, Event};
 use crate::platform::drop_later;
 
+pub mod cache;
 pub mod outbox;
 use crate::platform::lifecycle::{self, Lifecycle, PageEvent};
 use crate::platform::timers::{now, Timer};
@@ -72,6 +73,8 @@ pub struct Delivery<'a> {
     pub args: &'a js_sys::Array,
     /// Set when the server asked for an ack: answer with [`Client::ack_json`].
     pub ack: Option<u64>,
+    /// The arguments as raw JSON text (an array), for Rust-side consumers such as cache rules.
+    pub raw_args: &'a str,
     inner: &'a Rc<Inner>,
 }
 
@@ -663,6 +666,7 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
         name: &ev.name,
         args: &args,
         ack: ev.ack,
+        raw_args: &ev.args,
         inner,
     };
     for h in named.iter().chain(any.iter()) {

@@ -1,0 +1,237 @@
+//! The `client.cache` half of the JS API (raw methods on `RawClient`; the friendly `Cache`
+//! class, updater functions and function rules are in `pkg-template/index.js`).
+
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::{stringify, to_js, RawClient};
+use crate::core::error::{Error, ErrorCode};
+use crate::core::invalidation::{Action, Template};
+use crate::core::query_cache::{Filters, Query, QueryStatus, QueryType, RefetchType};
+use crate::core::query_key::Value;
+
+fn bad(what: &str) -> JsValue {
+    to_js(&Error::new(ErrorCode::InvalidArgument, what))
+}
+
+fn key_from_js(key: &JsValue) -> Result<Value, JsValue> {
+    match Value::parse(&stringify(key, "query key", None)?) {
+        Ok(v @ Value::Arr(_)) => Ok(v),
+        _ => Err(bad("a query key must be a JSON array")),
+    }
+}
+
+fn key_to_js(key: &Value) -> JsValue {
+    js_sys::JSON::parse(&key.hash()).unwrap_or(JsValue::NULL)
+}
+
+fn get(o: &JsValue, k: &str) -> JsValue {
+    if o.is_object() {
+        Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+fn filters_from_js(f: &JsValue) -> Result<(Filters, RefetchType), JsValue> {
+    let mut filters = Filters::default();
+    let key = get(f, "queryKey");
+    if !key.is_undefined() {
+        filters.query_key = Some(key_from_js(&key)?);
+    }
+    filters.exact = get(f, "exact").as_bool().unwrap_or(false);
+    filters.kind = match get(f, "type").as_string().as_deref() {
+        None | Some("all") => QueryType::All,
+        Some("active") => QueryType::Active,
+        Some("inactive") => QueryType::Inactive,
+        Some(_) => {
+            return Err(bad(
+                "filter `type` must be \"all\", \"active\" or \"inactive\"",
+            ))
+        }
+    };
+    filters.stale = get(f, "stale").as_bool();
+    let refetch = match get(f, "refetchType").as_string().as_deref() {
+        None | Some("active") => RefetchType::Active,
+        Some("inactive") => RefetchType::Inactive,
+        Some("all") => RefetchType::All,
+        Some("none") => RefetchType::None,
+        Some(_) => {
+            return Err(bad(
+                "`refetchType` must be \"active\", \"inactive\", \"all\" or \"none\"",
+            ))
+        }
+    };
+    Ok((filters, refetch))
+}
+
+/// `{ status, data, error, dataUpdatedAt, isStale, isFetching, isInvalidated }`.
+fn state_to_js(q: &Query) -> JsValue {
+    let o: JsValue = Object::new().into();
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&o, &k.into(), &v);
+    };
+    let (status, error) = match &q.status {
+        QueryStatus::Pending => ("pending", JsValue::NULL),
+        QueryStatus::Success => ("success", JsValue::NULL),
+        QueryStatus::Error(e) => ("error", e.as_str().into()),
+    };
+    set("status", status.into());
+    set("error", error);
+    set(
+        "data",
+        q.data
+            .as_deref()
+            .and_then(|d| js_sys::JSON::parse(d).ok())
+            .unwrap_or(JsValue::UNDEFINED),
+    );
+    set("dataUpdatedAt", (q.data_updated_at as f64).into());
+    set("isStale", q.is_stale(crate::platform::timers::now()).into());
+    set("isFetching", q.fetching.into());
+    set("isInvalidated", q.invalidated.into());
+    o
+}
+
+fn templates_from_js(list: &JsValue) -> Result<Vec<Template>, JsValue> {
+    Array::from(list)
+        .iter()
+        .map(|t| Template::parse(&stringify(&t, "key template", None)?).map_err(|e| bad(&e)))
+        .collect()
+}
+
+#[wasm_bindgen]
+impl RawClient {
+    /// `setQueryData(key, data)` (the wrapper resolves updater functions first).
+    #[wasm_bindgen(js_name = cacheSet)]
+    pub fn cache_set(&self, key: JsValue, data: JsValue) -> Result<(), JsValue> {
+        let key = key_from_js(&key)?;
+        let data = stringify(&data, "query data", None)?;
+        self.cache.set_data(&key, data);
+        Ok(())
+    }
+
+    /// `getQueryData(key)`: the data, or `undefined`.
+    #[wasm_bindgen(js_name = cacheGet)]
+    pub fn cache_get(&self, key: JsValue) -> Result<JsValue, JsValue> {
+        let key = key_from_js(&key)?;
+        Ok(self
+            .cache
+            .get_data(&key)
+            .and_then(|d| js_sys::JSON::parse(&d).ok())
+            .unwrap_or(JsValue::UNDEFINED))
+    }
+
+    /// The state of one query, or `undefined`.
+    #[wasm_bindgen(js_name = cacheState)]
+    pub fn cache_state(&self, key: JsValue) -> Result<JsValue, JsValue> {
+        Ok(self
+            .cache
+            .query(&key_from_js(&key)?)
+            .map_or(JsValue::UNDEFINED, |q| state_to_js(&q)))
+    }
+
+    /// `invalidateQueries(filters)`: returns the number of queries matched.
+    #[wasm_bindgen(js_name = cacheInvalidate)]
+    pub fn cache_invalidate(&self, filters: JsValue) -> Result<u32, JsValue> {
+        let (f, refetch) = filters_from_js(&filters)?;
+        Ok(self.cache.invalidate(&f, refetch) as u32)
+    }
+
+    /// `removeQueries(filters)`.
+    #[wasm_bindgen(js_name = cacheRemove)]
+    pub fn cache_remove(&self, filters: JsValue) -> Result<u32, JsValue> {
+        Ok(self.cache.remove(&filters_from_js(&filters)?.0) as u32)
+    }
+
+    /// `resetQueries(filters)`.
+    #[wasm_bindgen(js_name = cacheReset)]
+    pub fn cache_reset(&self, filters: JsValue) -> Result<u32, JsValue> {
+        Ok(self.cache.reset(&filters_from_js(&filters)?.0) as u32)
+    }
+
+    /// `hook(keys)` whenever an invalidation or patch touches matching keys; returns an id.
+    #[wasm_bindgen(js_name = cacheWatch)]
+    pub fn cache_watch(&self, filters: JsValue, hook: Function) -> Result<f64, JsValue> {
+        let (f, _) = filters_from_js(&filters)?;
+        Ok(self.cache.watch(f, move |keys| {
+            let list: Array = keys.iter().map(key_to_js).collect();
+            let _ = hook.call1(&JsValue::NULL, &list);
+        }) as f64)
+    }
+
+    /// Removes a watch hook.
+    #[wasm_bindgen(js_name = cacheUnwatch)]
+    pub fn cache_unwatch(&self, id: f64) {
+        self.cache.unwatch(id as u64);
+    }
+
+    /// Observes `key` with `queryFn` (may be async); `listener(state)` on every change.
+    #[wasm_bindgen(js_name = cacheObserve)]
+    pub fn cache_observe(
+        &self,
+        key: JsValue,
+        query_fn: Function,
+        stale_time: f64,
+        gc_time: f64,
+        listener: Function,
+    ) -> Result<f64, JsValue> {
+        let key = key_from_js(&key)?;
+        let f = Rc::new(move || {
+            let query_fn = query_fn.clone();
+            Box::pin(async move {
+                let mut v = query_fn
+                    .call0(&JsValue::NULL)
+                    .map_err(|e| super::error::describe(&e))?;
+                if let Some(p) = v.dyn_ref::<Promise>() {
+                    v = wasm_bindgen_futures::JsFuture::from(p.clone())
+                        .await
+                        .map_err(|e| super::error::describe(&e))?;
+                }
+                js_sys::JSON::stringify(&v)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .ok_or_else(|| "query data is not JSON".to_owned())
+            }) as crate::driver::LocalFuture<Result<String, String>>
+        });
+        let id = self.cache.observe(
+            &key,
+            f,
+            stale_time.max(0.0) as u64,
+            gc_time.max(0.0) as u64,
+            move |q| {
+                let _ = listener.call1(&JsValue::NULL, &state_to_js(q));
+            },
+        );
+        Ok(id as f64)
+    }
+
+    /// Stops observing.
+    #[wasm_bindgen(js_name = cacheUnobserve)]
+    pub fn cache_unobserve(&self, id: f64) {
+        self.cache.unobserve(id as u64);
+    }
+
+    /// A declarative rule: `event` invalidates the keys its templates fill. Returns an id.
+    #[wasm_bindgen(js_name = ruleInvalidate)]
+    pub fn rule_invalidate(&self, event: String, templates: JsValue) -> Result<f64, JsValue> {
+        Ok(self
+            .cache
+            .add_rule(&event, Action::Invalidate(templates_from_js(&templates)?)) as f64)
+    }
+
+    /// A declarative rule: `event` sets the data of the key its template fills to its payload.
+    #[wasm_bindgen(js_name = ruleSetData)]
+    pub fn rule_set_data(&self, event: String, template: JsValue) -> Result<f64, JsValue> {
+        let t =
+            Template::parse(&stringify(&template, "key template", None)?).map_err(|e| bad(&e))?;
+        Ok(self.cache.add_rule(&event, Action::SetData(t)) as f64)
+    }
+
+    /// Removes a rule.
+    #[wasm_bindgen(js_name = ruleRemove)]
+    pub fn rule_remove(&self, id: f64) {
+        self.cache.remove_rule(id as u64);
+    }
+}

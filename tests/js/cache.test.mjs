@@ -1,0 +1,107 @@
+// The query cache driven by real events from the real socket.io test server, in Chromium.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { control, startFixtures, stopFixtures, until } from "./harness.mjs";
+
+let browser, site, sio, page;
+
+before(async () => {
+  ({ sio, site, browser } = await startFixtures());
+  page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e));
+  await page.goto(site.url + "/");
+  await page.evaluate(async (sioUrl) => {
+    const mod = await import("/index.js");
+    await mod.default();
+    window.make = () =>
+      mod.connect({ url: sioUrl, auth: { token: "good" }, reconnect: { initialDelayMs: 100, maxDelayMs: 300 }, outbox: false });
+    window.waitFor = (fn, ms = 5000) =>
+      new Promise((resolve, reject) => {
+        const end = Date.now() + ms;
+        const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
+        tick();
+      });
+  }, sio.url);
+});
+
+after(() => stopFixtures({ sio, site, browser }));
+
+const status = (orderId, s) =>
+  encodeURIComponent(JSON.stringify({ orderId, status: s, message: "m", timestamp: "2026-11-23T10:00:00Z" }));
+
+test("an event patches one key and invalidates another; only the active observer refetches", async () => {
+  await page.evaluate(async () => {
+    const c = make();
+    const t = { fetches: 0, touched: [], c };
+    window.t1 = t;
+    c.patchOn("order:status_update", ["order-status", "{orderId}"]);
+    c.patchOn("order:status_update", (p) => ["order", p.orderId], (old, p) => ({ ...old, status: p.status }));
+    c.invalidateOn("order:status_update", [["orders"]]);
+    c.cache.setQueryData(["order", "k1"], { id: "k1", total: 30, status: "new" });
+    c.cache.setQueryData(["orders", "archived"], ["old"]);
+    c.cache.watch({ queryKey: ["orders"] }, (keys) => t.touched.push(...keys.map((k) => JSON.stringify(k))));
+    c.cache.observe(["orders", "open"], { queryFn: async () => ({ n: ++t.fetches }), staleTime: 60000 }, () => {});
+    await waitFor(() => t.fetches === 1);
+    await waitFor(() => c.state.status === "open");
+    await c.subscribe("order", { orderId: "k1" }).ready;
+  });
+  await control(sio.url, `emit?room=order:k1&event=order:status_update&data=${status("k1", "out_for_delivery")}`);
+  await until("refetch", () => page.evaluate(() => t1.fetches === 2));
+  const r = await page.evaluate(() => ({
+    patched: t1.c.cache.getQueryData(["order-status", "k1"]),
+    updated: t1.c.cache.getQueryData(["order", "k1"]),
+    archived: t1.c.cache.getQueryState(["orders", "archived"]),
+    open: t1.c.cache.getQueryData(["orders", "open"]),
+    touched: t1.touched,
+    fetches: t1.fetches,
+  }));
+  await page.evaluate(() => t1.c.close());
+  assert.equal(r.patched.status, "out_for_delivery", "the template rule set the payload as data");
+  assert.deepEqual(r.updated, { id: "k1", total: 30, status: "out_for_delivery" }, "the updater patched the old data");
+  assert.equal(r.archived.isInvalidated, true, "the inactive query is marked stale");
+  assert.deepEqual(r.archived.data, ["old"], "but not refetched");
+  assert.deepEqual(r.open, { n: 2 }, "the active observer refetched");
+  assert.ok(r.touched.includes('["orders","archived"]') && r.touched.includes('["orders","open"]'), r.touched.join(" "));
+});
+
+test("active queries refetch after an unrecovered reconnect, not after a recovered one", async () => {
+  await page.evaluate(async () => {
+    const c = make();
+    const t = { fetches: 0, c };
+    window.t2 = t;
+    c.cache.observe(["feed"], { queryFn: () => ({ n: ++t.fetches }), staleTime: 600000 }, () => {});
+    c.on("feed:new_post", () => (t.posts = (t.posts ?? 0) + 1));
+    await waitFor(() => c.state.status === "open" && t.fetches === 1);
+    await c.subscribe("feed", { feedId: "f1" }).ready;
+  });
+  // Recovery resumes from the last event's offset, so one event arrives before the drop.
+  const post = { postId: "p1", userId: "u", userName: "U", content: "hi", timestamp: "t" };
+  await control(sio.url, `emit?room=feed:f1&event=feed:new_post&data=${encodeURIComponent(JSON.stringify(post))}`);
+  await until("a post", () => page.evaluate(() => t2.posts === 1));
+  await control(sio.url, "drop");
+  await until("recovered", () => page.evaluate(() => t2.c.state.status === "open" && t2.c.state.recovered));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await page.evaluate(() => t2.fetches), 1, "nothing missed: no refetch");
+  await control(sio.url, "drop?forget=1");
+  await until("refetch after the unrecovered reconnect", () => page.evaluate(() => t2.fetches === 2));
+  assert.equal(await page.evaluate(() => t2.c.state.recovered), false);
+  await page.evaluate(() => t2.c.close());
+});
+
+test("bad keys and filters are typed errors", async () => {
+  const codes = await page.evaluate(() => {
+    const c = make();
+    const out = [];
+    for (const f of [() => c.cache.setQueryData("not-an-array", 1), () => c.cache.invalidateQueries({ type: "sometimes" })]) {
+      try {
+        f();
+        out.push("no error");
+      } catch (e) {
+        out.push(e.code);
+      }
+    }
+    c.close();
+    return out;
+  });
+  assert.deepEqual(codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
+});
