@@ -196,6 +196,50 @@ export interface RoomSubscription {
 /** A function that removes what registered it. */
 export type Unsubscribe = () => void;
 
+/** A query key: a JSON array (TanStack's matching: array prefix, object subset). */
+export type QueryKey = readonly unknown[];
+
+/** Query filters, as TanStack's `QueryFilters` (without `predicate`). */
+export interface QueryFilters {
+  /** Match by prefix/subset (or exactly with `exact`). Default: every query. */
+  queryKey?: QueryKey;
+  /** Compare the whole key (by its stable hash). Default false. */
+  exact?: boolean;
+  /** Active (observed) / inactive / all. Default "all". */
+  type?: "all" | "active" | "inactive";
+  /** Only stale (true) or fresh (false) queries. */
+  stale?: boolean;
+}
+
+/** A query's state. */
+export interface QueryState<T = unknown> {
+  status: "pending" | "success" | "error";
+  data: T | undefined;
+  error: string | null;
+  dataUpdatedAt: number;
+  isStale: boolean;
+  isFetching: boolean;
+  isInvalidated: boolean;
+}
+
+/** The query cache of a client. */
+export declare class Cache {
+  private constructor();
+  /** Sets a query's data; `dataOrUpdater` may be a function of the old data. */
+  setQueryData<T>(queryKey: QueryKey, dataOrUpdater: T | ((old: T | undefined) => T | undefined)): T | undefined;
+  getQueryData<T = unknown>(queryKey: QueryKey): T | undefined;
+  getQueryState<T = unknown>(queryKey: QueryKey): QueryState<T> | undefined;
+  /** Marks matching queries stale and refetches per `refetchType` (default "active").
+   *  Resolves with the number of queries matched. Costs what it matches (an index), not the cache size. */
+  invalidateQueries(filters?: QueryFilters & { refetchType?: "active" | "inactive" | "all" | "none" }): Promise<number>;
+  removeQueries(filters?: QueryFilters): number;
+  resetQueries(filters?: QueryFilters): Promise<number>;
+  /** Runs `queryFn` when data is missing or stale and when the key is invalidated while observed. */
+  observe<T>(queryKey: QueryKey, options: { queryFn: () => T | Promise<T>; staleTime?: number; gcTime?: number }, listener: (state: QueryState<T>) => void): Unsubscribe;
+  /** The invalidation hook: `hook(keys)` when an invalidation or patch touches matching keys. */
+  watch(filters: QueryFilters, hook: (keys: QueryKey[]) => void): Unsubscribe;
+}
+
 /** A real-time connection, typed by the events it listens to (`L`) and emits (`E`). */
 export declare class Client<L extends object = DefaultListenEvents, E extends object = DefaultEmitEvents> {
   private constructor();
@@ -219,6 +263,14 @@ export declare class Client<L extends object = DefaultListenEvents, E extends ob
   subscribe(channel: string, params?: unknown, options?: { ack?: boolean }): RoomSubscription;
   /** The durable outbox. */
   readonly outbox: Outbox<E>;
+  /** The query cache. */
+  readonly cache: Cache;
+  /** `event` invalidates query keys: templates filled from the payload (`[["order", "{orderId}"]]`,
+   *  no JS per event) or `payload => keys`. Returns the remover. */
+  invalidateOn<K extends keyof L & string>(event: K, keys: QueryKey[] | ((payload: L[K]) => QueryKey[])): Unsubscribe;
+  /** `event` patches one query: `key` is a template or `payload => key`; `update(old, payload)`
+   *  gives the new data (without it, the payload becomes the data). Returns the remover. */
+  patchOn<K extends keyof L & string, T = unknown>(event: K, key: QueryKey | ((payload: L[K]) => QueryKey), update?: (old: T | undefined, payload: L[K]) => T): Unsubscribe;
   /** New credentials; reconnects with them at once. `{ identity }` switches the outbox to
    *  that identity's own store, so no entry is sent under another user's credentials. */
   setAuth(auth: ConnectOptions["auth"], options?: { identity?: string }): void;

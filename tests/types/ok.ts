@@ -44,6 +44,21 @@ export async function typed(): Promise<void> {
   connect({ url: "x", protocol: "mqtt" });
 }
 
+export async function cacheTypes(): Promise<void> {
+  const client = connect({ url: "http://127.0.0.1:3000" });
+  client.cache.setQueryData<{ total: number }>(["cart"], (old) => ({ total: (old?.total ?? 0) + 1 }));
+  const n: number = await client.cache.invalidateQueries({ queryKey: ["orders"], refetchType: "none" });
+  void n;
+  const off = client.cache.observe(["feed"], { queryFn: async () => [1, 2], staleTime: 1000 }, (s) => void s.data?.length);
+  off();
+  client.invalidateOn("order:status_update", [["order", "{orderId}"]]);
+  client.patchOn("order:status_update", (p) => ["order", p.orderId], (old: { status?: string } | undefined, p) => ({ ...old, status: p.status }));
+  // @ts-expect-error refetchType is one of four words
+  void client.cache.invalidateQueries({ refetchType: "sometimes" });
+  // @ts-expect-error the payload of a catalog event is typed in rules too
+  client.invalidateOn("order:status_update", (p) => [["order", p.orderID]]);
+}
+
 export function catalogDefaults(): void {
   const client = connect({ url: "http://127.0.0.1:3000" });
   client.on("order:status_update", (p: OrderStatusUpdate) => void p.orderId);
