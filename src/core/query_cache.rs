@@ -119,7 +119,11 @@ pub struct QueryCache {
     queries: BTreeMap<String, Query>,
     index: KeyIndex<String>,
     next_observer: ObserverId,
+    observed: BTreeMap<ObserverId, String>,
     out: VecDeque<CacheOutput>,
+    /// No later than the earliest `gc_at` (may be earlier: a timer that fires early finds
+    /// nothing due and recomputes it), so no operation scans the whole cache.
+    next_gc: Option<u64>,
 }
 
 impl QueryCache {
@@ -135,7 +139,11 @@ impl QueryCache {
 
     /// When the next garbage collection is due.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.queries.values().filter_map(|q| q.gc_at).min()
+        self.next_gc
+    }
+
+    fn gc_later(&mut self, at: u64) {
+        self.next_gc = Some(self.next_gc.map_or(at, |g| g.min(at)));
     }
 
     /// Number of cached queries.
@@ -188,6 +196,7 @@ impl QueryCache {
         let hash = q.hash.clone();
         if !q.is_active() && q.gc_at.is_none() {
             q.gc_at = Some(now + 300_000);
+            self.gc_later(now + 300_000);
         }
         self.out.push_back(CacheOutput::Updated(hash.clone()));
         self.out.push_back(CacheOutput::Touched(vec![hash]));
@@ -291,6 +300,7 @@ impl QueryCache {
         q.observers.push((id, stale_time, gc_time));
         q.gc_at = None;
         let (hash, stale) = (q.hash.clone(), q.is_stale(now));
+        self.observed.insert(id, hash.clone());
         if stale {
             self.start_fetch(&hash);
         }
@@ -299,13 +309,17 @@ impl QueryCache {
 
     /// An observer goes away; a query left without observers is collected after its `gc_time`.
     pub fn unobserve(&mut self, now: u64, id: ObserverId) {
-        for q in self.queries.values_mut() {
-            if let Some(at) = q.observers.iter().position(|o| o.0 == id) {
-                let (_, _, gc_time) = q.observers.remove(at);
-                if q.observers.is_empty() {
-                    q.gc_at = Some(now + gc_time);
-                }
-                return;
+        let Some(hash) = self.observed.remove(&id) else {
+            return;
+        };
+        let Some(q) = self.queries.get_mut(&hash) else {
+            return;
+        };
+        if let Some(at) = q.observers.iter().position(|o| o.0 == id) {
+            let (_, _, gc_time) = q.observers.remove(at);
+            if q.observers.is_empty() {
+                q.gc_at = Some(now + gc_time);
+                self.gc_later(now + gc_time);
             }
         }
     }
@@ -345,6 +359,7 @@ impl QueryCache {
                 self.out.push_back(CacheOutput::Removed(h));
             }
         }
+        self.next_gc = self.queries.values().filter_map(|q| q.gc_at).min();
     }
 }
 

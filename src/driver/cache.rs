@@ -240,9 +240,6 @@ impl Cache {
 }
 
 fn notify(inner: &Rc<Inner>, hash: &str) {
-    let Some(q) = inner.core.borrow().get_by_hash(hash).cloned() else {
-        return;
-    };
     let listeners: Vec<Listener> = inner
         .observers
         .borrow()
@@ -250,6 +247,12 @@ fn notify(inner: &Rc<Inner>, hash: &str) {
         .filter(|(_, h, _)| h == hash)
         .map(|(_, _, l)| l.clone())
         .collect();
+    if listeners.is_empty() {
+        return; // nobody observes it: nothing to clone
+    }
+    let Some(q) = inner.core.borrow().get_by_hash(hash).cloned() else {
+        return;
+    };
     for l in listeners {
         l(&q);
     }
@@ -262,6 +265,7 @@ fn pump(inner: &Rc<Inner>) {
         match out {
             CacheOutput::Updated(hash) => notify(inner, &hash),
             CacheOutput::Removed(hash) => inner.query_fns.borrow_mut().retain(|(h, _)| *h != hash),
+            CacheOutput::Touched(_) if inner.watchers.borrow().is_empty() => {}
             CacheOutput::Touched(hashes) => {
                 let keys: Vec<Value> = {
                     let core = inner.core.borrow();
