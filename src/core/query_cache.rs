@@ -168,11 +168,12 @@ impl QueryCache {
 
     fn entry(&mut self, key: &Value) -> &mut Query {
         let hash = key.hash();
-        if !self.queries.contains_key(&hash) {
-            self.index.insert(key, hash.clone());
-            let q = Query {
+        let index = &mut self.index;
+        self.queries.entry(hash.clone()).or_insert_with(|| {
+            index.insert(key, hash.clone());
+            Query {
                 key: key.clone(),
-                hash: hash.clone(),
+                hash,
                 data: None,
                 data_updated_at: 0,
                 status: QueryStatus::Pending,
@@ -180,10 +181,8 @@ impl QueryCache {
                 fetching: false,
                 observers: Vec::new(),
                 gc_at: None,
-            };
-            self.queries.insert(hash.clone(), q);
-        }
-        self.queries.get_mut(&hash).expect("inserted above")
+            }
+        })
     }
 
     /// `setQueryData`: stores `data` (raw JSON) as fresh success data.
