@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use wiresync::core::query_index::KeyIndex;
-use wiresync::core::query_key::{partial_match, Value};
+use wiresync::core::query_key::{hash_of_plain, partial_match, Value};
 
 fn element() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -61,6 +61,19 @@ proptest! {
         }
         prop_assert!(ix.is_empty());
         prop_assert!(ix.matching(&Value::Arr(vec![])).is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// The fast path (a key's JSON text taken as its hash) agrees with parsing and hashing.
+    #[test]
+    fn plain_key_text_hashes_agree_with_parsing(k in key(), spaced in any::<bool>()) {
+        let text = if spaced { k.hash().replace(',', ", ") } else { k.hash() };
+        if let Some(fast) = hash_of_plain(&text) {
+            prop_assert_eq!(fast, Value::parse(&text).unwrap().hash());
+        }
     }
 }
 

@@ -106,10 +106,9 @@ impl RawClient {
     /// `setQueryData(key, data)` (the wrapper resolves updater functions first).
     #[wasm_bindgen(js_name = cacheSet)]
     pub fn cache_set(&self, key: JsValue, data: JsValue) -> Result<(), JsValue> {
-        let key = key_from_js(&key)?;
+        let key = stringify(&key, "query key", None)?;
         let data = stringify(&data, "query data", None)?;
-        self.cache.set_data(&key, data);
-        Ok(())
+        self.cache.set_data_json(&key, data).map_err(|e| bad(&e))
     }
 
     /// `getQueryData(key)`: the data, or `undefined`.

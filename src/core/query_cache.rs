@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::query_index::KeyIndex;
-use super::query_key::Value;
+use super::query_key::{hash_of_plain, Value};
 
 /// Which queries a filter selects by activity (TanStack's `type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -187,18 +187,41 @@ impl QueryCache {
 
     /// `setQueryData`: stores `data` (raw JSON) as fresh success data.
     pub fn set_data(&mut self, now: u64, key: &Value, data: String) {
-        let q = self.entry(key);
+        let hash = self.entry(key).hash.clone();
+        self.store(now, &hash, data);
+    }
+
+    /// `setQueryData` with the key as JSON text (what the JS glue has): a key already cached
+    /// and written in hash form is found without parsing it. `Err` if the key is not an array.
+    pub fn set_data_json(&mut self, now: u64, key_text: &str, data: String) -> Result<(), String> {
+        if let Some(hash) = hash_of_plain(key_text).filter(|h| self.queries.contains_key(*h)) {
+            self.store(now, hash, data);
+            return Ok(());
+        }
+        match Value::parse(key_text) {
+            Ok(key @ Value::Arr(_)) => {
+                self.set_data(now, &key, data);
+                Ok(())
+            }
+            _ => Err("a query key must be a JSON array".into()),
+        }
+    }
+
+    fn store(&mut self, now: u64, hash: &str, data: String) {
+        let Some(q) = self.queries.get_mut(hash) else {
+            return;
+        };
         q.data = Some(data);
         q.data_updated_at = now;
         q.status = QueryStatus::Success;
         q.invalidated = false;
-        let hash = q.hash.clone();
         if !q.is_active() && q.gc_at.is_none() {
             q.gc_at = Some(now + 300_000);
             self.gc_later(now + 300_000);
         }
-        self.out.push_back(CacheOutput::Updated(hash.clone()));
-        self.out.push_back(CacheOutput::Touched(vec![hash]));
+        self.out.push_back(CacheOutput::Updated(hash.to_owned()));
+        self.out
+            .push_back(CacheOutput::Touched(vec![hash.to_owned()]));
     }
 
     /// The hashes of the queries `filters` selects.
@@ -499,6 +522,36 @@ mod tests {
         assert!(
             c.find(5100, &filters(r#"["cart"]"#)).is_empty(),
             "gone from the index too"
+        );
+    }
+
+    #[test]
+    fn set_data_by_key_text_agrees_with_set_data_by_value() {
+        let mut c = QueryCache::new();
+        c.set_data_json(1, r#"["orders","42"]"#, "1".into())
+            .unwrap();
+        c.set_data_json(2, r#"["orders", "42"]"#, "2".into())
+            .unwrap(); // not plain: parsed
+        c.set_data_json(3, r#"["orders","42"]"#, "3".into())
+            .unwrap(); // plain and known
+        c.set_data_json(4, r#"["o",{"b":1,"a":2}]"#, "4".into())
+            .unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            c.get(&v(r#"["orders","42"]"#)).unwrap().data.as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            c.get(&v(r#"["o",{"a":2,"b":1}]"#)).unwrap().data.as_deref(),
+            Some("4")
+        );
+        assert!(c
+            .set_data_json(5, r#"{"not":"an array"}"#, "5".into())
+            .is_err());
+        assert_eq!(
+            c.find(5, &filters(r#"["orders"]"#)).len(),
+            1,
+            "indexed once"
         );
     }
 

@@ -116,6 +116,62 @@ impl Value {
     }
 }
 
+/// The hash of a key given as JSON text, without parsing it, when the text is already in hash
+/// form: what `JSON.stringify` writes for keys of strings without escapes, plain integers,
+/// booleans, null and nested arrays (no objects, no whitespace). `None` means: parse it.
+pub fn hash_of_plain(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    if b.first() != Some(&b'[') {
+        return None;
+    }
+    let mut in_string = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            match c {
+                b'"' => in_string = false,
+                b'\\' => return None,
+                _ => {}
+            }
+        } else {
+            match c {
+                b'"' => in_string = true,
+                b'[' | b']' | b',' => {}
+                b'-' | b'0'..=b'9' => {
+                    let start = i;
+                    i += 1;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    let num = &text[start..i];
+                    let plain =
+                        num != "-0" && num != "-" && !(num.len() > 1 && num.starts_with('0'));
+                    if !plain || matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+                        return None;
+                    }
+                    continue;
+                }
+                b't' | b'f' | b'n' => {
+                    let lit: &[u8] = match c {
+                        b't' => b"true",
+                        b'f' => b"false",
+                        _ => b"null",
+                    };
+                    if !b[i..].starts_with(lit) {
+                        return None;
+                    }
+                    i += lit.len();
+                    continue;
+                }
+                _ => return None, // objects, whitespace, anything else: the slow path
+            }
+        }
+        i += 1;
+    }
+    (!in_string && json::validate(text).is_ok()).then_some(text)
+}
+
 /// `1.0` → `1`, `-0` → `0`, `10.50` → `10.5`, `1E2` → `1e2`: integers and plain decimals
 /// reach one spelling per value without float parsing.
 fn canonical_number(raw: &str) -> String {
@@ -220,6 +276,31 @@ mod tests {
                 want,
                 "{query} ~ {filter}"
             );
+        }
+    }
+
+    #[test]
+    fn plain_key_text_is_its_own_hash_and_anything_else_is_parsed() {
+        for text in [
+            r#"["orders","42"]"#,
+            "[1,-2,true,null,[3]]",
+            "[]",
+            r#"["a b"]"#,
+        ] {
+            assert_eq!(hash_of_plain(text), Some(text), "{text}");
+            assert_eq!(v(text).hash(), text);
+        }
+        for text in [
+            r#"["o",{"a":1}]"#,
+            "[1.5]",
+            "[-0]",
+            r#"["a\nb"]"#,
+            "[ 1]",
+            "[1e3]",
+            "[1,",
+            r#"["x"]]"#,
+        ] {
+            assert_eq!(hash_of_plain(text), None, "{text}");
         }
     }
 

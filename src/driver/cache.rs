@@ -129,6 +129,17 @@ impl Cache {
         pump(&self.inner);
     }
 
+    /// `setQueryData` with the key as JSON text (see [`QueryCache::set_data_json`]).
+    pub fn set_data_json(&self, key_text: &str, data: String) -> Result<(), String> {
+        let r = self
+            .inner
+            .core
+            .borrow_mut()
+            .set_data_json(now(), key_text, data);
+        pump(&self.inner);
+        r
+    }
+
     /// `getQueryData`: the data as JSON text.
     pub fn get_data(&self, key: &Value) -> Option<String> {
         self.inner
