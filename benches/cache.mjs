@@ -19,6 +19,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import {
+  cli,
   BENCH_DIR,
   PKG,
   TESTS,
@@ -65,14 +66,7 @@ function usage(exitCode) {
   process.exit(exitCode);
 }
 
-function positiveInt(name, raw) {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    usage(1);
-  }
-  return v;
-}
+const { parseArgs, positiveInt } = cli(usage);
 
 function parseOptions(argv) {
   const env = process.env;
@@ -86,38 +80,10 @@ function parseOptions(argv) {
     fillLimit: "60",
     timeout: env.BENCH_TIMEOUT ?? "600",
   };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let value;
-    const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const next = () => {
-      if (value !== undefined) return value;
-      if (i + 1 >= argv.length) {
-        console.error(`${arg} needs a value`);
-        usage(1);
-      }
-      return argv[++i];
-    };
-    switch (arg) {
-      case "--sizes": o.sizes = next(); break;
-      case "--budget": o.budget = next(); break;
-      case "--rounds": o.rounds = next(); break;
-      case "--min-samples": o.minSamples = next(); break;
-      case "--no-fresh": o.fresh = false; break;
-      case "--max-prep": o.maxPrep = next(); break;
-      case "--fill-limit": o.fillLimit = next(); break;
-      case "--timeout": o.timeout = next(); break;
-      case "-h":
-      case "--help": usage(0); break;
-      default:
-        console.error(`unknown argument: ${arg}`);
-        usage(1);
-    }
-  }
+  parseArgs(argv, o, {
+    values: { "--sizes": "sizes", "--budget": "budget", "--rounds": "rounds", "--min-samples": "minSamples", "--max-prep": "maxPrep", "--fill-limit": "fillLimit", "--timeout": "timeout" },
+    flags: { "--no-fresh": ["fresh", false] },
+  });
   const sizes = o.sizes.split(",").map((s) => positiveInt("--sizes / CACHE_SIZES", s.trim().replaceAll("_", "")));
   for (const n of sizes) {
     if (n < 125 || n % 5) {

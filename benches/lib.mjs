@@ -40,6 +40,54 @@ export const CHROMIUM_ARGS = [
 // ---------------------------------------------------------------------------------------------
 
 /** Rejects after `ms` with `what` in the message. */
+/**
+ * Command-line parsing shared by the bench runners: `--name value` and `--name=value` options,
+ * boolean flags, `-h`/`--help`. `usage(code)` prints the runner's usage and exits.
+ *   const { parseArgs, positiveInt } = cli(usage);
+ *   parseArgs(argv, opts, { values: { "--n": "n" }, flags: { "--no-warmup": ["warmup", false] } });
+ */
+export function cli(usage) {
+  function parseArgs(argv, opts, { values = {}, flags = {} }) {
+    for (let i = 0; i < argv.length; i++) {
+      let arg = argv[i];
+      let value;
+      const eq = arg.indexOf("=");
+      if (arg.startsWith("--") && eq > 0) {
+        value = arg.slice(eq + 1);
+        arg = arg.slice(0, eq);
+      }
+      if (arg === "-h" || arg === "--help") {
+        usage(0);
+      } else if (Object.hasOwn(values, arg)) {
+        if (value === undefined) {
+          if (i + 1 >= argv.length) {
+            console.error(`${arg} needs a value`);
+            usage(1);
+          }
+          value = argv[++i];
+        }
+        opts[values[arg]] = value;
+      } else if (Object.hasOwn(flags, arg)) {
+        const [key, v] = flags[arg];
+        opts[key] = v;
+      } else {
+        console.error(`unknown argument: ${arg}`);
+        usage(1);
+      }
+    }
+    return opts;
+  }
+  function positiveInt(name, raw, { allowZero = false } = {}) {
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
+      console.error(`${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(raw)}`);
+      usage(1);
+    }
+    return v;
+  }
+  return { parseArgs, positiveInt };
+}
+
 export function withTimeout(promise, ms, what) {
   let timer;
   const timeout = new Promise((_, reject) => {

@@ -18,6 +18,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import {
+  cli,
   BENCH_DIR,
   PKG,
   SIO_DIST,
@@ -65,14 +66,7 @@ function usage(exitCode) {
   process.exit(exitCode);
 }
 
-function positiveInt(name, raw) {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    usage(1);
-  }
-  return v;
-}
+const { parseArgs, positiveInt } = cli(usage);
 
 function parseOptions(argv) {
   const env = process.env;
@@ -88,40 +82,10 @@ function parseOptions(argv) {
     ackDelay: "0",
     incognito: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let value;
-    const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const next = () => {
-      if (value !== undefined) return value;
-      if (i + 1 >= argv.length) {
-        console.error(`${arg} needs a value`);
-        usage(1);
-      }
-      return argv[++i];
-    };
-    switch (arg) {
-      case "--n": o.n = next(); break;
-      case "--rounds": o.rounds = next(); break;
-      case "--drain-n": o.drainN = next(); break;
-      case "--drain-rounds": o.drainRounds = next(); break;
-      case "--timeout": o.timeout = next(); break;
-      case "--no-enqueue": o.enqueue = false; break;
-      case "--no-drain": o.drain = false; break;
-      case "--no-workbox-page": o.workboxPage = false; break;
-      case "--ack-delay": o.ackDelay = next(); break;
-      case "--incognito": o.incognito = true; break;
-      case "-h":
-      case "--help": usage(0); break;
-      default:
-        console.error(`unknown argument: ${arg}`);
-        usage(1);
-    }
-  }
+  parseArgs(argv, o, {
+    values: { "--n": "n", "--rounds": "rounds", "--drain-n": "drainN", "--drain-rounds": "drainRounds", "--timeout": "timeout", "--ack-delay": "ackDelay" },
+    flags: { "--no-enqueue": ["enqueue", false], "--no-drain": ["drain", false], "--no-workbox-page": ["workboxPage", false], "--incognito": ["incognito", true] },
+  });
   const drainN = positiveInt("--drain-n / OUTBOX_DRAIN_N", o.drainN);
   if (drainN > 19000) {
     // The server's ledger keeps the last 20,000 applied messages; the wiresync outbox holds 20,000.

@@ -16,6 +16,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import {
+  cli,
   BENCH_DIR,
   PKG,
   SIO_DIST,
@@ -59,14 +60,7 @@ function usage(exitCode) {
   process.exit(exitCode);
 }
 
-function positiveInt(name, raw, { allowZero = false } = {}) {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
-    console.error(`${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(raw)}`);
-    usage(1);
-  }
-  return v;
-}
+const { parseArgs, positiveInt } = cli(usage);
 
 function parseOptions(argv) {
   const env = process.env;
@@ -79,37 +73,10 @@ function parseOptions(argv) {
     profile: false,
     playwrightPage: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let value;
-    const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const next = () => {
-      if (value !== undefined) return value;
-      if (i + 1 >= argv.length) {
-        console.error(`${arg} needs a value`);
-        usage(1);
-      }
-      return argv[++i];
-    };
-    switch (arg) {
-      case "--n": opts.n = next(); break;
-      case "--rounds": opts.rounds = next(); break;
-      case "--timeout": opts.timeout = next(); break;
-      case "--no-warmup": opts.warmup = false; break;
-      case "--no-ceiling": opts.ceiling = false; break;
-      case "--profile": opts.profile = true; break;
-      case "--playwright-page": opts.playwrightPage = true; break;
-      case "-h":
-      case "--help": usage(0); break;
-      default:
-        console.error(`unknown argument: ${arg}`);
-        usage(1);
-    }
-  }
+  parseArgs(argv, opts, {
+    values: { "--n": "n", "--rounds": "rounds", "--timeout": "timeout" },
+    flags: { "--no-warmup": ["warmup", false], "--no-ceiling": ["ceiling", false], "--profile": ["profile", true], "--playwright-page": ["playwrightPage", true] },
+  });
   return {
     n: positiveInt("--n / BENCH_N", opts.n),
     rounds: positiveInt("--rounds / BENCH_ROUNDS", opts.rounds),
