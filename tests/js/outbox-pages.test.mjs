@@ -84,7 +84,6 @@ test("a reload in the middle of a flush loses nothing, applies nothing twice, ke
   const stats = await control(sio.url, "outbox/stats");
   checkLedger(stats, ids);
   assert.deepEqual(stats.applied.map((a) => a.id), ids, "applied in enqueue order");
-  assert.ok(stats.duplicates >= 0);
   await context.close();
 });
 
