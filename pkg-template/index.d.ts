@@ -271,6 +271,9 @@ export declare class Client<L extends object = DefaultListenEvents, E extends ob
   /** `event` patches one query: `key` is a template or `payload => key`; `update(old, payload)`
    *  gives the new data (without it, the payload becomes the data). Returns the remover. */
   patchOn<K extends keyof L & string, T = unknown>(event: K, key: QueryKey | ((payload: L[K]) => QueryKey), update?: (old: T | undefined, payload: L[K]) => T): Unsubscribe;
+  /** For bridges such as `wiresync/tanstack`: calls `listener(rule)` for every event rule, now
+   *  and as rules are added; a returned function runs when that rule is removed. */
+  eachRule(listener: (rule: EventRule) => void | (() => void)): Unsubscribe;
   /** New credentials; reconnects with them at once. `{ identity }` switches the outbox to
    *  that identity's own store, so no entry is sent under another user's credentials. */
   setAuth(auth: ConnectOptions["auth"], options?: { identity?: string }): void;
@@ -279,6 +282,11 @@ export declare class Client<L extends object = DefaultListenEvents, E extends ob
   /** Closes for good (until `reconnect()`). */
   close(): void;
 }
+
+/** An event rule as `eachRule` reports it, with templates already turned into functions. */
+export type EventRule =
+  | { event: string; kind: "invalidate"; keys(payload: any): QueryKey[] }
+  | { event: string; kind: "patch"; key(payload: any): QueryKey | undefined; update?: (old: any, payload: any) => unknown };
 
 /** Creates a client and starts connecting. `await init()` first. */
 export declare function connect<L extends object = DefaultListenEvents, E extends object = DefaultEmitEvents>(

@@ -176,6 +176,8 @@ function isTemplates(x) {
 /** A real-time connection. Create it with `connect(options)`. */
 export class Client {
   #raw;
+  #rules = [];
+  #ruleListeners = new Set();
 
   /** @param raw the wasm `RawClient` */
   constructor(raw) {
@@ -190,27 +192,66 @@ export class Client {
    *  filled from the payload, no JS runs per event) or `payload => keys`. Returns the remover. */
   invalidateOn(event, keys) {
     const raw = this.#raw;
+    const keysOf = isTemplates(keys)
+      ? (payload) => keys.map((t) => fillTemplate(t, payload)).filter((k) => k !== undefined)
+      : (payload) => keys(payload) ?? [];
+    let remove;
     if (isTemplates(keys)) {
       const id = raw.ruleInvalidate(event, keys);
-      return () => raw.ruleRemove(id);
+      remove = () => raw.ruleRemove(id);
+    } else {
+      remove = this.on(event, (payload) => {
+        for (const queryKey of keysOf(payload)) raw.cacheInvalidate({ queryKey });
+      });
     }
-    return this.on(event, (payload) => {
-      for (const queryKey of keys(payload) ?? []) raw.cacheInvalidate({ queryKey });
-    });
+    return this.#addRule({ event, kind: "invalidate", keys: keysOf }, remove);
   }
 
   /** `event` patches one query: `key` is a template or `payload => key`; `update(old, payload)`
    *  gives the new data (without `update`, the payload becomes the data). Returns the remover. */
   patchOn(event, key, update) {
     const raw = this.#raw;
+    const keyOf = isTemplates(key) ? (payload) => fillTemplate(key, payload) : key;
+    let remove;
     if (isTemplates(key) && !update) {
       const id = raw.ruleSetData(event, key);
-      return () => raw.ruleRemove(id);
+      remove = () => raw.ruleRemove(id);
+    } else {
+      remove = this.on(event, (payload) => {
+        const queryKey = keyOf(payload);
+        if (queryKey) this.cache.setQueryData(queryKey, (old) => (update ? update(old, payload) : payload));
+      });
     }
-    return this.on(event, (payload) => {
-      const queryKey = isTemplates(key) ? fillTemplate(key, payload) : key(payload);
-      if (queryKey) this.cache.setQueryData(queryKey, (old) => (update ? update(old, payload) : payload));
-    });
+    return this.#addRule({ event, kind: "patch", key: keyOf, update }, remove);
+  }
+
+  #addRule(rule, remove) {
+    const entry = { rule, cleanups: [] };
+    this.#rules.push(entry);
+    for (const listener of this.#ruleListeners) addCleanup(entry, listener(rule), listener);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      remove();
+      this.#rules.splice(this.#rules.indexOf(entry), 1);
+      for (const c of entry.cleanups) c();
+    };
+  }
+
+  /** For bridges (`wiresync/tanstack`): calls `listener(rule)` for every event rule, now and
+   *  when added. A rule is `{ event, kind: "invalidate", keys(payload) }` or
+   *  `{ event, kind: "patch", key(payload), update? }`; `listener` may return a cleanup, called
+   *  when the rule is removed. Returns the unsubscribe function (which runs the cleanups). */
+  eachRule(listener) {
+    this.#ruleListeners.add(listener);
+    for (const entry of this.#rules) addCleanup(entry, listener(entry.rule), listener);
+    return () => {
+      if (!this.#ruleListeners.delete(listener)) return;
+      for (const entry of this.#rules) {
+        entry.cleanups = entry.cleanups.filter((c) => (c.listener === listener ? (c(), false) : true));
+      }
+    };
   }
 
   /** Calls `handler(payload, meta)` for every `event`. Returns the unsubscribe function. */
@@ -292,6 +333,13 @@ export class Client {
   close() {
     this.#raw.close();
   }
+}
+
+function addCleanup(entry, cleanup, listener) {
+  if (typeof cleanup !== "function") return;
+  const c = () => cleanup();
+  c.listener = listener;
+  entry.cleanups.push(c);
 }
 
 /** Fills a key template from a payload, as the Rust rules do; `undefined` if a field is missing. */
