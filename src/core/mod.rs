@@ -3,6 +3,7 @@
 //! values. It builds and tests natively (`cargo test`) and knows nothing of the browser.
 
 pub mod backoff;
+pub mod cache_sync;
 pub mod connection;
 pub mod error;
 pub mod invalidation;

@@ -5,7 +5,7 @@
 //! Data stays raw JSON text; time is milliseconds passed in. Lookups by filter go through the
 //! [`KeyIndex`], so they cost what they match.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::query_index::KeyIndex;
 use super::query_key::{hash_of_plain, Value};
@@ -79,9 +79,25 @@ pub struct Query {
     pub fetching: bool,
     observers: Vec<(u64, u64, u64)>, // observer id, stale time, gc time
     gc_at: Option<u64>,
+    /// `Some(server data)` while optimistic layers cover this query: `data` is then what the
+    /// layers made of it, and writes from the server land here instead.
+    base: Option<Option<String>>,
 }
 
 impl Query {
+    /// The server's data: `data`, or what lies beneath the optimistic layers.
+    pub fn server_data(&self) -> Option<&str> {
+        match &self.base {
+            Some(base) => base.as_deref(),
+            None => self.data.as_deref(),
+        }
+    }
+
+    /// Whether optimistic layers cover it.
+    pub fn is_layered(&self) -> bool {
+        self.base.is_some()
+    }
+
     /// Whether it has observers.
     pub fn is_active(&self) -> bool {
         !self.observers.is_empty()
@@ -108,7 +124,30 @@ pub enum CacheOutput {
     Touched(Vec<String>),
     /// Garbage-collected (no observers for `gc_time`).
     Removed(String),
+    /// Server data reached a layered query (by hash): recompute the layers over
+    /// [`Query::server_data`] and write the result with [`QueryCache::set_visible`].
+    Rebase(String),
 }
+
+/// A change to write to storage (see [`QueryCache::take_changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Store this query's server data: its hash (which is also its key as JSON), the data and
+    /// when it was set.
+    Put {
+        /// `hashKey(key)`: canonical JSON of the key.
+        hash: String,
+        /// Raw JSON data.
+        data: String,
+        /// `dataUpdatedAt`, ms.
+        at: u64,
+    },
+    /// Forget the stored record of this hash.
+    Delete(String),
+}
+
+/// Garbage-collection time of queries that were never observed (TanStack's default).
+pub const DEFAULT_GC_TIME: u64 = 300_000;
 
 /// Identifies an observer.
 pub type ObserverId = u64;
@@ -124,6 +163,11 @@ pub struct QueryCache {
     /// No later than the earliest `gc_at` (may be earlier: a timer that fires early finds
     /// nothing due and recomputes it), so no operation scans the whole cache.
     next_gc: Option<u64>,
+    /// gc time of queries that were never observed; [`DEFAULT_GC_TIME`] unless set.
+    default_gc: Option<u64>,
+    /// Track changes for storage (hashes whose server data changed since the last take).
+    tracking: bool,
+    dirty: BTreeSet<String>,
 }
 
 impl QueryCache {
@@ -140,6 +184,64 @@ impl QueryCache {
     /// When the next garbage collection is due.
     pub fn poll_timeout(&self) -> Option<u64> {
         self.next_gc
+    }
+
+    /// The gc time of queries that were never observed (default [`DEFAULT_GC_TIME`]).
+    pub fn set_default_gc_time(&mut self, ms: u64) {
+        self.default_gc = Some(ms);
+    }
+
+    fn default_gc(&self) -> u64 {
+        self.default_gc.unwrap_or(DEFAULT_GC_TIME)
+    }
+
+    /// Starts recording which queries' server data changed, for [`take_changes`](Self::take_changes).
+    pub fn track_changes(&mut self) {
+        self.tracking = true;
+    }
+
+    fn changed(&mut self, hash: &str) {
+        if self.tracking {
+            self.dirty.insert(hash.to_owned());
+        }
+    }
+
+    /// Whether changes wait to be taken.
+    pub fn has_changes(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
+    /// What changed since the last call, one record per query however often it changed:
+    /// a `Put` of the server data, or a `Delete` for a query gone or without data.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.dirty)
+            .into_iter()
+            .map(|hash| {
+                match self
+                    .queries
+                    .get(&hash)
+                    .and_then(|q| q.server_data().map(|d| (d, q.data_updated_at)))
+                {
+                    Some((data, at)) => Change::Put {
+                        data: data.to_owned(),
+                        hash,
+                        at,
+                    },
+                    None => Change::Delete(hash),
+                }
+            })
+            .collect()
+    }
+
+    /// Puts back a stored query: its data with its old `dataUpdatedAt`. A query that already
+    /// has data (set since the page loaded) keeps it. Returns whether it was restored.
+    pub fn restore(&mut self, now: u64, key: &Value, data: String, at: u64) -> bool {
+        if self.get(key).is_some_and(|q| q.server_data().is_some()) {
+            return false;
+        }
+        let hash = self.entry(key).hash.clone();
+        self.write(now, &hash, data, at);
+        true
     }
 
     fn gc_later(&mut self, at: u64) {
@@ -181,6 +283,7 @@ impl QueryCache {
                 fetching: false,
                 observers: Vec::new(),
                 gc_at: None,
+                base: None,
             }
         })
     }
@@ -208,20 +311,77 @@ impl QueryCache {
     }
 
     fn store(&mut self, now: u64, hash: &str, data: String) {
+        if self.write(now, hash, data, now) {
+            self.out
+                .push_back(CacheOutput::Touched(vec![hash.to_owned()]));
+        }
+    }
+
+    /// Server data arrives (a patch, a fetch, a restore): to `data`, or beneath the layers.
+    fn write(&mut self, now: u64, hash: &str, data: String, at: u64) -> bool {
+        let gc = self.default_gc();
         let Some(q) = self.queries.get_mut(hash) else {
-            return;
+            return false;
         };
-        q.data = Some(data);
-        q.data_updated_at = now;
+        q.data_updated_at = at;
         q.status = QueryStatus::Success;
         q.invalidated = false;
-        if !q.is_active() && q.gc_at.is_none() {
-            q.gc_at = Some(now + 300_000);
-            self.gc_later(now + 300_000);
+        q.fetching = false;
+        let collect = !q.is_active() && q.gc_at.is_none();
+        if collect {
+            q.gc_at = Some(now + gc);
         }
-        self.out.push_back(CacheOutput::Updated(hash.to_owned()));
-        self.out
-            .push_back(CacheOutput::Touched(vec![hash.to_owned()]));
+        let out = if let Some(base) = &mut q.base {
+            *base = Some(data);
+            CacheOutput::Rebase(hash.to_owned())
+        } else {
+            q.data = Some(data);
+            CacheOutput::Updated(hash.to_owned())
+        };
+        self.out.push_back(out);
+        if collect {
+            self.gc_later(now + gc);
+        }
+        self.changed(hash);
+        true
+    }
+
+    /// Covers `key` with optimistic layers (`true`): from now on server data goes beneath them
+    /// and [`CacheOutput::Rebase`] asks for the layers to be re-applied. `false` uncovers it:
+    /// the server data becomes the data again.
+    pub fn set_layered(&mut self, key: &Value, layered: bool) {
+        let hash = self.entry(key).hash.clone();
+        let Some(q) = self.queries.get_mut(&hash) else {
+            return;
+        };
+        match (layered, q.base.take()) {
+            (true, None) => q.base = Some(q.data.clone()),
+            (true, Some(base)) => q.base = Some(base),
+            (false, None) => {}
+            (false, Some(base)) => {
+                if base.is_none() && q.data.is_some() {
+                    q.status = QueryStatus::Pending;
+                }
+                q.data = base;
+                self.out.push_back(CacheOutput::Updated(hash.clone()));
+                self.out.push_back(CacheOutput::Touched(vec![hash]));
+            }
+        }
+    }
+
+    /// Writes what the layers made of the server data (a layered query's visible data).
+    /// Not server data: not stored, not the base.
+    pub fn set_visible(&mut self, key: &Value, data: Option<String>) {
+        let hash = self.entry(key).hash.clone();
+        let Some(q) = self.queries.get_mut(&hash) else {
+            return;
+        };
+        if q.data.is_none() && data.is_some() {
+            q.status = QueryStatus::Success;
+        }
+        q.data = data;
+        self.out.push_back(CacheOutput::Updated(hash.clone()));
+        self.out.push_back(CacheOutput::Touched(vec![hash]));
     }
 
     /// The hashes of the queries `filters` selects.
@@ -280,6 +440,7 @@ impl QueryCache {
             if let Some(q) = self.queries.remove(h) {
                 self.index.remove(&q.key, h);
                 self.out.push_back(CacheOutput::Removed(h.clone()));
+                self.changed(h);
             }
         }
         matched
@@ -293,11 +454,15 @@ impl QueryCache {
                 continue;
             };
             q.data = None;
+            q.base = None;
             q.data_updated_at = 0;
             q.status = QueryStatus::Pending;
             q.invalidated = false;
             let active = q.is_active();
             self.out.push_back(CacheOutput::Updated(h.clone()));
+            if self.tracking {
+                self.dirty.insert(h.clone());
+            }
             if active {
                 self.start_fetch(h);
             }
@@ -348,14 +513,7 @@ impl QueryCache {
 
     /// A fetch succeeded.
     pub fn fetched(&mut self, now: u64, hash: &str, data: String) {
-        if let Some(q) = self.queries.get_mut(hash) {
-            q.fetching = false;
-            q.data = Some(data);
-            q.data_updated_at = now;
-            q.status = QueryStatus::Success;
-            q.invalidated = false;
-            self.out.push_back(CacheOutput::Updated(hash.to_owned()));
-        }
+        self.write(now, hash, data, now);
     }
 
     /// A fetch failed; the data (if any) is kept.
@@ -372,12 +530,18 @@ impl QueryCache {
         let due: Vec<String> = self
             .queries
             .values()
-            .filter(|q| q.gc_at.is_some_and(|t| now >= t) && !q.is_active() && !q.fetching)
+            .filter(|q| {
+                q.gc_at.is_some_and(|t| now >= t)
+                    && !q.is_active()
+                    && !q.fetching
+                    && !q.is_layered()
+            })
             .map(|q| q.hash.clone())
             .collect();
         for h in due {
             if let Some(q) = self.queries.remove(&h) {
                 self.index.remove(&q.key, &h);
+                self.changed(&h);
                 self.out.push_back(CacheOutput::Removed(h));
             }
         }
@@ -572,5 +736,106 @@ mod tests {
         c.remove(2, &filters(r#"["x", 1]"#));
         assert_eq!(c.len(), 1);
         c.unobserve(3, id);
+    }
+
+    #[test]
+    fn changes_are_one_record_per_query_and_deletes_for_what_went() {
+        let mut c = QueryCache::new();
+        c.track_changes();
+        let (a, b) = (v(r#"["cart", "a"]"#), v(r#"["cart", "b"]"#));
+        c.set_data(1, &a, "1".into());
+        c.set_data(2, &a, "2".into());
+        c.set_data(3, &b, "3".into());
+        assert!(c.has_changes());
+        let changes = c.take_changes();
+        assert_eq!(
+            changes,
+            [
+                Change::Put {
+                    hash: a.hash(),
+                    data: "2".into(),
+                    at: 2
+                },
+                Change::Put {
+                    hash: b.hash(),
+                    data: "3".into(),
+                    at: 3
+                }
+            ]
+        );
+        assert!(!c.has_changes() && c.take_changes().is_empty());
+        c.invalidate(4, &filters(r#"["cart"]"#), RefetchType::None);
+        assert!(!c.has_changes(), "an invalidation changes no stored data");
+        c.remove(5, &filters(r#"["cart", "a"]"#));
+        c.handle_timeout(3 + DEFAULT_GC_TIME);
+        assert_eq!(
+            c.take_changes(),
+            [Change::Delete(a.hash()), Change::Delete(b.hash())]
+        );
+    }
+
+    #[test]
+    fn restore_keeps_the_stored_age_and_never_overwrites_newer_data() {
+        let mut c = QueryCache::new();
+        c.track_changes();
+        let (old, fresh) = (v(r#"["feed"]"#), v(r#"["wallet"]"#));
+        c.set_data(100, &fresh, r#"{"balance":2}"#.into());
+        assert!(c.restore(100, &old, "[1]".into(), 40));
+        assert!(!c.restore(100, &fresh, r#"{"balance":1}"#.into(), 40));
+        let q = c.get(&old).unwrap();
+        assert_eq!((q.data.as_deref(), q.data_updated_at), (Some("[1]"), 40));
+        assert!(q.is_stale(100), "restored data is as old as it was");
+        assert_eq!(
+            c.get(&fresh).unwrap().data.as_deref(),
+            Some(r#"{"balance":2}"#)
+        );
+    }
+
+    #[test]
+    fn server_data_lands_beneath_optimistic_layers() {
+        let mut c = QueryCache::new();
+        c.track_changes();
+        let k = v(r#"["cart"]"#);
+        c.set_data(1, &k, "[1]".into());
+        c.set_layered(&k, true);
+        c.set_visible(&k, Some("[1,2]".into()));
+        drain(&mut c);
+        c.set_data(5, &k, "[1,3]".into());
+        let q = c.get(&k).unwrap();
+        assert_eq!(
+            (q.data.as_deref(), q.server_data()),
+            (Some("[1,2]"), Some("[1,3]"))
+        );
+        assert!(drain(&mut c).contains(&CacheOutput::Rebase(k.hash())));
+        assert_eq!(
+            c.take_changes(),
+            [Change::Put {
+                hash: k.hash(),
+                data: "[1,3]".into(),
+                at: 5
+            }],
+            "the server data is stored, never the layers"
+        );
+        c.handle_timeout(10 + DEFAULT_GC_TIME);
+        assert!(c.get(&k).is_some(), "layered queries are not collected");
+        c.set_layered(&k, false);
+        assert_eq!(c.get(&k).unwrap().data.as_deref(), Some("[1,3]"));
+        c.set_data(20, &k, "[9]".into());
+        assert_eq!(c.get(&k).unwrap().data.as_deref(), Some("[9]"));
+    }
+
+    #[test]
+    fn a_layer_over_no_data_goes_back_to_pending_when_lifted() {
+        let mut c = QueryCache::new();
+        let k = v(r#"["draft"]"#);
+        c.set_layered(&k, true);
+        c.set_visible(&k, Some("1".into()));
+        assert_eq!(c.get(&k).unwrap().status, QueryStatus::Success);
+        c.set_layered(&k, false);
+        let q = c.get(&k).unwrap();
+        assert_eq!(
+            (q.data.as_deref(), &q.status),
+            (None, &QueryStatus::Pending)
+        );
     }
 }
