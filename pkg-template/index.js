@@ -2,6 +2,7 @@
 // once, turns handler ids into unsubscribe functions and hands payloads to handlers with a
 // `meta` object. Everything else happens in Rust.
 import initWasm, { connect as rawConnect } from "./wiresync.js";
+import { Layers, optimisticSpec } from "./layers.js";
 
 let loading;
 
@@ -138,17 +139,49 @@ export class Cache {
   /** Marks matching queries stale and refetches per `refetchType` (default "active").
    *  Resolves with the number of queries matched. */
   invalidateQueries(filters = {}) {
-    return Promise.resolve(this.#raw.cacheInvalidate(filters));
+    return Promise.resolve(this.#each(filters, (f) => this.#raw.cacheInvalidate(f)));
   }
 
-  /** Forgets matching queries. */
+  /** Forgets matching queries. Returns how many. */
   removeQueries(filters = {}) {
-    return this.#raw.cacheRemove(filters);
+    return this.#each(filters, (f) => this.#raw.cacheRemove(f));
   }
 
   /** Back to no data; observed ones fetch again. */
   resetQueries(filters = {}) {
-    return Promise.resolve(this.#raw.cacheReset(filters));
+    return Promise.resolve(this.#each(filters, (f) => this.#raw.cacheReset(f)));
+  }
+
+  /** The queries `filters` selects: `[{ queryKey, queryHash, state }]`. */
+  findAll(filters = {}) {
+    const { predicate, ...rest } = filters ?? {};
+    const found = this.#raw.cacheFind(rest);
+    return typeof predicate === "function" ? found.filter((q) => predicate(q)) : found;
+  }
+
+  /** `[queryKey, data]` of every query `filters` selects (TanStack's `getQueriesData`). */
+  getQueriesData(filters = {}) {
+    return this.findAll(filters).map((q) => [q.queryKey, q.state.data]);
+  }
+
+  /** Resolves once persisted queries are restored (at once when `cache.persist` is off). */
+  get ready() {
+    return this.#raw.cacheReady();
+  }
+
+  /** Where the cache keeps data: "off", "loading", "indexeddb" or "memory" (IndexedDB failed). */
+  get persistence() {
+    return this.#raw.cachePersistence();
+  }
+
+  /** Runs `op` once with `filters`, or, with a `predicate`, once per query it accepts (by
+   *  exact key). Returns the number of queries matched. */
+  #each(filters, op) {
+    if (typeof filters?.predicate !== "function") return op(filters ?? {});
+    const { predicate, queryKey, exact, ...rest } = filters;
+    let n = 0;
+    for (const q of this.findAll(filters)) n += op({ ...rest, queryKey: q.queryKey, exact: true });
+    return n;
   }
 
   /** Observes `queryKey`: runs `queryFn` when data is missing or stale, and again when the key
@@ -178,6 +211,8 @@ export class Client {
   #raw;
   #rules = [];
   #ruleListeners = new Set();
+  #layers;
+  #watchingOutbox = false;
 
   /** @param raw the wasm `RawClient` */
   constructor(raw) {
@@ -186,6 +221,71 @@ export class Client {
     this.outbox = new Outbox(raw);
     /** The query cache. */
     this.cache = new Cache(raw);
+    this.#layers = new Layers(raw, fillTemplate, (e) => console.error("wiresync: an optimistic update threw", e));
+  }
+
+  /** Every `event` queued through `mutate` (or restored from storage after a reload) applies
+   *  `optimistic.update` to `optimistic.key` at once, as a layer over the server data, until
+   *  the server acks it or it fails. Returns the remover (layers already applied stay until
+   *  their entries settle). */
+  optimisticOn(event, optimistic) {
+    const spec = optimisticSpec(optimistic, "optimisticOn");
+    this.#layers.rules.set(event, spec);
+    this.#watchOutbox();
+    this.#reconcile();
+    return () => {
+      if (this.#layers.rules.get(event) === spec) this.#layers.rules.delete(event);
+    };
+  }
+
+  /** Queues a durable mutation (`event` + `payload`, or `request`) and applies its optimistic
+   *  update at once, offline too: `optimistic` here, or the one `optimisticOn(event)` set.
+   *  The layer goes when the server acks; it is rolled back when the entry fails or cannot be
+   *  queued. Resolves with `{ id }` once stored. */
+  async mutate({ event, payload, request, optimistic, ...options }) {
+    const spec = optimistic ? optimisticSpec(optimistic, "mutate") : this.#layers.rules.get(event);
+    const placeholder = Symbol("not yet stored");
+    const layered = spec ? this.#layers.add(placeholder, spec, payload ?? request?.body) : false;
+    if (layered) this.#watchOutbox();
+    try {
+      const { id } = request ? await this.outbox.enqueueRequest(request) : await this.outbox.enqueue(event, payload, options);
+      if (layered) {
+        this.#layers.rename(placeholder, id);
+        this.#reconcile();
+      }
+      return { id };
+    } catch (e) {
+      if (layered) this.#layers.retain((id) => id !== placeholder);
+      throw e;
+    }
+  }
+
+  /** The optimistic layers pending over `queryKey`, oldest first: `[{ id, payload, at }]`. */
+  pendingMutations(queryKey) {
+    return this.#layers.list(queryKey);
+  }
+
+  #watchOutbox() {
+    if (this.#watchingOutbox) return;
+    this.#watchingOutbox = true;
+    this.outbox.onChange(() => this.#reconcile());
+  }
+
+  /** Layers = the live outbox entries: delivered, failed or removed ones lose their layer
+   *  (a failure is the rollback); entries restored after a reload get theirs back. */
+  #reconcile() {
+    let entries;
+    try {
+      entries = this.outbox.list();
+    } catch {
+      return; // no outbox
+    }
+    const live = new Map(entries.filter((e) => e.state !== "failed").map((e) => [e.id, e]));
+    this.#layers.retain((id) => typeof id !== "string" || live.has(id));
+    for (const e of live.values()) {
+      const spec = e.kind === "event" ? this.#layers.rules.get(e.event) : undefined;
+      if (spec && !this.#layers.has(e.id)) this.#layers.add(e.id, spec, e.payload, e.createdAt);
+    }
   }
 
   /** `event` invalidates query keys: key templates (`[["orders"], ["order", "{orderId}"]]`,
@@ -228,7 +328,7 @@ export class Client {
   #addRule(rule, remove) {
     const entry = { rule, cleanups: [] };
     this.#rules.push(entry);
-    for (const listener of this.#ruleListeners) addCleanup(entry, listener(rule), listener);
+    for (const listener of this.#ruleListeners) addCleanup(entry, listener);
     let done = false;
     return () => {
       if (done) return;
@@ -245,7 +345,7 @@ export class Client {
    *  when the rule is removed. Returns the unsubscribe function (which runs the cleanups). */
   eachRule(listener) {
     this.#ruleListeners.add(listener);
-    for (const entry of this.#rules) addCleanup(entry, listener(entry.rule), listener);
+    for (const entry of this.#rules) addCleanup(entry, listener);
     return () => {
       if (!this.#ruleListeners.delete(listener)) return;
       for (const entry of this.#rules) {
@@ -335,7 +435,14 @@ export class Client {
   }
 }
 
-function addCleanup(entry, cleanup, listener) {
+/** Runs a rule listener for one rule; a listener that throws is reported, never breaks rules. */
+function addCleanup(entry, listener) {
+  let cleanup;
+  try {
+    cleanup = listener(entry.rule);
+  } catch (e) {
+    console.error("wiresync: a rule listener threw", e);
+  }
   if (typeof cleanup !== "function") return;
   const c = () => cleanup();
   c.listener = listener;

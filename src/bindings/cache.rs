@@ -212,6 +212,82 @@ impl RawClient {
         self.cache.unobserve(id as u64);
     }
 
+    /// Resolves once stored queries are restored (at once when not persisting).
+    #[wasm_bindgen(js_name = cacheReady)]
+    pub fn cache_ready(&self) -> Promise {
+        let cache = self.cache.clone();
+        Promise::new(&mut |resolve, _| {
+            cache.when_ready(move || {
+                let _ = resolve.call0(&JsValue::NULL);
+            })
+        })
+    }
+
+    /// "off", "loading", "indexeddb" or "memory".
+    #[wasm_bindgen(js_name = cachePersistence)]
+    pub fn cache_persistence(&self) -> String {
+        self.cache.persistence().name().into()
+    }
+
+    /// The queries `filters` selects: `[{ queryKey, queryHash, state }]`.
+    #[wasm_bindgen(js_name = cacheFind)]
+    pub fn cache_find(&self, filters: JsValue) -> Result<Array, JsValue> {
+        let (f, _) = filters_from_js(&filters)?;
+        Ok(self
+            .cache
+            .find(&f)
+            .iter()
+            .map(|q| {
+                let o = Object::new();
+                let _ = Reflect::set(&o, &"queryKey".into(), &key_to_js(&q.key));
+                let _ = Reflect::set(&o, &"queryHash".into(), &q.hash.as_str().into());
+                let _ = Reflect::set(&o, &"state".into(), &state_to_js(q));
+                JsValue::from(o)
+            })
+            .collect())
+    }
+
+    /// The server's data beneath any optimistic layers, or `undefined`.
+    #[wasm_bindgen(js_name = cacheServerData)]
+    pub fn cache_server_data(&self, key: JsValue) -> Result<JsValue, JsValue> {
+        Ok(self
+            .cache
+            .server_data(&key_from_js(&key)?)
+            .and_then(|d| js_sys::JSON::parse(&d).ok())
+            .unwrap_or(JsValue::UNDEFINED))
+    }
+
+    /// Covers a key with optimistic layers (`true`) or uncovers it.
+    #[wasm_bindgen(js_name = cacheSetLayered)]
+    pub fn cache_set_layered(&self, key: JsValue, layered: bool) -> Result<(), JsValue> {
+        self.cache.set_layered(&key_from_js(&key)?, layered);
+        Ok(())
+    }
+
+    /// Writes the data the layers made (`undefined`: none).
+    #[wasm_bindgen(js_name = cacheSetVisible)]
+    pub fn cache_set_visible(&self, key: JsValue, data: JsValue) -> Result<(), JsValue> {
+        let key = key_from_js(&key)?;
+        let data = if data.is_undefined() {
+            None
+        } else {
+            Some(stringify(&data, "query data", None)?)
+        };
+        self.cache.set_visible(&key, data);
+        Ok(())
+    }
+
+    /// `f(key, serverData)` whenever server data reaches a layered query.
+    #[wasm_bindgen(js_name = cacheOnRebase)]
+    pub fn cache_on_rebase(&self, f: Function) {
+        self.cache.on_rebase(Rc::new(move |key, base| {
+            let base = base
+                .and_then(|d| js_sys::JSON::parse(d).ok())
+                .unwrap_or(JsValue::UNDEFINED);
+            let _ = f.call2(&JsValue::NULL, &key_to_js(key), &base);
+        }));
+    }
+
     /// A declarative rule: `event` invalidates the keys its templates fill. Returns an id.
     #[wasm_bindgen(js_name = ruleInvalidate)]
     pub fn rule_invalidate(&self, event: String, templates: JsValue) -> Result<f64, JsValue> {

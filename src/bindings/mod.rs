@@ -141,9 +141,13 @@ pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
         o.request_headers = outbox::headers_from_js(headers);
         o
     });
+    let mut cache_opts = options::parse_cache(&options)?;
+    if let (true, Some(o)) = (cache_opts.identity.is_empty(), &outbox_opts) {
+        cache_opts.identity = o.identity.clone();
+    }
     let client = Client::connect(driver::Options { auth, ..opts });
     let outbox = outbox_opts.clone().map(|o| Outbox::open(&client, o));
-    let cache = driver::cache::Cache::new(&client);
+    let cache = driver::cache::Cache::new(&client, cache_opts);
     Ok(RawClient {
         client,
         cache,

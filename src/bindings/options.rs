@@ -8,6 +8,7 @@ use super::to_js;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::outbox::Overflow;
 use crate::core::protocol::Protocol;
+use crate::driver::cache::{CacheOptions, PersistOptions};
 use crate::driver::outbox::OutboxOptions;
 use crate::driver::Options;
 
@@ -181,4 +182,47 @@ pub fn parse_outbox(o: &JsValue) -> Result<Option<(OutboxOptions, JsValue)>, JsV
         )?;
     }
     Ok(Some((opts, get(&v, "requestHeaders"))))
+}
+
+/// Parses the `cache` option: `{ name, identity, persist, broadcast, gcTimeMs }`, where
+/// `persist` is `true` or `{ maxAgeMs, buster, debounceMs }`.
+pub fn parse_cache(o: &JsValue) -> Result<CacheOptions, JsValue> {
+    let mut opts = CacheOptions::default();
+    let v = get(o, "cache");
+    if v.is_undefined() {
+        return Ok(opts);
+    }
+    if !v.is_object() {
+        return Err(bad("cache", "an object"));
+    }
+    if let Some(name) = string(&v, "name", "cache.name")? {
+        opts.name = name;
+    }
+    if let Some(identity) = string(&v, "identity", "cache.identity")? {
+        opts.identity = identity;
+    }
+    let b = get(&v, "broadcast");
+    if !b.is_undefined() {
+        opts.broadcast = b.as_bool().ok_or_else(|| bad("cache.broadcast", "a boolean"))?;
+    }
+    let mut gc = 0;
+    if !get(&v, "gcTimeMs").is_undefined() {
+        ms(&v, "gcTimeMs", "cache.gcTimeMs", &mut gc)?;
+        opts.gc_time_ms = Some(gc);
+    }
+    let p = get(&v, "persist");
+    if p == JsValue::TRUE {
+        opts.persist = Some(PersistOptions::default());
+    } else if p.is_object() {
+        let mut persist = PersistOptions::default();
+        ms(&p, "maxAgeMs", "cache.persist.maxAgeMs", &mut persist.max_age_ms)?;
+        ms(&p, "debounceMs", "cache.persist.debounceMs", &mut persist.debounce_ms)?;
+        if let Some(buster) = string(&p, "buster", "cache.persist.buster")? {
+            persist.buster = buster;
+        }
+        opts.persist = Some(persist);
+    } else if !(p.is_undefined() || p == JsValue::FALSE) {
+        return Err(bad("cache.persist", "a boolean or an object"));
+    }
+    Ok(opts)
 }

@@ -1,23 +1,108 @@
 //! The cache driver: owns the core [`QueryCache`](crate::core::query_cache::QueryCache) and
 //! the event [`Rules`](crate::core::invalidation::Rules), runs query functions when the core
-//! asks, calls watch hooks and observers, applies rules to the client's events, and
-//! invalidates active queries after a reconnect that did not recover the session.
+//! asks, calls watch hooks and observers, applies rules to the client's events, invalidates
+//! active queries after a reconnect that did not recover the session, persists changed
+//! queries to IndexedDB (debounced, one record per query) and tells other tabs about patches
+//! and invalidations.
+//!
+//! Its clock is `Date.now()` (as TanStack's `dataUpdatedAt`), so persisted ages survive reloads.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use super::{Client, LocalFuture};
+use crate::core::cache_sync::SyncMessage;
 use crate::core::connection::Status as ConnStatus;
+use crate::core::error::{Error, ErrorCode};
 use crate::core::invalidation::{Action, Rules};
-use crate::core::query_cache::{CacheOutput, Filters, Query, QueryCache, QueryType, RefetchType};
-use crate::core::query_key::{partial_match, Value};
+use crate::core::query_cache::{
+    CacheOutput, Change, Filters, Query, QueryCache, QueryType, RefetchType,
+};
+use crate::core::query_key::{hash_of_plain, partial_match, Value};
 use crate::core::subscriptions::HandlerId;
-use crate::platform::timers::{now, Timer};
+use crate::platform::idb::{self, Op, Store, WriteError};
+use crate::platform::tabs::Channel;
+use crate::platform::timers::{self, Timer};
 
 /// Runs a query: resolves to its data as JSON text, or the reason it failed.
 pub type QueryFn = Rc<dyn Fn() -> LocalFuture<Result<String, String>>>;
 type Hook = Rc<dyn Fn(&[Value])>;
 type Listener = Rc<dyn Fn(&Query)>;
+/// Re-applies optimistic layers: called with the key and the new server data.
+pub type Rebase = Rc<dyn Fn(&Value, Option<&str>)>;
+
+/// How the cache persists (`cache.persist` in `connect`).
+#[derive(Debug, Clone)]
+pub struct PersistOptions {
+    /// Stored queries older than this are dropped on load. Default 24 h.
+    pub max_age_ms: u64,
+    /// A version string: a store written with another one is dropped on load. Default "".
+    pub buster: String,
+    /// Changes are written this long after the first one (one transaction). Default 100 ms.
+    pub debounce_ms: u64,
+}
+
+impl Default for PersistOptions {
+    fn default() -> Self {
+        PersistOptions {
+            max_age_ms: 24 * 60 * 60 * 1000,
+            buster: String::new(),
+            debounce_ms: 100,
+        }
+    }
+}
+
+/// Cache options (`cache` in `connect`).
+#[derive(Debug, Clone)]
+pub struct CacheOptions {
+    /// Names the store and the tab channel, with `identity`. Default "default".
+    pub name: String,
+    /// Whose cache: each identity has its own store and channel. Default: the outbox's.
+    pub identity: String,
+    /// Persist to IndexedDB. Default off.
+    pub persist: Option<PersistOptions>,
+    /// Tell other tabs about patches and invalidations. Default on.
+    pub broadcast: bool,
+    /// gc time of queries never observed; default 5 min, or `max_age_ms` when persisting.
+    pub gc_time_ms: Option<u64>,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            name: "default".into(),
+            identity: String::new(),
+            persist: None,
+            broadcast: true,
+            gc_time_ms: None,
+        }
+    }
+}
+
+/// Where the cache keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// Memory only (`persist` off).
+    Off,
+    /// Opening and reading the store.
+    Loading,
+    /// Restored, and changes go to IndexedDB.
+    IndexedDb,
+    /// Persistence was asked for but IndexedDB failed: memory only.
+    Memory,
+}
+
+impl Persistence {
+    /// The name JS sees.
+    pub fn name(self) -> &'static str {
+        match self {
+            Persistence::Off => "off",
+            Persistence::Loading => "loading",
+            Persistence::IndexedDb => "indexeddb",
+            Persistence::Memory => "memory",
+        }
+    }
+}
 
 struct Inner {
     core: RefCell<QueryCache>,
@@ -25,12 +110,20 @@ struct Inner {
     watchers: RefCell<Vec<(u64, Filters, Hook)>>,
     observers: RefCell<Vec<(u64, String, Listener)>>,
     query_fns: RefCell<Vec<(String, QueryFn)>>,
+    rebase: RefCell<Option<Rebase>>,
     next: Cell<u64>,
-    timer: RefCell<Option<Timer>>,
+    timer: RefCell<Option<(u64, Timer)>>,
     client: Client,
     handler: Cell<HandlerId>,
     state_listener: Cell<HandlerId>,
     was_open: Cell<bool>,
+    opts: CacheOptions,
+    persistence: Cell<Persistence>,
+    store: RefCell<Option<Rc<Store>>>,
+    save_timer: RefCell<Option<Timer>>,
+    saving: Cell<bool>,
+    channel: RefCell<Option<Channel>>,
+    ready: RefCell<Vec<Box<dyn FnOnce()>>>,
 }
 
 /// The query cache of a client.
@@ -46,21 +139,49 @@ impl Drop for Inner {
     }
 }
 
+/// The cache's clock: epoch ms.
+fn now() -> u64 {
+    timers::wall_now()
+}
+
 impl Cache {
     /// A cache fed by `client`'s events (through the rules) and its reconnects.
-    pub fn new(client: &Client) -> Cache {
+    pub fn new(client: &Client, opts: CacheOptions) -> Cache {
+        let mut core = QueryCache::new();
+        if let Some(gc) = opts
+            .gc_time_ms
+            .or(opts.persist.as_ref().map(|p| p.max_age_ms))
+        {
+            core.set_default_gc_time(gc);
+        }
+        if opts.persist.is_some() {
+            core.track_changes();
+        }
+        let persistence = if opts.persist.is_some() {
+            Persistence::Loading
+        } else {
+            Persistence::Off
+        };
         let inner = Rc::new(Inner {
-            core: RefCell::new(QueryCache::new()),
+            core: RefCell::new(core),
             rules: RefCell::new(Rules::default()),
             watchers: RefCell::new(Vec::new()),
             observers: RefCell::new(Vec::new()),
             query_fns: RefCell::new(Vec::new()),
+            rebase: RefCell::new(None),
             next: Cell::new(0),
             timer: RefCell::new(None),
             client: client.clone(),
             handler: Cell::new(0),
             state_listener: Cell::new(0),
             was_open: Cell::new(false),
+            opts,
+            persistence: Cell::new(persistence),
+            store: RefCell::new(None),
+            save_timer: RefCell::new(None),
+            saving: Cell::new(false),
+            channel: RefCell::new(None),
+            ready: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&inner);
         inner.handler.set(client.on_any_raw(move |d| {
@@ -100,22 +221,74 @@ impl Cache {
         inner.state_listener.set(client.on_state_raw(move |s| {
             let Some(inner) = weak.upgrade() else { return };
             let open = s.status == ConnStatus::Open;
-            // TanStack's refetch-on-reconnect, except when nothing was missed.
+            // TanStack's refetch-on-reconnect, except when nothing was missed. Not told to
+            // other tabs: each tab has its own connection and decides for itself.
             if open && inner.was_open.get() && !s.recovered {
                 let active = Filters {
                     kind: QueryType::Active,
                     ..Filters::default()
                 };
-                Cache {
-                    inner: inner.clone(),
-                }
-                .invalidate(&active, RefetchType::Active);
+                inner.core.borrow_mut().invalidate(now(), &active, RefetchType::Active);
+                pump(&inner);
             }
             if open {
                 inner.was_open.set(true);
             }
         }));
+        if inner.opts.broadcast {
+            let weak = Rc::downgrade(&inner);
+            *inner.channel.borrow_mut() = Some(Channel::open(&inner.store_name(), move |text| {
+                if let Some(inner) = weak.upgrade() {
+                    from_other_tab(&inner, &text);
+                }
+            }));
+        }
+        if inner.opts.persist.is_some() {
+            wasm_bindgen_futures::spawn_local(load(Rc::downgrade(&inner)));
+        }
         Cache { inner }
+    }
+
+    /// Where the data is kept: off, loading, indexeddb or memory.
+    pub fn persistence(&self) -> Persistence {
+        self.inner.persistence.get()
+    }
+
+    /// Calls `f` once the stored queries are restored (at once when not persisting, or when
+    /// already restored or failed).
+    pub fn when_ready(&self, f: impl FnOnce() + 'static) {
+        if self.inner.persistence.get() == Persistence::Loading {
+            self.inner.ready.borrow_mut().push(Box::new(f));
+        } else {
+            f();
+        }
+    }
+
+    /// Sets the function that re-applies optimistic layers when server data reaches a
+    /// layered query. Without one, the server data simply shows.
+    pub fn on_rebase(&self, f: Rebase) {
+        *self.inner.rebase.borrow_mut() = Some(f);
+    }
+
+    /// Covers `key` with optimistic layers, or uncovers it (the server data shows again).
+    pub fn set_layered(&self, key: &Value, layered: bool) {
+        self.inner.core.borrow_mut().set_layered(key, layered);
+        pump(&self.inner);
+    }
+
+    /// Writes what the layers made of the server data: shown, never stored or broadcast.
+    pub fn set_visible(&self, key: &Value, data: Option<String>) {
+        self.inner.core.borrow_mut().set_visible(key, data);
+        pump(&self.inner);
+    }
+
+    /// The queries `filters` selects (`getQueriesData`, predicates).
+    pub fn find(&self, filters: &Filters) -> Vec<Query> {
+        let core = self.inner.core.borrow();
+        core.find(now(), filters)
+            .iter()
+            .filter_map(|h| core.get_by_hash(h).cloned())
+            .collect()
     }
 
     fn id(&self) -> u64 {
@@ -125,19 +298,45 @@ impl Cache {
 
     /// `setQueryData`: `data` is JSON text.
     pub fn set_data(&self, key: &Value, data: String) {
+        if self.inner.channel.borrow().is_some() {
+            tell_other_tabs(
+                &self.inner,
+                SyncMessage::Set {
+                    key: key.hash(),
+                    data: data.clone(),
+                },
+            );
+        }
         self.inner.core.borrow_mut().set_data(now(), key, data);
         pump(&self.inner);
     }
 
     /// `setQueryData` with the key as JSON text (see [`QueryCache::set_data_json`]).
     pub fn set_data_json(&self, key_text: &str, data: String) -> Result<(), String> {
+        let told = self.inner.channel.borrow().is_some().then(|| data.clone());
         let r = self
             .inner
             .core
             .borrow_mut()
             .set_data_json(now(), key_text, data);
+        if let (Ok(()), Some(data)) = (&r, told) {
+            let key = hash_of_plain(key_text).map_or_else(
+                || Value::parse(key_text).map(|k| k.hash()).unwrap_or_default(),
+                str::to_owned,
+            );
+            tell_other_tabs(&self.inner, SyncMessage::Set { key, data });
+        }
         pump(&self.inner);
         r
+    }
+
+    /// The server's data of a query (beneath any optimistic layers), as JSON text.
+    pub fn server_data(&self, key: &Value) -> Option<String> {
+        self.inner
+            .core
+            .borrow()
+            .get(key)
+            .and_then(|q| q.server_data().map(str::to_owned))
     }
 
     /// `getQueryData`: the data as JSON text.
@@ -151,6 +350,9 @@ impl Cache {
 
     /// `invalidateQueries`; returns how many queries matched.
     pub fn invalidate(&self, filters: &Filters, refetch: RefetchType) -> usize {
+        if self.inner.channel.borrow().is_some() {
+            tell_other_tabs(&self.inner, SyncMessage::Invalidate(filters.clone(), refetch));
+        }
         let n = self
             .inner
             .core
@@ -275,6 +477,7 @@ fn pump(inner: &Rc<Inner>) {
         let Some(out) = out else { break };
         match out {
             CacheOutput::Updated(hash) => notify(inner, &hash),
+            CacheOutput::Rebase(hash) => rebase(inner, &hash),
             CacheOutput::Removed(hash) => inner.query_fns.borrow_mut().retain(|(h, _)| *h != hash),
             CacheOutput::Touched(_) if inner.watchers.borrow().is_empty() => {}
             CacheOutput::Touched(hashes) => {
@@ -339,6 +542,9 @@ fn pump(inner: &Rc<Inner>) {
 }
 
 fn arm_timer(inner: &Rc<Inner>) {
+    if inner.core.borrow().has_changes() {
+        schedule_save(inner);
+    }
     let Some(deadline) = inner.core.borrow().poll_timeout() else {
         return;
     };
@@ -346,7 +552,7 @@ fn arm_timer(inner: &Rc<Inner>) {
         .timer
         .borrow()
         .as_ref()
-        .is_some_and(|t| t.deadline <= deadline)
+        .is_some_and(|(at, _)| *at <= deadline)
     {
         return;
     }
@@ -354,7 +560,9 @@ fn arm_timer(inner: &Rc<Inner>) {
         crate::platform::drop_later(old);
     }
     let weak = Rc::downgrade(inner);
-    *inner.timer.borrow_mut() = Some(Timer::at(deadline, move || {
+    // The core's deadline is on the wall clock; the timer runs on the monotonic one.
+    let at = timers::now() + deadline.saturating_sub(now());
+    let timer = Timer::at(at, move || {
         if let Some(inner) = weak.upgrade() {
             if let Some(fired) = inner.timer.borrow_mut().take() {
                 crate::platform::drop_later(fired);
@@ -362,5 +570,182 @@ fn arm_timer(inner: &Rc<Inner>) {
             inner.core.borrow_mut().handle_timeout(now());
             pump(&inner);
         }
+    });
+    *inner.timer.borrow_mut() = Some((deadline, timer));
+}
+
+/// Server data reached a layered query: the layers are re-applied over it (or, with nobody
+/// to do that, the server data shows).
+fn rebase(inner: &Rc<Inner>, hash: &str) {
+    let (key, base) = {
+        let core = inner.core.borrow();
+        let Some(q) = core.get_by_hash(hash) else {
+            return;
+        };
+        (q.key.clone(), q.server_data().map(str::to_owned))
+    };
+    let f = inner.rebase.borrow().clone();
+    match f {
+        Some(f) => f(&key, base.as_deref()),
+        None => inner.core.borrow_mut().set_visible(&key, base),
+    }
+}
+
+impl Inner {
+    /// The store's and the tab channel's name: per cache name and identity.
+    fn store_name(&self) -> String {
+        format!("wiresync-cache:{}:{}", self.opts.name, self.opts.identity)
+    }
+}
+
+// ---- tabs -------------------------------------------------------------------------------
+
+fn tell_other_tabs(inner: &Inner, message: SyncMessage) {
+    if let Some(c) = inner.channel.borrow().as_ref() {
+        c.post(&message.encode());
+    }
+}
+
+/// Another tab patched or invalidated: the same here, told to nobody else.
+fn from_other_tab(inner: &Rc<Inner>, text: &str) {
+    match SyncMessage::decode(text) {
+        Some(SyncMessage::Set { key, data }) => {
+            let _ = inner.core.borrow_mut().set_data_json(now(), &key, data);
+        }
+        Some(SyncMessage::Invalidate(filters, refetch)) => {
+            inner.core.borrow_mut().invalidate(now(), &filters, refetch);
+        }
+        None => return,
+    }
+    pump(inner);
+}
+
+// ---- persistence ----------------------------------------------------------------------------
+
+/// Opens the store and restores what it holds: records of another `buster`, older than
+/// `max_age_ms` or unreadable are deleted, the rest restored with their age.
+async fn load(weak: std::rc::Weak<Inner>) {
+    let Some((name, persist)) = weak
+        .upgrade()
+        .and_then(|i| Some((i.store_name(), i.opts.persist.clone()?)))
+    else {
+        return;
+    };
+    let loaded = match Store::open(&name).await {
+        Ok(store) => store.load().await.map(|records| (store, records)),
+        Err(why) => Err(why),
+    };
+    let Some(inner) = weak.upgrade() else { return };
+    match loaded {
+        Ok((store, records)) => {
+            let mut stale = Vec::new();
+            let now = now();
+            {
+                let mut core = inner.core.borrow_mut();
+                for record in records {
+                    match idb::from_query_record(&record) {
+                        Ok((hash, data, at, buster))
+                            if buster == persist.buster
+                                && now.saturating_sub(at) <= persist.max_age_ms =>
+                        {
+                            match Value::parse(&hash) {
+                                Ok(key @ Value::Arr(_)) => {
+                                    core.restore(now, &key, data, at);
+                                }
+                                _ => stale.push(Op::Delete(hash)),
+                            }
+                        }
+                        Ok((hash, ..)) => stale.push(Op::Delete(hash)),
+                        Err(_) => {
+                            if let Some(id) = js_sys::Reflect::get(&record, &"id".into())
+                                .ok()
+                                .and_then(|v| v.as_string())
+                            {
+                                stale.push(Op::Delete(id));
+                            }
+                        }
+                    }
+                }
+            }
+            let store = Rc::new(store);
+            if !stale.is_empty() {
+                let _ = store.apply(&stale).await;
+            }
+            *inner.store.borrow_mut() = Some(store);
+            inner.persistence.set(Persistence::IndexedDb);
+        }
+        Err(why) => {
+            inner.persistence.set(Persistence::Memory);
+            inner.client.report_error(&Error::new(
+                ErrorCode::StorageUnavailable,
+                format!("the query cache is not persisted: {why}"),
+            ));
+        }
+    }
+    let waiting = std::mem::take(&mut *inner.ready.borrow_mut());
+    for f in waiting {
+        f();
+    }
+    pump(&inner);
+}
+
+/// Writes the changes `debounce_ms` after the first, one transaction at a time.
+fn schedule_save(inner: &Rc<Inner>) {
+    let Some(persist) = &inner.opts.persist else {
+        return;
+    };
+    if inner.store.borrow().is_none()
+        || inner.saving.get()
+        || inner.save_timer.borrow().is_some()
+    {
+        return;
+    }
+    let weak = Rc::downgrade(inner);
+    let at = timers::now() + persist.debounce_ms;
+    *inner.save_timer.borrow_mut() = Some(Timer::at(at, move || {
+        let Some(inner) = weak.upgrade() else { return };
+        if let Some(fired) = inner.save_timer.borrow_mut().take() {
+            crate::platform::drop_later(fired);
+        }
+        wasm_bindgen_futures::spawn_local(save(inner));
     }));
+}
+
+async fn save(inner: Rc<Inner>) {
+    let Some(store) = inner.store.borrow().clone() else {
+        return;
+    };
+    let buster = inner
+        .opts
+        .persist
+        .as_ref()
+        .map_or("", |p| p.buster.as_str());
+    let changes = inner.core.borrow_mut().take_changes();
+    let ops: Vec<Op> = changes
+        .into_iter()
+        .map(|c| match c {
+            Change::Put { hash, data, at } => {
+                Op::Put(idb::to_query_record(&hash, &data, at, buster))
+            }
+            Change::Delete(hash) => Op::Delete(hash),
+        })
+        .collect();
+    inner.saving.set(true);
+    let result = store.apply(&ops).await;
+    inner.saving.set(false);
+    if let Err(e) = result {
+        inner.client.report_error(&match e {
+            WriteError::Quota => Error::new(
+                ErrorCode::QuotaExceeded,
+                "the query cache could not be persisted: storage is full",
+            ),
+            WriteError::Other(why) => Error::new(
+                ErrorCode::StorageUnavailable,
+                format!("the query cache could not be persisted: {why}"),
+            ),
+        });
+    }
+    if inner.core.borrow().has_changes() {
+        schedule_save(&inner);
+    }
 }

@@ -118,9 +118,7 @@ pub struct Outbox {
     inner: Rc<Inner>,
 }
 
-fn wall() -> u64 {
-    js_sys::Date::now() as u64
-}
+use crate::platform::timers::wall_now as wall;
 
 impl Outbox {
     /// Opens the outbox `opts.name` for `opts.identity` and starts delivering through `client`.

@@ -1,6 +1,6 @@
-//! IndexedDB for the outbox: one database per outbox, requests and transactions awaited as
-//! promises (the browser settles them; no Rust closure outlives a request), and the record
-//! format with its schema version.
+//! IndexedDB for the outbox and the persisted query cache: one database per outbox or cache,
+//! requests and transactions awaited as promises (the browser settles them; no Rust closure
+//! outlives a request), and the record formats with their schema version.
 
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -27,7 +27,7 @@ pub enum WriteError {
     Other(String),
 }
 
-/// An open outbox database.
+/// An open outbox or cache database.
 pub struct Store {
     db: IdbDatabase,
 }
@@ -332,4 +332,30 @@ pub fn from_record(o: &JsValue) -> Result<Entry, String> {
         last_error: opt_string(o, "lastError"),
         sends: 0,
     })
+}
+
+/// A persisted query: `hash` (the key as canonical JSON) with its server data (JSON text),
+/// when it was set (epoch ms) and the cache's buster string.
+pub fn to_query_record(hash: &str, data: &str, at: u64, buster: &str) -> JsValue {
+    let o = Object::new();
+    set(&o, "v", RECORD_VERSION.into());
+    set(&o, "id", hash.into());
+    set(&o, "data", data.into());
+    set(&o, "at", (at as f64).into());
+    set(&o, "buster", buster.into());
+    o.into()
+}
+
+/// A persisted query read back: `(hash, data, at, buster)`.
+pub fn from_query_record(o: &JsValue) -> Result<(String, String, u64, String), String> {
+    match get(o, "v").as_f64() {
+        Some(v) if v as u32 == RECORD_VERSION => {}
+        _ => return Err("unknown record version".into()),
+    }
+    Ok((
+        string(o, "id")?,
+        string(o, "data")?,
+        number(o, "at")?,
+        string(o, "buster")?,
+    ))
 }

@@ -31,3 +31,8 @@ impl Timer {
         }
     }
 }
+
+/// Milliseconds since the epoch (`Date.now()`): for what must mean the same after a reload.
+pub fn wall_now() -> u64 {
+    js_sys::Date::now() as u64
+}

@@ -26,5 +26,15 @@ const wrongPayload = /must-fail\.ts\(9,\d+\): error TS2322/.test(bad.out);
 if (!bad.ok && wrongName && wrongPayload) console.log("ok - must-fail.ts fails on the wrong event name and the wrong payload");
 else { failed++; console.log("not ok - must-fail.ts should fail with TS2345 (line 8) and TS2322 (line 9)\n" + bad.out); }
 
-console.log(`${2 - failed} passed, ${failed} failed`);
+let total = 2;
+for (const [file, what] of [
+  ["tanstack-ok.ts", "bindQueryClient takes the real @tanstack/query-core QueryClient"],
+]) {
+  total++;
+  const r = run(file);
+  if (r.ok) console.log(`ok - ${file}: ${what}; every @ts-expect-error is an error`);
+  else { failed++; console.log(`not ok - ${file}\n` + r.out); }
+}
+
+console.log(`${total - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

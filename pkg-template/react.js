@@ -1,0 +1,190 @@
+// wiresync/react: React 18 and 19 hooks over a wiresync `Client`. Plain JavaScript (no JSX,
+// no build step); `react` is a peer dependency. Every hook subscribes in an effect (or through
+// useSyncExternalStore) and removes what it registered when the component unmounts or its
+// inputs change, so a client outlives any number of mounts without collecting handlers.
+import {
+  createContext,
+  createElement,
+  useContext,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useSyncExternalStore,
+} from "react";
+
+const ClientContext = createContext(null);
+ClientContext.displayName = "WiresyncClient";
+
+/** Layout effects warn during server rendering in React 18; effects are enough there. */
+const useIsomorphicLayoutEffect = typeof document !== "undefined" ? useLayoutEffect : useEffect;
+
+/** Keeps `value` in a ref that is current once the render commits (never written in render). */
+function useLatest(value) {
+  const ref = useRef(value);
+  useIsomorphicLayoutEffect(() => {
+    ref.current = value;
+  });
+  return ref;
+}
+
+/** Makes `client` available to the hooks below it. */
+export function RealtimeProvider({ client, children }) {
+  if (!client) throw new Error("wiresync/react: <RealtimeProvider> needs a `client` (from connect())");
+  return createElement(ClientContext.Provider, { value: client }, children);
+}
+
+/** The client of the nearest `<RealtimeProvider>`; throws outside of one. */
+export function useClient() {
+  const client = useContext(ClientContext);
+  if (!client) {
+    throw new Error(
+      "wiresync/react: no client here. Wrap the component in <RealtimeProvider client={connect(…)}>.",
+    );
+  }
+  return client;
+}
+
+/** Calls the latest `handler(payload, meta)` for every `event`; subscribed while mounted. */
+export function useEvent(event, handler) {
+  const client = useClient();
+  const latest = useLatest(handler);
+  useEffect(() => client.on(event, (payload, meta) => latest.current(payload, meta)), [client, event, latest]);
+}
+
+/**
+ * A store for useSyncExternalStore over a source whose reads return a new object each time:
+ * the snapshot only changes when `same` says the value did, so React sees a stable value.
+ * `listen(onValue)` subscribes and returns the unsubscribe; `read()` gives the value now.
+ */
+function snapshotStore(read, listen, same) {
+  let snapshot = read();
+  const update = (next) => {
+    if (same(snapshot, next)) return false;
+    snapshot = next;
+    return true;
+  };
+  return {
+    getSnapshot: () => snapshot,
+    subscribe(onStoreChange) {
+      let live = true;
+      const off = listen((next) => {
+        if (live && update(next)) onStoreChange();
+      });
+      // What changed between the render and this subscription.
+      if (update(read())) onStoreChange();
+      return () => {
+        live = false;
+        off();
+      };
+    },
+  };
+}
+
+const sameError = (a, b) => a === b || (a != null && b != null && a.code === b.code && a.message === b.message);
+
+const sameState = (a, b) =>
+  a.status === b.status && a.attempt === b.attempt && a.recovered === b.recovered && sameError(a.error, b.error);
+
+/** `{ status, attempt, error, recovered }`, re-rendering on every connection state change. */
+export function useConnectionState() {
+  const client = useClient();
+  const store = useMemo(
+    () => snapshotStore(() => client.state, (cb) => client.onState(cb), sameState),
+    [client],
+  );
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+}
+
+const sameOutbox = (a, b) =>
+  a === b ||
+  (a !== undefined && b !== undefined &&
+    a.pending === b.pending && a.inFlight === b.inFlight && a.failed === b.failed &&
+    a.processing === b.processing && a.lastError === b.lastError && a.persistence === b.persistence);
+
+/** `client.outbox.status()`, or undefined when the client has no outbox (`outbox: false`). */
+function outboxStatus(client) {
+  try {
+    return client.outbox.status();
+  } catch (e) {
+    if (e?.code === "INVALID_ARGUMENT") return undefined;
+    throw e;
+  }
+}
+
+/** The outbox counts `{ pending, inFlight, failed, processing, lastError, persistence }`,
+ *  re-rendering on every change; undefined when the client was made with `outbox: false`. */
+export function useOutboxStatus() {
+  const client = useClient();
+  const store = useMemo(
+    () =>
+      snapshotStore(
+        () => outboxStatus(client),
+        (cb) => (outboxStatus(client) === undefined ? () => {} : client.outbox.onChange(cb)),
+        sameOutbox,
+      ),
+    [client],
+  );
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+}
+
+const PENDING = Object.freeze({
+  status: "pending",
+  data: undefined,
+  error: null,
+  dataUpdatedAt: 0,
+  isStale: true,
+  isFetching: false,
+  isInvalidated: false,
+});
+
+/** Two reads of one key (each read is a new object): equal when nothing visible changed. */
+const sameQuery = (a, b) =>
+  a === b ||
+  (a.status === b.status && a.error === b.error && a.dataUpdatedAt === b.dataUpdatedAt &&
+    a.isStale === b.isStale && a.isFetching === b.isFetching && a.isInvalidated === b.isInvalidated &&
+    (a.data === b.data || JSON.stringify(a.data) === JSON.stringify(b.data)));
+
+/**
+ * The state of `queryKey` in the client's cache, kept current while mounted:
+ * `{ status, data, error, dataUpdatedAt, isStale, isFetching, isInvalidated }`.
+ * Enabled and with a `queryFn`, it observes the key (fetching when data is missing or stale,
+ * and again on invalidation). Disabled or without a `queryFn`, it only follows what is cached
+ * (setQueryData, event patches, invalidations) and never fetches.
+ */
+export function useQueryData(queryKey, options = {}) {
+  const client = useClient();
+  const { queryFn, staleTime = 0, gcTime = 300000, enabled = true } = options;
+  const hash = JSON.stringify(queryKey);
+  // The key as of its last textual change: a new array literal per render is the same key.
+  const key = useMemo(() => queryKey, [hash]);
+  const latestFn = useLatest(queryFn);
+  const fetches = enabled && typeof queryFn === "function";
+  const store = useMemo(() => {
+    const read = () => client.cache.getQueryState(key) ?? PENDING;
+    if (!fetches) {
+      // Follow the key without becoming an observer (which would fetch).
+      return snapshotStore(read, (cb) => client.cache.watch({ queryKey: key, exact: true }, () => cb(read())), sameQuery);
+    }
+    // The observer's listener hears every change (and once at once), so its last state is the
+    // snapshot; reading again would only make a copy.
+    let last;
+    return snapshotStore(
+      () => last ?? read(),
+      (cb) =>
+        client.cache.observe(
+          key,
+          { queryFn: () => latestFn.current({ queryKey: key }), staleTime, gcTime },
+          (state) => cb((last = state)),
+        ),
+      (a, b) => a === b,
+    );
+  }, [client, key, fetches, staleTime, gcTime, latestFn]);
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+}
+
+/** TanStack's shape, `useQuery({ queryKey, queryFn, staleTime, gcTime, enabled })`: the same
+ *  as `useQueryData(queryKey, options)`. */
+export function useQuery(options) {
+  return useQueryData(options.queryKey, options);
+}

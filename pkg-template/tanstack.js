@@ -1,0 +1,60 @@
+// wiresync/tanstack: drives an app's own TanStack QueryClient from a wiresync client's event
+// rules. No import of @tanstack packages: the app passes its QueryClient (query-core, or any
+// framework adapter's, which is the same class), so nothing of TanStack is bundled twice.
+
+/**
+ * Binds `queryClient` to `client`'s event rules (`client.invalidateOn`, `client.patchOn`), those
+ * registered now and later: an "invalidate" rule calls `queryClient.invalidateQueries({ queryKey })`
+ * for each key, a "patch" rule calls `queryClient.setQueryData(key, old => update ? update(old, payload) : payload)`.
+ * After a reconnect that did not recover the session, active queries are invalidated (and so
+ * refetched); after a recovered one nothing is, since no event was missed.
+ *
+ * @param {import("./index.js").Client} client the wiresync client
+ * @param {import("./tanstack.js").QueryClientLike} queryClient the app's QueryClient
+ * @param {import("./tanstack.js").BindOptions} [options]
+ * @returns {() => void} the unbind function (idempotent)
+ */
+export function bindQueryClient(client, queryClient, options = {}) {
+  const { refetchType, refetchOnReconnect = true } = options;
+  /** @param {import("./index.js").QueryKey} queryKey */
+  const invalidate = (queryKey) =>
+    queryClient.invalidateQueries(refetchType === undefined ? { queryKey } : { queryKey, refetchType });
+
+  const stopRules = client.eachRule((rule) => {
+    if (rule.kind === "invalidate") {
+      return client.on(rule.event, (payload) => {
+        for (const queryKey of rule.keys(payload) ?? []) invalidate(queryKey);
+      });
+    }
+    if (rule.kind === "patch") {
+      const { key, update } = rule;
+      return client.on(rule.event, (payload) => {
+        const queryKey = key(payload);
+        if (queryKey == null) return;
+        queryClient.setQueryData(queryKey, (old) => (update ? update(old, payload) : payload));
+      });
+    }
+    return undefined;
+  });
+
+  // Invalidate on a transition into "open" that follows an earlier open (seen while bound, or
+  // the client was open at bind time) and did not resume the session. Never on the first connect.
+  let last = client.state.status;
+  let wasOpen = last === "open";
+  const stopState = refetchOnReconnect
+    ? client.onState((state) => {
+        const reopened = state.status === "open" && last !== "open";
+        last = state.status;
+        if (reopened && wasOpen && !state.recovered) queryClient.invalidateQueries({ type: "active" });
+        if (reopened) wasOpen = true;
+      })
+    : undefined;
+
+  let bound = true;
+  return () => {
+    if (!bound) return;
+    bound = false;
+    stopRules();
+    stopState?.();
+  };
+}
