@@ -90,6 +90,8 @@ export interface ConnectOptions {
   validate?: boolean;
   /** The durable outbox, or `false` to disable it. */
   outbox?: false | OutboxOptions;
+  /** The query cache: persistence, tabs, gc. */
+  cache?: CacheOptions;
 }
 
 /** Outbox options; every one has the default shown. */
@@ -160,9 +162,9 @@ export declare class Outbox<E extends object = DefaultEmitEvents> {
   private constructor();
   /** Queues `payload` for `event`; resolves with `{ id }` once stored. Rejects with
    *  `OUTBOX_FULL` (policy reject), `QUOTA_EXCEEDED` or `PAYLOAD_INVALID`. */
-  enqueue<K extends keyof E & string>(event: K, payload: E[K], options?: { dedupeKey?: string; lane?: string; ttlMs?: number }): Promise<{ id: string }>;
+  enqueue<K extends keyof E & string>(event: K, payload: E[K], options?: EnqueueOptions): Promise<{ id: string }>;
   /** Queues an HTTP mutation, replayed with fetch and an `Idempotency-Key` header. */
-  enqueueRequest(request: { url: string; method?: string; headers?: Record<string, string>; body?: string | object; lane?: string }): Promise<{ id: string }>;
+  enqueueRequest(request: OutboxRequest): Promise<{ id: string }>;
   status(): OutboxStatus;
   onChange(cb: (status: OutboxStatus) => void): Unsubscribe;
   onDelivered(cb: (entry: OutboxEntry) => void): Unsubscribe;
@@ -199,8 +201,11 @@ export type Unsubscribe = () => void;
 /** A query key: a JSON array (TanStack's matching: array prefix, object subset). */
 export type QueryKey = readonly unknown[];
 
-/** Query filters, as TanStack's `QueryFilters` (without `predicate`). */
+/** Query filters, as TanStack's `QueryFilters`. */
 export interface QueryFilters {
+  /** Also required: `predicate(query)` must return true (runs in JS over what the other
+   *  filters selected, so narrow with `queryKey` for speed). Default none. */
+  predicate?: (query: CachedQuery) => boolean;
   /** Match by prefix/subset (or exactly with `exact`). Default: every query. */
   queryKey?: QueryKey;
   /** Compare the whole key (by its stable hash). Default false. */
@@ -223,8 +228,88 @@ export interface QueryState<T = unknown> {
 }
 
 /** The query cache of a client. */
+/** A cached query as `findAll` and `predicate` see it. */
+export interface CachedQuery<T = unknown> {
+  queryKey: QueryKey;
+  /** TanStack's `hashKey(queryKey)`: JSON with object keys sorted. */
+  queryHash: string;
+  state: QueryState<T>;
+}
+
+/** The `cache` option of `connect`. */
+export interface CacheOptions {
+  /** Names the IndexedDB store and the tab channel. Default "default". */
+  name?: string;
+  /** Whose cache: each identity has its own store and channel. Default: `outbox.identity`. */
+  identity?: string;
+  /** Persist to IndexedDB (`true` = the defaults). Only the server data of each query is
+   *  stored, one record per query, written `debounceMs` after a change. Default off. */
+  persist?: boolean | {
+    /** Stored queries older than this are dropped on load, ms. Default 86400000 (24 h). */
+    maxAgeMs?: number;
+    /** A version string: a store written with another one is dropped on load. Default "". */
+    buster?: string;
+    /** Wait after a change before writing, ms (changes meanwhile share one transaction). Default 100. */
+    debounceMs?: number;
+  };
+  /** Tell other tabs of the same origin (BroadcastChannel) about patches and invalidations. Default true. */
+  broadcast?: boolean;
+  /** How long a query that was never observed stays cached, ms. Default 300000, or
+   *  `persist.maxAgeMs` when persisting. Observed queries use their observer's `gcTime`. */
+  gcTimeMs?: number;
+}
+
+/** Options of one outbox entry. */
+export interface EnqueueOptions {
+  /** An unsent entry with the same key is replaced in place (reported as "replaced"). Default none. */
+  dedupeKey?: string;
+  /** Entries are delivered in order per lane. Default "default". */
+  lane?: string;
+  /** Moved to failed when not delivered within this time, ms. Default `outbox.ttlMs`. */
+  ttlMs?: number;
+}
+
+/** An HTTP request replayed by the outbox with `fetch` and an `Idempotency-Key`. */
+export interface OutboxRequest {
+  url: string;
+  /** Default "POST". */
+  method?: string;
+  headers?: Record<string, string>;
+  /** A string, or an object sent as JSON. */
+  body?: string | object;
+  /** Entries are delivered in order per lane. Default "default". */
+  lane?: string;
+}
+
+/** An optimistic update: applied at once as a layer over the server data of `key`, lifted
+ *  when the server acks the outbox entry, rolled back when the entry fails. */
+export interface Optimistic<P = any, T = any> {
+  /** The query it changes: a key, a template filled from the payload, or a function of it. */
+  key: QueryKey | ((payload: P) => QueryKey | undefined);
+  /** The new data from the old (`undefined` when nothing is cached). */
+  update: (old: T | undefined, payload: P) => T;
+  /** When server data for the key arrives while the layer is pending: re-apply the layer over it
+   *  ("client-wins"), drop the layer ("server-wins"), keep whichever is newer by timestamp
+   *  ("newest-wins", see `timestampOf`), or call `merge`. Default "client-wins". */
+  strategy?: "client-wins" | "server-wins" | "newest-wins" | "merge";
+  /** For "merge": the data to show from the server's and this layer's last result. */
+  merge?: (server: T | undefined, optimistic: T) => T;
+  /** For "newest-wins": the server data's time in epoch ms; the layer's time is when it was made.
+   *  Default: `data.updatedAt ?? data.timestamp` (a number or a date string); none = server wins. */
+  timestampOf?: (server: T | undefined) => number | undefined;
+}
+
 export declare class Cache {
   private constructor();
+  /** Resolves once persisted queries are restored (at once without `persist`). */
+  readonly ready: Promise<void>;
+  /** Where the data is kept: "off" (no `persist`), "loading", "indexeddb", or "memory" when
+   *  IndexedDB failed (a `STORAGE_UNAVAILABLE` error says why). */
+  readonly persistence: "off" | "loading" | "indexeddb" | "memory";
+  /** The queries `filters` selects. */
+  findAll<T = unknown>(filters?: QueryFilters): CachedQuery<T>[];
+  /** `[queryKey, data]` of every query `filters` selects (TanStack's `getQueriesData`). */
+  getQueriesData<T = unknown>(filters?: QueryFilters): [QueryKey, T | undefined][];
   /** Sets a query's data; `dataOrUpdater` may be a function of the old data. */
   setQueryData<T>(queryKey: QueryKey, dataOrUpdater: T | ((old: T | undefined) => T | undefined)): T | undefined;
   getQueryData<T = unknown>(queryKey: QueryKey): T | undefined;
@@ -271,6 +356,21 @@ export declare class Client<L extends object = DefaultListenEvents, E extends ob
   /** `event` patches one query: `key` is a template or `payload => key`; `update(old, payload)`
    *  gives the new data (without it, the payload becomes the data). Returns the remover. */
   patchOn<K extends keyof L & string, T = unknown>(event: K, key: QueryKey | ((payload: L[K]) => QueryKey), update?: (old: T | undefined, payload: L[K]) => T): Unsubscribe;
+  /** Every `event` queued through `mutate` (or found in the outbox after a reload) applies
+   *  `optimistic` to the cache at once. Register at start-up so layers come back after a reload.
+   *  Returns the remover. */
+  optimisticOn<K extends keyof E & string, T = any>(event: K, optimistic: Optimistic<E[K], T>): Unsubscribe;
+  /** A durable mutation: queued in the outbox (`event` + `payload`, or an HTTP `request`) with
+   *  its optimistic update applied at once, offline too (`optimistic`, or the one from
+   *  `optimisticOn(event)`). Resolves with `{ id }` once stored; rejects (and rolls back) with
+   *  `OUTBOX_FULL`, `QUOTA_EXCEEDED` or `PAYLOAD_INVALID`. */
+  mutate<K extends keyof E & string, T = any>(
+    mutation:
+      | ({ event: K; payload: E[K]; request?: undefined; optimistic?: Optimistic<E[K], T> } & EnqueueOptions)
+      | { request: OutboxRequest; event?: undefined; payload?: unknown; optimistic?: Optimistic<any, T> },
+  ): Promise<{ id: string }>;
+  /** The optimistic layers pending over `queryKey`, oldest first. */
+  pendingMutations(queryKey: QueryKey): { id: string; payload: unknown; at: number }[];
   /** For bridges such as `wiresync/tanstack`: calls `listener(rule)` for every event rule, now
    *  and as rules are added; a returned function runs when that rule is removed. */
   eachRule(listener: (rule: EventRule) => void | (() => void)): Unsubscribe;

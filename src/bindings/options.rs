@@ -203,7 +203,9 @@ pub fn parse_cache(o: &JsValue) -> Result<CacheOptions, JsValue> {
     }
     let b = get(&v, "broadcast");
     if !b.is_undefined() {
-        opts.broadcast = b.as_bool().ok_or_else(|| bad("cache.broadcast", "a boolean"))?;
+        opts.broadcast = b
+            .as_bool()
+            .ok_or_else(|| bad("cache.broadcast", "a boolean"))?;
     }
     let mut gc = 0;
     if !get(&v, "gcTimeMs").is_undefined() {
@@ -215,8 +217,18 @@ pub fn parse_cache(o: &JsValue) -> Result<CacheOptions, JsValue> {
         opts.persist = Some(PersistOptions::default());
     } else if p.is_object() {
         let mut persist = PersistOptions::default();
-        ms(&p, "maxAgeMs", "cache.persist.maxAgeMs", &mut persist.max_age_ms)?;
-        ms(&p, "debounceMs", "cache.persist.debounceMs", &mut persist.debounce_ms)?;
+        ms(
+            &p,
+            "maxAgeMs",
+            "cache.persist.maxAgeMs",
+            &mut persist.max_age_ms,
+        )?;
+        ms(
+            &p,
+            "debounceMs",
+            "cache.persist.debounceMs",
+            &mut persist.debounce_ms,
+        )?;
         if let Some(buster) = string(&p, "buster", "cache.persist.buster")? {
             persist.buster = buster;
         }

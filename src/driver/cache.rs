@@ -228,7 +228,10 @@ impl Cache {
                     kind: QueryType::Active,
                     ..Filters::default()
                 };
-                inner.core.borrow_mut().invalidate(now(), &active, RefetchType::Active);
+                inner
+                    .core
+                    .borrow_mut()
+                    .invalidate(now(), &active, RefetchType::Active);
                 pump(&inner);
             }
             if open {
@@ -351,7 +354,10 @@ impl Cache {
     /// `invalidateQueries`; returns how many queries matched.
     pub fn invalidate(&self, filters: &Filters, refetch: RefetchType) -> usize {
         if self.inner.channel.borrow().is_some() {
-            tell_other_tabs(&self.inner, SyncMessage::Invalidate(filters.clone(), refetch));
+            tell_other_tabs(
+                &self.inner,
+                SyncMessage::Invalidate(filters.clone(), refetch),
+            );
         }
         let n = self
             .inner
@@ -694,10 +700,7 @@ fn schedule_save(inner: &Rc<Inner>) {
     let Some(persist) = &inner.opts.persist else {
         return;
     };
-    if inner.store.borrow().is_none()
-        || inner.saving.get()
-        || inner.save_timer.borrow().is_some()
-    {
+    if inner.store.borrow().is_none() || inner.saving.get() || inner.save_timer.borrow().is_some() {
         return;
     }
     let weak = Rc::downgrade(inner);

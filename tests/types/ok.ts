@@ -70,3 +70,43 @@ export function catalogDefaults(): void {
   client.on("order:location_update", (p) => void (p.location.latitude as string));
   client.on("some:custom_event", (p) => void p);
 }
+
+interface CartEmit {
+  "cart:add_line": { cartId: string; item: string };
+}
+
+export async function mutationTypes(): Promise<void> {
+  const client = connect<Listen, CartEmit>({
+    url: "http://127.0.0.1:3000",
+    cache: { name: "shop", persist: { maxAgeMs: 3_600_000, buster: "v2" }, broadcast: true, gcTimeMs: 60_000 },
+  });
+  await client.cache.ready;
+  const where: "off" | "loading" | "indexeddb" | "memory" = client.cache.persistence;
+  void where;
+  client.optimisticOn("cart:add_line", {
+    key: (p) => ["cart", p.cartId],
+    update: (old: string[] | undefined, p) => [...(old ?? []), p.item],
+    strategy: "newest-wins",
+  });
+  const { id } = await client.mutate({
+    event: "cart:add_line",
+    payload: { cartId: "c1", item: "tea" },
+    optimistic: { key: ["cart", "c1"], update: (old: string[] | undefined, p) => [...(old ?? []), p.item] },
+    dedupeKey: "tea",
+  });
+  void id;
+  await client.mutate({ request: { url: "/api/cart", body: { item: "tea" } }, optimistic: { key: ["cart"], update: (old: string[] | undefined) => old ?? [] } });
+  const pending: { id: string; at: number }[] = client.pendingMutations(["cart", "c1"]);
+  void pending;
+  const found: [readonly unknown[], { total: number } | undefined][] = client.cache.getQueriesData<{ total: number }>({
+    queryKey: ["order"],
+    predicate: (q) => q.state.isStale,
+  });
+  void found;
+  // @ts-expect-error the mutation's payload is typed by the emit map
+  await client.mutate({ event: "cart:add_line", payload: { cartId: "c1" } });
+  // @ts-expect-error a strategy is one of four words
+  client.optimisticOn("cart:add_line", { key: ["cart"], update: (o) => o, strategy: "last-wins" });
+  // @ts-expect-error persist is a boolean or options
+  connect({ url: "x", cache: { persist: "yes" } });
+}
