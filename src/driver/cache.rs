@@ -123,6 +123,9 @@ struct Inner {
     save_timer: RefCell<Option<Timer>>,
     saving: Cell<bool>,
     channel: RefCell<Option<Channel>>,
+    peers: Cell<Peers>,
+    outgoing: RefCell<Vec<String>>,
+    tab_timer: RefCell<Option<Timer>>,
     ready: RefCell<Vec<Box<dyn FnOnce()>>>,
 }
 
@@ -181,6 +184,9 @@ impl Cache {
             save_timer: RefCell::new(None),
             saving: Cell::new(false),
             channel: RefCell::new(None),
+            peers: Cell::new(Peers::Unknown),
+            outgoing: RefCell::new(Vec::new()),
+            tab_timer: RefCell::new(None),
             ready: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&inner);
@@ -239,12 +245,7 @@ impl Cache {
             }
         }));
         if inner.opts.broadcast {
-            let weak = Rc::downgrade(&inner);
-            *inner.channel.borrow_mut() = Some(Channel::open(&inner.store_name(), move |text| {
-                if let Some(inner) = weak.upgrade() {
-                    from_other_tab(&inner, &text);
-                }
-            }));
+            open_channel(&inner);
         }
         if inner.opts.persist.is_some() {
             wasm_bindgen_futures::spawn_local(load(Rc::downgrade(&inner)));
@@ -301,7 +302,7 @@ impl Cache {
 
     /// `setQueryData`: `data` is JSON text.
     pub fn set_data(&self, key: &Value, data: String) {
-        if self.inner.channel.borrow().is_some() {
+        if others_listen(&self.inner) {
             tell_other_tabs(
                 &self.inner,
                 SyncMessage::Set {
@@ -316,7 +317,7 @@ impl Cache {
 
     /// `setQueryData` with the key as JSON text (see [`QueryCache::set_data_json`]).
     pub fn set_data_json(&self, key_text: &str, data: String) -> Result<(), String> {
-        let told = self.inner.channel.borrow().is_some().then(|| data.clone());
+        let told = others_listen(&self.inner).then(|| data.clone());
         let r = self
             .inner
             .core
@@ -353,7 +354,7 @@ impl Cache {
 
     /// `invalidateQueries`; returns how many queries matched.
     pub fn invalidate(&self, filters: &Filters, refetch: RefetchType) -> usize {
-        if self.inner.channel.borrow().is_some() {
+        if others_listen(&self.inner) {
             tell_other_tabs(
                 &self.inner,
                 SyncMessage::Invalidate(filters.clone(), refetch),
@@ -605,23 +606,119 @@ impl Inner {
 }
 
 // ---- tabs -------------------------------------------------------------------------------
+//
+// A tab says `hello` when its cache opens; tabs already there answer `here`. Until someone
+// answers (or for `HELLO_WAIT_MS`), changes are queued; with nobody there, nothing is encoded
+// or posted, so a single tab pays nothing. Changes go out batched, one post per task.
 
-fn tell_other_tabs(inner: &Inner, message: SyncMessage) {
-    if let Some(c) = inner.channel.borrow().as_ref() {
-        c.post(&message.encode());
+/// Whether other tabs listen, as far as this one knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Peers {
+    Unknown,
+    Absent,
+    Present,
+}
+
+const HELLO: &str = r#"{"t":"hello"}"#;
+const HERE: &str = r#"{"t":"here"}"#;
+/// How long a new tab waits for an answer before it stops queueing for the others.
+const HELLO_WAIT_MS: u64 = 250;
+/// At most this many changes wait for the answer.
+const MAX_QUEUED: usize = 10_000;
+
+fn open_channel(inner: &Rc<Inner>) {
+    let weak = Rc::downgrade(inner);
+    let channel = Channel::open(&inner.store_name(), move |text| {
+        if let Some(inner) = weak.upgrade() {
+            from_other_tab(&inner, &text);
+        }
+    });
+    channel.post(HELLO);
+    *inner.channel.borrow_mut() = Some(channel);
+    let weak = Rc::downgrade(inner);
+    *inner.tab_timer.borrow_mut() = Some(Timer::at(timers::now() + HELLO_WAIT_MS, move || {
+        let Some(inner) = weak.upgrade() else { return };
+        if let Some(fired) = inner.tab_timer.borrow_mut().take() {
+            crate::platform::drop_later(fired);
+        }
+        if inner.peers.get() == Peers::Unknown {
+            inner.peers.set(Peers::Absent);
+            inner.outgoing.borrow_mut().clear();
+        }
+    }));
+}
+
+fn others_listen(inner: &Inner) -> bool {
+    inner.channel.borrow().is_some() && inner.peers.get() != Peers::Absent
+}
+
+fn tell_other_tabs(inner: &Rc<Inner>, message: SyncMessage) {
+    let mut out = inner.outgoing.borrow_mut();
+    if out.len() < MAX_QUEUED {
+        out.push(message.encode());
+    }
+    drop(out);
+    if inner.peers.get() == Peers::Present {
+        schedule_post(inner);
     }
 }
 
-/// Another tab patched or invalidated: the same here, told to nobody else.
+fn peers_present(inner: &Rc<Inner>) {
+    if inner.peers.replace(Peers::Present) == Peers::Unknown {
+        if let Some(t) = inner.tab_timer.borrow_mut().take() {
+            crate::platform::drop_later(t);
+        }
+    }
+    schedule_post(inner);
+}
+
+/// Posts what is queued at the end of this task, as one JSON array.
+fn schedule_post(inner: &Rc<Inner>) {
+    if inner.outgoing.borrow().is_empty() || inner.tab_timer.borrow().is_some() {
+        return;
+    }
+    let weak = Rc::downgrade(inner);
+    *inner.tab_timer.borrow_mut() = Some(Timer::at(timers::now(), move || {
+        let Some(inner) = weak.upgrade() else { return };
+        if let Some(fired) = inner.tab_timer.borrow_mut().take() {
+            crate::platform::drop_later(fired);
+        }
+        let batch = std::mem::take(&mut *inner.outgoing.borrow_mut());
+        if batch.is_empty() {
+            return;
+        }
+        if let Some(c) = inner.channel.borrow().as_ref() {
+            c.post(&format!("[{}]", batch.join(",")));
+        };
+    }));
+}
+
+/// Another tab said hello, answered, or patched and invalidated: the same here, told to
+/// nobody else.
 fn from_other_tab(inner: &Rc<Inner>, text: &str) {
-    match SyncMessage::decode(text) {
-        Some(SyncMessage::Set { key, data }) => {
-            let _ = inner.core.borrow_mut().set_data_json(now(), &key, data);
+    match text {
+        HELLO => {
+            if let Some(c) = inner.channel.borrow().as_ref() {
+                c.post(HERE);
+            }
+            return peers_present(inner);
         }
-        Some(SyncMessage::Invalidate(filters, refetch)) => {
-            inner.core.borrow_mut().invalidate(now(), &filters, refetch);
+        HERE => return peers_present(inner),
+        _ => {}
+    }
+    let Ok(messages) = crate::core::json::array_elements(text) else {
+        return;
+    };
+    for m in messages {
+        match SyncMessage::decode(m) {
+            Some(SyncMessage::Set { key, data }) => {
+                let _ = inner.core.borrow_mut().set_data_json(now(), &key, data);
+            }
+            Some(SyncMessage::Invalidate(filters, refetch)) => {
+                inner.core.borrow_mut().invalidate(now(), &filters, refetch);
+            }
+            None => {}
         }
-        None => return,
     }
     pump(inner);
 }
