@@ -296,6 +296,9 @@ impl RawClient {
         let identity = js_sys::Reflect::get(&options, &"identity".into())
             .ok()
             .and_then(|v| v.as_string());
+        if let Some(identity) = &identity {
+            self.cache.switch_identity(identity);
+        }
         let mut opts = self.outbox_opts.borrow_mut();
         if let (Some(identity), Some(o)) = (identity, opts.as_mut()) {
             if o.identity != identity {

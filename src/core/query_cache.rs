@@ -350,6 +350,9 @@ impl QueryCache {
     /// and [`CacheOutput::Rebase`] asks for the layers to be re-applied. `false` uncovers it:
     /// the server data becomes the data again.
     pub fn set_layered(&mut self, key: &Value, layered: bool) {
+        if !layered && self.get(key).is_none() {
+            return; // gone (removed meanwhile): nothing to uncover
+        }
         let hash = self.entry(key).hash.clone();
         let Some(q) = self.queries.get_mut(&hash) else {
             return;

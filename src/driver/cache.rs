@@ -118,6 +118,9 @@ struct Inner {
     state_listener: Cell<HandlerId>,
     was_open: Cell<bool>,
     opts: CacheOptions,
+    identity: RefCell<String>,
+    /// Bumped by each identity switch: a load begun for another identity is discarded.
+    generation: Cell<u64>,
     persistence: Cell<Persistence>,
     store: RefCell<Option<Rc<Store>>>,
     save_timer: RefCell<Option<Timer>>,
@@ -178,6 +181,8 @@ impl Cache {
             handler: Cell::new(0),
             state_listener: Cell::new(0),
             was_open: Cell::new(false),
+            identity: RefCell::new(opts.identity.clone()),
+            generation: Cell::new(0),
             opts,
             persistence: Cell::new(persistence),
             store: RefCell::new(None),
@@ -251,6 +256,55 @@ impl Cache {
             wasm_bindgen_futures::spawn_local(load(Rc::downgrade(&inner)));
         }
         Cache { inner }
+    }
+
+    /// Another user: the cache forgets this one's queries (observed ones fetch again, as the
+    /// new identity), and switches to that identity's own store and tab channel. The old
+    /// identity's store is left as it was, for when it comes back.
+    pub fn switch_identity(&self, identity: &str) {
+        let inner = &self.inner;
+        if *inner.identity.borrow() == identity {
+            return;
+        }
+        // Nothing more goes to the old store or the old tabs.
+        inner.store.borrow_mut().take();
+        if let Some(t) = inner.save_timer.borrow_mut().take() {
+            crate::platform::drop_later(t);
+        }
+        inner.channel.borrow_mut().take();
+        if let Some(t) = inner.tab_timer.borrow_mut().take() {
+            crate::platform::drop_later(t);
+        }
+        inner.outgoing.borrow_mut().clear();
+        inner.peers.set(Peers::Unknown);
+        *inner.identity.borrow_mut() = identity.to_owned();
+        inner.generation.set(inner.generation.get() + 1);
+        {
+            let mut core = inner.core.borrow_mut();
+            let _ = core.take_changes();
+            let now = now();
+            let (active, inactive) = (
+                Filters {
+                    kind: QueryType::Active,
+                    ..Filters::default()
+                },
+                Filters {
+                    kind: QueryType::Inactive,
+                    ..Filters::default()
+                },
+            );
+            core.remove(now, &inactive);
+            core.reset(now, &active);
+            let _ = core.take_changes();
+        }
+        if inner.opts.broadcast {
+            open_channel(inner);
+        }
+        if inner.opts.persist.is_some() {
+            inner.persistence.set(Persistence::Loading);
+            wasm_bindgen_futures::spawn_local(load(Rc::downgrade(inner)));
+        }
+        pump(inner);
     }
 
     /// Where the data is kept: off, loading, indexeddb or memory.
@@ -601,7 +655,11 @@ fn rebase(inner: &Rc<Inner>, hash: &str) {
 impl Inner {
     /// The store's and the tab channel's name: per cache name and identity.
     fn store_name(&self) -> String {
-        format!("wiresync-cache:{}:{}", self.opts.name, self.opts.identity)
+        format!(
+            "wiresync-cache:{}:{}",
+            self.opts.name,
+            self.identity.borrow()
+        )
     }
 }
 
@@ -728,9 +786,9 @@ fn from_other_tab(inner: &Rc<Inner>, text: &str) {
 /// Opens the store and restores what it holds: records of another `buster`, older than
 /// `max_age_ms` or unreadable are deleted, the rest restored with their age.
 async fn load(weak: std::rc::Weak<Inner>) {
-    let Some((name, persist)) = weak
+    let Some((name, persist, generation)) = weak
         .upgrade()
-        .and_then(|i| Some((i.store_name(), i.opts.persist.clone()?)))
+        .and_then(|i| Some((i.store_name(), i.opts.persist.clone()?, i.generation.get())))
     else {
         return;
     };
@@ -739,6 +797,9 @@ async fn load(weak: std::rc::Weak<Inner>) {
         Err(why) => Err(why),
     };
     let Some(inner) = weak.upgrade() else { return };
+    if inner.generation.get() != generation {
+        return; // another identity now: its own load restores its cache
+    }
     match loaded {
         Ok((store, records)) => {
             let mut stale = Vec::new();
@@ -773,6 +834,9 @@ async fn load(weak: std::rc::Weak<Inner>) {
             let store = Rc::new(store);
             if !stale.is_empty() {
                 let _ = store.apply(&stale).await;
+                if inner.generation.get() != generation {
+                    return;
+                }
             }
             *inner.store.borrow_mut() = Some(store);
             inner.persistence.set(Persistence::IndexedDb);

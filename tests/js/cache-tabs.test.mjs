@@ -212,3 +212,37 @@ test("bad cache options are typed errors", async () => {
   assert.deepEqual(codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
   await context.close();
 });
+
+test("another identity gets its own cache: the first user's queries are neither shown nor lost", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  const name = uniq("identity");
+  const r = await page.evaluate(async (name) => {
+    const c = make({ name, identity: "ann", persist: { debounceMs: 10 } });
+    await c.cache.ready;
+    c.cache.setQueryData(["wallet"], { balance: 100 });
+    let fetches = 0;
+    c.cache.observe(["profile"], { queryFn: () => ({ user: c.who, n: ++fetches }) }, () => {});
+    c.who = "ann";
+    await waitFor(() => fetches === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    c.who = "bob";
+    c.setAuth({ token: "good" }, { identity: "bob" });
+    const right = { wallet: c.cache.getQueryData(["wallet"]) };
+    await c.cache.ready;
+    await waitFor(() => fetches >= 2); // the reconnect with bob's auth may refetch once more
+    right.profile = c.cache.getQueryData(["profile"]);
+    c.cache.setQueryData(["wallet"], { balance: 7 });
+    await new Promise((r) => setTimeout(r, 100));
+    c.close();
+    const back = make({ name, identity: "ann", persist: true });
+    await back.cache.ready;
+    right.annAgain = back.cache.getQueryData(["wallet"]);
+    back.close();
+    return right;
+  }, name);
+  assert.equal(r.wallet, undefined, "bob does not see ann's wallet");
+  assert.equal(r.profile.user, "bob", "the observed query fetched again, as bob");
+  assert.deepEqual(r.annAgain, { balance: 100 }, "ann's stored cache is intact");
+  await context.close();
+});
