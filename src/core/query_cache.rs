@@ -168,6 +168,8 @@ pub struct QueryCache {
     /// Track changes for storage (hashes whose server data changed since the last take).
     tracking: bool,
     dirty: BTreeSet<String>,
+    /// Whether anyone hears [`CacheOutput::Touched`] (watch hooks); without, none is made.
+    watched: bool,
 }
 
 impl QueryCache {
@@ -193,6 +195,24 @@ impl QueryCache {
 
     fn default_gc(&self) -> u64 {
         self.default_gc.unwrap_or(DEFAULT_GC_TIME)
+    }
+
+    /// Whether watch hooks exist: without any, no [`CacheOutput::Touched`] is produced.
+    pub fn set_watched(&mut self, watched: bool) {
+        self.watched = watched;
+    }
+
+    /// Tells observers of `hash` (only queries with observers have any).
+    fn updated(&mut self, hash: &str) {
+        if self.queries.get(hash).is_some_and(Query::is_active) {
+            self.out.push_back(CacheOutput::Updated(hash.to_owned()));
+        }
+    }
+
+    fn touched(&mut self, hashes: Vec<String>) {
+        if self.watched && !hashes.is_empty() {
+            self.out.push_back(CacheOutput::Touched(hashes));
+        }
     }
 
     /// Starts recording which queries' server data changed, for [`take_changes`](Self::take_changes).
@@ -311,9 +331,8 @@ impl QueryCache {
     }
 
     fn store(&mut self, now: u64, hash: &str, data: String) {
-        if self.write(now, hash, data, now) {
-            self.out
-                .push_back(CacheOutput::Touched(vec![hash.to_owned()]));
+        if self.write(now, hash, data, now) && self.watched {
+            self.touched(vec![hash.to_owned()]);
         }
     }
 
@@ -331,14 +350,15 @@ impl QueryCache {
         if collect {
             q.gc_at = Some(now + gc);
         }
-        let out = if let Some(base) = &mut q.base {
+        if let Some(base) = &mut q.base {
             *base = Some(data);
-            CacheOutput::Rebase(hash.to_owned())
+            self.out.push_back(CacheOutput::Rebase(hash.to_owned()));
         } else {
             q.data = Some(data);
-            CacheOutput::Updated(hash.to_owned())
-        };
-        self.out.push_back(out);
+            if q.is_active() {
+                self.out.push_back(CacheOutput::Updated(hash.to_owned()));
+            }
+        }
         if collect {
             self.gc_later(now + gc);
         }
@@ -366,8 +386,8 @@ impl QueryCache {
                     q.status = QueryStatus::Pending;
                 }
                 q.data = base;
-                self.out.push_back(CacheOutput::Updated(hash.clone()));
-                self.out.push_back(CacheOutput::Touched(vec![hash]));
+                self.updated(&hash);
+                self.touched(vec![hash]);
             }
         }
     }
@@ -383,8 +403,8 @@ impl QueryCache {
             q.status = QueryStatus::Success;
         }
         q.data = data;
-        self.out.push_back(CacheOutput::Updated(hash.clone()));
-        self.out.push_back(CacheOutput::Touched(vec![hash]));
+        self.updated(&hash);
+        self.touched(vec![hash]);
     }
 
     /// The hashes of the queries `filters` selects.
@@ -425,12 +445,14 @@ impl QueryCache {
                 RefetchType::Inactive => !q.is_active(),
                 RefetchType::None => false,
             };
-            self.out.push_back(CacheOutput::Updated(h.clone()));
+            if q.is_active() {
+                self.out.push_back(CacheOutput::Updated(h.clone()));
+            }
             if wanted {
                 self.start_fetch(h);
             }
         }
-        if !matched.is_empty() {
+        if self.watched && !matched.is_empty() {
             self.out.push_back(CacheOutput::Touched(matched.clone()));
         }
         matched
@@ -610,6 +632,7 @@ mod tests {
         );
         c.fetched(5, &active.hash(), r#"{"s":1}"#.into());
         drain(&mut c);
+        c.set_watched(true);
         let matched = c.invalidate(10, &filters(r#"["order"]"#), RefetchType::Active);
         assert_eq!(matched.len(), 2);
         let out = drain(&mut c);
@@ -839,6 +862,22 @@ mod tests {
         assert_eq!(
             (q.data.as_deref(), &q.status),
             (None, &QueryStatus::Pending)
+        );
+    }
+
+    #[test]
+    fn nothing_is_made_for_hooks_or_observers_that_do_not_exist() {
+        let mut c = QueryCache::new();
+        let inactive = v(r#"["feed", "1"]"#);
+        c.set_data(0, &inactive, "{}".into());
+        c.invalidate(1, &filters(r#"["feed"]"#), RefetchType::Active);
+        assert!(drain(&mut c).is_empty(), "no watch hooks and no observers");
+        c.set_watched(true);
+        c.invalidate(2, &filters(r#"["feed"]"#), RefetchType::None);
+        assert_eq!(
+            drain(&mut c),
+            [CacheOutput::Touched(vec![inactive.hash()])],
+            "Touched for the hooks, no Updated: nobody observes it"
         );
     }
 }

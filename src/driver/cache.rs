@@ -446,6 +446,7 @@ impl Cache {
             .watchers
             .borrow_mut()
             .push((id, filters, Rc::new(hook)));
+        self.inner.core.borrow_mut().set_watched(true);
         id
     }
 
@@ -455,6 +456,8 @@ impl Cache {
             .watchers
             .borrow_mut()
             .retain(|(i, _, _)| *i != id);
+        let watched = !self.inner.watchers.borrow().is_empty();
+        self.inner.core.borrow_mut().set_watched(watched);
     }
 
     /// Observes `key`: `query_fn` runs when data is missing or stale and on invalidation while
