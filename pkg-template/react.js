@@ -67,6 +67,7 @@ function snapshotStore(read, listen, same) {
   return {
     getSnapshot: () => snapshot,
     subscribe(onStoreChange) {
+      // wiresync may call a listener removed during the same dispatch (it copies its list).
       let live = true;
       const off = listen((next) => {
         if (live && update(next)) onStoreChange();

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::{stringify, to_js, RawClient};
+use super::{listener_error, stringify, to_js, RawClient};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::invalidation::{Action, Template};
 use crate::core::query_cache::{Filters, Query, QueryStatus, QueryType, RefetchType};
@@ -154,9 +154,12 @@ impl RawClient {
     #[wasm_bindgen(js_name = cacheWatch)]
     pub fn cache_watch(&self, filters: JsValue, hook: Function) -> Result<f64, JsValue> {
         let (f, _) = filters_from_js(&filters)?;
+        let report = self.client.reporter();
         Ok(self.cache.watch(f, move |keys| {
             let list: Array = keys.iter().map(key_to_js).collect();
-            let _ = hook.call1(&JsValue::NULL, &list);
+            if let Err(e) = hook.call1(&JsValue::NULL, &list) {
+                report(&listener_error(&e));
+            }
         }) as f64)
     }
 
@@ -194,13 +197,16 @@ impl RawClient {
                     .ok_or_else(|| "query data is not JSON".to_owned())
             }) as crate::driver::LocalFuture<Result<String, String>>
         });
+        let report = self.client.reporter();
         let id = self.cache.observe(
             &key,
             f,
             stale_time.max(0.0) as u64,
             gc_time.max(0.0) as u64,
             move |q| {
-                let _ = listener.call1(&JsValue::NULL, &state_to_js(q));
+                if let Err(e) = listener.call1(&JsValue::NULL, &state_to_js(q)) {
+                    report(&listener_error(&e));
+                }
             },
         );
         Ok(id as f64)

@@ -119,6 +119,11 @@ fn promise_waiter(pick_first: bool) -> (Promise, AckWaiter) {
 }
 
 /// Reports a JS handler's throw as `HANDLER_ERROR`; the other handlers still run.
+/// A JS listener (state, cache observer, watch hook) threw: `HANDLER_ERROR`.
+fn listener_error(e: &JsValue) -> Error {
+    Error::new(ErrorCode::HandlerError, error::describe(e))
+}
+
 fn handler_result(d: &driver::Delivery, result: Result<JsValue, JsValue>) {
     if let Err(e) = result {
         d.report(&Error::new(ErrorCode::HandlerError, error::describe(&e)).with_event(d.name));
@@ -196,8 +201,11 @@ impl RawClient {
     /// `listener(state)` on every state change; returns an id for `offState`.
     #[wasm_bindgen(js_name = onState)]
     pub fn on_state(&self, listener: Function) -> f64 {
+        let report = self.client.reporter();
         self.client.on_state_raw(move |s| {
-            let _ = listener.call1(&JsValue::NULL, &state_to_js(s));
+            if let Err(e) = listener.call1(&JsValue::NULL, &state_to_js(s)) {
+                report(&listener_error(&e));
+            }
         }) as f64
     }
 

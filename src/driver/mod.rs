@@ -275,6 +275,17 @@ impl Client {
         report(&self.inner, e);
     }
 
+    /// Reports errors to this client's error listeners without keeping the client alive (for
+    /// closures the client itself holds).
+    pub fn reporter(&self) -> impl Fn(&Error) + 'static {
+        let weak = Rc::downgrade(&self.inner);
+        move |e| {
+            if let Some(inner) = weak.upgrade() {
+                report(&inner, e);
+            }
+        }
+    }
+
     /// Listens to errors.
     pub fn on_error_raw(&self, listener: impl Fn(&Error) + 'static) -> HandlerId {
         self.inner.errors.borrow_mut().on("", Rc::new(listener))

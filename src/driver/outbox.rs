@@ -187,6 +187,9 @@ impl Outbox {
                     inner.update_ready();
                 }
             }
+            // `persistence` changed: listeners hear it even if nothing else did.
+            let status = inner.core.borrow().status();
+            inner.emit(&OutboxEvent::Change(&status));
             Inner::schedule_commit(&inner);
             Inner::pump(&inner);
         });

@@ -105,3 +105,28 @@ test("bad keys and filters are typed errors", async () => {
   });
   assert.deepEqual(codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
 });
+
+test("a throwing observer, watch hook or state listener is reported as HANDLER_ERROR", async () => {
+  const r = await page.evaluate(async () => {
+    const c = make();
+    const errors = [];
+    c.onError((e) => errors.push(e.code + ": " + e.message));
+    c.onState(() => {
+      throw new Error("state boom");
+    });
+    c.cache.watch({ queryKey: ["x"] }, () => {
+      throw new Error("hook boom");
+    });
+    c.cache.observe(["x"], { queryFn: () => 2 }, () => {
+      throw new Error("observer boom");
+    });
+    c.cache.setQueryData(["x"], 2);
+    await waitFor(() => c.state.status === "open");
+    const data = c.cache.getQueryData(["x"]);
+    c.close();
+    return { errors, data };
+  });
+  const has = (what) => r.errors.some((e) => e.startsWith("HANDLER_ERROR") && e.includes(what));
+  assert.ok(has("state boom") && has("hook boom") && has("observer boom"), r.errors.join("\n"));
+  assert.equal(r.data, 2, "the cache went on");
+});

@@ -140,6 +140,9 @@ window.app = {
   connect(options) {
     const client = connect(options);
     client.tracked = track(client);
+    // With a listener, wiresync reports errors here instead of console.warn.
+    client.errors = [];
+    client.onError((e) => client.errors.push(e.code));
     return client;
   },
   /** Renders `component` with `props` into its own root (again: a re-render with new props).
