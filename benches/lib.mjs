@@ -19,7 +19,7 @@ const SERVER = path.join(TESTS, "servers", "socketio-server.mjs");
 /** socket.io-client's browser build, served to the pages as /sio/. */
 export const SIO_DIST = path.join(TESTS, "node_modules", "socket.io-client", "dist");
 /** What an app ships from pkg/ (the .d.ts files are for the compiler only). */
-export const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js", "layers.js"];
+export const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js", "client.js", "layers.js"];
 
 /** `require` for the packages in tests/node_modules (playwright-core, esbuild, ...). */
 export const requireTests = createRequire(path.join(TESTS, "package.json"));

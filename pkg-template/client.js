@@ -1,0 +1,469 @@
+// wiresync's JavaScript API over the wasm exports, shared by the entry points (index.js for
+// bundlers that handle `new URL("x.wasm", import.meta.url)`, metro.js for those that do not).
+// A thin layer: it turns handler ids into unsubscribe functions and hands payloads to handlers
+// with a `meta` object. Everything else happens in Rust.
+import { Layers, optimisticSpec } from "./layers.js";
+
+/**
+ * An idempotent loader around wasm-bindgen's `init`: concurrent and repeated calls share one
+ * load; a failed load may be retried. `fallback()` gives the input when none is passed.
+ */
+export function loader(initWasm, fallback) {
+  let loading;
+  return function init(input) {
+    if (!loading) {
+      const given = input === undefined ? fallback?.() : input;
+      const arg = given === undefined || (given && typeof given === "object" && "module_or_path" in given)
+        ? given
+        : { module_or_path: given };
+      loading = initWasm(arg).then(() => undefined, (e) => {
+        loading = undefined;
+        throw e;
+      });
+    }
+    return loading;
+  };
+}
+
+function meta(raw, args, ackId) {
+  return ackId === undefined ? { args } : { args, ack: (...values) => raw.ack(ackId, values) };
+}
+
+/** The durable outbox of a client: `client.outbox`. */
+export class Outbox {
+  #raw;
+
+  /** @param raw the wasm `RawClient` */
+  constructor(raw) {
+    this.#raw = raw;
+  }
+
+  /** Queues `payload` (an object) for `event`; resolves with `{ id }` once it is stored. */
+  enqueue(event, payload, options) {
+    return this.#raw.outboxEnqueue(event, payload, options);
+  }
+
+  /** Queues an HTTP request `{ url, method, headers, body, lane }`; resolves with `{ id }`. */
+  enqueueRequest(request) {
+    return this.#raw.outboxEnqueueRequest(request);
+  }
+
+  /** `{ pending, inFlight, failed, processing, lastError, persistence }`. */
+  status() {
+    return this.#raw.outboxStatus();
+  }
+
+  #listen(want, cb) {
+    const id = this.#raw.outboxOn((type, data, reason) => {
+      if (type === want) cb(data, reason);
+    });
+    return () => this.#raw.outboxOff(id);
+  }
+
+  /** Calls `cb(status)` on every change. Returns the unsubscribe function. */
+  onChange(cb) {
+    return this.#listen("change", cb);
+  }
+
+  /** Calls `cb(entry)` when an entry is acknowledged and removed. */
+  onDelivered(cb) {
+    return this.#listen("delivered", cb);
+  }
+
+  /** Calls `cb(entry)` when an entry moves to failed (`entry.failedReason`). */
+  onFailed(cb) {
+    return this.#listen("failed", cb);
+  }
+
+  /** Calls `cb(entry, reason)` when an entry is dropped (`"capacity"` or `"replaced"`). */
+  onDropped(cb) {
+    return this.#listen("dropped", cb);
+  }
+
+  /** Every entry, in delivery order. */
+  list() {
+    return this.#raw.outboxList();
+  }
+
+  /** The failed entries. */
+  failed() {
+    return this.#raw.outboxFailed();
+  }
+
+  /** Moves a failed entry back to pending. */
+  retry(id) {
+    return this.#raw.outboxRetry(id);
+  }
+
+  /** Removes an entry. */
+  remove(id) {
+    return this.#raw.outboxRemove(id);
+  }
+
+  /** Removes every entry (e.g. on logout); resolves once storage is cleared. */
+  clear() {
+    return this.#raw.outboxClear();
+  }
+
+  /** Sends what can be sent now, ignoring retry delays. */
+  flush() {
+    this.#raw.outboxFlush();
+  }
+}
+
+/** The query cache of a client: `client.cache`. Keys are JSON arrays, matched as TanStack does. */
+export class Cache {
+  #raw;
+
+  /** @param raw the wasm `RawClient` */
+  constructor(raw) {
+    this.#raw = raw;
+  }
+
+  /** Sets a query's data; `dataOrUpdater` may be a function of the old data. */
+  setQueryData(queryKey, dataOrUpdater) {
+    const data = typeof dataOrUpdater === "function" ? dataOrUpdater(this.getQueryData(queryKey)) : dataOrUpdater;
+    if (data !== undefined) this.#raw.cacheSet(queryKey, data);
+    return data;
+  }
+
+  /** A query's data, or `undefined`. */
+  getQueryData(queryKey) {
+    return this.#raw.cacheGet(queryKey);
+  }
+
+  /** `{ status, data, error, dataUpdatedAt, isStale, isFetching, isInvalidated }`, or `undefined`. */
+  getQueryState(queryKey) {
+    return this.#raw.cacheState(queryKey);
+  }
+
+  /** Marks matching queries stale and refetches per `refetchType` (default "active").
+   *  Resolves with the number of queries matched. */
+  invalidateQueries(filters = {}) {
+    return Promise.resolve(this.#each(filters, (f) => this.#raw.cacheInvalidate(f)));
+  }
+
+  /** Forgets matching queries. Returns how many. */
+  removeQueries(filters = {}) {
+    return this.#each(filters, (f) => this.#raw.cacheRemove(f));
+  }
+
+  /** Back to no data; observed ones fetch again. */
+  resetQueries(filters = {}) {
+    return Promise.resolve(this.#each(filters, (f) => this.#raw.cacheReset(f)));
+  }
+
+  /** The queries `filters` selects: `[{ queryKey, queryHash, state }]`. */
+  findAll(filters = {}) {
+    const { predicate, ...rest } = filters ?? {};
+    const found = this.#raw.cacheFind(rest);
+    return typeof predicate === "function" ? found.filter((q) => predicate(q)) : found;
+  }
+
+  /** `[queryKey, data]` of every query `filters` selects (TanStack's `getQueriesData`). */
+  getQueriesData(filters = {}) {
+    return this.findAll(filters).map((q) => [q.queryKey, q.state.data]);
+  }
+
+  /** Resolves once persisted queries are restored (at once when `cache.persist` is off). */
+  get ready() {
+    return this.#raw.cacheReady();
+  }
+
+  /** Where the cache keeps data: "off", "loading", "indexeddb" or "memory" (IndexedDB failed). */
+  get persistence() {
+    return this.#raw.cachePersistence();
+  }
+
+  /** Runs `op` once with `filters`, or, with a `predicate`, once per query it accepts (by
+   *  exact key). Returns the number of queries matched. */
+  #each(filters, op) {
+    if (typeof filters?.predicate !== "function") return op(filters ?? {});
+    const { predicate, queryKey, exact, ...rest } = filters;
+    let n = 0;
+    for (const q of this.findAll(filters)) n += op({ ...rest, queryKey: q.queryKey, exact: true });
+    return n;
+  }
+
+  /** Observes `queryKey`: runs `queryFn` when data is missing or stale, and again when the key
+   *  is invalidated while observed. `listener(state)` on every change. Returns the unsubscribe. */
+  observe(queryKey, { queryFn, staleTime = 0, gcTime = 300000 }, listener) {
+    const raw = this.#raw;
+    const id = raw.cacheObserve(queryKey, queryFn, staleTime, gcTime, listener);
+    return () => raw.cacheUnobserve(id);
+  }
+
+  /** The invalidation hook: `hook(keys)` whenever an invalidation or a patch touches keys that
+   *  `filters` match. Returns the unsubscribe function. */
+  watch(filters, hook) {
+    const raw = this.#raw;
+    const id = raw.cacheWatch(filters, hook);
+    return () => raw.cacheUnwatch(id);
+  }
+}
+
+/** A key template (`["order", "{orderId}"]`) or a function of the payload. */
+function isTemplates(x) {
+  return Array.isArray(x);
+}
+
+/** A real-time connection. Create it with `connect(options)`. */
+export class Client {
+  #raw;
+  #rules = [];
+  #ruleListeners = new Set();
+  #layers;
+  #watchingOutbox = false;
+
+  /** @param raw the wasm `RawClient` */
+  constructor(raw) {
+    this.#raw = raw;
+    /** The durable outbox (throws `INVALID_ARGUMENT` on use when `outbox: false`). */
+    this.outbox = new Outbox(raw);
+    /** The query cache. */
+    this.cache = new Cache(raw);
+    this.#layers = new Layers(raw, fillTemplate, (e) => console.error("wiresync: an optimistic update threw", e));
+  }
+
+  /** Every `event` queued through `mutate` (or restored from storage after a reload) applies
+   *  `optimistic.update` to `optimistic.key` at once, as a layer over the server data, until
+   *  the server acks it or it fails. Returns the remover (layers already applied stay until
+   *  their entries settle). */
+  optimisticOn(event, optimistic) {
+    const spec = optimisticSpec(optimistic, "optimisticOn");
+    this.#layers.rules.set(event, spec);
+    this.#watchOutbox();
+    this.#reconcile();
+    return () => {
+      if (this.#layers.rules.get(event) === spec) this.#layers.rules.delete(event);
+    };
+  }
+
+  /** Queues a durable mutation (`event` + `payload`, or `request`) and applies its optimistic
+   *  update at once, offline too: `optimistic` here, or the one `optimisticOn(event)` set.
+   *  The layer goes when the server acks; it is rolled back when the entry fails or cannot be
+   *  queued. Resolves with `{ id }` once stored. */
+  async mutate({ event, payload, request, optimistic, ...options }) {
+    const spec = optimistic ? optimisticSpec(optimistic, "mutate") : this.#layers.rules.get(event);
+    const placeholder = Symbol("not yet stored");
+    const layered = spec ? this.#layers.add(placeholder, spec, payload ?? request?.body) : false;
+    if (layered) this.#watchOutbox();
+    try {
+      const { id } = request ? await this.outbox.enqueueRequest(request) : await this.outbox.enqueue(event, payload, options);
+      if (layered) {
+        this.#layers.rename(placeholder, id);
+        this.#reconcile();
+      }
+      return { id };
+    } catch (e) {
+      if (layered) this.#layers.retain((id) => id !== placeholder);
+      throw e;
+    }
+  }
+
+  /** The optimistic layers pending over `queryKey`, oldest first: `[{ id, payload, at }]`. */
+  pendingMutations(queryKey) {
+    return this.#layers.list(queryKey);
+  }
+
+  #watchOutbox() {
+    if (this.#watchingOutbox) return;
+    this.#watchingOutbox = true;
+    this.outbox.onChange(() => this.#reconcile());
+  }
+
+  /** Layers = the live outbox entries: delivered, failed or removed ones lose their layer
+   *  (a failure is the rollback); entries restored after a reload get theirs back. */
+  #reconcile() {
+    let entries;
+    try {
+      entries = this.outbox.list();
+    } catch {
+      return; // no outbox
+    }
+    const live = new Map(entries.filter((e) => e.state !== "failed").map((e) => [e.id, e]));
+    this.#layers.retain((id) => typeof id !== "string" || live.has(id));
+    for (const e of live.values()) {
+      const spec = e.kind === "event" ? this.#layers.rules.get(e.event) : undefined;
+      if (spec && !this.#layers.has(e.id)) this.#layers.add(e.id, spec, e.payload, e.createdAt);
+    }
+  }
+
+  /** `event` invalidates query keys: key templates (`[["orders"], ["order", "{orderId}"]]`,
+   *  filled from the payload, no JS runs per event) or `payload => keys`. Returns the remover. */
+  invalidateOn(event, keys) {
+    const raw = this.#raw;
+    const keysOf = isTemplates(keys)
+      ? (payload) => keys.map((t) => fillTemplate(t, payload)).filter((k) => k !== undefined)
+      : (payload) => keys(payload) ?? [];
+    let remove;
+    if (isTemplates(keys)) {
+      const id = raw.ruleInvalidate(event, keys);
+      remove = () => raw.ruleRemove(id);
+    } else {
+      remove = this.on(event, (payload) => {
+        for (const queryKey of keysOf(payload)) raw.cacheInvalidate({ queryKey });
+      });
+    }
+    return this.#addRule({ event, kind: "invalidate", keys: keysOf }, remove);
+  }
+
+  /** `event` patches one query: `key` is a template or `payload => key`; `update(old, payload)`
+   *  gives the new data (without `update`, the payload becomes the data). Returns the remover. */
+  patchOn(event, key, update) {
+    const raw = this.#raw;
+    const keyOf = isTemplates(key) ? (payload) => fillTemplate(key, payload) : key;
+    let remove;
+    if (isTemplates(key) && !update) {
+      const id = raw.ruleSetData(event, key);
+      remove = () => raw.ruleRemove(id);
+    } else {
+      remove = this.on(event, (payload) => {
+        const queryKey = keyOf(payload);
+        if (queryKey) this.cache.setQueryData(queryKey, (old) => (update ? update(old, payload) : payload));
+      });
+    }
+    return this.#addRule({ event, kind: "patch", key: keyOf, update }, remove);
+  }
+
+  #addRule(rule, remove) {
+    const entry = { rule, cleanups: [] };
+    this.#rules.push(entry);
+    for (const listener of this.#ruleListeners) addCleanup(entry, listener);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      remove();
+      this.#rules.splice(this.#rules.indexOf(entry), 1);
+      for (const c of entry.cleanups) c();
+    };
+  }
+
+  /** For bridges (`wiresync/tanstack`): calls `listener(rule)` for every event rule, now and
+   *  when added. A rule is `{ event, kind: "invalidate", keys(payload) }` or
+   *  `{ event, kind: "patch", key(payload), update? }`; `listener` may return a cleanup, called
+   *  when the rule is removed. Returns the unsubscribe function (which runs the cleanups). */
+  eachRule(listener) {
+    this.#ruleListeners.add(listener);
+    for (const entry of this.#rules) addCleanup(entry, listener);
+    return () => {
+      if (!this.#ruleListeners.delete(listener)) return;
+      for (const entry of this.#rules) {
+        entry.cleanups = entry.cleanups.filter((c) => (c.listener === listener ? (c(), false) : true));
+      }
+    };
+  }
+
+  /** Calls `handler(payload, meta)` for every `event`. Returns the unsubscribe function. */
+  on(event, handler) {
+    const raw = this.#raw;
+    const id = raw.on(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
+    return () => raw.off(id);
+  }
+
+  /** Like `on`, for the next `event` only. Returns the unsubscribe function. */
+  once(event, handler) {
+    const raw = this.#raw;
+    const id = raw.once(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
+    return () => raw.off(id);
+  }
+
+  /** Calls `handler(event, payload, meta)` for every event. Returns the unsubscribe function. */
+  onAny(handler) {
+    const raw = this.#raw;
+    const id = raw.onAny((event, args, ackId) => handler(event, args[0], meta(raw, args, ackId)));
+    return () => raw.off(id);
+  }
+
+  /** Calls `listener(state)` on every state change. Returns the unsubscribe function. */
+  onState(listener) {
+    const id = this.#raw.onState(listener);
+    return () => this.#raw.offState(id);
+  }
+
+  /** Calls `listener(error)` with every `WiresyncError`. Returns the unsubscribe function. */
+  onError(listener) {
+    const id = this.#raw.onError(listener);
+    return () => this.#raw.offError(id);
+  }
+
+  /** `{ status, attempt, error, recovered }` now. */
+  get state() {
+    return this.#raw.state();
+  }
+
+  /** Sends now if open, else buffers in memory until the next connect. */
+  emit(event, ...args) {
+    this.#raw.emit(event, args);
+  }
+
+  /** Resolves with the server's ack value; rejects with `ACK_TIMEOUT` after `timeoutMs`. */
+  emitWithAck(event, payload, options) {
+    return this.#raw.emitWithAck(event, payload === undefined ? [] : [payload], options?.timeoutMs);
+  }
+
+  /** Joins a room (`subscribe:<channel>` with `params`); re-joined after unrecovered reconnects. */
+  subscribe(channel, params, options) {
+    const raw = this.#raw;
+    const { id, ready } = raw.subscribe(channel, params, options?.ack ?? true);
+    let done = false;
+    return {
+      ready,
+      unsubscribe() {
+        if (!done) {
+          done = true;
+          raw.unsubscribe(id);
+        }
+      },
+    };
+  }
+
+  /** New credentials (object or function); reconnects with them at once. Pass
+   *  `{ identity }` when the user changes: the outbox then uses that identity's own store. */
+  setAuth(auth, options) {
+    this.#raw.setAuth(auth, options);
+  }
+
+  /** Drops the connection and connects again now (also after `close()`). */
+  reconnect() {
+    this.#raw.reconnect();
+  }
+
+  /** Closes for good: never reconnects until `reconnect()`. */
+  close() {
+    this.#raw.close();
+  }
+}
+
+/** Runs a rule listener for one rule; a listener that throws is reported, never breaks rules. */
+function addCleanup(entry, listener) {
+  let cleanup;
+  try {
+    cleanup = listener(entry.rule);
+  } catch (e) {
+    console.error("wiresync: a rule listener threw", e);
+  }
+  if (typeof cleanup !== "function") return;
+  const c = () => cleanup();
+  c.listener = listener;
+  entry.cleanups.push(c);
+}
+
+/** Fills a key template from a payload, as the Rust rules do; `undefined` if a field is missing. */
+function fillTemplate(template, payload) {
+  let missing = false;
+  const fill = (t) => {
+    if (typeof t === "string" && t.length > 2 && t.startsWith("{") && t.endsWith("}")) {
+      const v = t.slice(1, -1).split(".").reduce((o, k) => (o == null ? undefined : o[k]), payload);
+      if (v === undefined) missing = true;
+      return v;
+    }
+    if (Array.isArray(t)) return t.map(fill);
+    if (t && typeof t === "object") return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, fill(v)]));
+    return t;
+  };
+  const key = fill(template);
+  return missing ? undefined : key;
+}
+
