@@ -30,11 +30,16 @@ if [ "$have" != "$want" ] || ! command -v wasm-bindgen-test-runner >/dev/null 2>
 fi
 
 # 4. Node packages for the test servers, the browser driver, wasm-opt, esbuild and tsc.
-stamp=tests/node_modules/.wiresync-lock-sha
-sha=$(sha256sum tests/package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sha" ]; then
-  log "installing npm packages in tests/"
-  (cd tests && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$sha" > "$stamp"
-fi
+# npm ci in each directory whose lock file changed since its last install (a stamp holds the
+# lock's hash): tests/ (servers, Playwright, tools) and the bundler test apps.
+for dir in tests tests/bundlers/vite tests/bundlers/webpack tests/bundlers/expo; do
+  [ -f "$dir/package-lock.json" ] || continue
+  stamp=$dir/node_modules/.wiresync-lock-sha
+  sha=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sha" ]; then
+    log "installing npm packages in $dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$sha" > "$stamp"
+  fi
+done
 log "ready"
