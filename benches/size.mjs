@@ -1,0 +1,76 @@
+// What an app ships, side by side: wiresync (the wasm + its JS, bundled and minified by esbuild as
+// an app's bundler would) against the stack it replaces, socket.io-client + @tanstack/query-core +
+// idb bundled together (ANCHORS.md: esbuild --bundle --minify --format=esm --platform=browser).
+// Reads pkg/ (./scripts/build.sh first). Prints raw / gzip -9 / brotli bytes and the ratios.
+//
+//   node benches/size.mjs
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { PKG, TESTS, fixed, requireTests } from "./lib.mjs";
+
+const esbuild = requireTests("esbuild");
+
+function compressed(buf) {
+  return {
+    raw: buf.length,
+    gzip: zlib.gzipSync(buf, { level: 9 }).length,
+    brotli: zlib.brotliCompressSync(buf, {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length,
+      },
+    }).length,
+  };
+}
+
+const add = (...list) => list.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }));
+
+/** esbuild's bundle of `contents` (resolved from `dir`), minified, as one buffer. The wasm stays
+ *  an asset next to it (`new URL(..., import.meta.url)`), counted separately. */
+async function bundle(contents, dir, external = []) {
+  const out = await esbuild.build({
+    stdin: { contents, resolveDir: dir, sourcefile: "entry.js", loader: "js" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    write: false,
+    logLevel: "silent",
+    external,
+  });
+  if (out.outputFiles.length !== 1) throw new Error(`esbuild: expected 1 output, got ${out.outputFiles.length}`);
+  return Buffer.from(out.outputFiles[0].contents);
+}
+
+if (!fs.existsSync(path.join(PKG, "wiresync_bg.wasm"))) {
+  console.error("size: no pkg/wiresync_bg.wasm; run ./scripts/build.sh first");
+  process.exit(1);
+}
+const wasm = compressed(fs.readFileSync(path.join(PKG, "wiresync_bg.wasm")));
+const rows = [];
+const measure = async (label, entry, extra = []) => {
+  const js = compressed(await bundle(entry, PKG, ["react"])); // React is the app's own
+  rows.push({ label, js, total: add(js, ...extra) });
+};
+await measure("wiresync (events, outbox, cache): wasm + JS", 'export { default, connect } from "./index.js";', [wasm]);
+await measure("  + wiresync/react and wiresync/tanstack", 'export { default, connect } from "./index.js"; export * from "./react.js"; export * from "./tanstack.js";', [wasm]);
+const metro = compressed(await bundle('export { default, connect } from "./metro.js";', PKG));
+rows.push({ label: "wiresync/metro (Expo web: wasm inlined in base64)", js: metro, total: metro });
+const stack = compressed(
+  await bundle('export { io } from "socket.io-client"; export { QueryClient } from "@tanstack/query-core"; export { openDB } from "idb";', TESTS),
+);
+rows.push({ label: "socket.io-client + query-core + idb, one bundle", js: stack, total: stack });
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const W = 52;
+console.log(`${"what an app ships".padEnd(W)}${"raw".padStart(10)}${"gzip -9".padStart(10)}${"brotli".padStart(10)}`);
+for (const r of rows) {
+  console.log(`${r.label.padEnd(W)}${kb(r.total.raw).padStart(10)}${kb(r.total.gzip).padStart(10)}${kb(r.total.brotli).padStart(10)}`);
+}
+const ours = rows[0].total;
+console.log(`${"  of which wasm".padEnd(W)}${kb(wasm.raw).padStart(10)}${kb(wasm.gzip).padStart(10)}${kb(wasm.brotli).padStart(10)}`);
+console.log(
+  `\nwiresync / stack: ${fixed(ours.raw / stack.raw)}× raw, ${fixed(ours.gzip / stack.gzip)}× gzip, ` +
+    `${fixed(ours.brotli / stack.brotli)}× brotli (goal: below 1×)`,
+);
