@@ -12,6 +12,8 @@ step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The API docs (`cargo doc`, the whole browser API included) must build without a warning.
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown
 
 step "native tests (sans-IO core, catalog, property tests, doc tests)"
 cargo test --quiet 2>&1 | tee -a "$results"

@@ -1,4 +1,13 @@
 //! Reconnect delays: exponential backoff with jitter, a cap and an optional attempt limit.
+//!
+//! ```
+//! use wiresync::core::backoff::Backoff;
+//!
+//! let b = Backoff { jitter: 0.0, max_attempts: Some(5), ..Backoff::default() };
+//! let delays: Vec<u64> = (1..=6).map(|n| b.delay(n, 0.5)).collect();
+//! assert_eq!(delays, [1000, 2000, 4000, 8000, 16000, 16000]); // doubling, capped at 16 s
+//! assert!(b.allows(5) && !b.allows(6));
+//! ```
 
 /// Reconnect policy. Defaults match socket.io-client's (`reconnectionDelay` 1000,
 /// `reconnectionDelayMax` 5000 there; 16000 here), with jitter 0.5.

@@ -1,6 +1,14 @@
 //! What one tab tells the others about its query cache (over a BroadcastChannel): patches with
 //! their data and invalidations with their filters. Plain JSON text, so any tab (and any build
 //! of the same schema) can read it; anything it cannot read is ignored.
+//!
+//! ```
+//! use wiresync::core::cache_sync::SyncMessage;
+//!
+//! let text = SyncMessage::Set { key: r#"["cart"]"#.into(), data: r#"{"items":2}"#.into() }.encode();
+//! assert!(matches!(SyncMessage::decode(&text), Some(SyncMessage::Set { data, .. }) if data == r#"{"items":2}"#));
+//! assert!(SyncMessage::decode("from some other app").is_none());
+//! ```
 
 use super::json::Fields;
 use super::query_cache::{Filters, QueryType, RefetchType};

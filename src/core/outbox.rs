@@ -2,8 +2,8 @@
 //! retry, when to give up. Storage, sockets and `fetch` are the driver's business.
 //!
 //! Time is wall-clock milliseconds (`Date.now()`): entries and their deadlines outlive the page.
-//! Inputs: [`Outbox::enqueue`], [`Outbox::load`], [`Outbox::set_ready`], [`Outbox::sent`],
-//! [`Outbox::settle`], [`Outbox::connection_lost`], [`Outbox::handle_timeout`] and the user
+//! Inputs: [`Outbox::enqueue`], [`Outbox::load`], [`Outbox::set_ready`], (a send is reported back with
+//! [`Outbox::settle`]), [`Outbox::connection_lost`], [`Outbox::handle_timeout`] and the user
 //! calls (`retry`, `remove`, `clear`, `flush`). Outputs: [`Outbox::poll`] after every input,
 //! [`Outbox::poll_timeout`] for the next deadline.
 //!

@@ -4,6 +4,23 @@
 //!
 //! Data stays raw JSON text; time is milliseconds passed in. Lookups by filter go through the
 //! [`KeyIndex`], so they cost what they match.
+//!
+//! ```
+//! use wiresync::core::query_cache::{CacheOutput, Filters, QueryCache, RefetchType};
+//! use wiresync::core::query_key::Value;
+//!
+//! let mut cache = QueryCache::new();
+//! let key = Value::parse(r#"["order", "1"]"#).unwrap();
+//! cache.observe(0, &key, 30_000, 300_000); // no data yet: the cache asks for a fetch
+//! assert_eq!(cache.poll(), Some(CacheOutput::Fetch(key.hash())));
+//! cache.fetched(10, &key.hash(), r#"{"status":"new"}"#.into());
+//!
+//! // An event invalidates every ["order", ...] query: the observed one is fetched again.
+//! let orders = Filters { query_key: Some(Value::parse(r#"["order"]"#).unwrap()), ..Filters::default() };
+//! let matched = cache.invalidate(20, &orders, RefetchType::Active);
+//! assert_eq!(matched, [key.hash()]);
+//! assert!(std::iter::from_fn(|| cache.poll()).any(|o| o == CacheOutput::Fetch(key.hash())));
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

@@ -1,6 +1,19 @@
 //! Query keys as TanStack Query has them: JSON arrays, matched by prefix (arrays) and subset
 //! (objects), and hashed to a stable string with sorted object keys (`hashKey`), so `exact`
 //! matching is one string comparison.
+//!
+//! ```
+//! use wiresync::core::query_key::{partial_match, Value};
+//!
+//! let key = Value::parse(r#"["order", {"id": "1", "tab": "items"}]"#).unwrap();
+//! let filter = Value::parse(r#"["order", {"id": "1"}]"#).unwrap();
+//! assert!(partial_match(&key, &filter)); // prefix on arrays, subset on objects
+//! assert!(!partial_match(&filter, &key));
+//! // The hash sorts object keys: the same key written in any order hashes the same.
+//! let same = Value::parse(r#"["order", {"tab": "items", "id": "1"}]"#).unwrap();
+//! assert_eq!(key.hash(), same.hash());
+//! assert_eq!(key.hash(), r#"["order",{"id":"1","tab":"items"}]"#);
+//! ```
 
 use std::fmt::Write;
 

@@ -1,5 +1,5 @@
-//! The cache driver: owns the core [`QueryCache`](crate::core::query_cache::QueryCache) and
-//! the event [`Rules`](crate::core::invalidation::Rules), runs query functions when the core
+//! The cache driver: owns the core [`QueryCache`] and
+//! the event [`Rules`], runs query functions when the core
 //! asks, calls watch hooks and observers, applies rules to the client's events, invalidates
 //! active queries after a reconnect that did not recover the session, persists changed
 //! queries to IndexedDB (debounced, one record per query) and tells other tabs about patches

@@ -3,7 +3,7 @@
 //! own event names and payloads.
 //!
 //! Each payload is a plain Rust struct (serde, camelCase on the wire) and carries a static
-//! [`Schema`](crate::core::schema::Schema). The same schema validates incoming payloads at
+//! [`Schema`]. The same schema validates incoming payloads at
 //! runtime (a mismatch goes to the error hook with the event name and the reason, never to the
 //! typed handler) and generates `catalog.d.ts`, so Rust and TypeScript agree.
 //!
