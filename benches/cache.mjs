@@ -125,8 +125,8 @@ async function snapshotPkg(timeoutMs = 60000) {
       await sleep(300);
       const b = read();
       if (WIRESYNC_FILES.every((f) => a[f].equals(b[f]))) {
-        if (!a["index.js"].toString().includes("class Cache")) {
-          throw new Error("pkg/index.js has no Cache class: rebuild with ./scripts/build.sh");
+        if (!a["client.js"].toString().includes("class Cache")) {
+          throw new Error("pkg/client.js has no Cache class: rebuild with ./scripts/build.sh");
         }
         return { files: a, mtime: fs.statSync(path.join(PKG, "wiresync_bg.wasm")).mtime };
       }

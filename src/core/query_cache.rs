@@ -17,8 +17,7 @@
 //!
 //! // An event invalidates every ["order", ...] query: the observed one is fetched again.
 //! let orders = Filters { query_key: Some(Value::parse(r#"["order"]"#).unwrap()), ..Filters::default() };
-//! let matched = cache.invalidate(20, &orders, RefetchType::Active);
-//! assert_eq!(matched, [key.hash()]);
+//! assert_eq!(cache.invalidate(20, &orders, RefetchType::Active), 1);
 //! assert!(std::iter::from_fn(|| cache.poll()).any(|o| o == CacheOutput::Fetch(key.hash())));
 //! ```
 
@@ -169,11 +168,83 @@ pub const DEFAULT_GC_TIME: u64 = 300_000;
 /// Identifies an observer.
 pub type ObserverId = u64;
 
+/// The queries by slot (what the index holds: a matched query is one array access away) and by
+/// hash (for lookups by key).
+#[derive(Debug, Default)]
+struct Queries {
+    slots: Vec<Option<Query>>,
+    free: Vec<u32>,
+    by_hash: BTreeMap<String, u32>,
+}
+
+impl Queries {
+    fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    fn id(&self, hash: &str) -> Option<u32> {
+        self.by_hash.get(hash).copied()
+    }
+
+    fn contains_key(&self, hash: &str) -> bool {
+        self.by_hash.contains_key(hash)
+    }
+
+    fn get(&self, hash: &str) -> Option<&Query> {
+        self.id(hash).and_then(|i| self.by_id(i))
+    }
+
+    fn get_mut(&mut self, hash: &str) -> Option<&mut Query> {
+        let i = self.id(hash)?;
+        self.by_id_mut(i)
+    }
+
+    fn by_id(&self, id: u32) -> Option<&Query> {
+        self.slots.get(id as usize).and_then(Option::as_ref)
+    }
+
+    fn by_id_mut(&mut self, id: u32) -> Option<&mut Query> {
+        self.slots.get_mut(id as usize).and_then(Option::as_mut)
+    }
+
+    /// Stores a new query; returns its slot.
+    fn insert(&mut self, q: Query) -> u32 {
+        let hash = q.hash.clone();
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = Some(q);
+                id
+            }
+            None => {
+                self.slots.push(Some(q));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_hash.insert(hash, id);
+        id
+    }
+
+    fn remove(&mut self, hash: &str) -> Option<(u32, Query)> {
+        let id = self.by_hash.remove(hash)?;
+        let q = self.slots.get_mut(id as usize)?.take()?;
+        self.free.push(id);
+        Some((id, q))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Query> {
+        self.slots.iter().flatten()
+    }
+
+    fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.by_hash.values().copied()
+    }
+}
+
 /// The query cache.
 #[derive(Debug, Default)]
 pub struct QueryCache {
-    queries: BTreeMap<String, Query>,
-    index: KeyIndex<String>,
+    queries: Queries,
+    index: KeyIndex<u32>,
     next_observer: ObserverId,
     observed: BTreeMap<ObserverId, String>,
     out: VecDeque<CacheOutput>,
@@ -292,7 +363,7 @@ impl QueryCache {
 
     /// Whether empty.
     pub fn is_empty(&self) -> bool {
-        self.queries.is_empty()
+        self.queries.len() == 0
     }
 
     /// A query by key.
@@ -307,22 +378,28 @@ impl QueryCache {
 
     fn entry(&mut self, key: &Value) -> &mut Query {
         let hash = key.hash();
-        let index = &mut self.index;
-        self.queries.entry(hash.clone()).or_insert_with(|| {
-            index.insert(key, hash.clone());
-            Query {
-                key: key.clone(),
-                hash,
-                data: None,
-                data_updated_at: 0,
-                status: QueryStatus::Pending,
-                invalidated: false,
-                fetching: false,
-                observers: Vec::new(),
-                gc_at: None,
-                base: None,
+        let id = match self.queries.id(&hash) {
+            Some(id) => id,
+            None => {
+                let id = self.queries.insert(Query {
+                    key: key.clone(),
+                    hash,
+                    data: None,
+                    data_updated_at: 0,
+                    status: QueryStatus::Pending,
+                    invalidated: false,
+                    fetching: false,
+                    observers: Vec::new(),
+                    gc_at: None,
+                    base: None,
+                });
+                self.index.insert(key, id);
+                id
             }
-        })
+        };
+        self.queries
+            .by_id_mut(id)
+            .expect("a query just found or stored")
     }
 
     /// `setQueryData`: stores `data` (raw JSON) as fresh success data.
@@ -334,7 +411,7 @@ impl QueryCache {
     /// `setQueryData` with the key as JSON text (what the JS glue has): a key already cached
     /// and written in hash form is found without parsing it. `Err` if the key is not an array.
     pub fn set_data_json(&mut self, now: u64, key_text: &str, data: String) -> Result<(), String> {
-        if let Some(hash) = hash_of_plain(key_text).filter(|h| self.queries.contains_key(*h)) {
+        if let Some(hash) = hash_of_plain(key_text).filter(|h| self.queries.contains_key(h)) {
             self.store(now, hash, data);
             return Ok(());
         }
@@ -426,15 +503,23 @@ impl QueryCache {
 
     /// The hashes of the queries `filters` selects.
     pub fn find(&self, now: u64, filters: &Filters) -> Vec<String> {
-        let candidates: Vec<String> = match (&filters.query_key, filters.exact) {
+        self.find_ids(now, filters)
+            .into_iter()
+            .filter_map(|i| self.queries.by_id(i).map(|q| q.hash.clone()))
+            .collect()
+    }
+
+    /// The slots of the queries `filters` selects.
+    fn find_ids(&self, now: u64, filters: &Filters) -> Vec<u32> {
+        let candidates: Vec<u32> = match (&filters.query_key, filters.exact) {
             (Some(k), true) => self.index.exact(k),
             (Some(k), false) => self.index.matching(k),
-            (None, _) => self.queries.keys().cloned().collect(),
+            (None, _) => self.queries.ids().collect(),
         };
         candidates
             .into_iter()
-            .filter(|h| {
-                let Some(q) = self.queries.get(h) else {
+            .filter(|&i| {
+                let Some(q) = self.queries.by_id(i) else {
                     return false;
                 };
                 let kind_ok = match filters.kind {
@@ -448,39 +533,46 @@ impl QueryCache {
     }
 
     /// `invalidateQueries`: marks the matches stale, tells watch hooks, and fetches those that
-    /// `refetch` selects (deduplicated with fetches under way). Returns the matched hashes.
-    pub fn invalidate(&mut self, now: u64, filters: &Filters, refetch: RefetchType) -> Vec<String> {
-        let matched = self.find(now, filters);
-        for h in &matched {
-            let Some(q) = self.queries.get_mut(h) else {
+    /// `refetch` selects (deduplicated with fetches under way). Returns how many matched.
+    pub fn invalidate(&mut self, now: u64, filters: &Filters, refetch: RefetchType) -> usize {
+        let matched = self.find_ids(now, filters);
+        let mut touched = Vec::new();
+        for &i in &matched {
+            let Some(q) = self.queries.by_id_mut(i) else {
                 continue;
             };
             q.invalidated = true;
+            let active = q.is_active();
             let wanted = match refetch {
                 RefetchType::All => true,
-                RefetchType::Active => q.is_active(),
-                RefetchType::Inactive => !q.is_active(),
+                RefetchType::Active => active,
+                RefetchType::Inactive => !active,
                 RefetchType::None => false,
             };
-            if q.is_active() {
-                self.out.push_back(CacheOutput::Updated(h.clone()));
-            }
-            if wanted {
-                self.start_fetch(h);
+            if active || wanted || self.watched {
+                let hash = q.hash.clone();
+                if active {
+                    self.out.push_back(CacheOutput::Updated(hash.clone()));
+                }
+                if wanted && !q.fetching {
+                    q.fetching = true;
+                    self.out.push_back(CacheOutput::Fetch(hash.clone()));
+                }
+                if self.watched {
+                    touched.push(hash);
+                }
             }
         }
-        if self.watched && !matched.is_empty() {
-            self.out.push_back(CacheOutput::Touched(matched.clone()));
-        }
-        matched
+        self.touched(touched);
+        matched.len()
     }
 
     /// `removeQueries`: forgets the matches.
     pub fn remove(&mut self, now: u64, filters: &Filters) -> Vec<String> {
         let matched = self.find(now, filters);
         for h in &matched {
-            if let Some(q) = self.queries.remove(h) {
-                self.index.remove(&q.key, h);
+            if let Some((id, q)) = self.queries.remove(h) {
+                self.index.remove(&q.key, &id);
                 self.out.push_back(CacheOutput::Removed(h.clone()));
                 self.changed(h);
             }
@@ -581,8 +673,8 @@ impl QueryCache {
             .map(|q| q.hash.clone())
             .collect();
         for h in due {
-            if let Some(q) = self.queries.remove(&h) {
-                self.index.remove(&q.key, &h);
+            if let Some((id, q)) = self.queries.remove(&h) {
+                self.index.remove(&q.key, &id);
                 self.changed(&h);
                 self.out.push_back(CacheOutput::Removed(h));
             }
@@ -650,8 +742,12 @@ mod tests {
         c.fetched(5, &active.hash(), r#"{"s":1}"#.into());
         drain(&mut c);
         c.set_watched(true);
-        let matched = c.invalidate(10, &filters(r#"["order"]"#), RefetchType::Active);
+        let matched = c.find(10, &filters(r#"["order"]"#));
         assert_eq!(matched.len(), 2);
+        assert_eq!(
+            c.invalidate(10, &filters(r#"["order"]"#), RefetchType::Active),
+            2
+        );
         let out = drain(&mut c);
         assert_eq!(
             fetches(&out),

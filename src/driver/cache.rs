@@ -418,8 +418,7 @@ impl Cache {
             .inner
             .core
             .borrow_mut()
-            .invalidate(now(), filters, refetch)
-            .len();
+            .invalidate(now(), filters, refetch);
         pump(&self.inner);
         n
     }
