@@ -122,7 +122,8 @@ export class Cache {
 
   /** Sets a query's data; `dataOrUpdater` may be a function of the old data. */
   setQueryData(queryKey, dataOrUpdater) {
-    const data = typeof dataOrUpdater === "function" ? dataOrUpdater(this.getQueryData(queryKey)) : dataOrUpdater;
+    // An updater gets the server's data: what optimistic layers show over it is not the server's.
+    const data = typeof dataOrUpdater === "function" ? dataOrUpdater(this.#raw.cacheServerData(queryKey)) : dataOrUpdater;
     if (data !== undefined) this.#raw.cacheSet(queryKey, data);
     return data;
   }
@@ -214,6 +215,9 @@ export class Client {
   #ruleListeners = new Set();
   #layers;
   #watchingOutbox = false;
+  /** `mutate` calls between their layer and their stored id: entries then in the outbox may be
+   *  theirs, so `#reconcile` adds no layers until they know their ids. */
+  #mutating = 0;
 
   /** @param raw the wasm `RawClient` */
   constructor(raw) {
@@ -248,16 +252,17 @@ export class Client {
     const placeholder = Symbol("not yet stored");
     const layered = spec ? this.#layers.add(placeholder, spec, payload ?? request?.body) : false;
     if (layered) this.#watchOutbox();
+    this.#mutating++;
     try {
       const { id } = request ? await this.outbox.enqueueRequest(request) : await this.outbox.enqueue(event, payload, options);
-      if (layered) {
-        this.#layers.rename(placeholder, id);
-        this.#reconcile();
-      }
+      if (layered) this.#layers.rename(placeholder, id);
       return { id };
     } catch (e) {
       if (layered) this.#layers.retain((id) => id !== placeholder);
       throw e;
+    } finally {
+      this.#mutating--;
+      if (layered || this.#layers.rules.size) this.#reconcile();
     }
   }
 
@@ -283,6 +288,7 @@ export class Client {
     }
     const live = new Map(entries.filter((e) => e.state !== "failed").map((e) => [e.id, e]));
     this.#layers.retain((id) => typeof id !== "string" || live.has(id));
+    if (this.#mutating > 0) return;
     for (const e of live.values()) {
       const spec = e.kind === "event" ? this.#layers.rules.get(e.event) : undefined;
       if (spec && !this.#layers.has(e.id)) this.#layers.add(e.id, spec, e.payload, e.createdAt);

@@ -28,7 +28,9 @@ export type ErrorCode =
 
 /** Every error wiresync reports or throws: a real `Error` with a stable `code`. */
 export interface WiresyncError extends Error {
+  /** Always `"WiresyncError"`. */
   name: "WiresyncError";
+  /** What went wrong, stable across versions (see `ErrorCode`). */
   code: ErrorCode;
   /** The event concerned, when there is one. */
   event?: string;
@@ -39,6 +41,7 @@ export type Status = "idle" | "connecting" | "open" | "reconnecting" | "offline"
 
 /** Connection state. */
 export interface ConnectionState {
+  /** Where the connection is: idle, connecting, open, reconnecting, offline (the browser is), closed. */
   status: Status;
   /** Reconnect attempts since the last successful connect. */
   attempt: number;
@@ -125,11 +128,15 @@ export interface OutboxOptions {
 
 /** Outbox counts. */
 export interface OutboxStatus {
+  /** Entries waiting to be sent (or to be retried). */
   pending: number;
+  /** Entries sent and waiting for the server's ack. */
   inFlight: number;
+  /** Entries that gave up (`maxRetries`, TTL, a rejection); kept until `retry` or `remove`. */
   failed: number;
   /** Sending now (connected, this tab flushes, work to do). */
   processing: boolean;
+  /** The last delivery error, or null. */
   lastError: string | null;
   /** Where entries are kept; `"memory"` when IndexedDB is unavailable (lost on reload). */
   persistence: "opening" | "indexeddb" | "memory";
@@ -137,22 +144,39 @@ export interface OutboxStatus {
 
 /** A queued entry as `list()` shows it. */
 export interface OutboxEntry {
+  /** The client message id (a UUID), sent with the message (`idField`) or as `Idempotency-Key`. */
   id: string;
+  /** Enqueue order. */
   seq: number;
+  /** Entries are delivered in order within a lane. */
   lane: string;
+  /** A socket event or an HTTP request. */
   kind: "event" | "request";
+  /** The event name (`kind: "event"`). */
   event?: string;
+  /** The event payload, the id field included (`kind: "event"`). */
   payload?: unknown;
+  /** The request URL (`kind: "request"`). */
   url?: string;
+  /** The request method (`kind: "request"`). */
   method?: string;
+  /** The stored request headers (auth is added at send time, never stored). */
   headers?: [string, string][];
+  /** The request body (`kind: "request"`). */
   body?: string;
+  /** Its `dedupeKey`, if given. */
   dedupeKey?: string;
+  /** When it was enqueued, epoch ms. */
   createdAt: number;
+  /** When its TTL ends, epoch ms. */
   expiresAt: number;
+  /** Send attempts so far. */
   attempts: number;
+  /** Waiting, sent and waiting for the ack, or given up. */
   state: "pending" | "inflight" | "failed";
+  /** Why it failed (`state: "failed"`). */
   failedReason?: string;
+  /** The last attempt's error. */
   lastError?: string;
 }
 
@@ -165,17 +189,27 @@ export declare class Outbox<E extends object = DefaultEmitEvents> {
   enqueue<K extends keyof E & string>(event: K, payload: E[K], options?: EnqueueOptions): Promise<{ id: string }>;
   /** Queues an HTTP mutation, replayed with fetch and an `Idempotency-Key` header. */
   enqueueRequest(request: OutboxRequest): Promise<{ id: string }>;
+  /** The counts now. Throws `INVALID_ARGUMENT` when the client was made with `outbox: false`. */
   status(): OutboxStatus;
+  /** `cb(status)` on every change (also when another tab changed the store). */
   onChange(cb: (status: OutboxStatus) => void): Unsubscribe;
+  /** `cb(entry)` when the server acked an entry and it was removed. */
   onDelivered(cb: (entry: OutboxEntry) => void): Unsubscribe;
+  /** `cb(entry)` when an entry moved to failed (`entry.failedReason`). */
   onFailed(cb: (entry: OutboxEntry) => void): Unsubscribe;
+  /** `cb(entry, reason)` when an entry was dropped: `"capacity"` (drop-oldest) or `"replaced"` (dedupeKey). */
   onDropped(cb: (entry: OutboxEntry, reason: "capacity" | "replaced") => void): Unsubscribe;
+  /** Every entry, in delivery order. */
   list(): OutboxEntry[];
+  /** The failed entries. */
   failed(): OutboxEntry[];
+  /** Moves a failed entry back to pending (attempts reset). Returns whether it was found. */
   retry(id: string): boolean;
+  /** Removes an entry whatever its state. Returns whether it was found. */
   remove(id: string): boolean;
   /** Removes every entry (call on logout, or switch identity with `setAuth`). */
   clear(): Promise<void>;
+  /** Sends what can be sent now, ignoring retry delays. */
   flush(): void;
 }
 
@@ -218,21 +252,29 @@ export interface QueryFilters {
 
 /** A query's state. */
 export interface QueryState<T = unknown> {
+  /** No data yet, data, or the last fetch failed (the data, if any, is kept). */
   status: "pending" | "success" | "error";
+  /** The data (what optimistic layers made of it while mutations are pending). */
   data: T | undefined;
+  /** Why the last fetch failed, or null. */
   error: string | null;
+  /** When the server data was set, epoch ms (0: never). */
   dataUpdatedAt: number;
+  /** Invalidated, without data, or older than the observers' shortest `staleTime`. */
   isStale: boolean;
+  /** A `queryFn` runs now. */
   isFetching: boolean;
+  /** Invalidated since its data was set. */
   isInvalidated: boolean;
 }
 
-/** The query cache of a client. */
 /** A cached query as `findAll` and `predicate` see it. */
 export interface CachedQuery<T = unknown> {
+  /** Its key. */
   queryKey: QueryKey;
   /** TanStack's `hashKey(queryKey)`: JSON with object keys sorted. */
   queryHash: string;
+  /** Its state now. */
   state: QueryState<T>;
 }
 
@@ -299,6 +341,7 @@ export interface Optimistic<P = any, T = any> {
   timestampOf?: (server: T | undefined) => number | undefined;
 }
 
+/** The query cache of a client (`client.cache`): keys are JSON arrays, matched as TanStack does. */
 export declare class Cache {
   private constructor();
   /** Resolves once persisted queries are restored (at once without `persist`). */
@@ -312,14 +355,20 @@ export declare class Cache {
   getQueriesData<T = unknown>(filters?: QueryFilters): [QueryKey, T | undefined][];
   /** Sets a query's data; `dataOrUpdater` may be a function of the old data. */
   setQueryData<T>(queryKey: QueryKey, dataOrUpdater: T | ((old: T | undefined) => T | undefined)): T | undefined;
+  /** A query's data, or `undefined`. */
   getQueryData<T = unknown>(queryKey: QueryKey): T | undefined;
+  /** A query's state, or `undefined` when it is not cached. */
   getQueryState<T = unknown>(queryKey: QueryKey): QueryState<T> | undefined;
   /** Marks matching queries stale and refetches per `refetchType` (default "active").
    *  Resolves with the number of queries matched. Costs what it matches (an index), not the cache size. */
   invalidateQueries(filters?: QueryFilters & { refetchType?: "active" | "inactive" | "all" | "none" }): Promise<number>;
+  /** Forgets the matching queries (and their stored records). Returns how many. */
   removeQueries(filters?: QueryFilters): number;
+  /** Back to no data; observed ones fetch again. Resolves with how many matched. */
   resetQueries(filters?: QueryFilters): Promise<number>;
-  /** Runs `queryFn` when data is missing or stale and when the key is invalidated while observed. */
+  /** Runs `queryFn` when data is missing or stale and when the key is invalidated while observed;
+   *  concurrent fetches of a key are shared. `staleTime` default 0, `gcTime` default 300000 ms
+   *  (how long the query stays cached once nobody observes it). */
   observe<T>(queryKey: QueryKey, options: { queryFn: () => T | Promise<T>; staleTime?: number; gcTime?: number }, listener: (state: QueryState<T>) => void): Unsubscribe;
   /** The invalidation hook: `hook(keys)` when an invalidation or patch touches matching keys. */
   watch(filters: QueryFilters, hook: (keys: QueryKey[]) => void): Unsubscribe;

@@ -1,5 +1,6 @@
-// wiresync demo server: serves the demo page and the built package, and hosts a real
-// Socket.IO 4.8.4 server that simulates order tracking, a support chat and a leaderboard.
+// wiresync demo server: serves the demo page and the built package, a small JSON API the page's
+// query cache fetches from, and a real Socket.IO 4.8.4 server that simulates order tracking, a
+// support chat and a leaderboard.
 //
 //   ./scripts/demo.sh            (sets up, builds pkg/, then runs this)
 //   node www/server.mjs          (when pkg/ is already built)
@@ -8,8 +9,14 @@
 //   DEMO_PORT   port on 127.0.0.1 (default 8080; 0 picks a free one). A busy port is an error.
 //
 // HTTP:
-//   GET  /  /index.html  /app.js  /style.css     the demo page (from www/)
+//   GET  /  /index.html  /app.js  /panels.js  /style.css   the demo page (from www/)
 //   GET  /pkg/<file>                              the built package (from pkg/)
+//   GET  /api/orders                              the orders list (the live one and two old ones)
+//   GET  /api/orders/:id                          one order: status, message, ETA
+//   GET  /api/orders/:id/location                 where its courier is (an order:location_update)
+//   GET  /api/leaderboard?period=daily            the board (a leaderboard:update)
+//   GET  /api/chats/:id/messages                  the chat so far (chat:message payloads)
+//        (the API answers after ~150 ms, and 503 while the server is "down")
 //   POST /demo/down   drops every connection (recoverably) and refuses new ones until /demo/up
 //   POST /demo/up     accepts connections again
 //   GET  /demo/state  {down, connections}
@@ -21,8 +28,14 @@
 //   - subscribe:order {orderId} (ack {ok:true, room}) joins room "order:<orderId>", which then
 //     gets order:status_update (~3 s), order:location_update (~1 s) and order:eta_update (~3 s);
 //     unsubscribe:order {orderId} leaves it
-//   - chat:send_message {chatId, message, timestamp}: chat:typing true, then ~1.5 s later a
-//     chat:message reply from "Sam (support)" and chat:typing false
+//   - subscribe:chat {chatId} joins room "chat:<chatId>" (unsubscribe:chat leaves it)
+//   - chat:send_message {chatId, message, timestamp, clientMessageId} with an ack (the outbox's
+//     contract): each clientMessageId is applied once; the message is stored, echoed to the
+//     chat room as a chat:message (senderType "user", the client's timestamp), then acked
+//     {ok:true}. The agent answers each message in turn: chat:typing true, ~1.2 s later a
+//     chat:message from "Sam (support)", chat:typing false when nothing is left to answer.
+//     A message containing "fail" is refused the first time ({ok:false, error}) and accepted
+//     when sent again (the outbox's Retry).
 //   - leaderboard:update to everyone every ~5 s (and to each new connection at once)
 
 import http from "node:http";
@@ -69,6 +82,10 @@ function parsePort(raw) {
 }
 
 const now = () => new Date().toISOString();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How long the JSON API takes to answer, ms. */
+const API_LATENCY_MS = 150;
 
 // ---------------------------------------------------------------------------------------------
 // HTTP: static files and the demo controls
@@ -89,6 +106,7 @@ const PAGE_FILES = {
   "/": "index.html",
   "/index.html": "index.html",
   "/app.js": "app.js",
+  "/panels.js": "panels.js",
   "/style.css": "style.css",
 };
 
@@ -148,6 +166,13 @@ const httpServer = http.createServer(async (req, res) => {
     if (pathname === "/demo/state") {
       return sendJson(res, 200, { down, connections: io.of("/").sockets.size });
     }
+    if (pathname.startsWith("/api/")) {
+      if (req.method !== "GET") return sendJson(res, 405, { error: "use GET" });
+      await sleep(API_LATENCY_MS); // long enough to see "fetching" in the cache inspector
+      if (down) return sendJson(res, 503, { error: "server down (demo)" });
+      const [status, body] = api(pathname, new URL(req.url ?? "/", `http://${HOST}`).searchParams);
+      return sendJson(res, status, body);
+    }
     if (req.method !== "GET" && req.method !== "HEAD") return sendText(res, 405, "method not allowed\n");
     if (pathname === "/favicon.ico") {
       res.writeHead(204);
@@ -186,6 +211,39 @@ function bringUp() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// JSON API: what the page's queryFns fetch (events then keep the cached copies current)
+// ---------------------------------------------------------------------------------------------
+
+/** [status, body] for GET `pathname`. */
+function api(pathname, query) {
+  const parts = pathname.split("/").slice(2).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return "";
+    }
+  });
+  const [what, id, sub, more] = parts;
+  if (what === "orders" && parts.length === 1) return [200, orderList()];
+  if (what === "orders" && validId(id) && more === undefined) {
+    const order = orders.get(id) ?? startOrder(id);
+    if (!order) return [503, { error: "too many orders" }];
+    if (sub === undefined) return [200, order.snapshot()];
+    if (sub === "location") return [200, order.locationPayload()];
+  }
+  if (what === "leaderboard" && parts.length === 1) {
+    const period = query.get("period") ?? "daily";
+    return period === "daily" ? [200, leaderboard.snapshot()] : [404, { error: `no ${period} board` }];
+  }
+  if (what === "chats" && validId(id) && sub === "messages" && more === undefined) {
+    return [200, chat.get(id).messages];
+  }
+  return [404, { error: "not found" }];
+}
+
+const validId = (id) => typeof id === "string" && id !== "" && id.length <= 64;
+
+// ---------------------------------------------------------------------------------------------
 // Socket.IO
 // ---------------------------------------------------------------------------------------------
 
@@ -214,7 +272,7 @@ io.on("connection", (socket) => {
 
   socket.on("subscribe:order", (params, ack) => {
     const orderId = params?.orderId;
-    if (typeof orderId !== "string" || orderId === "" || orderId.length > 64) {
+    if (!validId(orderId)) {
       return reply(ack, { ok: false, error: "orderId must be a non-empty string" });
     }
     const order = orders.get(orderId) ?? startOrder(orderId);
@@ -234,7 +292,20 @@ io.on("connection", (socket) => {
     reply(ack, { ok: true, room });
   });
 
-  socket.on("chat:send_message", (payload) => chat.onMessage(socket, payload));
+  socket.on("subscribe:chat", (params, ack) => {
+    if (!validId(params?.chatId)) return reply(ack, { ok: false, error: "chatId must be a non-empty string" });
+    const room = `chat:${params.chatId}`;
+    socket.join(room);
+    reply(ack, { ok: true, room });
+  });
+
+  socket.on("unsubscribe:chat", (params, ack) => {
+    const room = `chat:${params?.chatId}`;
+    socket.leave(room);
+    reply(ack, { ok: true, room });
+  });
+
+  socket.on("chat:send_message", (payload, ack) => chat.receive(payload).then((result) => reply(ack, result)));
   socket.on("chat:typing", () => {});
   socket.on("chat:read", () => {});
 });
@@ -259,6 +330,30 @@ const FROM = { latitude: 38.7139, longitude: -9.1394 };
 const TO = { latitude: 38.7369, longitude: -9.1427 };
 const TRIP_TICKS = 3; // location ticks (~1 s each) from pickup to the door while out_for_delivery
 const PARTNER = { name: "Rui", phone: "+351 900 000 000", vehicle: "Scooter" };
+const ITEMS = "2× Bifana, 1× Pastel de nata";
+const TOTAL = "€11.40";
+
+/** Older orders, for the list. */
+const HISTORY = [
+  { orderId: "ord_0998", items: "1× Francesinha", total: "€14.90", status: "delivered", placedAt: daysAgo(1) },
+  { orderId: "ord_0977", items: "3× Pastel de nata", total: "€4.50", status: "delivered", placedAt: daysAgo(6) },
+];
+
+function daysAgo(n) {
+  return new Date(Date.now() - n * 86_400_000).toISOString();
+}
+
+/** GET /api/orders: the simulated orders, newest first, then the old ones. */
+function orderList() {
+  const live = [...orders.values()].reverse().map((o) => ({
+    orderId: o.orderId,
+    items: ITEMS,
+    total: TOTAL,
+    status: STATUSES[o.step].status,
+    placedAt: new Date(o.placedAt).toISOString(),
+  }));
+  return [...live, ...HISTORY];
+}
 
 /** orderId -> simulation */
 const orders = new Map();
@@ -272,6 +367,7 @@ function startOrder(orderId) {
     trip: 0, // 0..TRIP_TICKS while out_for_delivery
     delay: 0,
     lastSeen: Date.now(),
+    placedAt: Date.now(),
     eta: Date.now() + 9 * 60_000,
     position() {
       const t = Math.min(1, this.step < 2 ? 0 : this.step > 2 ? 1 : this.trip / TRIP_TICKS);
@@ -279,6 +375,20 @@ function startOrder(orderId) {
       return {
         latitude: round(FROM.latitude + (TO.latitude - FROM.latitude) * t + wobble),
         longitude: round(FROM.longitude + (TO.longitude - FROM.longitude) * t + wobble),
+      };
+    },
+    /** GET /api/orders/:id */
+    snapshot() {
+      const s = STATUSES[this.step];
+      return {
+        orderId,
+        items: ITEMS,
+        total: TOTAL,
+        status: s.status,
+        message: s.message,
+        estimatedArrival: this.step < 3 ? new Date(this.eta).toISOString() : null,
+        delayMinutes: this.delay,
+        updatedAt: now(),
       };
     },
     statusPayload() {
@@ -333,6 +443,7 @@ function startOrder(orderId) {
         // Next order of the loop.
         order.trip = 0;
         order.delay = 0;
+        order.placedAt = Date.now();
         order.eta = Date.now() + 9 * 60_000;
       } else if (order.step === 2) {
         order.trip = 0;
@@ -364,29 +475,112 @@ function distance(a, b) {
 // ---------------------------------------------------------------------------------------------
 
 const AGENT = { userId: "agent_1", userName: "Sam (support)" };
+const USER = { userId: "user_1", userName: "You" };
+/** Per chat, at most this many messages are kept; at most MAX_CHATS chats. */
+const CHAT_HISTORY = 100;
+const MAX_CHATS = 100;
+/** How long the agent "types" each answer, ms. */
+const ANSWER_MS = 1200;
+/** How long storing one sent message takes, ms (one at a time per chat, so a queue that
+ *  drains after a reconnect shows its progress). */
+const STORE_MS = 250;
 let messageSeq = 0;
 
 const chat = {
-  onMessage(socket, payload) {
-    const chatId = typeof payload?.chatId === "string" && payload.chatId ? payload.chatId.slice(0, 64) : null;
-    const text = typeof payload?.message === "string" ? payload.message.slice(0, 500) : "";
-    if (!chatId) return;
-    const typing = (isTyping) => ({ chatId, ...AGENT, isTyping, timestamp: now() });
-    socket.emit("chat:typing", typing(true));
-    // Sent through the socket's own room: a broadcast is kept in the recovery store, so a
-    // client that drops in the meantime and comes back recovered still gets the reply.
+  /** chatId -> { chatId, messages, applied and refused (sets of clientMessageId), queue (texts
+   *  to answer), answering, stored (the promise of the last message stored) } */
+  chats: new Map(),
+
+  get(chatId) {
+    let c = this.chats.get(chatId);
+    if (!c) {
+      if (this.chats.size >= MAX_CHATS) this.chats.delete(this.chats.keys().next().value);
+      c = { chatId, messages: [], applied: new Set(), refused: new Set(), queue: [], answering: false, stored: Promise.resolve() };
+      c.messages.push(this.message(c, AGENT, "Hi! I'm Sam from support. Ask me anything about order ord_1001."));
+      this.chats.set(chatId, c);
+    }
+    return c;
+  },
+
+  message(c, who, text, timestamp = now(), messageId = `msg_${Date.now().toString(36)}_${++messageSeq}`) {
+    return {
+      messageId,
+      chatId: c.chatId,
+      senderId: who.userId,
+      senderName: who.userName,
+      senderType: who === AGENT ? "agent" : "user",
+      text,
+      timestamp,
+    };
+  },
+
+  /** chat:send_message: resolves with the ack once the message is stored. Messages of one chat
+   *  are stored one at a time, in the order they arrive. */
+  receive(payload) {
+    const chatId = validId(payload?.chatId) ? payload.chatId : null;
+    if (!chatId) return Promise.resolve({ ok: false, error: "chatId must be a non-empty string" });
+    const c = this.get(chatId);
+    const result = c.stored.then(() => sleep(STORE_MS)).then(() => this.apply(c, payload));
+    c.stored = result;
+    return result;
+  },
+
+  /** Stores one message and returns the ack. Each clientMessageId is applied once; a resend of
+   *  an applied one (its ack was lost) is acked and echoed again (clients dedupe by messageId). */
+  apply(c, payload) {
+    const chatId = c.chatId;
+    const text = typeof payload?.message === "string" ? payload.message.trim().slice(0, 500) : "";
+    if (!text) return { ok: false, error: "the message is empty" };
+    const id = typeof payload.clientMessageId === "string" ? payload.clientMessageId.slice(0, 64) : null;
+    const messageId = id ? `msg_user_${id}` : undefined;
+    if (id && c.applied.has(id)) {
+      const stored = c.messages.find((m) => m.messageId === messageId);
+      if (stored) io.to(`chat:${chatId}`).emit("chat:message", stored);
+      return { ok: true, duplicate: true };
+    }
+    if (id && /fail/i.test(text) && !c.refused.has(id)) {
+      c.refused.add(id);
+      return { ok: false, error: 'refused by the demo server: a message with "fail" in it is refused once (Retry sends it again)' };
+    }
+    if (id) {
+      c.applied.add(id);
+      c.refused.delete(id);
+      if (c.applied.size > 10 * CHAT_HISTORY) c.applied.delete(c.applied.values().next().value);
+    }
+    const timestamp = typeof payload.timestamp === "string" && !Number.isNaN(Date.parse(payload.timestamp)) ? payload.timestamp : now();
+    const stored = this.message(c, USER, text, timestamp, messageId);
+    this.push(c, stored);
+    // Sent through the chat's room: a broadcast is kept in the recovery store, so a client that
+    // drops in the meantime and comes back recovered still gets it.
+    io.to(`chat:${chatId}`).emit("chat:message", stored);
+    c.queue.push(text);
+    this.answerNext(c);
+    return { ok: true };
+  },
+
+  push(c, message) {
+    c.messages.push(message);
+    if (c.messages.length > CHAT_HISTORY) c.messages.splice(0, c.messages.length - CHAT_HISTORY);
+  },
+
+  /** The agent answers queued messages one at a time, typing while there is something left. */
+  answerNext(c) {
+    if (c.answering) return;
+    const room = io.to(`chat:${c.chatId}`);
+    const typing = (isTyping) => ({ chatId: c.chatId, ...AGENT, isTyping, timestamp: now() });
+    if (c.queue.length === 0) {
+      room.emit("chat:typing", typing(false));
+      return;
+    }
+    c.answering = true;
+    room.emit("chat:typing", typing(true));
     setTimeout(() => {
-      io.to(socket.id).emit("chat:message", {
-        messageId: `msg_${Date.now().toString(36)}_${++messageSeq}`,
-        chatId,
-        senderId: AGENT.userId,
-        senderName: AGENT.userName,
-        senderType: "agent",
-        text: answer(text),
-        timestamp: now(),
-      });
-      io.to(socket.id).emit("chat:typing", typing(false));
-    }, 1500);
+      c.answering = false;
+      const reply = this.message(c, AGENT, answer(c.queue.shift()));
+      this.push(c, reply);
+      io.to(`chat:${c.chatId}`).emit("chat:message", reply);
+      this.answerNext(c);
+    }, ANSWER_MS);
   },
 };
 

@@ -16,7 +16,7 @@ use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::invalidation::{Action, Rules};
 use crate::core::query_cache::{
-    CacheOutput, Change, Filters, Query, QueryCache, QueryType, RefetchType,
+    CacheOutput, Change, Filters, Query, QueryCache, QueryStatus, QueryType, RefetchType,
 };
 use crate::core::query_key::{hash_of_plain, partial_match, Value};
 use crate::core::subscriptions::HandlerId;
@@ -244,6 +244,10 @@ impl Cache {
                     .borrow_mut()
                     .invalidate(now(), &active, RefetchType::Active);
                 pump(&inner);
+            } else if open {
+                // A first connect, or a recovered one: only the observed queries whose last
+                // fetch failed (the server was unreachable, say) try again.
+                refetch_failed(&inner);
             }
             if open {
                 inner.was_open.set(true);
@@ -635,6 +639,35 @@ fn arm_timer(inner: &Rc<Inner>) {
         }
     });
     *inner.timer.borrow_mut() = Some((deadline, timer));
+}
+
+/// Fetches again the observed queries whose last fetch failed.
+fn refetch_failed(inner: &Rc<Inner>) {
+    let failed: Vec<Value> = {
+        let core = inner.core.borrow();
+        let active = Filters {
+            kind: QueryType::Active,
+            ..Filters::default()
+        };
+        core.find(now(), &active)
+            .iter()
+            .filter_map(|h| core.get_by_hash(h))
+            .filter(|q| matches!(q.status, QueryStatus::Error(_)))
+            .map(|q| q.key.clone())
+            .collect()
+    };
+    for key in failed {
+        let exact = Filters {
+            query_key: Some(key),
+            exact: true,
+            ..Filters::default()
+        };
+        inner
+            .core
+            .borrow_mut()
+            .invalidate(now(), &exact, RefetchType::Active);
+    }
+    pump(inner);
 }
 
 /// Server data reached a layered query: the layers are re-applied over it (or, with nobody

@@ -13,8 +13,8 @@ before(async () => {
   await page.evaluate(async (sioUrl) => {
     const mod = await import("/index.js");
     await mod.default();
-    window.make = () =>
-      mod.connect({ url: sioUrl, auth: { token: "good" }, reconnect: { initialDelayMs: 100, maxDelayMs: 300 }, outbox: false });
+    window.make = (extra = {}) =>
+      mod.connect({ url: sioUrl, auth: { token: "good" }, reconnect: { initialDelayMs: 100, maxDelayMs: 300 }, outbox: false, ...extra });
     window.waitFor = (fn, ms = 5000) =>
       new Promise((resolve, reject) => {
         const end = Date.now() + ms;
@@ -129,4 +129,27 @@ test("a throwing observer, watch hook or state listener is reported as HANDLER_E
   const has = (what) => r.errors.some((e) => e.startsWith("HANDLER_ERROR") && e.includes(what));
   assert.ok(has("state boom") && has("hook boom") && has("observer boom"), r.errors.join("\n"));
   assert.equal(r.data, 2, "the cache went on");
+});
+
+test("an observed query whose fetch failed is fetched again when the connection opens", async () => {
+  const r = await page.evaluate(async () => {
+    const c = make({ auth: { token: "wrong" } });
+    c.onError(() => {}); // the refusals are expected
+    let calls = 0;
+    const states = [];
+    c.cache.observe(["profile"], {
+      queryFn: async () => {
+        if (++calls === 1) throw new Error("server unreachable");
+        return { name: "Ann" };
+      },
+    }, (s) => states.push(s.status));
+    await waitFor(() => states.includes("error"));
+    c.setAuth({ token: "good" });
+    await waitFor(() => c.cache.getQueryData(["profile"]) !== undefined);
+    const out = { calls, data: c.cache.getQueryData(["profile"]), recovered: c.state.recovered };
+    c.close();
+    return out;
+  });
+  assert.equal(r.calls, 2);
+  assert.deepEqual(r.data, { name: "Ann" });
 });

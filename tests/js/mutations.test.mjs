@@ -55,7 +55,7 @@ test("an optimistic update shows at once offline, server data lands beneath it, 
     const pending = c.mutate({ event: "cart:add_line", payload: { item: "x" }, optimistic: addLine });
     const atOnce = c.cache.getQueryData(["cart"]);
     const { id } = await pending;
-    c.cache.setQueryData(["cart"], ["a", "b"]); // what a server event would do
+    c.cache.setQueryData(["cart"], (old) => [...old, "b"]); // a server patch: `old` is the server's data
     const rebased = c.cache.getQueryData(["cart"]);
     const layers = c.pendingMutations(["cart"]).map((l) => l.id);
     c.setAuth({ token: "good" });
@@ -137,7 +137,7 @@ test("strategies: server-wins drops the layer, newest-wins compares timestamps, 
 test("pending layers are restored with the outbox after a reload, then lifted on delivery", async () => {
   const page = await newPage();
   const name = uniq("reload");
-  await page.evaluate(async (name) => {
+  const before = await page.evaluate(async (name) => {
     const c = make(name, { cache: { name, persist: { debounceMs: 10 } } });
     c.optimisticOn("cart:add_line", addLine);
     await c.cache.ready;
@@ -145,8 +145,11 @@ test("pending layers are restored with the outbox after a reload, then lifted on
     await c.mutate({ event: "cart:add_line", payload: { item: "x" } });
     await c.mutate({ event: "cart:add_line", payload: { item: "y" } });
     await new Promise((r) => setTimeout(r, 100));
+    const before = { data: c.cache.getQueryData(["cart"]), layers: c.pendingMutations(["cart"]).length };
     c.close();
+    return before;
   }, name);
+  assert.deepEqual(before, { data: ["a", "x", "y"], layers: 2 }, "one layer per mutation");
   await page.reload();
   await prepare(page);
   const r = await page.evaluate(async (name) => {
