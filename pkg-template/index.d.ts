@@ -172,6 +172,10 @@ export interface OutboxEntry {
   expiresAt: number;
   /** Send attempts so far. */
   attempts: number;
+  /** No new attempt before this time, epoch ms (the retry backoff). */
+  notBefore: number;
+  /** The stored record's format version. */
+  v: number;
   /** Waiting, sent and waiting for the ack, or given up. */
   state: "pending" | "inflight" | "failed";
   /** Why it failed (`state: "failed"`). */

@@ -449,6 +449,11 @@ fn max_attempts_gives_up_and_closes() {
     assert_eq!(s.status(), Status::Closed);
     assert_eq!(s.codes().last().unwrap(), "RECONNECT_FAILED");
     assert_eq!(s.opened.len(), 3, "the first try and two retries");
+    assert_eq!(
+        s.conn.state().attempt,
+        2,
+        "the state counts the retries made"
+    );
 }
 
 #[test]

@@ -798,10 +798,12 @@ impl Connection {
     fn schedule_retry(&mut self, now: u64) {
         self.attempt += 1;
         if !self.cfg.backoff.allows(self.attempt) {
+            // No attempt number `attempt` is made: the state keeps counting the ones that were.
+            self.attempt -= 1;
             self.phase = Phase::Closed;
             let e = Error::new(
                 ErrorCode::ReconnectFailed,
-                format!("gave up after {} attempts", self.attempt - 1),
+                format!("gave up after {} attempts", self.attempt),
             );
             self.error = Some(e.clone());
             self.report(e);
