@@ -44,7 +44,7 @@ CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=240 \
 step "JS API tests (Playwright, headless Chromium)"
 node --test tests/js/ 2>&1 | tee -a "$results"
 
-step "demo walk-through (Playwright: connect, live order, chat, server down and up)"
+step "demo walk-through (Playwright: banner, live order through the cache, chat via the outbox, server down and up, failed + Retry)"
 node www/smoke.mjs 2>&1 | tee -a "$results"
 
 step "TypeScript type tests"
