@@ -21,7 +21,7 @@
 //! assert!(std::iter::from_fn(|| cache.poll()).any(|o| o == CacheOutput::Fetch(key.hash())));
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use super::query_index::KeyIndex;
 use super::query_key::{hash_of_plain, Value};
@@ -246,7 +246,8 @@ pub struct QueryCache {
     queries: Queries,
     index: KeyIndex<u32>,
     next_observer: ObserverId,
-    observed: BTreeMap<ObserverId, String>,
+    /// Observer → the hash of its query (few: one per mounted component).
+    observed: Vec<(ObserverId, String)>,
     out: VecDeque<CacheOutput>,
     /// No later than the earliest `gc_at` (may be earlier: a timer that fires early finds
     /// nothing due and recomputes it), so no operation scans the whole cache.
@@ -255,7 +256,9 @@ pub struct QueryCache {
     default_gc: Option<u64>,
     /// Track changes for storage (hashes whose server data changed since the last take).
     tracking: bool,
-    dirty: BTreeSet<String>,
+    /// Hashes whose server data changed (the value is unused: the same map type as `by_hash`
+    /// shares its code in the wasm).
+    dirty: BTreeMap<String, u32>,
     /// Whether anyone hears [`CacheOutput::Touched`] (watch hooks); without, none is made.
     watched: bool,
 }
@@ -310,7 +313,7 @@ impl QueryCache {
 
     fn changed(&mut self, hash: &str) {
         if self.tracking {
-            self.dirty.insert(hash.to_owned());
+            self.dirty.insert(hash.to_owned(), 0);
         }
     }
 
@@ -323,7 +326,7 @@ impl QueryCache {
     /// a `Put` of the server data, or a `Delete` for a query gone or without data.
     pub fn take_changes(&mut self) -> Vec<Change> {
         std::mem::take(&mut self.dirty)
-            .into_iter()
+            .into_keys()
             .map(|hash| {
                 match self
                     .queries
@@ -595,7 +598,7 @@ impl QueryCache {
             let active = q.is_active();
             self.out.push_back(CacheOutput::Updated(h.clone()));
             if self.tracking {
-                self.dirty.insert(h.clone());
+                self.dirty.insert(h.clone(), 0);
             }
             if active {
                 self.start_fetch(h);
@@ -621,7 +624,7 @@ impl QueryCache {
         q.observers.push((id, stale_time, gc_time));
         q.gc_at = None;
         let (hash, stale) = (q.hash.clone(), q.is_stale(now));
-        self.observed.insert(id, hash.clone());
+        self.observed.push((id, hash.clone()));
         if stale {
             self.start_fetch(&hash);
         }
@@ -630,9 +633,10 @@ impl QueryCache {
 
     /// An observer goes away; a query left without observers is collected after its `gc_time`.
     pub fn unobserve(&mut self, now: u64, id: ObserverId) {
-        let Some(hash) = self.observed.remove(&id) else {
+        let Some(at) = self.observed.iter().position(|o| o.0 == id) else {
             return;
         };
+        let (_, hash) = self.observed.swap_remove(at);
         let Some(q) = self.queries.get_mut(&hash) else {
             return;
         };
