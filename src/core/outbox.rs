@@ -372,7 +372,7 @@ impl Outbox {
                 merged.push(e.clone());
             }
         }
-        merged.sort_by_key(|e| e.seq);
+        merged.sort_unstable_by_key(|e| e.seq); // seqs are unique
         self.next_seq = self.next_seq.max(merged.last().map_or(0, |e| e.seq) + 1);
         self.entries = merged.into();
         self.pump(now);

@@ -113,7 +113,7 @@ impl Value {
                         None => sorted.push(f),
                     }
                 }
-                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0)); // keys are unique here
                 out.push('{');
                 for (i, (k, v)) in sorted.iter().enumerate() {
                     if i > 0 {
