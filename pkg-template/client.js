@@ -188,9 +188,10 @@ export class Cache {
 
   /** Observes `queryKey`: runs `queryFn` when data is missing or stale, and again when the key
    *  is invalidated while observed. `listener(state)` on every change. Returns the unsubscribe. */
-  observe(queryKey, { queryFn, staleTime = 0, gcTime = 300000 }, listener) {
+  observe(queryKey, { queryFn, staleTime = 0, gcTime }, listener) {
     const raw = this.#raw;
-    const id = raw.cacheObserve(queryKey, queryFn, staleTime, gcTime, listener);
+    // No gcTime: the cache's default (5 min, or `persist.maxAgeMs` when persisting).
+    const id = raw.cacheObserve(queryKey, queryFn, staleTime, gcTime ?? -1, listener);
     return () => raw.cacheUnobserve(id);
   }
 
@@ -250,15 +251,16 @@ export class Client {
   async mutate({ event, payload, request, optimistic, ...options }) {
     const spec = optimistic ? optimisticSpec(optimistic, "mutate") : this.#layers.rules.get(event);
     const placeholder = Symbol("not yet stored");
-    const layered = spec ? this.#layers.add(placeholder, spec, payload ?? request?.body) : false;
-    if (layered) this.#watchOutbox();
+    let layered = false;
     this.#mutating++;
     try {
+      layered = spec ? this.#layers.add(placeholder, spec, payload ?? request?.body) : false;
+      if (layered) this.#watchOutbox();
       const { id } = request ? await this.outbox.enqueueRequest(request) : await this.outbox.enqueue(event, payload, options);
       if (layered) this.#layers.rename(placeholder, id);
       return { id };
     } catch (e) {
-      if (layered) this.#layers.retain((id) => id !== placeholder);
+      this.#layers.retain((id) => id !== placeholder); // rolled back (also if `add` threw midway)
       throw e;
     } finally {
       this.#mutating--;
@@ -291,7 +293,9 @@ export class Client {
     if (this.#mutating > 0) return;
     for (const e of live.values()) {
       const spec = e.kind === "event" ? this.#layers.rules.get(e.event) : undefined;
-      if (spec && !this.#layers.has(e.id)) this.#layers.add(e.id, spec, e.payload, e.createdAt);
+      if (spec && !this.#layers.has(e.id) && !this.#layers.dropped.has(e.id)) {
+        this.#layers.add(e.id, spec, e.payload, e.createdAt);
+      }
     }
   }
 
@@ -307,8 +311,9 @@ export class Client {
       const id = raw.ruleInvalidate(event, keys);
       remove = () => raw.ruleRemove(id);
     } else {
+      // Local: every tab receives the event itself, so no tab is told of this.
       remove = this.on(event, (payload) => {
-        for (const queryKey of keysOf(payload)) raw.cacheInvalidate({ queryKey });
+        for (const queryKey of keysOf(payload)) raw.cacheInvalidate({ queryKey }, true);
       });
     }
     return this.#addRule({ event, kind: "invalidate", keys: keysOf }, remove);
@@ -326,7 +331,9 @@ export class Client {
     } else {
       remove = this.on(event, (payload) => {
         const queryKey = keyOf(payload);
-        if (queryKey) this.cache.setQueryData(queryKey, (old) => (update ? update(old, payload) : payload));
+        if (!queryKey) return;
+        const data = update ? update(raw.cacheServerData(queryKey), payload) : payload;
+        if (data !== undefined) raw.cacheSet(queryKey, data, true); // local, as above
       });
     }
     return this.#addRule({ event, kind: "patch", key: keyOf, update }, remove);

@@ -301,7 +301,8 @@ export interface CacheOptions {
   /** Tell other tabs of the same origin (BroadcastChannel) about patches and invalidations. Default true. */
   broadcast?: boolean;
   /** How long a query that was never observed stays cached, ms. Default 300000, or
-   *  `persist.maxAgeMs` when persisting. Observed queries use their observer's `gcTime`. */
+   *  `persist.maxAgeMs` when persisting. Also the default `gcTime` of observers. A query gc
+   *  collects is also deleted from storage. */
   gcTimeMs?: number;
 }
 
@@ -371,7 +372,8 @@ export declare class Cache {
   /** Back to no data; observed ones fetch again. Resolves with how many matched. */
   resetQueries(filters?: QueryFilters): Promise<number>;
   /** Runs `queryFn` when data is missing or stale and when the key is invalidated while observed;
-   *  concurrent fetches of a key are shared. `staleTime` default 0, `gcTime` default 300000 ms
+   *  concurrent fetches of a key are shared. `staleTime` default 0; `gcTime` default the cache's
+   *  `gcTimeMs` (300000 ms, or `persist.maxAgeMs` when persisting)
    *  (how long the query stays cached once nobody observes it). */
   observe<T>(queryKey: QueryKey, options: { queryFn: () => T | Promise<T>; staleTime?: number; gcTime?: number }, listener: (state: QueryState<T>) => void): Unsubscribe;
   /** The invalidation hook: `hook(keys)` when an invalidation or patch touches matching keys. */

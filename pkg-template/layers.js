@@ -44,6 +44,8 @@ export class Layers {
   #byKey = new Map();
   /** event name → optimistic spec registered with `optimisticOn` */
   rules = new Map();
+  /** ids of layers a strategy dropped while their entries are still queued: not re-added */
+  dropped = new Set();
 
   constructor(raw, fillKey, onError) {
     this.#raw = raw;
@@ -69,8 +71,9 @@ export class Layers {
     if (!entry) {
       entry = { key, layers: [] };
       this.#byKey.set(hash, entry);
-      this.#raw.cacheSetLayered(key, true);
     }
+    // Always: the cache may have lost the key meanwhile (removeQueries, another identity).
+    this.#raw.cacheSetLayered(key, true);
     entry.layers.push({ id, spec, payload, at });
     this.#render(entry, this.#raw.cacheServerData(key), false);
     return true;
@@ -87,6 +90,7 @@ export class Layers {
 
   /** Removes the layers whose ids `keep` refuses; what remains is re-applied. */
   retain(keep) {
+    for (const id of this.dropped) if (!keep(id)) this.dropped.delete(id);
     for (const entry of [...this.#byKey.values()]) {
       const before = entry.layers.length;
       entry.layers = entry.layers.filter((l) => keep(l.id));
@@ -104,10 +108,14 @@ export class Layers {
   #render(entry, server, fromServer) {
     if (fromServer) {
       entry.layers = entry.layers.filter((l) => {
-        if (l.spec.strategy === "server-wins") return false;
-        if (l.spec.strategy !== "newest-wins") return true;
-        const serverAt = l.spec.timestampOf(server);
-        return serverAt !== undefined && l.at > serverAt;
+        let stays = true;
+        if (l.spec.strategy === "server-wins") stays = false;
+        else if (l.spec.strategy === "newest-wins") {
+          const serverAt = l.spec.timestampOf(server);
+          stays = serverAt !== undefined && l.at > serverAt;
+        }
+        if (!stays && typeof l.id === "string") this.dropped.add(l.id);
+        return stays;
       });
     }
     if (entry.layers.length === 0) {

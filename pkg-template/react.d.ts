@@ -92,7 +92,7 @@ export interface UseQueryDataOptions<T> {
   queryFn?: (context: QueryFunctionContext) => T | Promise<T>;
   /** How long fetched data stays fresh, ms (no refetch on mount while fresh). Default 0. */
   staleTime?: number;
-  /** How long the query is kept once no component observes it, ms. Default 300000 (5 min). */
+  /** How long the query is kept once no component observes it, ms. Default: the cache's `gcTimeMs` (300000, or `persist.maxAgeMs` when persisting). */
   gcTime?: number;
   /**
    * `false`: do not observe or fetch; only follow what is cached for the key (as without a

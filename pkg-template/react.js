@@ -155,7 +155,7 @@ const sameQuery = (a, b) =>
  */
 export function useQueryData(queryKey, options = {}) {
   const client = useClient();
-  const { queryFn, staleTime = 0, gcTime = 300000, enabled = true } = options;
+  const { queryFn, staleTime = 0, gcTime, enabled = true } = options;
   const hash = JSON.stringify(queryKey);
   // The key as of its last textual change: a new array literal per render is the same key.
   const key = useMemo(() => queryKey, [hash]);

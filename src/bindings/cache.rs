@@ -88,7 +88,11 @@ fn state_to_js(q: &Query) -> JsValue {
             .unwrap_or(JsValue::UNDEFINED),
     );
     set("dataUpdatedAt", (q.data_updated_at as f64).into());
-    set("isStale", q.is_stale(crate::platform::timers::now()).into());
+    // The cache's clock is the wall clock (`dataUpdatedAt` is epoch ms, as in TanStack).
+    set(
+        "isStale",
+        q.is_stale(crate::platform::timers::wall_now()).into(),
+    );
     set("isFetching", q.fetching.into());
     set("isInvalidated", q.invalidated.into());
     o
@@ -103,12 +107,20 @@ fn templates_from_js(list: &JsValue) -> Result<Vec<Template>, JsValue> {
 
 #[wasm_bindgen]
 impl RawClient {
-    /// `setQueryData(key, data)` (the wrapper resolves updater functions first).
+    /// `setQueryData(key, data)` (the wrapper resolves updater functions first). `local`:
+    /// from an event rule, so not told to other tabs (they receive the event themselves).
     #[wasm_bindgen(js_name = cacheSet)]
-    pub fn cache_set(&self, key: JsValue, data: JsValue) -> Result<(), JsValue> {
+    pub fn cache_set(
+        &self,
+        key: JsValue,
+        data: JsValue,
+        local: Option<bool>,
+    ) -> Result<(), JsValue> {
         let key = stringify(&key, "query key", None)?;
         let data = stringify(&data, "query data", None)?;
-        self.cache.set_data_json(&key, data).map_err(|e| bad(&e))
+        self.cache
+            .set_data_json(&key, data, !local.unwrap_or(false))
+            .map_err(|e| bad(&e))
     }
 
     /// `getQueryData(key)`: the data, or `undefined`.
@@ -133,9 +145,9 @@ impl RawClient {
 
     /// `invalidateQueries(filters)`: returns the number of queries matched.
     #[wasm_bindgen(js_name = cacheInvalidate)]
-    pub fn cache_invalidate(&self, filters: JsValue) -> Result<u32, JsValue> {
+    pub fn cache_invalidate(&self, filters: JsValue, local: Option<bool>) -> Result<u32, JsValue> {
         let (f, refetch) = filters_from_js(&filters)?;
-        Ok(self.cache.invalidate(&f, refetch) as u32)
+        Ok(self.cache.invalidate(&f, refetch, !local.unwrap_or(false)) as u32)
     }
 
     /// `removeQueries(filters)`.
@@ -202,7 +214,8 @@ impl RawClient {
             &key,
             f,
             stale_time.max(0.0) as u64,
-            gc_time.max(0.0) as u64,
+            // Negative (not given): the cache's default, which is `maxAgeMs` when persisting.
+            (gc_time >= 0.0).then_some(gc_time as u64),
             move |q| {
                 if let Err(e) = listener.call1(&JsValue::NULL, &state_to_js(q)) {
                     report(&listener_error(&e));
@@ -286,11 +299,14 @@ impl RawClient {
     /// `f(key, serverData)` whenever server data reaches a layered query.
     #[wasm_bindgen(js_name = cacheOnRebase)]
     pub fn cache_on_rebase(&self, f: Function) {
+        let report = self.client.reporter();
         self.cache.on_rebase(Rc::new(move |key, base| {
             let base = base
                 .and_then(|d| js_sys::JSON::parse(d).ok())
                 .unwrap_or(JsValue::UNDEFINED);
-            let _ = f.call2(&JsValue::NULL, &key_to_js(key), &base);
+            if let Err(e) = f.call2(&JsValue::NULL, &key_to_js(key), &base) {
+                report(&listener_error(&e));
+            }
         }));
     }
 

@@ -320,13 +320,16 @@ impl RawClient {
         Ok(())
     }
 
-    /// Reconnects now.
+    /// Reconnects now (the cache talks with other tabs again).
     pub fn reconnect(&self) {
+        self.cache.open_tabs();
         self.client.reconnect();
     }
 
-    /// Closes for good.
+    /// Closes for good: the connection, and the cache's link to other tabs (its data stays
+    /// readable).
     pub fn close(&self) {
+        self.cache.close_tabs();
         self.client.close();
     }
 }

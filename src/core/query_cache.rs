@@ -13,7 +13,8 @@
 //! let key = Value::parse(r#"["order", "1"]"#).unwrap();
 //! cache.observe(0, &key, 30_000, 300_000); // no data yet: the cache asks for a fetch
 //! assert_eq!(cache.poll(), Some(CacheOutput::Fetch(key.hash())));
-//! cache.fetched(10, &key.hash(), r#"{"status":"new"}"#.into());
+//! let token = cache.fetch_token(&key.hash());
+//! cache.fetched(10, &key.hash(), token, r#"{"status":"new"}"#.into());
 //!
 //! // An event invalidates every ["order", ...] query: the observed one is fetched again.
 //! let orders = Filters { query_key: Some(Value::parse(r#"["order"]"#).unwrap()), ..Filters::default() };
@@ -95,6 +96,8 @@ pub struct Query {
     pub fetching: bool,
     observers: Vec<(u64, u64, u64)>, // observer id, stale time, gc time
     gc_at: Option<u64>,
+    /// Counts fetches started: only the answer to the latest one counts.
+    fetches: u32,
     /// `Some(server data)` while optimistic layers cover this query: `data` is then what the
     /// layers made of it, and writes from the server land here instead.
     base: Option<Option<String>>,
@@ -112,6 +115,11 @@ impl Query {
     /// Whether optimistic layers cover it.
     pub fn is_layered(&self) -> bool {
         self.base.is_some()
+    }
+
+    /// Whether garbage collection may take it (when its `gc_at` comes).
+    fn collectable(&self) -> bool {
+        !self.is_active() && !self.fetching && !self.is_layered()
     }
 
     /// Whether it has observers.
@@ -284,6 +292,11 @@ impl QueryCache {
         self.default_gc = Some(ms);
     }
 
+    /// The gc time of queries that were never observed (and of observers that give none).
+    pub fn default_gc_time(&self) -> u64 {
+        self.default_gc()
+    }
+
     fn default_gc(&self) -> u64 {
         self.default_gc.unwrap_or(DEFAULT_GC_TIME)
     }
@@ -344,15 +357,33 @@ impl QueryCache {
             .collect()
     }
 
-    /// Puts back a stored query: its data with its old `dataUpdatedAt`. A query that already
-    /// has data (set since the page loaded) keeps it. Returns whether it was restored.
+    /// Puts back a stored query: its data with its old `dataUpdatedAt`. A query that has data
+    /// or was changed (set, removed, reset) since tracking began keeps what it has. A restore is
+    /// no change: nothing is written back. Returns whether it was restored.
     pub fn restore(&mut self, now: u64, key: &Value, data: String, at: u64) -> bool {
-        if self.get(key).is_some_and(|q| q.server_data().is_some()) {
+        let hash = key.hash();
+        if self.dirty.contains_key(&hash)
+            || self.get(key).is_some_and(|q| q.server_data().is_some())
+        {
             return false;
         }
-        let hash = self.entry(key).hash.clone();
+        self.entry(key);
         self.write(now, &hash, data, at);
+        self.dirty.remove(&hash);
         true
+    }
+
+    /// Stops tracking changes (storage failed: nothing will take them).
+    pub fn untrack_changes(&mut self) {
+        self.tracking = false;
+        self.dirty.clear();
+    }
+
+    /// The token of the fetch under way for `hash`: pass it back to
+    /// [`fetched`](Self::fetched) / [`fetch_failed`](Self::fetch_failed), so that the answer to
+    /// a fetch superseded meanwhile (a reset, another user) counts for nothing.
+    pub fn fetch_token(&self, hash: &str) -> u32 {
+        self.queries.get(hash).map_or(0, |q| q.fetches)
     }
 
     fn gc_later(&mut self, at: u64) {
@@ -394,6 +425,7 @@ impl QueryCache {
                     fetching: false,
                     observers: Vec::new(),
                     gc_at: None,
+                    fetches: 0,
                     base: None,
                 });
                 self.index.insert(key, id);
@@ -428,9 +460,7 @@ impl QueryCache {
     }
 
     fn store(&mut self, now: u64, hash: &str, data: String) {
-        if self.write(now, hash, data, now) && self.watched {
-            self.touched(vec![hash.to_owned()]);
-        }
+        self.write(now, hash, data, now);
     }
 
     /// Server data arrives (a patch, a fetch, a restore): to `data`, or beneath the layers.
@@ -442,7 +472,6 @@ impl QueryCache {
         q.data_updated_at = at;
         q.status = QueryStatus::Success;
         q.invalidated = false;
-        q.fetching = false;
         let collect = !q.is_active() && q.gc_at.is_none();
         if collect {
             q.gc_at = Some(now + gc);
@@ -460,16 +489,20 @@ impl QueryCache {
             self.gc_later(now + gc);
         }
         self.changed(hash);
+        if self.watched {
+            self.touched(vec![hash.to_owned()]);
+        }
         true
     }
 
     /// Covers `key` with optimistic layers (`true`): from now on server data goes beneath them
     /// and [`CacheOutput::Rebase`] asks for the layers to be re-applied. `false` uncovers it:
     /// the server data becomes the data again.
-    pub fn set_layered(&mut self, key: &Value, layered: bool) {
+    pub fn set_layered(&mut self, now: u64, key: &Value, layered: bool) {
         if !layered && self.get(key).is_none() {
             return; // gone (removed meanwhile): nothing to uncover
         }
+        let gc = self.default_gc();
         let hash = self.entry(key).hash.clone();
         let Some(q) = self.queries.get_mut(&hash) else {
             return;
@@ -483,6 +516,11 @@ impl QueryCache {
                     q.status = QueryStatus::Pending;
                 }
                 q.data = base;
+                // Collectable again: by its old deadline, or from now if it never had one.
+                let at = *q.gc_at.get_or_insert(now + gc);
+                if q.collectable() {
+                    self.gc_later(at);
+                }
                 self.updated(&hash);
                 self.touched(vec![hash]);
             }
@@ -559,6 +597,7 @@ impl QueryCache {
                 }
                 if wanted && !q.fetching {
                     q.fetching = true;
+                    q.fetches = q.fetches.wrapping_add(1);
                     self.out.push_back(CacheOutput::Fetch(hash.clone()));
                 }
                 if self.watched {
@@ -590,13 +629,23 @@ impl QueryCache {
             let Some(q) = self.queries.get_mut(h) else {
                 continue;
             };
-            q.data = None;
-            q.base = None;
+            // Optimistic layers stay, now over no server data; a fetch under way counts for
+            // nothing (its answer may belong to what was reset).
+            let layered = q.is_layered();
+            if layered {
+                q.base = Some(None);
+            } else {
+                q.data = None;
+            }
+            q.fetching = false;
             q.data_updated_at = 0;
             q.status = QueryStatus::Pending;
             q.invalidated = false;
             let active = q.is_active();
             self.out.push_back(CacheOutput::Updated(h.clone()));
+            if layered {
+                self.out.push_back(CacheOutput::Rebase(h.clone()));
+            }
             if self.tracking {
                 self.dirty.insert(h.clone(), 0);
             }
@@ -611,6 +660,7 @@ impl QueryCache {
         if let Some(q) = self.queries.get_mut(hash) {
             if !q.fetching {
                 q.fetching = true;
+                q.fetches = q.fetches.wrapping_add(1);
                 self.out.push_back(CacheOutput::Fetch(hash.to_owned()));
             }
         }
@@ -649,15 +699,31 @@ impl QueryCache {
         }
     }
 
-    /// A fetch succeeded.
-    pub fn fetched(&mut self, now: u64, hash: &str, data: String) {
-        self.write(now, hash, data, now);
+    /// The fetch with this [token](Self::fetch_token) settles: `None` if it is not the one
+    /// under way (superseded), else the query, no longer fetching, collectable again if due.
+    fn settle_fetch(&mut self, hash: &str, token: u32) -> Option<&mut Query> {
+        let q = self.queries.get_mut(hash)?;
+        if !q.fetching || q.fetches != token {
+            return None;
+        }
+        q.fetching = false;
+        let due = q.gc_at.filter(|_| q.collectable());
+        if let Some(at) = due {
+            self.gc_later(at);
+        }
+        self.queries.get_mut(hash)
     }
 
-    /// A fetch failed; the data (if any) is kept.
-    pub fn fetch_failed(&mut self, hash: &str, reason: String) {
-        if let Some(q) = self.queries.get_mut(hash) {
-            q.fetching = false;
+    /// A fetch succeeded (ignored when superseded, see [`fetch_token`](Self::fetch_token)).
+    pub fn fetched(&mut self, now: u64, hash: &str, token: u32, data: String) {
+        if self.settle_fetch(hash, token).is_some() {
+            self.write(now, hash, data, now);
+        }
+    }
+
+    /// A fetch failed; the data (if any) is kept. Ignored when superseded.
+    pub fn fetch_failed(&mut self, hash: &str, token: u32, reason: String) {
+        if let Some(q) = self.settle_fetch(hash, token) {
             q.status = QueryStatus::Error(reason);
             self.out.push_back(CacheOutput::Updated(hash.to_owned()));
         }
@@ -668,12 +734,7 @@ impl QueryCache {
         let due: Vec<String> = self
             .queries
             .values()
-            .filter(|q| {
-                q.gc_at.is_some_and(|t| now >= t)
-                    && !q.is_active()
-                    && !q.fetching
-                    && !q.is_layered()
-            })
+            .filter(|q| q.gc_at.is_some_and(|t| now >= t) && q.collectable())
             .map(|q| q.hash.clone())
             .collect();
         for h in due {
@@ -683,7 +744,14 @@ impl QueryCache {
                 self.out.push_back(CacheOutput::Removed(h));
             }
         }
-        self.next_gc = self.queries.values().filter_map(|q| q.gc_at).min();
+        // Only what may be collected: a layered or fetching query past its deadline would
+        // otherwise make the timer fire again at once (settling or uncovering re-arms it).
+        self.next_gc = self
+            .queries
+            .values()
+            .filter(|q| q.collectable())
+            .filter_map(|q| q.gc_at)
+            .min();
     }
 }
 
@@ -743,7 +811,12 @@ mod tests {
             [active.hash()],
             "no data: the observer fetches"
         );
-        c.fetched(5, &active.hash(), r#"{"s":1}"#.into());
+        c.fetched(
+            5,
+            &active.hash(),
+            c.fetch_token(&active.hash()),
+            r#"{"s":1}"#.into(),
+        );
         drain(&mut c);
         c.set_watched(true);
         let matched = c.find(10, &filters(r#"["order"]"#));
@@ -800,7 +873,7 @@ mod tests {
         let mut c = QueryCache::new();
         let k = v(r#"["feed"]"#);
         c.observe(0, &k, 1000, 5000);
-        c.fetched(0, &k.hash(), "[]".into());
+        c.fetched(0, &k.hash(), c.fetch_token(&k.hash()), "[]".into());
         drain(&mut c);
         let stale = Filters {
             stale: Some(true),
@@ -818,7 +891,7 @@ mod tests {
         let mut c = QueryCache::new();
         let k = v(r#"["cart"]"#);
         let id = c.observe(0, &k, 0, 5000);
-        c.fetched(1, &k.hash(), "{}".into());
+        c.fetched(1, &k.hash(), c.fetch_token(&k.hash()), "{}".into());
         c.unobserve(100, id);
         assert_eq!(c.poll_timeout(), Some(5100));
         c.handle_timeout(5099);
@@ -867,7 +940,8 @@ mod tests {
         let mut c = QueryCache::new();
         c.set_data(0, &v(r#"["x", 1]"#), "1".into());
         let id = c.observe(0, &v(r#"["x", 2]"#), 0, 0);
-        c.fetched(0, &v(r#"["x", 2]"#).hash(), "2".into());
+        let h = v(r#"["x", 2]"#).hash();
+        c.fetched(0, &h, c.fetch_token(&h), "2".into());
         drain(&mut c);
         c.reset(1, &filters(r#"["x"]"#));
         assert_eq!(
@@ -940,7 +1014,7 @@ mod tests {
         c.track_changes();
         let k = v(r#"["cart"]"#);
         c.set_data(1, &k, "[1]".into());
-        c.set_layered(&k, true);
+        c.set_layered(0, &k, true);
         c.set_visible(&k, Some("[1,2]".into()));
         drain(&mut c);
         c.set_data(5, &k, "[1,3]".into());
@@ -961,7 +1035,7 @@ mod tests {
         );
         c.handle_timeout(10 + DEFAULT_GC_TIME);
         assert!(c.get(&k).is_some(), "layered queries are not collected");
-        c.set_layered(&k, false);
+        c.set_layered(30, &k, false);
         assert_eq!(c.get(&k).unwrap().data.as_deref(), Some("[1,3]"));
         c.set_data(20, &k, "[9]".into());
         assert_eq!(c.get(&k).unwrap().data.as_deref(), Some("[9]"));
@@ -971,10 +1045,10 @@ mod tests {
     fn a_layer_over_no_data_goes_back_to_pending_when_lifted() {
         let mut c = QueryCache::new();
         let k = v(r#"["draft"]"#);
-        c.set_layered(&k, true);
+        c.set_layered(0, &k, true);
         c.set_visible(&k, Some("1".into()));
         assert_eq!(c.get(&k).unwrap().status, QueryStatus::Success);
-        c.set_layered(&k, false);
+        c.set_layered(30, &k, false);
         let q = c.get(&k).unwrap();
         assert_eq!(
             (q.data.as_deref(), &q.status),
@@ -995,6 +1069,83 @@ mod tests {
             drain(&mut c),
             [CacheOutput::Touched(vec![inactive.hash()])],
             "Touched for the hooks, no Updated: nobody observes it"
+        );
+    }
+
+    #[test]
+    fn the_answer_to_a_superseded_fetch_counts_for_nothing() {
+        let mut c = QueryCache::new();
+        let k = v(r#"["me"]"#);
+        let h = k.hash();
+        c.observe(0, &k, 0, 1000);
+        let first = c.fetch_token(&h);
+        c.reset(1, &filters(r#"["me"]"#));
+        assert_eq!(
+            fetches(&drain(&mut c)),
+            [h.clone(), h.clone()],
+            "the reset starts a new fetch"
+        );
+        let second = c.fetch_token(&h);
+        assert_ne!(first, second);
+        c.fetched(2, &h, first, r#""ann""#.into());
+        assert_eq!(c.get(&k).unwrap().data, None, "the old answer is ignored");
+        assert!(c.get(&k).unwrap().fetching);
+        c.fetch_failed(&h, first, "late".into());
+        assert_eq!(c.get(&k).unwrap().status, QueryStatus::Pending);
+        c.fetched(3, &h, second, r#""bob""#.into());
+        assert_eq!(c.get(&k).unwrap().data.as_deref(), Some(r#""bob""#));
+    }
+
+    #[test]
+    fn server_data_during_a_fetch_keeps_it_deduplicated() {
+        let mut c = QueryCache::new();
+        let k = v(r#"["feed"]"#);
+        c.observe(0, &k, 0, 1000);
+        drain(&mut c);
+        c.set_data(1, &k, "[1]".into()); // a patch while the fetch is under way
+        assert!(c.get(&k).unwrap().fetching, "still fetching");
+        c.invalidate(2, &filters(r#"["feed"]"#), RefetchType::Active);
+        assert!(fetches(&drain(&mut c)).is_empty(), "no second fetch");
+    }
+
+    #[test]
+    fn gc_waits_for_layers_without_spinning_and_resumes_after() {
+        let mut c = QueryCache::new();
+        let k = v(r#"["cart"]"#);
+        c.set_data(0, &k, "[]".into());
+        c.set_layered(0, &k, true);
+        c.handle_timeout(DEFAULT_GC_TIME + 10);
+        assert!(c.get(&k).is_some(), "layered: kept");
+        assert_eq!(c.poll_timeout(), None, "and no timer due in the past");
+        c.set_layered(DEFAULT_GC_TIME + 20, &k, false);
+        assert_eq!(c.poll_timeout(), Some(DEFAULT_GC_TIME), "collectable again");
+        c.handle_timeout(DEFAULT_GC_TIME + 30);
+        assert!(c.get(&k).is_none());
+        // A layer over a key that never had data: collected once uncovered.
+        let d = v(r#"["draft"]"#);
+        c.set_layered(100, &d, true);
+        c.set_visible(&d, Some("1".into()));
+        c.set_layered(200, &d, false);
+        c.handle_timeout(200 + DEFAULT_GC_TIME);
+        assert!(c.get(&d).is_none());
+    }
+
+    #[test]
+    fn restore_writes_nothing_back_and_never_undoes_a_change() {
+        let mut c = QueryCache::new();
+        c.track_changes();
+        let (kept, gone) = (v(r#"["a"]"#), v(r#"["session"]"#));
+        c.set_data(0, &gone, "1".into());
+        c.remove(1, &filters(r#"["session"]"#)); // a logout while the store still loads
+        assert!(c.restore(2, &kept, "1".into(), 0));
+        assert!(
+            !c.restore(2, &gone, "1".into(), 0),
+            "removed since: not restored"
+        );
+        assert_eq!(
+            c.take_changes(),
+            [Change::Delete(gone.hash())],
+            "only the removal is written"
         );
     }
 }

@@ -210,23 +210,24 @@ impl Cache {
                     }
                 })
                 .unwrap_or(Value::Null);
+            // Applied here only, never told to other tabs: each tab has its own connection and
+            // receives the same event.
             let (invalidate, set) = inner.rules.borrow().apply(d.name, &payload);
             let payload_text = payload.hash();
-            let cache = Cache {
-                inner: inner.clone(),
-            };
-            for key in set {
-                cache.set_data(&key, payload_text.clone());
-            }
-            for key in invalidate {
-                cache.invalidate(
-                    &Filters {
+            {
+                let mut core = inner.core.borrow_mut();
+                for key in set {
+                    core.set_data(now(), &key, payload_text.clone());
+                }
+                for key in invalidate {
+                    let filters = Filters {
                         query_key: Some(key),
                         ..Filters::default()
-                    },
-                    RefetchType::Active,
-                );
+                    };
+                    core.invalidate(now(), &filters, RefetchType::Active);
+                }
             }
+            pump(&inner);
         }));
         let weak = Rc::downgrade(&inner);
         inner.state_listener.set(client.on_state_raw(move |s| {
@@ -270,22 +271,24 @@ impl Cache {
         if *inner.identity.borrow() == identity {
             return;
         }
-        // Nothing more goes to the old store or the old tabs.
-        inner.store.borrow_mut().take();
+        // Nothing more goes to the old store or the old tabs, but what changed before the
+        // switch (within the debounce) is still written to the old store.
+        let old_store = inner.store.borrow_mut().take();
         if let Some(t) = inner.save_timer.borrow_mut().take() {
             crate::platform::drop_later(t);
         }
-        inner.channel.borrow_mut().take();
-        if let Some(t) = inner.tab_timer.borrow_mut().take() {
-            crate::platform::drop_later(t);
-        }
-        inner.outgoing.borrow_mut().clear();
-        inner.peers.set(Peers::Unknown);
+        self.close_tabs();
         *inner.identity.borrow_mut() = identity.to_owned();
         inner.generation.set(inner.generation.get() + 1);
         {
             let mut core = inner.core.borrow_mut();
-            let _ = core.take_changes();
+            let unsaved = core.take_changes();
+            if let (Some(store), false) = (old_store, unsaved.is_empty()) {
+                let ops = ops_of(unsaved, inner.buster());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = store.apply(&ops).await;
+                });
+            }
             let now = now();
             let (active, inactive) = (
                 Filters {
@@ -311,6 +314,24 @@ impl Cache {
         pump(inner);
     }
 
+    /// Stops talking with other tabs (the client closed): nothing is sent or applied.
+    pub fn close_tabs(&self) {
+        let inner = &self.inner;
+        inner.channel.borrow_mut().take();
+        if let Some(t) = inner.tab_timer.borrow_mut().take() {
+            crate::platform::drop_later(t);
+        }
+        inner.outgoing.borrow_mut().clear();
+        inner.peers.set(Peers::Unknown);
+    }
+
+    /// Talks with other tabs again (the client reconnects), if `broadcast` is on.
+    pub fn open_tabs(&self) {
+        if self.inner.opts.broadcast && self.inner.channel.borrow().is_none() {
+            open_channel(&self.inner);
+        }
+    }
+
     /// Where the data is kept: off, loading, indexeddb or memory.
     pub fn persistence(&self) -> Persistence {
         self.inner.persistence.get()
@@ -334,7 +355,10 @@ impl Cache {
 
     /// Covers `key` with optimistic layers, or uncovers it (the server data shows again).
     pub fn set_layered(&self, key: &Value, layered: bool) {
-        self.inner.core.borrow_mut().set_layered(key, layered);
+        self.inner
+            .core
+            .borrow_mut()
+            .set_layered(now(), key, layered);
         pump(&self.inner);
     }
 
@@ -373,9 +397,15 @@ impl Cache {
         pump(&self.inner);
     }
 
-    /// `setQueryData` with the key as JSON text (see [`QueryCache::set_data_json`]).
-    pub fn set_data_json(&self, key_text: &str, data: String) -> Result<(), String> {
-        let told = others_listen(&self.inner).then(|| data.clone());
+    /// `setQueryData` with the key as JSON text (see [`QueryCache::set_data_json`]). Other
+    /// tabs are told when `tell_tabs` (not for what every tab derives from its own events).
+    pub fn set_data_json(
+        &self,
+        key_text: &str,
+        data: String,
+        tell_tabs: bool,
+    ) -> Result<(), String> {
+        let told = (tell_tabs && others_listen(&self.inner)).then(|| data.clone());
         let r = self
             .inner
             .core
@@ -410,9 +440,10 @@ impl Cache {
             .and_then(|q| q.data.clone())
     }
 
-    /// `invalidateQueries`; returns how many queries matched.
-    pub fn invalidate(&self, filters: &Filters, refetch: RefetchType) -> usize {
-        if others_listen(&self.inner) {
+    /// `invalidateQueries`; returns how many queries matched. Other tabs are told when
+    /// `tell_tabs`.
+    pub fn invalidate(&self, filters: &Filters, refetch: RefetchType, tell_tabs: bool) -> usize {
+        if tell_tabs && others_listen(&self.inner) {
             tell_other_tabs(
                 &self.inner,
                 SyncMessage::Invalidate(filters.clone(), refetch),
@@ -464,13 +495,14 @@ impl Cache {
     }
 
     /// Observes `key`: `query_fn` runs when data is missing or stale and on invalidation while
-    /// observed; `listener` hears every change. Returns an id for [`unobserve`](Self::unobserve).
+    /// observed; `listener` hears every change. `gc_time` `None`: the cache's default (5 min, or
+    /// `maxAgeMs` when persisting). Returns an id for [`unobserve`](Self::unobserve).
     pub fn observe(
         &self,
         key: &Value,
         query_fn: QueryFn,
         stale_time: u64,
-        gc_time: u64,
+        gc_time: Option<u64>,
         listener: impl Fn(&Query) + 'static,
     ) -> u64 {
         let hash = key.hash();
@@ -479,11 +511,11 @@ impl Cache {
             fns.retain(|(h, _)| *h != hash);
             fns.push((hash.clone(), query_fn));
         }
-        let core_id = self
-            .inner
-            .core
-            .borrow_mut()
-            .observe(now(), key, stale_time, gc_time);
+        let core_id = {
+            let mut core = self.inner.core.borrow_mut();
+            let gc_time = gc_time.unwrap_or_else(|| core.default_gc_time());
+            core.observe(now(), key, stale_time, gc_time)
+        };
         self.inner
             .observers
             .borrow_mut()
@@ -583,20 +615,26 @@ fn pump(inner: &Rc<Inner>) {
                     .iter()
                     .find(|(h, _)| *h == hash)
                     .map(|(_, f)| f.clone());
+                let token = inner.core.borrow().fetch_token(&hash);
                 match f {
-                    None => inner
-                        .core
-                        .borrow_mut()
-                        .fetch_failed(&hash, "no query function".into()),
+                    None => inner.core.borrow_mut().fetch_failed(
+                        &hash,
+                        token,
+                        "no query function".into(),
+                    ),
                     Some(f) => {
                         let weak = Rc::downgrade(inner);
                         let fut = f();
                         wasm_bindgen_futures::spawn_local(async move {
                             let result = fut.await;
                             let Some(inner) = weak.upgrade() else { return };
+                            // A fetch superseded meanwhile (reset, another identity) is ignored
+                            // by the core: its token is no longer the one under way.
                             match result {
-                                Ok(data) => inner.core.borrow_mut().fetched(now(), &hash, data),
-                                Err(why) => inner.core.borrow_mut().fetch_failed(&hash, why),
+                                Ok(data) => {
+                                    inner.core.borrow_mut().fetched(now(), &hash, token, data)
+                                }
+                                Err(why) => inner.core.borrow_mut().fetch_failed(&hash, token, why),
                             }
                             pump(&inner);
                         });
@@ -688,6 +726,11 @@ fn rebase(inner: &Rc<Inner>, hash: &str) {
 }
 
 impl Inner {
+    /// The persisted records' version string.
+    fn buster(&self) -> &str {
+        self.opts.persist.as_ref().map_or("", |p| p.buster.as_str())
+    }
+
     /// The store's and the tab channel's name: per cache name and identity.
     fn store_name(&self) -> String {
         format!(
@@ -715,7 +758,7 @@ enum Peers {
 const HELLO: &str = r#"{"t":"hello"}"#;
 const HERE: &str = r#"{"t":"here"}"#;
 /// How long a new tab waits for an answer before it stops queueing for the others.
-const HELLO_WAIT_MS: u64 = 250;
+const HELLO_WAIT_MS: u64 = 2_000;
 /// At most this many changes wait for the answer.
 const MAX_QUEUED: usize = 10_000;
 
@@ -791,11 +834,17 @@ fn schedule_post(inner: &Rc<Inner>) {
 fn from_other_tab(inner: &Rc<Inner>, text: &str) {
     match text {
         HELLO => {
+            // A tab that opened just now: it has its own state (storage, server), so changes
+            // queued from before it came are not replayed to it.
+            if inner.peers.get() != Peers::Present {
+                inner.outgoing.borrow_mut().clear();
+            }
             if let Some(c) = inner.channel.borrow().as_ref() {
                 c.post(HERE);
             }
             return peers_present(inner);
         }
+        // A tab that was there when this one opened: what changed since goes to it.
         HERE => return peers_present(inner),
         _ => {}
     }
@@ -878,6 +927,7 @@ async fn load(weak: std::rc::Weak<Inner>) {
         }
         Err(why) => {
             inner.persistence.set(Persistence::Memory);
+            inner.core.borrow_mut().untrack_changes();
             inner.client.report_error(&Error::new(
                 ErrorCode::StorageUnavailable,
                 format!("the query cache is not persisted: {why}"),
@@ -910,17 +960,9 @@ fn schedule_save(inner: &Rc<Inner>) {
     }));
 }
 
-async fn save(inner: Rc<Inner>) {
-    let Some(store) = inner.store.borrow().clone() else {
-        return;
-    };
-    let buster = inner
-        .opts
-        .persist
-        .as_ref()
-        .map_or("", |p| p.buster.as_str());
-    let changes = inner.core.borrow_mut().take_changes();
-    let ops: Vec<Op> = changes
+/// The store operations for `changes`.
+fn ops_of(changes: Vec<Change>, buster: &str) -> Vec<Op> {
+    changes
         .into_iter()
         .map(|c| match c {
             Change::Put { hash, data, at } => {
@@ -928,7 +970,15 @@ async fn save(inner: Rc<Inner>) {
             }
             Change::Delete(hash) => Op::Delete(hash),
         })
-        .collect();
+        .collect()
+}
+
+async fn save(inner: Rc<Inner>) {
+    let Some(store) = inner.store.borrow().clone() else {
+        return;
+    };
+    let changes = inner.core.borrow_mut().take_changes();
+    let ops = ops_of(changes, inner.buster());
     inner.saving.set(true);
     let result = store.apply(&ops).await;
     inner.saving.set(false);

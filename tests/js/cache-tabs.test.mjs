@@ -26,8 +26,26 @@ async function prepare(page) {
         const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
         tick();
       });
+    /** Resolves with the records once `ok(records)` holds (polled; bounded by waitFor). */
+    window.recordsWhen = async (name, ok) => {
+      let last;
+      await waitFor(() => {
+        records(name).then((r) => (last = r));
+        return last && ok(last);
+      });
+      return last;
+    };
+    /** Counts IndexedDB writes (put) made by anything on the page from now on. */
+    window.puts = 0;
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (...args) {
+      window.puts++;
+      return put.apply(this, args);
+    };
     /** The records of a cache's database. */
     window.records = async (name) => {
+      // Looked up first: opening a database that does not exist would create it empty.
+      if (!(await indexedDB.databases()).some((d) => d.name === `wiresync-cache:${name}:`)) return [];
       const db = await new Promise((res, rej) => { const r = indexedDB.open(`wiresync-cache:${name}:`); r.onsuccess = () => res(r.result); r.onerror = rej; });
       const all = await new Promise((res) => { const r = db.transaction("entries").objectStore("entries").getAll(); r.onsuccess = () => res(r.result); });
       db.close();
@@ -52,32 +70,35 @@ test("persisted queries come back after a reload with their age; one change writ
     c.cache.setQueryData(["order", { id: "1" }], { status: "new", total: 30 });
     c.cache.setQueryData(["order", { id: "2" }], { status: "paid" });
     c.cache.setQueryData(["wallet"], { balance: 5 });
-    await new Promise((r) => setTimeout(r, 150));
-    const first = await records(name);
+    const first = await recordsWhen(name, (r) => r.length === 3);
+    const putsBefore = puts;
     c.cache.setQueryData(["order", { id: "1" }], (old) => ({ ...old, status: "shipped" }));
     c.cache.removeQueries({ queryKey: ["wallet"] });
-    await new Promise((r) => setTimeout(r, 150));
-    const second = await records(name);
+    const second = await recordsWhen(name, (r) => r.length === 2 && r.some((x) => x.data.includes("shipped")));
+    const changedPuts = puts - putsBefore;
     const at = c.cache.getQueryState(["order", { id: "2" }]).dataUpdatedAt;
     c.close();
-    return { first, second, at, persistence: c.cache.persistence };
+    return { first, second, at, changedPuts, persistence: c.cache.persistence };
   }, name);
   assert.equal(before.persistence, "indexeddb");
   assert.equal(before.first.length, 3, JSON.stringify(before.first));
   const byId = (list) => Object.fromEntries(list.map((r) => [r.id, r]));
   const [a, b] = [byId(before.first), byId(before.second)];
   assert.deepEqual(Object.keys(b).sort(), ['["order",{"id":"1"}]', '["order",{"id":"2"}]'], "the removed query's record is gone");
-  assert.equal(b['["order",{"id":"2"}]'].at, a['["order",{"id":"2"}]'].at, "the untouched record was not rewritten");
+  assert.equal(b['["order",{"id":"2"}]'].at, a['["order",{"id":"2"}]'].at);
+  assert.equal(before.changedPuts, 1, "one changed query, one record written (the removal is a delete)");
   assert.ok(b['["order",{"id":"1"}]'].at >= a['["order",{"id":"1"}]'].at);
   assert.ok(!JSON.stringify(before.second).includes("good"), "no auth in the cache store");
 
   await page.reload();
   await prepare(page);
   const after = await page.evaluate(async (name) => {
-    const c = make({ name, persist: true });
+    const c = make({ name, persist: { debounceMs: 10 } });
     const early = c.cache.persistence;
     await c.cache.ready;
+    await new Promise((r) => setTimeout(r, 100)); // a save would have happened by now
     const r = {
+      putsAfterRestore: puts,
       early,
       one: c.cache.getQueryData(["order", { id: "1" }]),
       two: c.cache.getQueryState(["order", { id: "2" }]),
@@ -92,6 +113,7 @@ test("persisted queries come back after a reload with their age; one change writ
   assert.deepEqual(after.two.data, { status: "paid" });
   assert.equal(after.two.dataUpdatedAt, before.at, "restored with the age it had");
   assert.equal(after.wallet, undefined);
+  assert.equal(after.putsAfterRestore, 0, "restoring writes nothing back");
   assert.equal(after.all, 2);
   await context.close();
 });
@@ -104,9 +126,10 @@ test("maxAgeMs and buster drop what they should on load", async () => {
     const c = make({ name, persist: { debounceMs: 10, buster: "v1" } });
     await c.cache.ready;
     c.cache.setQueryData(["old"], 1);
-    await new Promise((r) => setTimeout(r, 700));
+    await recordsWhen(name, (r) => r.length === 1);
+    await new Promise((r) => setTimeout(r, 700)); // ["old"] ages
     c.cache.setQueryData(["new"], 2);
-    await new Promise((r) => setTimeout(r, 100));
+    await recordsWhen(name, (r) => r.length === 2);
     c.close();
   }, name);
   const r = await page.evaluate(async (name) => {
@@ -225,15 +248,13 @@ test("another identity gets its own cache: the first user's queries are neither 
     c.cache.observe(["profile"], { queryFn: () => ({ user: c.who, n: ++fetches }) }, () => {});
     c.who = "ann";
     await waitFor(() => fetches === 1);
-    await new Promise((r) => setTimeout(r, 100));
-    c.who = "bob";
+    c.who = "bob"; // switched at once: ann's unsaved wallet still goes to ann's store
     c.setAuth({ token: "good" }, { identity: "bob" });
     const right = { wallet: c.cache.getQueryData(["wallet"]) };
     await c.cache.ready;
     await waitFor(() => fetches >= 2); // the reconnect with bob's auth may refetch once more
     right.profile = c.cache.getQueryData(["profile"]);
     c.cache.setQueryData(["wallet"], { balance: 7 });
-    await new Promise((r) => setTimeout(r, 100));
     c.close();
     const back = make({ name, identity: "ann", persist: true });
     await back.cache.ready;

@@ -153,3 +153,20 @@ test("an observed query whose fetch failed is fetched again when the connection 
   assert.equal(r.calls, 2);
   assert.deepEqual(r.data, { name: "Ann" });
 });
+
+test("isStale follows staleTime on the cache's clock", async () => {
+  const r = await page.evaluate(async () => {
+    const c = make();
+    c.cache.setQueryData(["rates"], { eur: 1 });
+    const states = [];
+    const stop = c.cache.observe(["rates"], { queryFn: () => ({ eur: 2 }), staleTime: 60_000 }, (s) => states.push(s));
+    const fresh = c.cache.getQueryState(["rates"]).isStale;
+    stop();
+    c.cache.observe(["rates"], { queryFn: () => ({ eur: 3 }), staleTime: 50 }, () => {});
+    await new Promise((res) => setTimeout(res, 120));
+    const stale = c.cache.getQueryState(["rates"]).isStale;
+    c.close();
+    return { fresh, stale };
+  });
+  assert.deepEqual(r, { fresh: false, stale: true });
+});

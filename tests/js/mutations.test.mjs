@@ -144,7 +144,17 @@ test("pending layers are restored with the outbox after a reload, then lifted on
     c.cache.setQueryData(["cart"], ["a"]);
     await c.mutate({ event: "cart:add_line", payload: { item: "x" } });
     await c.mutate({ event: "cart:add_line", payload: { item: "y" } });
-    await new Promise((r) => setTimeout(r, 100));
+    // The cache's server data (["a"]) reaches IndexedDB after its debounce.
+    const stored = async () => {
+      // Found by listing: opening a name that does not exist yet would create it empty.
+      const found = (await indexedDB.databases()).find((d) => d.name.startsWith(`wiresync-cache:${name}:`));
+      if (!found) return 0;
+      const db = await new Promise((res, rej) => { const r = indexedDB.open(found.name); r.onsuccess = () => res(r.result); r.onerror = rej; });
+      const n = await new Promise((res) => { const r = db.transaction("entries").objectStore("entries").count(); r.onsuccess = () => res(r.result); });
+      db.close();
+      return n;
+    };
+    for (let i = 0; i < 100 && (await stored()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
     const before = { data: c.cache.getQueryData(["cart"]), layers: c.pendingMutations(["cart"]).length };
     c.close();
     return before;
@@ -196,5 +206,29 @@ test("a mutation that cannot be queued is rolled back and rejects", async () => 
   assert.equal(r.code, "OUTBOX_FULL");
   assert.equal(r.bad, "INVALID_ARGUMENT");
   assert.deepEqual(r.data, ["x"], "only the queued mutation shows");
+  await page.context().close();
+});
+
+test("a layer a strategy dropped does not come back while its entry is still queued", async () => {
+  const page = await newPage();
+  const r = await page.evaluate(async (name) => {
+    const c = make(name);
+    c.optimisticOn("profile:rename", {
+      key: ["profile"],
+      update: (old, p) => ({ ...old, name: p.name }),
+      strategy: "server-wins",
+    });
+    c.cache.setQueryData(["profile"], { name: "Ann" });
+    await c.mutate({ event: "profile:rename", payload: { name: "Bea" } });
+    const optimistic = c.cache.getQueryData(["profile"]).name;
+    c.cache.setQueryData(["profile"], { name: "Cy" }); // the server's word: the layer goes
+    await c.mutate({ event: "note:add", payload: { n: 1 } }); // the outbox changes: layers are reconciled
+    const r = { optimistic, after: c.cache.getQueryData(["profile"]).name, layers: c.pendingMutations(["profile"]).length, queued: c.outbox.list().length };
+    c.close();
+    return r;
+  }, uniq("dropped"));
+  assert.equal(r.optimistic, "Bea");
+  assert.equal(r.queued, 2, "the rename is still queued");
+  assert.deepEqual([r.after, r.layers], ["Cy", 0], "and its dropped layer stays dropped");
   await page.context().close();
 });
