@@ -376,7 +376,8 @@ export declare class Cache {
    *  `gcTimeMs` (300000 ms, or `persist.maxAgeMs` when persisting)
    *  (how long the query stays cached once nobody observes it). */
   observe<T>(queryKey: QueryKey, options: { queryFn: () => T | Promise<T>; staleTime?: number; gcTime?: number }, listener: (state: QueryState<T>) => void): Unsubscribe;
-  /** The invalidation hook: `hook(keys)` when an invalidation or patch touches matching keys. */
+  /** The invalidation hook: `hook(keys)` when an invalidation, a patch or new server data (a
+   *  fetch, a restore) touches matching keys, from this tab or another. */
   watch(filters: QueryFilters, hook: (keys: QueryKey[]) => void): Unsubscribe;
 }
 
@@ -429,12 +430,14 @@ export declare class Client<L extends object = DefaultListenEvents, E extends ob
   /** For bridges such as `wiresync/tanstack`: calls `listener(rule)` for every event rule, now
    *  and as rules are added; a returned function runs when that rule is removed. */
   eachRule(listener: (rule: EventRule) => void | (() => void)): Unsubscribe;
-  /** New credentials; reconnects with them at once. `{ identity }` switches the outbox to
-   *  that identity's own store, so no entry is sent under another user's credentials. */
+  /** New credentials; reconnects with them at once. `{ identity }` switches the outbox and the
+   *  cache to that identity's own stores: no entry is sent under another user's credentials, and
+   *  the previous user's queries are dropped from memory (observed ones fetch again). */
   setAuth(auth: ConnectOptions["auth"], options?: { identity?: string }): void;
   /** Drops the connection and connects again now. */
   reconnect(): void;
-  /** Closes for good (until `reconnect()`). */
+  /** Closes for good (until `reconnect()`): the connection, and the cache's link to other tabs
+   *  (its data stays readable; the outbox keeps its entries for the next connect). */
   close(): void;
 }
 
