@@ -105,15 +105,15 @@ impl Value {
                 out.push(']');
             }
             Value::Obj(fields) => {
+                // Sorted by insertion (a key's objects have a few fields; no sort routine in
+                // the wasm for this). Later duplicates win, as in JSON.parse.
                 let mut sorted: Vec<&(String, Value)> = Vec::with_capacity(fields.len());
                 for f in fields {
-                    // Later duplicates win, as in JSON.parse.
-                    match sorted.iter().position(|(k, _)| *k == f.0) {
-                        Some(at) => sorted[at] = f,
-                        None => sorted.push(f),
+                    match sorted.binary_search_by(|(k, _)| k.as_str().cmp(&f.0)) {
+                        Ok(at) => sorted[at] = f,
+                        Err(at) => sorted.insert(at, f),
                     }
                 }
-                sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0)); // keys are unique here
                 out.push('{');
                 for (i, (k, v)) in sorted.iter().enumerate() {
                     if i > 0 {

@@ -510,12 +510,8 @@ impl Inner {
                 }
                 _ => Ok(()),
             };
-            let mut ids: Vec<&String> = batch.iter().filter_map(|(_, id)| id.as_ref()).collect();
-            ids.sort_unstable();
-            inner
-                .unsaved
-                .borrow_mut()
-                .retain(|u| ids.binary_search(&u).is_err());
+            let ids: Vec<&String> = batch.iter().filter_map(|(_, id)| id.as_ref()).collect();
+            inner.unsaved.borrow_mut().retain(|u| !ids.contains(&u));
             match result {
                 Ok(()) => {
                     for (_, w) in waiters {
