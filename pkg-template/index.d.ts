@@ -298,6 +298,9 @@ export interface CacheOptions {
     /** Wait after a change before writing, ms (changes meanwhile share one transaction). Default 100. */
     debounceMs?: number;
   };
+  /** Retries of a failed fetch while the query is observed, after min(1000 · 2^(n-1), 30000) ms
+   *  (the query stays `isFetching` meanwhile). Default 3. */
+  retry?: number;
   /** Tell other tabs of the same origin (BroadcastChannel) about patches and invalidations. Default true. */
   broadcast?: boolean;
   /** How long a query that was never observed stays cached, ms. Default 300000, or

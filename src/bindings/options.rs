@@ -184,7 +184,7 @@ pub fn parse_outbox(o: &JsValue) -> Result<Option<(OutboxOptions, JsValue)>, JsV
     Ok(Some((opts, get(&v, "requestHeaders"))))
 }
 
-/// Parses the `cache` option: `{ name, identity, persist, broadcast, gcTimeMs }`, where
+/// Parses the `cache` option: `{ name, identity, persist, broadcast, gcTimeMs, retry }`, where
 /// `persist` is `true` or `{ maxAgeMs, buster, debounceMs }`.
 pub fn parse_cache(o: &JsValue) -> Result<CacheOptions, JsValue> {
     let mut opts = CacheOptions::default();
@@ -211,6 +211,9 @@ pub fn parse_cache(o: &JsValue) -> Result<CacheOptions, JsValue> {
     if !get(&v, "gcTimeMs").is_undefined() {
         ms(&v, "gcTimeMs", "cache.gcTimeMs", &mut gc)?;
         opts.gc_time_ms = Some(gc);
+    }
+    if let Some(n) = number(&v, "retry", "cache.retry")? {
+        opts.retry = Some(n.min(u32::MAX as f64) as u32);
     }
     let p = get(&v, "persist");
     if p == JsValue::TRUE {

@@ -98,6 +98,9 @@ pub struct Query {
     gc_at: Option<u64>,
     /// Counts fetches started: only the answer to the latest one counts.
     fetches: u32,
+    /// Failed attempts of the fetch under way (retried while observed, up to the cache's
+    /// `retry`).
+    failures: u32,
     /// `Some(server data)` while optimistic layers cover this query: `data` is then what the
     /// layers made of it, and writes from the server land here instead.
     base: Option<Option<String>>,
@@ -269,6 +272,18 @@ pub struct QueryCache {
     dirty: BTreeMap<String, u32>,
     /// Whether anyone hears [`CacheOutput::Touched`] (watch hooks); without, none is made.
     watched: bool,
+    /// Retries of a failed fetch; [`DEFAULT_RETRY`] unless set.
+    retry: Option<u32>,
+    /// Failed fetches waiting for their retry: when, and which query.
+    retries: Vec<(u64, String)>,
+}
+
+/// Retries of a failed fetch while its query is observed (TanStack's default).
+pub const DEFAULT_RETRY: u32 = 3;
+
+/// The wait before retry number `n` (1-based): TanStack's `min(1000 · 2^(n-1), 30000)` ms.
+pub fn retry_delay(n: u32) -> u64 {
+    (1000u64 << n.saturating_sub(1).min(5)).min(30_000)
 }
 
 impl QueryCache {
@@ -284,7 +299,16 @@ impl QueryCache {
 
     /// When the next garbage collection is due.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.next_gc
+        let retry = self.retries.iter().map(|r| r.0).min();
+        match (self.next_gc, retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Retries of a failed fetch while observed (default [`DEFAULT_RETRY`]; 0 = none).
+    pub fn set_retry(&mut self, retry: u32) {
+        self.retry = Some(retry);
     }
 
     /// The gc time of queries that were never observed (default [`DEFAULT_GC_TIME`]).
@@ -426,6 +450,7 @@ impl QueryCache {
                     observers: Vec::new(),
                     gc_at: None,
                     fetches: 0,
+                    failures: 0,
                     base: None,
                 });
                 self.index.insert(key, id);
@@ -716,21 +741,65 @@ impl QueryCache {
 
     /// A fetch succeeded (ignored when superseded, see [`fetch_token`](Self::fetch_token)).
     pub fn fetched(&mut self, now: u64, hash: &str, token: u32, data: String) {
-        if self.settle_fetch(hash, token).is_some() {
+        if let Some(q) = self.settle_fetch(hash, token) {
+            q.failures = 0;
             self.write(now, hash, data, now);
         }
     }
 
-    /// A fetch failed; the data (if any) is kept. Ignored when superseded.
-    pub fn fetch_failed(&mut self, hash: &str, token: u32, reason: String) {
+    /// A fetch failed (ignored when superseded). An observed query tries again after
+    /// [`retry_delay`], up to `retry` times, still fetching meanwhile; then it is in error, its
+    /// data (if any) kept.
+    pub fn fetch_failed(&mut self, now: u64, hash: &str, token: u32, reason: String) {
+        let retry = self.retry.unwrap_or(DEFAULT_RETRY);
+        let Some(q) = self.queries.get_mut(hash) else {
+            return;
+        };
+        if q.fetching && q.fetches == token && q.is_active() && q.failures < retry {
+            q.failures += 1;
+            let at = now + retry_delay(q.failures);
+            self.retries.push((at, hash.to_owned()));
+            return;
+        }
         if let Some(q) = self.settle_fetch(hash, token) {
+            q.failures = 0;
             q.status = QueryStatus::Error(reason);
             self.out.push_back(CacheOutput::Updated(hash.to_owned()));
         }
     }
 
-    /// Garbage collection of queries without observers past their `gc_time`.
+    /// Starts the retries that are due (a query no longer fetching was reset or settled
+    /// meanwhile; one no longer observed gives up, in error).
+    fn retry_due(&mut self, now: u64) {
+        if self.retries.is_empty() {
+            return;
+        }
+        let (due, later): (Vec<_>, Vec<_>) = self.retries.drain(..).partition(|r| r.0 <= now);
+        self.retries = later;
+        for (_, hash) in due {
+            let Some(q) = self.queries.get_mut(&hash) else {
+                continue;
+            };
+            if !q.fetching {
+                continue;
+            }
+            if q.is_active() {
+                q.fetches = q.fetches.wrapping_add(1);
+                self.out.push_back(CacheOutput::Fetch(hash));
+            } else {
+                let token = q.fetches;
+                q.failures = 0;
+                if let Some(q) = self.settle_fetch(&hash, token) {
+                    q.status = QueryStatus::Error("no longer observed".into());
+                }
+            }
+        }
+    }
+
+    /// Retries that are due, and garbage collection of queries without observers past their
+    /// `gc_time`.
     pub fn handle_timeout(&mut self, now: u64) {
+        self.retry_due(now);
         let due: Vec<String> = self
             .queries
             .values()
@@ -1090,7 +1159,7 @@ mod tests {
         c.fetched(2, &h, first, r#""ann""#.into());
         assert_eq!(c.get(&k).unwrap().data, None, "the old answer is ignored");
         assert!(c.get(&k).unwrap().fetching);
-        c.fetch_failed(&h, first, "late".into());
+        c.fetch_failed(3, &h, first, "late".into());
         assert_eq!(c.get(&k).unwrap().status, QueryStatus::Pending);
         c.fetched(3, &h, second, r#""bob""#.into());
         assert_eq!(c.get(&k).unwrap().data.as_deref(), Some(r#""bob""#));
@@ -1147,5 +1216,60 @@ mod tests {
             [Change::Delete(gone.hash())],
             "only the removal is written"
         );
+    }
+
+    #[test]
+    fn a_failed_fetch_is_retried_with_backoff_while_observed_then_errs() {
+        let mut c = QueryCache::new();
+        let k = v(r#"["rates"]"#);
+        let h = k.hash();
+        c.observe(0, &k, 0, 1000);
+        drain(&mut c);
+        let mut now = 0;
+        for (n, wait) in [(1, 1000), (2, 2000), (3, 4000)] {
+            c.fetch_failed(now, &h, c.fetch_token(&h), format!("down {n}"));
+            let q = c.get(&k).unwrap();
+            assert!(
+                q.fetching && q.status == QueryStatus::Pending,
+                "retry {n} pending"
+            );
+            assert_eq!(
+                c.poll_timeout(),
+                Some(now + wait),
+                "retry {n} after {wait} ms"
+            );
+            c.handle_timeout(now + wait - 1);
+            assert!(fetches(&drain(&mut c)).is_empty(), "not before its time");
+            now += wait;
+            c.handle_timeout(now);
+            assert_eq!(
+                fetches(&drain(&mut c)),
+                std::slice::from_ref(&h),
+                "retry {n}"
+            );
+        }
+        c.fetch_failed(now, &h, c.fetch_token(&h), "down 4".into());
+        let q = c.get(&k).unwrap();
+        assert_eq!(
+            q.status,
+            QueryStatus::Error("down 4".into()),
+            "after 3 retries: error"
+        );
+        assert!(!q.fetching);
+        // Success resets the count; an unobserved query is not retried.
+        c.invalidate(now, &filters(r#"["rates"]"#), RefetchType::Active);
+        c.fetched(now, &h, c.fetch_token(&h), "1".into());
+        c.invalidate(now, &filters(r#"["rates"]"#), RefetchType::Active);
+        c.fetch_failed(now, &h, c.fetch_token(&h), "blip".into());
+        assert!(c.get(&k).unwrap().fetching, "a new failure: retried again");
+        let other = v(r#"["unobserved"]"#);
+        c.set_data(now, &other, "1".into());
+        c.invalidate(now, &filters(r#"["unobserved"]"#), RefetchType::All);
+        let t = c.fetch_token(&other.hash());
+        c.fetch_failed(now, &other.hash(), t, "down".into());
+        assert!(matches!(
+            c.get(&other).unwrap().status,
+            QueryStatus::Error(_)
+        ));
     }
 }

@@ -65,6 +65,8 @@ pub struct CacheOptions {
     pub broadcast: bool,
     /// gc time of queries never observed; default 5 min, or `max_age_ms` when persisting.
     pub gc_time_ms: Option<u64>,
+    /// Retries of a failed fetch while observed. Default 3.
+    pub retry: Option<u32>,
 }
 
 impl Default for CacheOptions {
@@ -75,6 +77,7 @@ impl Default for CacheOptions {
             persist: None,
             broadcast: true,
             gc_time_ms: None,
+            retry: None,
         }
     }
 }
@@ -159,6 +162,9 @@ impl Cache {
             .or(opts.persist.as_ref().map(|p| p.max_age_ms))
         {
             core.set_default_gc_time(gc);
+        }
+        if let Some(retry) = opts.retry {
+            core.set_retry(retry);
         }
         if opts.persist.is_some() {
             core.track_changes();
@@ -618,6 +624,7 @@ fn pump(inner: &Rc<Inner>) {
                 let token = inner.core.borrow().fetch_token(&hash);
                 match f {
                     None => inner.core.borrow_mut().fetch_failed(
+                        now(),
                         &hash,
                         token,
                         "no query function".into(),
@@ -634,7 +641,12 @@ fn pump(inner: &Rc<Inner>) {
                                 Ok(data) => {
                                     inner.core.borrow_mut().fetched(now(), &hash, token, data)
                                 }
-                                Err(why) => inner.core.borrow_mut().fetch_failed(&hash, token, why),
+                                Err(why) => {
+                                    inner
+                                        .core
+                                        .borrow_mut()
+                                        .fetch_failed(now(), &hash, token, why)
+                                }
                             }
                             pump(&inner);
                         });

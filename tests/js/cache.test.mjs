@@ -133,7 +133,7 @@ test("a throwing observer, watch hook or state listener is reported as HANDLER_E
 
 test("an observed query whose fetch failed is fetched again when the connection opens", async () => {
   const r = await page.evaluate(async () => {
-    const c = make({ auth: { token: "wrong" } });
+    const c = make({ auth: { token: "wrong" }, cache: { retry: 0 } }); // no retry: the open refetches
     c.onError(() => {}); // the refusals are expected
     let calls = 0;
     const states = [];
@@ -169,4 +169,32 @@ test("isStale follows staleTime on the cache's clock", async () => {
     return { fresh, stale };
   });
   assert.deepEqual(r, { fresh: false, stale: true });
+});
+
+test("a failed fetch of an observed query is retried with backoff before it errs", async () => {
+  const r = await page.evaluate(async () => {
+    const c = make();
+    let calls = 0;
+    const statuses = [];
+    c.cache.observe(["quote"], {
+      queryFn: async () => {
+        if (++calls <= 2) throw new Error(`blip ${calls}`);
+        return { price: 10 };
+      },
+    }, (s) => statuses.push(`${s.status}${s.isFetching ? "+fetching" : ""}`));
+    await waitFor(() => c.cache.getQueryData(["quote"]) !== undefined, 8000); // retries after 1 s, 2 s
+    const failing = make({ cache: { retry: 1 } });
+    let failingCalls = 0;
+    failing.cache.observe(["quote"], { queryFn: async () => { failingCalls++; throw new Error("down"); } }, () => {});
+    await waitFor(() => failing.cache.getQueryState(["quote"]).status === "error", 5000);
+    const out = { calls, statuses, failingCalls, error: failing.cache.getQueryState(["quote"]).error };
+    c.close();
+    failing.close();
+    return out;
+  });
+  assert.equal(r.calls, 3, "two failures, then success");
+  assert.ok(!r.statuses.includes("error") && !r.statuses.includes("error+fetching"), `no error while retrying: ${r.statuses}`);
+  assert.equal(r.statuses.at(-1), "success");
+  assert.equal(r.failingCalls, 2, "retry: 1 tries once more, then errs");
+  assert.match(r.error, /down/);
 });
