@@ -323,13 +323,19 @@ impl RawClient {
     /// Reconnects now (the cache talks with other tabs again).
     pub fn reconnect(&self) {
         self.cache.open_tabs();
+        if let Some(o) = self.outbox.borrow().as_ref() {
+            o.resume();
+        }
         self.client.reconnect();
     }
 
-    /// Closes for good: the connection, and the cache's link to other tabs (its data stays
-    /// readable).
+    /// Closes for good: the connection, the cache's link to other tabs (its data stays
+    /// readable) and the outbox's flushing role (its entries stay stored for whoever flushes).
     pub fn close(&self) {
         self.cache.close_tabs();
+        if let Some(o) = self.outbox.borrow().as_ref() {
+            o.suspend();
+        }
         self.client.close();
     }
 }

@@ -644,6 +644,9 @@ impl QueryCache {
                 self.changed(h);
             }
         }
+        if self.watched {
+            self.touched(matched.clone());
+        }
         matched
     }
 
@@ -677,6 +680,9 @@ impl QueryCache {
             if active {
                 self.start_fetch(h);
             }
+        }
+        if self.watched {
+            self.touched(matched.clone());
         }
         matched
     }

@@ -590,7 +590,12 @@ fn pump(inner: &Rc<Inner>) {
                     let core = inner.core.borrow();
                     hashes
                         .iter()
-                        .filter_map(|h| core.get_by_hash(h).map(|q| q.key.clone()))
+                        // A removed query is no longer there: its hash is its key as JSON.
+                        .filter_map(|h| {
+                            core.get_by_hash(h)
+                                .map(|q| q.key.clone())
+                                .or_else(|| Value::parse(h).ok())
+                        })
                         .collect()
                 };
                 let watchers: Vec<(Filters, Hook)> = inner

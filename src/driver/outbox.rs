@@ -193,15 +193,40 @@ impl Outbox {
             Inner::schedule_commit(&inner);
             Inner::pump(&inner);
         });
-        let weak = Rc::downgrade(&inner);
-        let leadership = Leadership::request(&key, move || {
+        let outbox = Outbox { inner };
+        outbox.lead();
+        let inner = &outbox.inner;
+        inner.connection_state(client.state().status == ConnStatus::Open);
+        outbox
+    }
+
+    /// Asks for the flushing role (the Web Lock of this outbox), if not asked already.
+    fn lead(&self) {
+        if self.inner.leader.borrow().is_some() {
+            return;
+        }
+        let weak = Rc::downgrade(&self.inner);
+        let leadership = Leadership::request(&self.inner.db_name(), move || {
             if let Some(inner) = weak.upgrade() {
                 Inner::reload(&inner);
             }
         });
-        *inner.leader.borrow_mut() = Some(leadership);
-        inner.connection_state(client.state().status == ConnStatus::Open);
-        Outbox { inner }
+        *self.inner.leader.borrow_mut() = Some(leadership);
+    }
+
+    /// The client closed: this tab stops flushing and lets go of the lock, so another client or
+    /// tab can flush the entries. They stay stored.
+    pub fn suspend(&self) {
+        if let Some(l) = self.inner.leader.borrow_mut().take() {
+            crate::platform::drop_later(l);
+        }
+        self.inner.update_ready();
+    }
+
+    /// The client connects again: it asks for the flushing role again.
+    pub fn resume(&self) {
+        self.lead();
+        self.inner.update_ready();
     }
 
     /// Queues `payload` (a JSON object) for `event`. `done` runs once the entry is committed to

@@ -366,3 +366,19 @@ test("remove() and clear() take entries out of storage", async () => {
   assert.ok(!r.afterClear.includes(r.ids[1]) && !r.afterClear.includes(r.ids[2]));
   assert.equal(r.left, 0);
 });
+
+test("close() lets go of the flushing role: a new client in the page delivers what the old one queued", async () => {
+  const page = await openPage();
+  const r = await page.evaluate(async (name) => {
+    const first = make({ name }, { auth: { token: "wrong" } });
+    const { id } = await first.client.outbox.enqueue("note:add", { n: 1 });
+    first.client.close(); // e.g. a logout, then a login with a new client
+    const second = make({ name });
+    await waitFor(() => drained(second.client) && second.log.delivered.length === 1, 8000);
+    second.client.close();
+    return { id, delivered: second.log.delivered };
+  }, uniq("handover"));
+  assert.deepEqual(r.delivered, [r.id]);
+  assert.deepEqual((await applied()).map((a) => a.id), [r.id]);
+  await page.context().close();
+});

@@ -104,6 +104,18 @@ function QueryProbe({ id, queryFn, shape = "data", enabled }) {
     `status:${s.status} fetching:${s.isFetching} invalidated:${s.isInvalidated} data:${JSON.stringify(s.data) ?? "none"}`);
 }
 
+/** `useQueryData(["profile"], …)` rendered into `<p id={id}>`. Without `options` it is called
+ *  with the key alone (passive: no queryFn); several roots render it (ProfileActive,
+ *  ProfilePassive, ProfileDisabled), each with its own `id`. */
+function ProfileProbe({ id, options }) {
+  const n = note(id);
+  n.renders++;
+  const s = options === undefined ? useQueryData(["profile"]) : useQueryData(["profile"], options);
+  n.seen.push(`${s.status}:${s.isFetching}:${s.isInvalidated}:${JSON.stringify(s.data)}`);
+  return h("p", { id },
+    `status:${s.status} fetching:${s.isFetching} invalidated:${s.isInvalidated} data:${JSON.stringify(s.data) ?? "none"}`);
+}
+
 function ClientProbe() {
   useClient();
   return h("p", { id: "client" }, "has client");
@@ -122,7 +134,11 @@ class Boundary extends React.Component {
   }
 }
 
-const components = { EventProbe, StateProbe, OutboxProbe, QueryProbe, ClientProbe };
+const components = {
+  EventProbe, StateProbe, OutboxProbe, QueryProbe, ClientProbe,
+  // One component, three roots: mounted and unmounted independently.
+  ProfileActive: ProfileProbe, ProfilePassive: ProfileProbe, ProfileDisabled: ProfileProbe,
+};
 const roots = {};
 
 function element(component, client, props) {

@@ -268,6 +268,117 @@ for (const v of VERSIONS) {
       await assertQuiet();
     });
 
+    test("passive useQueryData([\"profile\"]) shows another component's fetch, setQueryData, invalidation and a patch rule; never fetches; quiet after unmount", T, async () => {
+      const orderId = uniq("profile");
+      const room = `order:${orderId}`;
+      const PENDING = /^status:pending fetching:false invalidated:false data:none$/;
+      const both = async (want) => {
+        await waitText("profile-passive", want);
+        await waitText("profile-disabled", want);
+      };
+      const counts = () => page.evaluate(() => ({
+        active: pq.active, passive: pq.passive,
+        observe: pClient.tracked.live.observe, watch: pClient.tracked.live.watch,
+      }));
+      await page.evaluate(async (orderId) => {
+        // broadcast: false: ["profile"] is one key for every client of this origin's tabs.
+        const c = (window.pClient = app.connect(opts({ cache: { broadcast: false } })));
+        const pq = (window.pq = { active: 0, passive: 0, gates: [] });
+        window.activeFn = () => {
+          pq.active++;
+          return new Promise((resolve) => pq.gates.push(() => resolve({ name: "Ada" })));
+        };
+        // A template with no placeholder and no update: the wasm rule sets the payload as data.
+        c.patchOn("order:status_update", ["profile"]);
+        await waitFor(() => c.state.status === "open");
+        await c.subscribe("order", { orderId }).ready;
+        // Passive before any data: the key alone, and enabled: false with a queryFn of its own.
+        app.render("ProfilePassive", c, { id: "profile-passive" });
+        app.render("ProfileDisabled", c, {
+          id: "profile-disabled",
+          options: { enabled: false, queryFn: () => ({ name: `passive-${++pq.passive}` }) },
+        });
+      }, orderId);
+      await both(PENDING);
+      assert.equal(await page.evaluate(() => pClient.tracked.made.observe), 0, "a passive hook never observes");
+      assert.deepEqual(await counts(), { active: 0, passive: 0, observe: 0, watch: 2 }, "one watch per passive hook");
+
+      // 1. Another component's active fetch: the passive ones show its result, fetching nothing.
+      await page.evaluate(() => app.render("ProfileActive", pClient, { id: "profile-active", options: { queryFn: activeFn } }));
+      await waitText("profile-active", /^status:pending fetching:true .*data:none$/);
+      await page.evaluate(() => pq.gates.shift()());
+      await waitText("profile-active", /^status:success fetching:false invalidated:false data:\{"name":"Ada"\}$/);
+      await both(/^status:success fetching:false invalidated:false data:\{"name":"Ada"\}$/);
+      assert.deepEqual(await counts(), { active: 1, passive: 0, observe: 1, watch: 2 });
+
+      // 2. With no observer left, the passive ones follow setQueryData and the invalidated flag.
+      await page.evaluate(() => app.unmount("ProfileActive"));
+      assert.equal(await page.evaluate(() => pClient.tracked.live.observe), 0, "the active one stopped observing");
+      await page.evaluate(() => pClient.cache.setQueryData(["profile"], (old) => ({ ...old, role: "admin" })));
+      await both(/^status:success fetching:false invalidated:false data:\{"name":"Ada","role":"admin"\}$/);
+      const matched = await page.evaluate(() => pClient.cache.invalidateQueries({ queryKey: ["profile"], refetchType: "none" }));
+      assert.equal(matched, 1, "the one [\"profile\"] query matched");
+      await both(/^status:success fetching:false invalidated:true data:\{"name":"Ada","role":"admin"\}$/);
+
+      // A patch rule from a live event: the payload becomes the data.
+      await emit(room, "order:status_update", statusPayload(orderId, "shipped"));
+      await both(/^status:success fetching:false invalidated:false data:\{.*"status":"shipped"/);
+      assert.deepEqual(JSON.parse((await text("profile-passive")).split(" data:")[1]), statusPayload(orderId, "shipped"));
+      assert.deepEqual(await counts(), { active: 1, passive: 0, observe: 0, watch: 2 }, "no fetch by the passive hooks");
+
+      // 3. Unmounted: both watches removed, and later changes render nothing.
+      await page.evaluate(() => {
+        app.unmount("ProfilePassive");
+        app.unmount("ProfileDisabled");
+      });
+      assert.equal(await page.evaluate(() => pClient.tracked.live.watch), 0, "the watches are removed on unmount");
+      const renders = await page.evaluate(() => [app.log["profile-passive"].renders, app.log["profile-disabled"].renders]);
+      await page.evaluate(() => {
+        pClient.cache.setQueryData(["profile"], { name: "Bob" });
+        return pClient.cache.invalidateQueries({ queryKey: ["profile"], refetchType: "none" });
+      });
+      await emit(room, "order:status_update", statusPayload(orderId, "delivered"));
+      await until("the patch rule ran after unmount", () =>
+        page.evaluate(() => pClient.cache.getQueryData(["profile"])?.status === "delivered"));
+      await sleep(150);
+      const r = await page.evaluate(() => ({
+        renders: [app.log["profile-passive"].renders, app.log["profile-disabled"].renders],
+        text: [app.text("profile-passive"), app.text("profile-disabled")],
+      }));
+      assert.deepEqual(r, { renders, text: [null, null] }, "no render after unmount");
+      assert.deepEqual(await counts(), { active: 1, passive: 0, observe: 0, watch: 0 });
+      await page.evaluate(() => pClient.close());
+      await assertQuiet();
+    });
+
+    // removeQueries and resetQueries call the watch hooks, so a passive hook does not keep
+    // showing data that is gone.
+    test('passive useQueryData(["profile"]) goes back to pending on removeQueries and resetQueries',
+      T, async () => {
+        const PENDING = /^status:pending fetching:false invalidated:false data:none$/;
+        await page.evaluate(() => {
+          const c = (window.rClient = app.connect(opts({ cache: { broadcast: false } })));
+          c.cache.setQueryData(["profile"], { name: "Ada" });
+          app.render("ProfilePassive", c, { id: "profile-passive" });
+        });
+        try {
+          await waitText("profile-passive", /^status:success .*data:\{"name":"Ada"\}$/);
+          assert.equal(await page.evaluate(() => rClient.cache.removeQueries({ queryKey: ["profile"] })), 1);
+          await waitText("profile-passive", PENDING, 2000);
+          await page.evaluate(() => rClient.cache.setQueryData(["profile"], { name: "Bob" }));
+          await waitText("profile-passive", /^status:success .*data:\{"name":"Bob"\}$/);
+          assert.equal(await page.evaluate(() => rClient.cache.resetQueries({ queryKey: ["profile"] })), 1);
+          await waitText("profile-passive", PENDING, 2000);
+        } finally {
+          await page.evaluate(() => {
+            app.unmount("ProfilePassive");
+            rClient.close();
+          });
+        }
+        assert.equal(await page.evaluate(() => rClient.tracked.live.watch), 0);
+        await assertQuiet();
+      });
+
     test("useOutboxStatus: pending grows while refused, back to 0 once delivered", T, async () => {
       await control(sio.url, "outbox/reset");
       const name = uniq("react-outbox");
