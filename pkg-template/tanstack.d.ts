@@ -9,7 +9,7 @@
  *
  * const queryClient = new QueryClient();
  * client.invalidateOn("order:status_update", [["orders"], ["order", "{orderId}"]]);
- * client.patchOn("order:status_update", (p) => ["order", p.orderId], (old, p) => ({ ...old, status: p.status }));
+ * client.patchOn("order:status_update", (p) => ["order", p.orderId], (old: Partial<OrderStatusUpdate> | undefined, p) => ({ ...old, status: p.status }));
  * const unbind = bindQueryClient(client, queryClient);
  * ```
  * @packageDocumentation

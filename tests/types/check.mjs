@@ -29,6 +29,7 @@ else { failed++; console.log("not ok - must-fail.ts should fail with TS2345 (lin
 let total = 2;
 for (const [file, what] of [
   ["tanstack-ok.ts", "bindQueryClient takes the real @tanstack/query-core QueryClient"],
+  ["readme-ok.ts", "the README's TypeScript snippets compile"],
   ["react-ok.ts", "wiresync/react hooks are typed (event payloads, outbox may be undefined, query data from queryFn)"],
 ]) {
   total++;

@@ -1,0 +1,26 @@
+// The README's TypeScript snippets, kept compiling.
+import init, { connect, type OrderStatusUpdate } from "../../pkg/index.js";
+
+interface Listen { "order:status_update": OrderStatusUpdate }
+interface Emit { "chat:send_message": { chatId: string; message: string; timestamp: string } }
+
+export async function readme(getToken: () => Promise<string>): Promise<void> {
+  await init();
+  const client = connect<Listen, Emit>({ url: "https://api.example.com", auth: async () => ({ token: await getToken() }) });
+  // @ts-expect-error not an event of Listen
+  client.on("order:status_updated", () => {});
+  client.patchOn("order:status_update", (p) => ["order", p.orderId],
+    (old: Partial<OrderStatusUpdate> | undefined, p) => ({ ...old, status: p.status }));
+  client.subscribe("order", { orderId: "123" });
+  client.invalidateOn("order:status_update", [["order", "{orderId}"]]);
+  const payload = { chatId: "c1", message: "hi", timestamp: new Date().toISOString() };
+  await client.mutate({
+    event: "chat:send_message",
+    payload,
+    optimistic: {
+      key: ["chat", "c1"],
+      update: (old: { text: string; pending?: boolean }[] | undefined, p) => [...(old ?? []), { text: p.message, pending: true }],
+    },
+  });
+  client.cache.setQueryData<{ items: string[] }>(["cart"], (old) => ({ ...old, items: [] }));
+}
