@@ -215,7 +215,10 @@ async function noErrors(page) {
   if (/PAYLOAD_INVALID|DECODE_ERROR|HANDLER_ERROR|PANIC|STORAGE/.test(errors)) {
     throw new Error(`the page reported errors:\n${errors}`);
   }
-  const unexpected = pageErrors.filter((e) => !/WebSocket connection .* failed|ERR_CONNECTION|ERR_INTERNET_DISCONNECTED/.test(e));
+  // Expected while the server is down: refused WebSockets, and the API's 503s to the queries'
+  // fetches and retries.
+  const unexpected = pageErrors.filter((e) =>
+    !/WebSocket connection .* failed|ERR_CONNECTION|ERR_INTERNET_DISCONNECTED|status of 503 \(Service Unavailable\)/.test(e));
   if (unexpected.length) throw new Error(`page errors:\n${unexpected.join("\n")}`);
 }
 
