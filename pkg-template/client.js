@@ -4,6 +4,10 @@
 // with a `meta` object. Everything else happens in Rust.
 import { Layers, optimisticSpec } from "./layers.js";
 
+/** Raw clients that `dispose()` freed: their unsubscribe functions become no-ops. */
+const disposed = new WeakSet();
+const live = (raw) => !disposed.has(raw);
+
 /**
  * An idempotent loader around wasm-bindgen's `init`: concurrent and repeated calls share one
  * load; a failed load may be retried. `fallback()` gives the input when none is passed.
@@ -57,7 +61,8 @@ export class Outbox {
     const id = this.#raw.outboxOn((type, data, reason) => {
       if (type === want) cb(data, reason);
     });
-    return () => this.#raw.outboxOff(id);
+    const raw = this.#raw;
+    return () => live(raw) && raw.outboxOff(id);
   }
 
   /** Calls `cb(status)` on every change. Returns the unsubscribe function. */
@@ -192,7 +197,7 @@ export class Cache {
     const raw = this.#raw;
     // No gcTime: the cache's default (5 min, or `persist.maxAgeMs` when persisting).
     const id = raw.cacheObserve(queryKey, queryFn, staleTime, gcTime ?? -1, listener);
-    return () => raw.cacheUnobserve(id);
+    return () => live(raw) && raw.cacheUnobserve(id);
   }
 
   /** The invalidation hook: `hook(keys)` whenever an invalidation or a patch touches keys that
@@ -200,7 +205,7 @@ export class Cache {
   watch(filters, hook) {
     const raw = this.#raw;
     const id = raw.cacheWatch(filters, hook);
-    return () => raw.cacheUnwatch(id);
+    return () => live(raw) && raw.cacheUnwatch(id);
   }
 }
 
@@ -309,7 +314,7 @@ export class Client {
     let remove;
     if (isTemplates(keys)) {
       const id = raw.ruleInvalidate(event, keys);
-      remove = () => raw.ruleRemove(id);
+      remove = () => live(raw) && raw.ruleRemove(id);
     } else {
       // Local: every tab receives the event itself, so no tab is told of this.
       remove = this.on(event, (payload) => {
@@ -327,7 +332,7 @@ export class Client {
     let remove;
     if (isTemplates(key) && !update) {
       const id = raw.ruleSetData(event, key);
-      remove = () => raw.ruleRemove(id);
+      remove = () => live(raw) && raw.ruleRemove(id);
     } else {
       remove = this.on(event, (payload) => {
         const queryKey = keyOf(payload);
@@ -372,33 +377,35 @@ export class Client {
   on(event, handler) {
     const raw = this.#raw;
     const id = raw.on(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
-    return () => raw.off(id);
+    return () => live(raw) && raw.off(id);
   }
 
   /** Like `on`, for the next `event` only. Returns the unsubscribe function. */
   once(event, handler) {
     const raw = this.#raw;
     const id = raw.once(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
-    return () => raw.off(id);
+    return () => live(raw) && raw.off(id);
   }
 
   /** Calls `handler(event, payload, meta)` for every event. Returns the unsubscribe function. */
   onAny(handler) {
     const raw = this.#raw;
     const id = raw.onAny((event, args, ackId) => handler(event, args[0], meta(raw, args, ackId)));
-    return () => raw.off(id);
+    return () => live(raw) && raw.off(id);
   }
 
   /** Calls `listener(state)` on every state change. Returns the unsubscribe function. */
   onState(listener) {
     const id = this.#raw.onState(listener);
-    return () => this.#raw.offState(id);
+    const raw = this.#raw;
+    return () => live(raw) && raw.offState(id);
   }
 
   /** Calls `listener(error)` with every `WiresyncError`. Returns the unsubscribe function. */
   onError(listener) {
     const id = this.#raw.onError(listener);
-    return () => this.#raw.offError(id);
+    const raw = this.#raw;
+    return () => live(raw) && raw.offError(id);
   }
 
   /** `{ status, attempt, error, recovered }` now. */
@@ -426,7 +433,7 @@ export class Client {
       unsubscribe() {
         if (!done) {
           done = true;
-          raw.unsubscribe(id);
+          if (live(raw)) raw.unsubscribe(id);
         }
       },
     };
@@ -446,6 +453,17 @@ export class Client {
   /** Closes for good: never reconnects until `reconnect()`. */
   close() {
     this.#raw.close();
+  }
+
+  /** Closes and frees the client (its wasm memory, timers, listeners, cache and tab link), for
+   *  apps that make and drop clients (a logout, a test). Queued outbox entries stay stored.
+   *  Unsubscribe functions still work (as no-ops); any other call afterwards throws. */
+  dispose() {
+    const raw = this.#raw;
+    if (!live(raw)) return;
+    raw.close();
+    disposed.add(raw);
+    raw.free();
   }
 }
 

@@ -442,6 +442,10 @@ export declare class Client<L extends object = DefaultListenEvents, E extends ob
   /** Closes for good (until `reconnect()`): the connection, and the cache's link to other tabs
    *  (its data stays readable; the outbox keeps its entries for the next connect). */
   close(): void;
+  /** Closes and frees the client (wasm memory, timers, listeners, cache, tab link), for apps
+   *  that make and drop clients (a logout, tests). Queued outbox entries stay stored for the
+   *  next client. Unsubscribe functions still work (as no-ops); any other call then throws. */
+  dispose(): void;
 }
 
 /** An event rule as `eachRule` reports it, with templates already turned into functions. */

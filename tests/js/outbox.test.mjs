@@ -382,3 +382,30 @@ test("close() lets go of the flushing role: a new client in the page delivers wh
   assert.deepEqual((await applied()).map((a) => a.id), [r.id]);
   await page.context().close();
 });
+
+test("dispose() frees the client: unsubscribes are no-ops, other calls throw, queued entries stay for the next client", async () => {
+  const page = await openPage();
+  const r = await page.evaluate(async (name) => {
+    const first = make({ name }, { auth: { token: "wrong" } });
+    const off = first.client.on("order:status_update", () => {});
+    const unobserve = first.client.cache.observe(["x"], { queryFn: () => 1 }, () => {});
+    const { id } = await first.client.outbox.enqueue("note:add", { n: 1 });
+    first.client.dispose();
+    first.client.dispose(); // twice is fine
+    off();
+    unobserve(); // no-ops, no throw
+    let threw = false;
+    try {
+      first.client.emit("note:add", { n: 2 });
+    } catch {
+      threw = true;
+    }
+    const second = make({ name });
+    await waitFor(() => drained(second.client) && second.log.delivered.length === 1, 8000);
+    second.client.dispose();
+    return { id, threw, delivered: second.log.delivered };
+  }, uniq("dispose"));
+  assert.equal(r.threw, true, "a disposed client refuses calls");
+  assert.deepEqual(r.delivered, [r.id], "the entry queued before dispose() was delivered by the next client");
+  await page.context().close();
+});
