@@ -373,8 +373,12 @@ test("close() lets go of the flushing role: a new client in the page delivers wh
     const first = make({ name }, { auth: { token: "wrong" } });
     const { id } = await first.client.outbox.enqueue("note:add", { n: 1 });
     first.client.close(); // e.g. a logout, then a login with a new client
-    const second = make({ name });
-    await waitFor(() => drained(second.client) && second.log.delivered.length === 1, 8000);
+    // A generous ack timeout: this is about the handover, not about retries under load.
+    const second = make({ name }, { ackTimeoutMs: 3000 });
+    await waitFor(() => drained(second.client) && second.log.delivered.length === 1, 15000).catch(async (e) => {
+      const locks = await navigator.locks.query();
+      throw new Error(`${e.message}: ${JSON.stringify({ status: second.client.outbox.status(), state: second.client.state, log: second.log, locks })}`);
+    });
     second.client.close();
     return { id, delivered: second.log.delivered };
   }, uniq("handover"));
@@ -400,8 +404,12 @@ test("dispose() frees the client: unsubscribes are no-ops, other calls throw, qu
     } catch {
       threw = true;
     }
-    const second = make({ name });
-    await waitFor(() => drained(second.client) && second.log.delivered.length === 1, 8000);
+    // A generous ack timeout: this is about the handover, not about retries under load.
+    const second = make({ name }, { ackTimeoutMs: 3000 });
+    await waitFor(() => drained(second.client) && second.log.delivered.length === 1, 15000).catch(async (e) => {
+      const locks = await navigator.locks.query();
+      throw new Error(`${e.message}: ${JSON.stringify({ status: second.client.outbox.status(), state: second.client.state, log: second.log, locks })}`);
+    });
     second.client.dispose();
     return { id, threw, delivered: second.log.delivered };
   }, uniq("dispose"));
