@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -354,4 +355,50 @@ export async function runPage(browser, site, { id, url, timeoutMs, context = "de
     }
     await cdp.detach().catch(() => {});
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size: what an app ships (run.mjs, size.mjs)
+// ---------------------------------------------------------------------------------------------
+
+/** Raw, gzip -9 and brotli (quality 11) byte counts of `buf`. */
+export function compressed(buf) {
+  return {
+    raw: buf.length,
+    gzip: zlib.gzipSync(buf, { level: 9 }).length,
+    brotli: zlib.brotliCompressSync(buf, {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length,
+        [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_GENERIC,
+      },
+    }).length,
+  };
+}
+
+/** Sum of sizes (files served and compressed one by one). */
+export function sum(list) {
+  return list.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }), {
+    raw: 0,
+    gzip: 0,
+    brotli: 0,
+  });
+}
+
+/** esbuild's minified ESM browser bundle of `contents` (resolved from `resolveDir`), as an
+ *  app's bundler would make it (ANCHORS.md's method). A `.wasm` behind
+ *  `new URL(..., import.meta.url)` stays an asset, counted separately. */
+export async function esbuildBundle(contents, resolveDir, external = []) {
+  const out = await requireTests("esbuild").build({
+    stdin: { contents, resolveDir, sourcefile: "bench-entry.js", loader: "js" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    write: false,
+    logLevel: "silent",
+    external,
+  });
+  if (out.outputFiles.length !== 1) throw new Error(`esbuild: expected 1 output, got ${out.outputFiles.length}`);
+  return Buffer.from(out.outputFiles[0].contents);
 }

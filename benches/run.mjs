@@ -14,8 +14,10 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import zlib from "node:zlib";
 import {
+  compressed,
+  esbuildBundle,
+  sum,
   cli,
   BENCH_DIR,
   PKG,
@@ -34,8 +36,7 @@ import {
   withTimeout,
 } from "./lib.mjs";
 
-// Node packages come from tests/node_modules (playwright-core, esbuild, socket.io-client).
-const esbuild = requireTests("esbuild");
+// Node packages come from tests/node_modules (playwright-core, socket.io-client; esbuild through lib.mjs).
 const SIO_VERSION = requireTests("socket.io-client/package.json").version;
 const SIO_SERVER_VERSION = requireTests("socket.io/package.json").version;
 
@@ -103,44 +104,6 @@ installExitHandlers(log);
 // ---------------------------------------------------------------------------------------------
 // Size
 // ---------------------------------------------------------------------------------------------
-
-function compressed(buf) {
-  return {
-    raw: buf.length,
-    gzip: zlib.gzipSync(buf, { level: 9 }).length,
-    brotli: zlib.brotliCompressSync(buf, {
-      params: {
-        [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
-        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length,
-        [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_GENERIC,
-      },
-    }).length,
-  };
-}
-
-/** Sum of the per-file sizes: the files are served (and compressed) one by one. */
-function sum(list) {
-  return list.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }), {
-    raw: 0,
-    gzip: 0,
-    brotli: 0,
-  });
-}
-
-async function esbuildBundle(contents, resolveDir, external = []) {
-  const out = await esbuild.build({
-    stdin: { contents, resolveDir, sourcefile: "bench-entry.js", loader: "js" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    write: false,
-    logLevel: "silent",
-    external,
-  });
-  if (out.outputFiles.length !== 1) throw new Error(`esbuild: expected 1 output, got ${out.outputFiles.length}`);
-  return Buffer.from(out.outputFiles[0].contents);
-}
 
 async function measureSizes() {
   const files = WIRESYNC_FILES.map((f) => {

@@ -6,42 +6,7 @@
 //   node benches/size.mjs
 import fs from "node:fs";
 import path from "node:path";
-import zlib from "node:zlib";
-import { PKG, TESTS, fixed, requireTests } from "./lib.mjs";
-
-const esbuild = requireTests("esbuild");
-
-function compressed(buf) {
-  return {
-    raw: buf.length,
-    gzip: zlib.gzipSync(buf, { level: 9 }).length,
-    brotli: zlib.brotliCompressSync(buf, {
-      params: {
-        [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
-        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length,
-      },
-    }).length,
-  };
-}
-
-const add = (...list) => list.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }));
-
-/** esbuild's bundle of `contents` (resolved from `dir`), minified, as one buffer. The wasm stays
- *  an asset next to it (`new URL(..., import.meta.url)`), counted separately. */
-async function bundle(contents, dir, external = []) {
-  const out = await esbuild.build({
-    stdin: { contents, resolveDir: dir, sourcefile: "entry.js", loader: "js" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    write: false,
-    logLevel: "silent",
-    external,
-  });
-  if (out.outputFiles.length !== 1) throw new Error(`esbuild: expected 1 output, got ${out.outputFiles.length}`);
-  return Buffer.from(out.outputFiles[0].contents);
-}
+import { PKG, TESTS, compressed, esbuildBundle, fixed, sum } from "./lib.mjs";
 
 if (!fs.existsSync(path.join(PKG, "wiresync_bg.wasm"))) {
   console.error("size: no pkg/wiresync_bg.wasm; run ./scripts/build.sh first");
@@ -50,15 +15,15 @@ if (!fs.existsSync(path.join(PKG, "wiresync_bg.wasm"))) {
 const wasm = compressed(fs.readFileSync(path.join(PKG, "wiresync_bg.wasm")));
 const rows = [];
 const measure = async (label, entry, extra = []) => {
-  const js = compressed(await bundle(entry, PKG, ["react"])); // React is the app's own
-  rows.push({ label, js, total: add(js, ...extra) });
+  const js = compressed(await esbuildBundle(entry, PKG, ["react"])); // React is the app's own
+  rows.push({ label, js, total: sum([js, ...extra]) });
 };
 await measure("wiresync (events, outbox, cache): wasm + JS", 'export { default, connect } from "./index.js";', [wasm]);
 await measure("  + wiresync/react and wiresync/tanstack", 'export { default, connect } from "./index.js"; export * from "./react.js"; export * from "./tanstack.js";', [wasm]);
-const metro = compressed(await bundle('export { default, connect } from "./metro.js";', PKG));
+const metro = compressed(await esbuildBundle('export { default, connect } from "./metro.js";', PKG));
 rows.push({ label: "wiresync/metro (Expo web: wasm inlined in base64)", js: metro, total: metro });
 const stack = compressed(
-  await bundle('export { io } from "socket.io-client"; export { QueryClient } from "@tanstack/query-core"; export { openDB } from "idb";', TESTS),
+  await esbuildBundle('export { io } from "socket.io-client"; export { QueryClient } from "@tanstack/query-core"; export { openDB } from "idb";', TESTS),
 );
 rows.push({ label: "socket.io-client + query-core + idb, one bundle", js: stack, total: stack });
 
