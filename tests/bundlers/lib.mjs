@@ -10,12 +10,11 @@
 //   event     "<orderId> <status>" of the last `order:status_update`
 //   enqueued  the id that `client.outbox.enqueue("note:add", { text })` resolved with
 import { execFile } from "node:child_process";
-import { createServer } from "node:http";
 import { readdirSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { control, root, until } from "../js/harness.mjs";
+import { control, root, serveStatic, until } from "../js/harness.mjs";
 
 const run = promisify(execFile);
 
@@ -59,27 +58,8 @@ export async function installTarball(appDir) {
   return pkg.version;
 }
 
-const types = {
-  ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
-  ".wasm": "application/wasm", ".json": "application/json", ".ico": "image/x-icon", ".png": "image/png",
-  ".svg": "image/svg+xml", ".ttf": "font/ttf",
-};
-
 /** Serves a built app from `dir` on 127.0.0.1 (`/` is index.html). Resolves to { url, close }. */
-export function serveDir(dir) {
-  const server = createServer(async (req, res) => {
-    let path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-    if (path.endsWith("/")) path += "index.html";
-    try {
-      const body = await readFile(join(dir, path));
-      res.writeHead(200, { "content-type": types[extname(path)] ?? "application/octet-stream" }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () =>
-    resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() })));
-}
+export const serveDir = (dir) => serveStatic(dir, { index: true });
 
 let n = 0;
 

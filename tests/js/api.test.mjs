@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { control, launch, root, serveStatic, testServer, until } from "./harness.mjs";
+import { control, launch, root, serveStatic, testServer, until, withWaitFor } from "./harness.mjs";
 
 let browser, context, page, site, sio;
 
@@ -14,6 +14,7 @@ before(async () => {
   context = await browser.newContext();
   page = await context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e));
+  await withWaitFor(page);
   await page.goto(site.url + "/");
   await page.evaluate(async ({ sioUrl }) => {
     const mod = await import("/index.js");
@@ -28,11 +29,6 @@ before(async () => {
       client.onError((e) => log.errors.push({ code: e.code, event: e.event, message: e.message, isError: e instanceof Error, name: e.name }));
       return { client, log };
     };
-    window.waitFor = (fn, ms = 5000) => new Promise((resolve, reject) => {
-      const end = Date.now() + ms;
-      const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
-      tick();
-    });
   }, { sioUrl: sio.url });
 });
 

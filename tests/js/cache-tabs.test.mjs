@@ -2,7 +2,7 @@
 // headless Chromium with the real socket.io test server.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { startFixtures, stopFixtures, until } from "./harness.mjs";
+import { startFixtures, stopFixtures, until, withWaitFor } from "./harness.mjs";
 
 let browser, site, sio;
 let n = 0;
@@ -14,18 +14,13 @@ after(() => stopFixtures({ sio, site, browser }));
 /** Loads the package in `page` and defines `make(cache)` and `waitFor`. */
 async function prepare(page) {
   page.on("pageerror", (e) => console.error("page error:", e));
+  await withWaitFor(page);
   await page.goto(site.url + "/");
   await page.evaluate(async (sioUrl) => {
     const mod = await import("/index.js");
     await mod.default();
     window.make = (cache) =>
       mod.connect({ url: sioUrl, auth: { token: "good" }, reconnect: { initialDelayMs: 100, maxDelayMs: 300 }, outbox: false, cache });
-    window.waitFor = (fn, ms = 5000) =>
-      new Promise((resolve, reject) => {
-        const end = Date.now() + ms;
-        const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
-        tick();
-      });
     /** Resolves with the records once `ok(records)` holds (polled; bounded by waitFor). */
     window.recordsWhen = async (name, ok) => {
       let last;

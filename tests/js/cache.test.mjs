@@ -1,7 +1,7 @@
 // The query cache driven by real events from the real socket.io test server, in Chromium.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { control, startFixtures, stopFixtures, until } from "./harness.mjs";
+import { control, startFixtures, stopFixtures, until, withWaitFor } from "./harness.mjs";
 
 let browser, site, sio, page;
 
@@ -9,18 +9,13 @@ before(async () => {
   ({ sio, site, browser } = await startFixtures());
   page = await browser.newPage();
   page.on("pageerror", (e) => console.error("page error:", e));
+  await withWaitFor(page);
   await page.goto(site.url + "/");
   await page.evaluate(async (sioUrl) => {
     const mod = await import("/index.js");
     await mod.default();
     window.make = (extra = {}) =>
       mod.connect({ url: sioUrl, auth: { token: "good" }, reconnect: { initialDelayMs: 100, maxDelayMs: 300 }, outbox: false, ...extra });
-    window.waitFor = (fn, ms = 5000) =>
-      new Promise((resolve, reject) => {
-        const end = Date.now() + ms;
-        const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
-        tick();
-      });
   }, sio.url);
 });
 

@@ -9,15 +9,23 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json" };
+const types = {
+  ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html",
+  ".json": "application/json", ".css": "text/css", ".ico": "image/x-icon", ".png": "image/png",
+  ".svg": "image/svg+xml", ".ttf": "font/ttf",
+};
 
-/** Serves `dir` on 127.0.0.1; `/` is a blank page. Resolves to { url, close }. */
-export function serveStatic(dir) {
+/** Serves `dir` on 127.0.0.1. `/` is a blank page, or with `{ index: true }` (a built app)
+ *  every directory serves its index.html. Resolves to { url, close }. */
+export function serveStatic(dir, { index = false } = {}) {
   const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-    if (path === "/") {
-      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>wiresync test</title>");
-      return;
+    let path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    if (path.endsWith("/")) {
+      if (!index) {
+        res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>wiresync test</title>");
+        return;
+      }
+      path += "index.html";
     }
     try {
       const body = await readFile(join(dir, path));
@@ -69,6 +77,19 @@ export async function until(what, fn, ms = 5000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Gives the page (now and after every reload) `waitFor(fn, ms = defaultMs)`: resolves once
+ *  `fn()` is truthy, polling every 20 ms; rejects with "timeout" after `ms`. Call before goto. */
+export function withWaitFor(page, defaultMs = 5000) {
+  return page.addInitScript((defaultMs) => {
+    window.waitFor = (fn, ms = defaultMs) =>
+      new Promise((resolve, reject) => {
+        const end = Date.now() + ms;
+        const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
+        tick();
+      });
+  }, defaultMs);
 }
 
 /** What a browser test file needs: the socket.io test server, pkg/ served, Chromium. */

@@ -2,7 +2,7 @@
 // real socket.io test server (whose ledger acks each clientMessageId, or rejects on demand).
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { control, startFixtures, stopFixtures, until } from "./harness.mjs";
+import { control, startFixtures, stopFixtures, until, withWaitFor } from "./harness.mjs";
 
 let browser, site, sio;
 let n = 0;
@@ -14,6 +14,7 @@ beforeEach(() => control(sio.url, "outbox/reset"));
 
 async function prepare(page) {
   page.on("pageerror", (e) => console.error("page error:", e));
+  await withWaitFor(page, 8000);
   await page.goto(site.url + "/");
   await page.evaluate(async (sioUrl) => {
     const mod = await import("/index.js");
@@ -32,12 +33,6 @@ async function prepare(page) {
       return client;
     };
     window.addLine = { key: ["cart"], update: (old, p) => [...(old ?? []), p.item] };
-    window.waitFor = (fn, ms = 8000) =>
-      new Promise((resolve, reject) => {
-        const end = Date.now() + ms;
-        const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
-        tick();
-      });
   }, sio.url);
 }
 

@@ -2,7 +2,7 @@
 // server (its outbox ledger applies each clientMessageId once and counts every receipt).
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { control, startFixtures, stopFixtures, until } from "./harness.mjs";
+import { control, startFixtures, stopFixtures, until, withWaitFor } from "./harness.mjs";
 
 let browser, site, sio;
 let n = 0;
@@ -21,6 +21,7 @@ async function openPage(context) {
   const ctx = context ?? (await browser.newContext());
   const page = await ctx.newPage();
   page.on("pageerror", (e) => console.error("page error:", e));
+  await withWaitFor(page, 8000);
   await page.goto(site.url + "/");
   await page.evaluate(async (sioUrl) => {
     const mod = await import("/index.js");
@@ -46,12 +47,6 @@ async function openPage(context) {
       const s = c.outbox.status();
       return s.pending + s.inFlight === 0 && s.persistence !== "opening";
     };
-    window.waitFor = (fn, ms = 8000) =>
-      new Promise((resolve, reject) => {
-        const end = Date.now() + ms;
-        const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
-        tick();
-      });
     /** Every record of every wiresync outbox database, as text. */
     window.dumpIdb = async () => {
       const out = [];

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
-import { control, launch, root, serveStatic, testServer, until } from "./harness.mjs";
+import { control, launch, root, serveStatic, testServer, until, withWaitFor } from "./harness.mjs";
 
 const VERSIONS = [18, 19];
 const T = { timeout: 10_000 };
@@ -69,6 +69,7 @@ for (const v of VERSIONS) {
     before(async () => {
       page = await browser.newPage();
       page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+      await withWaitFor(page);
       await page.goto(site.url + "/");
       await page.evaluate(async ({ v, sioUrl }) => {
         await import(`/app-${v}.js`);
@@ -80,12 +81,6 @@ for (const v of VERSIONS) {
           outbox: false,
           ...extra,
         });
-        window.waitFor = (fn, ms = 5000) =>
-          new Promise((resolve, reject) => {
-            const end = Date.now() + ms;
-            const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
-            tick();
-          });
       }, { v, sioUrl: sio.url });
     });
 

@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { control, root, startFixtures, stopFixtures, until } from "./harness.mjs";
+import { control, root, startFixtures, stopFixtures, until, withWaitFor } from "./harness.mjs";
 
 let browser, site, sio, page;
 
@@ -29,6 +29,7 @@ before(async () => {
   page.on("pageerror", (e) => console.error("page error:", e));
   await page.route("**/query-core.js", (route) =>
     route.fulfill({ status: 200, contentType: "text/javascript", body: queryCore }));
+  await withWaitFor(page);
   await page.goto(site.url + "/");
   await page.evaluate(async (sioUrl) => {
     const mod = await import("/index.js");
@@ -43,12 +44,6 @@ before(async () => {
       const observer = new qcore.QueryObserver(qc, { queryKey, queryFn: async () => ({ n: ++t[counter] }), staleTime: 600000 });
       return observer.subscribe(() => {});
     };
-    window.waitFor = (fn, ms = 5000) =>
-      new Promise((resolve, reject) => {
-        const end = Date.now() + ms;
-        const tick = () => (fn() ? resolve(true) : Date.now() > end ? reject(new Error("timeout")) : setTimeout(tick, 20));
-        tick();
-      });
   }, sio.url);
 });
 
