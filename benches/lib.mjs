@@ -402,3 +402,12 @@ export async function esbuildBundle(contents, resolveDir, external = []) {
   if (out.outputFiles.length !== 1) throw new Error(`esbuild: expected 1 output, got ${out.outputFiles.length}`);
   return Buffer.from(out.outputFiles[0].contents);
 }
+
+/** What an app ships with the default entry (`import init, { connect } from "wiresync"`): the
+ *  wasm as served, plus the JS entry bundled and minified by esbuild (size.mjs and the size
+ *  budget test, tests/js/size.test.mjs). Sizes in bytes: `{ wasm, js, total }`. */
+export async function shippedSize(pkgDir = PKG) {
+  const wasm = compressed(fs.readFileSync(path.join(pkgDir, "wiresync_bg.wasm")));
+  const js = compressed(await esbuildBundle('export { default, connect } from "./index.js";', pkgDir));
+  return { wasm, js, total: sum([wasm, js]) };
+}

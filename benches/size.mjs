@@ -6,19 +6,19 @@
 //   node benches/size.mjs
 import fs from "node:fs";
 import path from "node:path";
-import { PKG, TESTS, compressed, esbuildBundle, fixed, sum } from "./lib.mjs";
+import { PKG, TESTS, compressed, esbuildBundle, fixed, shippedSize, sum } from "./lib.mjs";
 
 if (!fs.existsSync(path.join(PKG, "wiresync_bg.wasm"))) {
   console.error("size: no pkg/wiresync_bg.wasm; run ./scripts/build.sh first");
   process.exit(1);
 }
-const wasm = compressed(fs.readFileSync(path.join(PKG, "wiresync_bg.wasm")));
-const rows = [];
+const shipped = await shippedSize();
+const { wasm } = shipped;
+const rows = [{ label: "wiresync (events, outbox, cache): wasm + JS", js: shipped.js, total: shipped.total }];
 const measure = async (label, entry, extra = []) => {
   const js = compressed(await esbuildBundle(entry, PKG, ["react"])); // React is the app's own
   rows.push({ label, js, total: sum([js, ...extra]) });
 };
-await measure("wiresync (events, outbox, cache): wasm + JS", 'export { default, connect } from "./index.js";', [wasm]);
 await measure("  + wiresync/react and wiresync/tanstack", 'export { default, connect } from "./index.js"; export * from "./react.js"; export * from "./tanstack.js";', [wasm]);
 const metro = compressed(await esbuildBundle('export { default, connect } from "./metro.js";', PKG));
 rows.push({ label: "wiresync/metro (Expo web: wasm inlined in base64)", js: metro, total: metro });

@@ -3,10 +3,26 @@
 # and the JS entry points and types from pkg-template/. Prints the sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --target wasm32-unknown-unknown --lib --quiet
+# The published build: std rebuilt for size (-Zbuild-std, needs the rust-src component), panics
+# that abort at once with no message or location (a panic is a bug: the wasm call throws a
+# WebAssembly.RuntimeError), no Debug formatting. RUSTC_BOOTSTRAP=1 lets the pinned stable
+# toolchain take these nightly flags. In its own target dir, so the ordinary builds (clippy, doc,
+# tests) keep their cache. Without rust-src: the plain stable release build (~11 KB gzip larger).
+if [ "${WIRESYNC_PLAIN_BUILD:-}" != 1 ] && [ -f "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock" ]; then
+  out=target/size
+  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$out \
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+    cargo build --release --target wasm32-unknown-unknown --lib --quiet \
+    -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+  echo "[build] size-optimized build (build-std, immediate-abort): the published one"
+else
+  out=target
+  cargo build --release --target wasm32-unknown-unknown --lib --quiet
+  echo "[build] plain stable build (no rust-src component, or WIRESYNC_PLAIN_BUILD=1): larger than the published one" >&2
+fi
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name wiresync \
-  target/wasm32-unknown-unknown/release/wiresync.wasm
+  "$out/wasm32-unknown-unknown/release/wiresync.wasm"
 # npm binaryen (Debian's wasm-opt 108 produces wasm that breaks at load).
 tests/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-sign-ext \
   --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types \

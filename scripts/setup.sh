@@ -21,6 +21,13 @@ for component in rustfmt clippy; do
   fi
 done
 
+# ...and the standard library's source: the published wasm rebuilds std for size
+# (scripts/build.sh, -Zbuild-std). Checked by its files, as build.sh does.
+if [ ! -f "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock" ]; then
+  log "adding the rust-src component"
+  rustup component add rust-src
+fi
+
 # 2. Chromium and its driver, same version, from Debian (npx playwright install cannot work here).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   log "installing chromium and chromium-driver"

@@ -19,18 +19,6 @@ use crate::driver::outbox::{Outbox, OutboxOptions};
 use crate::driver::{self, AckWaiter, Auth, Client};
 pub use error::to_js;
 
-fn install_panic_hook() {
-    use std::sync::Once;
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            let message = info.to_string();
-            web_sys::console::error_1(&format!("wiresync panicked: {message}").into());
-            driver::report_panic(&message);
-        }));
-    });
-}
-
 fn stringify(value: &JsValue, what: &str, event: Option<&str>) -> Result<String, JsValue> {
     js_sys::JSON::stringify(value)
         .ok()
@@ -139,7 +127,6 @@ fn event_handler(handler: Function) -> impl Fn(&driver::Delivery) {
 /// `index.d.ts` (`ConnectOptions`). Throws a `WiresyncError` (`INVALID_ARGUMENT`) for bad ones.
 #[wasm_bindgen(js_name = connect)]
 pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
-    install_panic_hook();
     let (opts, auth) = options::parse(&options)?;
     let auth = auth_from_js(auth)?;
     let outbox_opts = options::parse_outbox(&options)?.map(|(mut o, headers)| {

@@ -51,8 +51,6 @@ pub enum ErrorCode {
     StorageCorrupt,
     /// An application handler threw; the other handlers still ran.
     HandlerError,
-    /// A bug: a Rust panic, reported instead of failing silently.
-    Panic,
 }
 
 impl ErrorCode {
@@ -81,7 +79,6 @@ impl ErrorCode {
             ErrorCode::StorageUnavailable => "STORAGE_UNAVAILABLE",
             ErrorCode::StorageCorrupt => "STORAGE_CORRUPT",
             ErrorCode::HandlerError => "HANDLER_ERROR",
-            ErrorCode::Panic => "PANIC",
         }
     }
 }

@@ -108,33 +108,6 @@ struct Inner {
     validate: bool,
 }
 
-thread_local! {
-    static LIVE: RefCell<Vec<Weak<Inner>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Reports a panic to every live client's error listeners (called by the panic hook).
-pub fn report_panic(message: &str) {
-    let clients: Vec<Rc<Inner>> = LIVE.with(|l| {
-        l.try_borrow()
-            .map(|l| l.iter().filter_map(Weak::upgrade).collect())
-            .unwrap_or_default()
-    });
-    let e = Error::new(
-        ErrorCode::Panic,
-        format!("internal error, please report: {message}"),
-    );
-    for c in clients {
-        let listeners = c
-            .errors
-            .try_borrow_mut()
-            .map(|mut r| r.take_for("").0)
-            .unwrap_or_default();
-        for l in listeners {
-            l(&e);
-        }
-    }
-}
-
 /// The real-time client: one connection, typed subscriptions, rooms, acks.
 ///
 /// Cloning gives another handle to the same connection. The connection lives until
@@ -162,11 +135,6 @@ impl Client {
             rooms: RefCell::new(Vec::new()),
             auth: RefCell::new(options.auth),
             validate: options.validate,
-        });
-        LIVE.with(|l| {
-            let mut l = l.borrow_mut();
-            l.retain(|w| w.strong_count() > 0);
-            l.push(Rc::downgrade(&inner));
         });
         let weak = Rc::downgrade(&inner);
         *inner.lifecycle.borrow_mut() = Some(Lifecycle::listen(move |ev| {
