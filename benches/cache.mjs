@@ -24,6 +24,7 @@ import {
   PKG,
   TESTS,
   WIRESYNC_FILES,
+  packageFile,
   cleanup,
   fixed,
   installExitHandlers,
@@ -160,9 +161,9 @@ function resolver(pkgFiles, vendor) {
     if (urlPath === "/" || urlPath === "/cache.html") return path.join(BENCH_DIR, "cache.html");
     if (urlPath === "/cache-page.mjs") return path.join(BENCH_DIR, "cache-page.mjs");
     if (urlPath === "/vendor/query-core.js") return { body: vendor, type: "text/javascript; charset=utf-8" };
-    const m = /^\/pkg\/([A-Za-z0-9_.-]+)$/.exec(urlPath);
-    if (m && pkgFiles[m[1]]) {
-      return { body: pkgFiles[m[1]], type: m[1].endsWith(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8" };
+    const m = packageFile(urlPath);
+    if (m?.dir === "pkg" && pkgFiles[m.file]) {
+      return { body: pkgFiles[m.file], type: m.file.endsWith(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8" };
     }
     return null;
   };

@@ -20,7 +20,25 @@ const SERVER = path.join(TESTS, "servers", "socketio-server.mjs");
 /** socket.io-client's browser build, served to the pages as /sio/. */
 export const SIO_DIST = path.join(TESTS, "node_modules", "socket.io-client", "dist");
 /** What an app ships from pkg/ (the .d.ts files are for the compiler only). */
-export const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js", "client.js", "layers.js"];
+/** The files of pkg/ that the default entry loads: the wasm, the glue, the entry, the API, and
+ *  the glue's own JS snippets (pkg/snippets/, from src/platform/glue.js). */
+export const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js", "client.js", "layers.js", ...snippets()];
+
+/** The pkg/ file (a path relative to pkg/) or socket.io-client dist/ file a URL path names, as
+ *  `{ dir: "pkg" | "sio", file }`; null for anything else (no dot segments, no escapes). */
+export function packageFile(urlPath) {
+  const m = /^\/(pkg|sio)\/((?:[A-Za-z0-9_-][A-Za-z0-9_.-]*\/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*)$/.exec(urlPath);
+  return m ? { dir: m[1], file: m[2] } : null;
+}
+
+function snippets(dir = "snippets") {
+  const full = path.join(PKG, dir);
+  if (!fs.existsSync(full)) return [];
+  return fs.readdirSync(full, { withFileTypes: true }).flatMap((d) => {
+    const rel = path.posix.join(dir, d.name);
+    return d.isDirectory() ? snippets(rel) : [rel];
+  });
+}
 
 /** `require` for the packages in tests/node_modules (playwright-core, esbuild, ...). */
 export const requireTests = createRequire(path.join(TESTS, "package.json"));

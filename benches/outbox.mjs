@@ -24,6 +24,7 @@ import {
   SIO_DIST,
   TESTS,
   WIRESYNC_FILES,
+  packageFile,
   cleanup,
   control,
   fixed,
@@ -147,9 +148,8 @@ function resolver(vendor) {
     if (urlPath === "/" || urlPath === "/outbox.html") return path.join(BENCH_DIR, "outbox.html");
     if (urlPath === "/outbox-page.mjs" || urlPath === "/outbox-sw.mjs") return path.join(BENCH_DIR, urlPath.slice(1));
     if (vendor[urlPath]) return { body: vendor[urlPath], type: "text/javascript; charset=utf-8" };
-    const m = /^\/(pkg|sio)\/([A-Za-z0-9_.-]+)$/.exec(urlPath);
-    if (!m || m[2].startsWith(".")) return null;
-    return path.join(m[1] === "pkg" ? PKG : SIO_DIST, m[2]);
+    const m = packageFile(urlPath);
+    return m && path.join(m.dir === "pkg" ? PKG : SIO_DIST, m.file);
   };
 }
 

@@ -24,6 +24,7 @@ import {
   SIO_DIST,
   TESTS,
   WIRESYNC_FILES,
+  packageFile,
   cleanup,
   fixed,
   installExitHandlers,
@@ -54,6 +55,7 @@ function usage(exitCode) {
   --no-ceiling    skip the bare-WebSocket reference runs
   --profile       instead of the rounds: one run per client with onmessage busy-time accounting
                   and a V8 CPU profile of the page (CDP), printed as a breakdown (sizes skipped)
+  --busy          like --profile, without the sampler: only the onmessage busy time per message
   --playwright-page  run in ordinary Playwright pages (page.evaluate) instead: for comparison only,
                   Playwright reports every WebSocket frame over CDP and that dominates the cost
   --help`;
@@ -72,11 +74,12 @@ function parseOptions(argv) {
     warmup: true,
     ceiling: true,
     profile: false,
+    busy: false,
     playwrightPage: false,
   };
   parseArgs(argv, opts, {
     values: { "--n": "n", "--rounds": "rounds", "--timeout": "timeout" },
-    flags: { "--no-warmup": ["warmup", false], "--no-ceiling": ["ceiling", false], "--profile": ["profile", true], "--playwright-page": ["playwrightPage", true] },
+    flags: { "--no-warmup": ["warmup", false], "--no-ceiling": ["ceiling", false], "--profile": ["profile", true], "--busy": ["busy", true], "--playwright-page": ["playwrightPage", true] },
   });
   return {
     n: positiveInt("--n / BENCH_N", opts.n),
@@ -84,7 +87,8 @@ function parseOptions(argv) {
     timeoutMs: positiveInt("--timeout / BENCH_TIMEOUT", opts.timeout) * 1000,
     warmup: opts.warmup,
     ceiling: opts.ceiling,
-    profile: opts.profile,
+    profile: opts.profile || opts.busy,
+    sampler: !opts.busy,
     playwrightPage: opts.playwrightPage,
   };
 }
@@ -129,13 +133,12 @@ async function measureSizes() {
 // Static server (lib.mjs) for the page, pkg/ and socket.io-client's browser build
 // ---------------------------------------------------------------------------------------------
 
-/** Maps a URL path to a file, or null. Only flat file names inside the known directories. */
+/** Maps a URL path to a file, or null: files inside the known directories only. */
 function resolveStatic(urlPath) {
   if (urlPath === "/" || urlPath === "/index.html") return path.join(BENCH_DIR, "index.html");
   if (urlPath === "/page.mjs") return path.join(BENCH_DIR, "page.mjs");
-  const m = /^\/(pkg|sio)\/([A-Za-z0-9_.-]+)$/.exec(urlPath);
-  if (!m || m[2].startsWith(".")) return null;
-  return path.join(m[1] === "pkg" ? PKG : SIO_DIST, m[2]);
+  const m = packageFile(urlPath);
+  return m && path.join(m.dir === "pkg" ? PKG : SIO_DIST, m.file);
 }
 
 /**
@@ -287,7 +290,7 @@ async function attachRaw(cdp, targetId) {
  * and POSTs the result back to the static server. Once connected it waits at /go/<id> (the
  * gate) while the CPU times are read and, with `profile`, a V8 CPU profile is started.
  */
-async function runOnce(browser, site, fn, args, timeoutMs, profile = false, serverPid = null) {
+async function runOnce(browser, site, fn, args, timeoutMs, profile = false, serverPid = null, sampler = true) {
   const id = `r${++runSeq}`;
   const cdp = await browser.newBrowserCDPSession();
   let browserContextId = null;
@@ -304,7 +307,7 @@ async function runOnce(browser, site, fn, args, timeoutMs, profile = false, serv
     // The page is loaded and connected, and waits at the gate: t0 is taken after this.
     const first = await withTimeout(Promise.race([arrived, result]), timeoutMs + 30000, `${fn}: page to connect`);
     if (first?.error) throw new Error(`${fn} run failed in the page: ${first.error}`);
-    if (profile) {
+    if (profile && sampler) {
       raw = await attachRaw(cdp, targetId);
       await raw.send("Profiler.enable");
       await raw.send("Profiler.setSamplingInterval", { interval: 200 }); // µs
@@ -401,24 +404,25 @@ function summarizeProfile(profile) {
 async function profileRuns({ opts, browser, base, url, list, run }) {
   console.log(
     `profile, ${opts.n.toLocaleString("en-US")} × order:status_update, one run per client with onmessage timing + ` +
-      `V8 sampling profiler (throughput below is perturbed by the profiler)`,
+      (opts.sampler ? `V8 sampling profiler (throughput below is perturbed by the profiler)` : "no sampler (--busy)"),
   );
   for (const c of list) {
     const r = await run(c, opts.n, true);
-    const p = summarizeProfile(r.profile);
     console.log();
     console.log(
       `${c.label}: ${int(r.evPerSec)} ev/s, ${fixed(r.ms, 0)} ms wall; onmessage busy ${fixed(r.busyMs, 0)} ms ` +
         `(${fixed((100 * r.busyMs) / r.ms, 0)}% of wall, ${fixed((1000 * r.busyMs) / Math.max(1, r.busyMessages), 1)} µs/message, ` +
         `${int(r.busyMessages)} messages); last-event lag ${r.lagMs} ms`,
     );
-    console.log(`  CPU while the events flowed (profiler included): ${cpuText(r.cpuMs)}`);
+    console.log(`  CPU while the events flowed${opts.sampler ? " (profiler included)" : ""}: ${cpuText(r.cpuMs)}`);
+    if (!r.profile) continue;
+    const p = summarizeProfile(r.profile);
     console.log(`  profiled ${fixed(p.totalMs, 0)} ms of the page's main thread (the events only), self time by part:`);
     for (const [k, ms] of p.buckets.slice(0, 10)) {
       console.log(`    ${fixed(ms, 0).padStart(7)} ms ${fixed((100 * ms) / p.totalMs, 1).padStart(5)}%  ${k}`);
     }
     console.log(`  top functions (self time):`);
-    for (const [k, ms] of p.functions.filter(([k]) => !k.startsWith("(idle)")).slice(0, 12)) {
+    for (const [k, ms] of p.functions.filter(([k]) => !k.startsWith("(idle)")).slice(0, Number(process.env.BENCH_TOP_FUNCTIONS ?? 12))) {
       console.log(`    ${fixed(ms, 0).padStart(7)} ms ${fixed((100 * ms) / p.totalMs, 1).padStart(5)}%  ${k}`);
     }
   }
@@ -473,7 +477,7 @@ async function main() {
     const args = { url, n, timeoutMs: opts.timeoutMs, ...c.args };
     const r = opts.playwrightPage
       ? await runOnPlaywrightPage(browser, base, c.fn, args, opts.timeoutMs)
-      : await runOnce(browser, site, c.fn, args, opts.timeoutMs, profile, server.child.pid);
+      : await runOnce(browser, site, c.fn, args, opts.timeoutMs, profile, server.child.pid, opts.sampler);
     if (r.outOfOrder) throw new Error(`${c.label}: ${r.outOfOrder} events out of order or with a wrong seq`);
     if (r.errors.length) throw new Error(`${c.label}: errors during the run: ${r.errors.slice(0, 5).join("; ")}`);
     return r;

@@ -587,13 +587,6 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
     }
 }
 
-/// Parses the JSON array that fills `frame` from `start` (UTF-16) on, without copying it out of
-/// wasm memory.
-fn json_in_frame(frame: &js_sys::JsString, start: usize) -> Result<js_sys::Array, JsValue> {
-    let text = frame.slice(start as u32, frame.length());
-    crate::platform::json::parse(&text).map(Into::into)
-}
-
 /// Removes and returns the waiter for `id`.
 fn take(list: &RefCell<Vec<(u64, AckWaiter)>>, id: u64) -> Option<AckWaiter> {
     let mut list = list.borrow_mut();
@@ -622,18 +615,20 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
             );
         }
     }
+    // Parsed by the browser's JSON.parse from the JS string the frame came as, not copied back
+    // out of wasm memory.
     let parsed = match (ev.in_frame, inner.frame.borrow().as_ref()) {
         (Some(at), Some(frame)) => {
-            json_in_frame(frame, at.start_utf16).map(|all: js_sys::Array| {
-                let end = all.length() - u32::from(at.drop_last);
-                all.slice(1, end)
-            })
+            let args =
+                crate::platform::glue::event_args(frame, at.start_utf16 as u32, at.drop_last);
+            // eventArgs gives an array or undefined.
+            (!args.is_undefined()).then(|| wasm_bindgen::JsCast::unchecked_into(args))
         }
-        _ => js_sys::JSON::parse(&ev.args).map(Into::into),
+        _ => js_sys::JSON::parse(&ev.args).ok().map(Into::into),
     };
     let args: js_sys::Array = match parsed {
-        Ok(v) => v,
-        Err(_) => {
+        Some(v) => v,
+        None => {
             return report(
                 inner,
                 &Error::new(ErrorCode::DecodeError, "arguments are not JSON").with_event(ev.name),

@@ -1,8 +1,8 @@
 //! Browser glue: turns web-sys callbacks into plain values for the driver and nothing more.
 //! Every type here owns its JS closures and removes them on Drop.
 
+pub mod glue;
 pub mod idb;
-pub mod json;
 pub mod lifecycle;
 pub mod tabs;
 pub mod timers;

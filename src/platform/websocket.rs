@@ -1,9 +1,12 @@
 //! A browser WebSocket whose events arrive as one enum, in the manner of gloo-net: four
 //! closures owned by the struct, live exactly as long as it, removed and closed on Drop.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, WebSocket};
 
 /// What the socket reports.
 #[derive(Debug)]
@@ -22,7 +25,9 @@ pub enum SocketEvent {
 pub struct Socket {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _reserve: Closure<dyn FnMut(u32) -> u32>,
+    _on_text: Closure<dyn FnMut(u32, js_sys::JsString)>,
+    _on_binary: Closure<dyn FnMut(f64)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
     _on_error: Closure<dyn FnMut()>,
 }
@@ -36,18 +41,31 @@ impl Socket {
         let s = sink.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || s(SocketEvent::Open));
         let s = sink.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let data = e.data();
-            match data.as_string() {
-                Some(text) => s(SocketEvent::Text(text, data.unchecked_into())),
-                None => {
-                    let len = data
-                        .dyn_ref::<js_sys::ArrayBuffer>()
-                        .map_or(0, |b| b.byte_length() as usize);
-                    s(SocketEvent::Binary(len))
-                }
+        // Text frames come through glue.js: the browser encodes each into a buffer reserved
+        // here, which then becomes the frame's String without another copy.
+        let buffer: Rc<RefCell<Vec<u8>>> = Rc::default();
+        let b = buffer.clone();
+        let reserve = Closure::<dyn FnMut(u32) -> u32>::new(move |room: u32| {
+            let mut v = b.borrow_mut();
+            v.clear();
+            v.reserve_exact(room as usize);
+            v.as_mut_ptr() as u32
+        });
+        let on_text = Closure::<dyn FnMut(u32, js_sys::JsString)>::new(move |len: u32, js| {
+            let mut bytes = std::mem::take(&mut *buffer.borrow_mut());
+            if len as usize > bytes.capacity() {
+                return; // never: glue.js writes at most what it reserved
+            }
+            // SAFETY: glue.js's encodeInto wrote `len` bytes at the start of the capacity
+            // reserved just before (checked above), so they are initialized.
+            unsafe { bytes.set_len(len as usize) };
+            if let Ok(text) = String::from_utf8(bytes) {
+                s(SocketEvent::Text(text, js));
             }
         });
+        let s = sink.clone();
+        let on_binary =
+            Closure::<dyn FnMut(f64)>::new(move |len: f64| s(SocketEvent::Binary(len as usize)));
         let s = sink.clone();
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             s(SocketEvent::Closed(e.code(), e.reason()))
@@ -55,13 +73,21 @@ impl Socket {
         // An error is always followed by a close event; the close carries the information.
         let on_error = Closure::<dyn FnMut()>::new(|| {});
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        crate::platform::glue::on_frames(
+            &ws,
+            &wasm_bindgen::memory(),
+            reserve.as_ref().unchecked_ref(),
+            on_text.as_ref().unchecked_ref(),
+            on_binary.as_ref().unchecked_ref(),
+        );
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Socket {
             ws,
             _on_open: on_open,
-            _on_message: on_message,
+            _reserve: reserve,
+            _on_text: on_text,
+            _on_binary: on_binary,
             _on_close: on_close,
             _on_error: on_error,
         })

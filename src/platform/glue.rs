@@ -1,0 +1,24 @@
+//! The JS side of the per-frame path (`glue.js`): one call per frame in, one call per event to
+//! parse its arguments, instead of a call for each property, slice and parse.
+
+use js_sys::{Function, JsString};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/platform/glue.js")]
+extern "C" {
+    /// Sets `ws.onmessage`: a text frame's UTF-8 goes into the `reserve(bytes) -> pointer`
+    /// buffer, then `text(length, frame)`; binary frames to `binary(byteLength)`.
+    #[wasm_bindgen(js_name = onFrames)]
+    pub fn on_frames(
+        ws: &web_sys::WebSocket,
+        memory: &JsValue,
+        reserve: &Function,
+        text: &Function,
+        binary: &Function,
+    );
+
+    /// `JSON.parse(frame.slice(start))` without the first element and, with `drop_last`, the
+    /// last; `undefined` when that is not a JSON array.
+    #[wasm_bindgen(js_name = eventArgs)]
+    pub fn event_args(frame: &JsString, start: u32, drop_last: bool) -> JsValue;
+}
