@@ -20,14 +20,14 @@ pub enum Type {
     Array(&'static Type),
     /// An object with these fields (others are allowed and ignored).
     Object {
-        /// The TypeScript interface name.
+        /// The TypeScript interface name (empty in the wasm build, which generates no TypeScript).
         name: &'static str,
         /// Its fields.
         fields: &'static [Field],
     },
     /// One of these strings.
     OneOf {
-        /// The TypeScript type name.
+        /// The TypeScript type name (empty in the wasm build, which generates no TypeScript).
         name: &'static str,
         /// The allowed values.
         values: &'static [&'static str],

@@ -29,7 +29,8 @@ macro_rules! payload {
         }
         impl $crate::core::schema::Schema for $name {
             const TYPE: &'static $crate::core::schema::Type = &$crate::core::schema::Type::Object {
-                name: stringify!($name),
+                // Type names, like docs, feed the generated TypeScript only.
+                name: if cfg!(target_arch = "wasm32") { "" } else { stringify!($name) },
                 fields: &[ $( $crate::core::schema::Field {
                     name: $json,
                     ty: <$ty as $crate::core::schema::Schema>::TYPE,
@@ -51,7 +52,7 @@ macro_rules! one_of {
         }
         impl $crate::core::schema::Schema for $name {
             const TYPE: &'static $crate::core::schema::Type = &$crate::core::schema::Type::OneOf {
-                name: stringify!($name),
+                name: if cfg!(target_arch = "wasm32") { "" } else { stringify!($name) },
                 values: &[$($json),*],
             };
         }
