@@ -12,12 +12,12 @@ if [ "${WIRESYNC_PLAIN_BUILD:-}" != 1 ] && [ -f "$(rustc --print sysroot)/lib/ru
   out=target/size
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$out \
   RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
-    cargo build --release --target wasm32-unknown-unknown --lib --quiet \
+    cargo build --release --target wasm32-unknown-unknown --lib --quiet --features small-alloc \
     -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
   echo "[build] size-optimized build (build-std, immediate-abort): the published one"
 else
   out=target
-  cargo build --release --target wasm32-unknown-unknown --lib --quiet
+  cargo build --release --target wasm32-unknown-unknown --lib --quiet --features small-alloc
   echo "[build] plain stable build (no rust-src component, or WIRESYNC_PLAIN_BUILD=1): larger than the published one" >&2
 fi
 rm -rf pkg

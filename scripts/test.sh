@@ -11,7 +11,7 @@ results=$(mktemp)   # every runner's output, for the total at the end
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --quiet --all-targets -- -D warnings
-cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --all-targets --features small-alloc -- -D warnings
 # The API docs (`cargo doc`, the whole browser API included) must build without a warning.
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown
 

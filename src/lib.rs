@@ -34,6 +34,13 @@ mod bindings;
 pub mod driver;
 #[cfg(target_arch = "wasm32")]
 pub mod platform;
+#[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
+mod small_alloc;
+
+/// The npm build's allocator (feature `small-alloc`): see `src/small_alloc.rs`.
+#[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
+#[global_allocator]
+static ALLOCATOR: small_alloc::SizeClasses = small_alloc::SizeClasses::new();
 
 pub use crate::core::connection::{State, Status};
 pub use crate::core::error::{Error, ErrorCode, Result};
