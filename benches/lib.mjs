@@ -421,11 +421,19 @@ export async function esbuildBundle(contents, resolveDir, external = []) {
   return Buffer.from(out.outputFiles[0].contents);
 }
 
-/** What an app ships with the default entry (`import init, { connect } from "wiresync"`): the
- *  wasm as served, plus the JS entry bundled and minified by esbuild (size.mjs and the size
- *  budget test, tests/js/size.test.mjs). Sizes in bytes: `{ wasm, js, total }`. */
-export async function shippedSize(pkgDir = PKG) {
-  const wasm = compressed(fs.readFileSync(path.join(pkgDir, "wiresync_bg.wasm")));
-  const js = compressed(await esbuildBundle('export { default, connect } from "./index.js";', pkgDir));
+/** The package's entries whose size is measured: the JS module and the wasm it loads. */
+export const ENTRIES = {
+  default: { js: "index.js", wasm: "wiresync_bg.wasm" },
+  events: { js: "events.js", wasm: "wiresync_events_bg.wasm" },
+};
+
+/** What an app ships with an entry (`import init, { connect } from "wiresync"`, or
+ *  "wiresync/events"): the wasm as served, plus the JS entry bundled and minified by esbuild
+ *  (size.mjs and the size budget test, tests/js/size.test.mjs). Sizes in bytes:
+ *  `{ wasm, js, total }`. */
+export async function shippedSize(entry = "default", pkgDir = PKG) {
+  const files = ENTRIES[entry];
+  const wasm = compressed(fs.readFileSync(path.join(pkgDir, files.wasm)));
+  const js = compressed(await esbuildBundle(`export { default, connect } from "./${files.js}";`, pkgDir));
   return { wasm, js, total: sum([wasm, js]) };
 }

@@ -1,37 +1,11 @@
 // wiresync's JavaScript API over the wasm exports, shared by the entry points (index.js for
-// bundlers that handle `new URL("x.wasm", import.meta.url)`, metro.js for those that do not).
-// A thin layer: it turns handler ids into unsubscribe functions and hands payloads to handlers
-// with a `meta` object. Everything else happens in Rust.
+// bundlers that handle `new URL("x.wasm", import.meta.url)`, metro.js for those that do not):
+// the real-time client of events-client.js plus the durable outbox, the query cache, event
+// rules and optimistic mutations. A thin layer: everything else happens in Rust.
+import { EventClient, live } from "./events-client.js";
 import { Layers, optimisticSpec } from "./layers.js";
 
-/** Raw clients that `dispose()` freed: their unsubscribe functions become no-ops. */
-const disposed = new WeakSet();
-const live = (raw) => !disposed.has(raw);
-
-/**
- * An idempotent loader around wasm-bindgen's `init`: concurrent and repeated calls share one
- * load; a failed load may be retried. `fallback()` gives the input when none is passed.
- */
-export function loader(initWasm, fallback) {
-  let loading;
-  return function init(input) {
-    if (!loading) {
-      const given = input === undefined ? fallback?.() : input;
-      const arg = given === undefined || (given && typeof given === "object" && "module_or_path" in given)
-        ? given
-        : { module_or_path: given };
-      loading = initWasm(arg).then(() => undefined, (e) => {
-        loading = undefined;
-        throw e;
-      });
-    }
-    return loading;
-  };
-}
-
-function meta(raw, args, ackId) {
-  return ackId === undefined ? { args } : { args, ack: (...values) => raw.ack(ackId, values) };
-}
+export { loader } from "./events-client.js";
 
 /** The durable outbox of a client: `client.outbox`. */
 export class Outbox {
@@ -214,8 +188,9 @@ function isTemplates(x) {
   return Array.isArray(x);
 }
 
-/** A real-time connection. Create it with `connect(options)`. */
-export class Client {
+/** A real-time connection with the durable outbox and the query cache. Create it with
+ *  `connect(options)`. */
+export class Client extends EventClient {
   #raw;
   #rules = [];
   #ruleListeners = new Set();
@@ -227,6 +202,7 @@ export class Client {
 
   /** @param raw the wasm `RawClient` */
   constructor(raw) {
+    super(raw);
     this.#raw = raw;
     /** The durable outbox (throws `INVALID_ARGUMENT` on use when `outbox: false`). */
     this.outbox = new Outbox(raw);
@@ -373,98 +349,6 @@ export class Client {
     };
   }
 
-  /** Calls `handler(payload, meta)` for every `event`. Returns the unsubscribe function. */
-  on(event, handler) {
-    const raw = this.#raw;
-    const id = raw.on(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
-    return () => live(raw) && raw.off(id);
-  }
-
-  /** Like `on`, for the next `event` only. Returns the unsubscribe function. */
-  once(event, handler) {
-    const raw = this.#raw;
-    const id = raw.once(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
-    return () => live(raw) && raw.off(id);
-  }
-
-  /** Calls `handler(event, payload, meta)` for every event. Returns the unsubscribe function. */
-  onAny(handler) {
-    const raw = this.#raw;
-    const id = raw.onAny((event, args, ackId) => handler(event, args[0], meta(raw, args, ackId)));
-    return () => live(raw) && raw.off(id);
-  }
-
-  /** Calls `listener(state)` on every state change. Returns the unsubscribe function. */
-  onState(listener) {
-    const id = this.#raw.onState(listener);
-    const raw = this.#raw;
-    return () => live(raw) && raw.offState(id);
-  }
-
-  /** Calls `listener(error)` with every `WiresyncError`. Returns the unsubscribe function. */
-  onError(listener) {
-    const id = this.#raw.onError(listener);
-    const raw = this.#raw;
-    return () => live(raw) && raw.offError(id);
-  }
-
-  /** `{ status, attempt, error, recovered }` now. */
-  get state() {
-    return this.#raw.state();
-  }
-
-  /** Sends now if open, else buffers in memory until the next connect. */
-  emit(event, ...args) {
-    this.#raw.emit(event, args);
-  }
-
-  /** Resolves with the server's ack value; rejects with `ACK_TIMEOUT` after `timeoutMs`. */
-  emitWithAck(event, payload, options) {
-    return this.#raw.emitWithAck(event, payload === undefined ? [] : [payload], options?.timeoutMs);
-  }
-
-  /** Joins a room (`subscribe:<channel>` with `params`); re-joined after unrecovered reconnects. */
-  subscribe(channel, params, options) {
-    const raw = this.#raw;
-    const { id, ready } = raw.subscribe(channel, params, options?.ack ?? true);
-    let done = false;
-    return {
-      ready,
-      unsubscribe() {
-        if (!done) {
-          done = true;
-          if (live(raw)) raw.unsubscribe(id);
-        }
-      },
-    };
-  }
-
-  /** New credentials (object or function); reconnects with them at once. Pass
-   *  `{ identity }` when the user changes: the outbox then uses that identity's own store. */
-  setAuth(auth, options) {
-    this.#raw.setAuth(auth, options);
-  }
-
-  /** Drops the connection and connects again now (also after `close()`). */
-  reconnect() {
-    this.#raw.reconnect();
-  }
-
-  /** Closes for good: never reconnects until `reconnect()`. */
-  close() {
-    this.#raw.close();
-  }
-
-  /** Closes and frees the client (its wasm memory, timers, listeners, cache and tab link), for
-   *  apps that make and drop clients (a logout, a test). Queued outbox entries stay stored.
-   *  Unsubscribe functions still work (as no-ops); any other call afterwards throws. */
-  dispose() {
-    const raw = this.#raw;
-    if (!live(raw)) return;
-    raw.close();
-    disposed.add(raw);
-    raw.free();
-  }
 }
 
 /** Runs a rule listener for one rule; a listener that throws is reported, never breaks rules. */

@@ -10,28 +10,40 @@ cd "$(dirname "$0")/.."
 # tests) keep their cache. Without rust-src: the plain stable release build (~11 KB gzip larger).
 if [ "${WIRESYNC_PLAIN_BUILD:-}" != 1 ] && [ -f "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock" ]; then
   out=target/size
-  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$out \
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
-    cargo build --release --target wasm32-unknown-unknown --lib --quiet --features small-alloc \
-    -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+  cargo_build() {
+    RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$out \
+    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+      cargo build --release --target wasm32-unknown-unknown --lib --quiet "$@" \
+      -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+  }
   echo "[build] size-optimized build (build-std, immediate-abort): the published one"
 else
   out=target
-  cargo build --release --target wasm32-unknown-unknown --lib --quiet --features small-alloc
+  cargo_build() { cargo build --release --target wasm32-unknown-unknown --lib --quiet "$@"; }
   echo "[build] plain stable build (no rust-src component, or WIRESYNC_PLAIN_BUILD=1): larger than the published one" >&2
 fi
 rm -rf pkg
-wasm-bindgen --target web --out-dir pkg --out-name wiresync \
-  "$out/wasm32-unknown-unknown/release/wiresync.wasm"
-# npm binaryen (Debian's wasm-opt 108 produces wasm that breaks at load). Import and export
-# names shortened (-2.6 KB gzip in the wasm alone); the glue follows (scripts/minify-names.mjs).
-tests/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-sign-ext \
-  --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types \
-  --enable-multivalue --strip-debug --strip-producers --minify-imports-and-exports-and-modules \
-  pkg/wiresync_bg.wasm -o pkg/wiresync_bg.wasm > target/wasm-names.json
-node scripts/minify-names.mjs target/wasm-names.json pkg/wiresync_bg.wasm pkg/wiresync.js
-# Its export list would be stale (the names changed); nothing imports the wasm's exports directly.
-rm -f pkg/wiresync_bg.wasm.d.ts
+# wasm NAME CARGO-FLAGS...: builds the crate with those features into pkg/NAME_bg.wasm + NAME.js.
+wasm() {
+  local name=$1
+  shift
+  cargo_build "$@"
+  wasm-bindgen --target web --out-dir pkg --out-name "$name" \
+    "$out/wasm32-unknown-unknown/release/wiresync.wasm"
+  # npm binaryen (Debian's wasm-opt 108 produces wasm that breaks at load). Import and export
+  # names shortened (-2.6 KB gzip in the wasm alone); the glue follows (scripts/minify-names.mjs).
+  tests/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-sign-ext \
+    --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types \
+    --enable-multivalue --strip-debug --strip-producers --minify-imports-and-exports-and-modules \
+    "pkg/${name}_bg.wasm" -o "pkg/${name}_bg.wasm" > "target/$name-names.json"
+  node scripts/minify-names.mjs "target/$name-names.json" "pkg/${name}_bg.wasm" "pkg/$name.js"
+  # Its export list would be stale (the names changed); nothing imports the wasm's exports directly.
+  rm -f "pkg/${name}_bg.wasm.d.ts"
+}
+# The default entry: events, outbox and cache.
+wasm wiresync --features small-alloc
+# wiresync/events: real-time events only (no outbox, no cache), for apps that need no more.
+wasm wiresync_events --no-default-features --features small-alloc
 cp -r pkg-template/. pkg/
 rm -f pkg/.gitignore
 # The Metro entry (wiresync/metro): a glue without import.meta (Metro rewrites it to null on
@@ -53,7 +65,8 @@ fi
   echo "  return bytes;"
   echo "}"
 } > pkg/wasm_inline.js
-for f in pkg/wiresync_bg.wasm pkg/wiresync.js pkg/index.js pkg/client.js pkg/wasm_inline.js; do
+for f in pkg/wiresync_bg.wasm pkg/wiresync.js pkg/index.js pkg/client.js pkg/wasm_inline.js \
+  pkg/wiresync_events_bg.wasm pkg/wiresync_events.js; do
   printf '[build] %-22s %7d B raw %7d B gzip\n' "${f#pkg/}" "$(wc -c < "$f")" "$(gzip -9c "$f" | wc -c)"
 done
 # What npm would publish: the tarball the bundler tests install.

@@ -37,13 +37,15 @@ const word = (name) => new RegExp(`(?<![\\w$])${name.replace(/\$/g, "\\$")}(?![\
 const ret = /return \{\s*__proto__: null,((?:\s*"[^"]+": import\d+,)+)\s*\};/.exec(js);
 if (!ret) fail("the glue's import object was not found (did wasm-bindgen's glue change?)");
 const moduleVars = Object.fromEntries([...ret[1].matchAll(/"([^"]+)": (import\d+)/g)].map((m) => [m[1], m[2]]));
-const main = moduleVars["./wiresync_bg.js"];
-if (!main) fail("the glue has no ./wiresync_bg.js imports");
+// wasm-bindgen's own imports come from "./<name>_bg.js"; the others are snippet modules.
+const mainModule = Object.keys(moduleVars).find((m) => /^\.\/[\w-]+_bg\.js$/.test(m));
+if (!mainModule) fail("the glue has no ./<name>_bg.js imports");
+const main = moduleVars[mainModule];
 
 const added = [];
 for (const [module, from, to] of map.imports) {
   if (!ident.test(from) || !ident.test(to)) fail(`unexpected import name ${from} -> ${to}`);
-  if (module === "./wiresync_bg.js") {
+  if (module === mainModule) {
     const before = js;
     js = js.replace(word(from), to);
     if (js === before) fail(`import ${from} not found in the glue`);

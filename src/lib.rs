@@ -44,7 +44,7 @@ static ALLOCATOR: small_alloc::SizeClasses = small_alloc::SizeClasses::new();
 
 pub use crate::core::connection::{State, Status};
 pub use crate::core::error::{Error, ErrorCode, Result};
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "outbox"))]
 pub use crate::driver::outbox::{Outbox, OutboxOptions};
 #[cfg(target_arch = "wasm32")]
 pub use crate::driver::{Auth, Client, Options, Subscription};

@@ -2,11 +2,14 @@
 //! driver's Rust types and back; the friendly surface (`connect`, unsubscribe functions,
 //! generics) is the thin `pkg-template/index.js` wrapper over these raw exports.
 
+#[cfg(feature = "cache")]
 mod cache;
 mod error;
 mod options;
+#[cfg(feature = "outbox")]
 mod outbox;
 
+#[cfg(feature = "outbox")]
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -15,6 +18,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::connection::State;
 use crate::core::error::{Error, ErrorCode};
+#[cfg(feature = "outbox")]
 use crate::driver::outbox::{Outbox, OutboxOptions};
 use crate::driver::{self, AckWaiter, Auth, Client};
 pub use error::to_js;
@@ -129,22 +133,30 @@ fn event_handler(handler: Function) -> impl Fn(&driver::Delivery) {
 pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
     let (opts, auth) = options::parse(&options)?;
     let auth = auth_from_js(auth)?;
+    #[cfg(feature = "outbox")]
     let outbox_opts = options::parse_outbox(&options)?.map(|(mut o, headers)| {
         o.request_headers = outbox::headers_from_js(headers);
         o
     });
-    let mut cache_opts = options::parse_cache(&options)?;
-    if let (true, Some(o)) = (cache_opts.identity.is_empty(), &outbox_opts) {
-        cache_opts.identity = o.identity.clone();
-    }
+    #[cfg(feature = "cache")]
+    let cache_opts = {
+        let mut cache_opts = options::parse_cache(&options)?;
+        #[cfg(feature = "outbox")]
+        if let (true, Some(o)) = (cache_opts.identity.is_empty(), &outbox_opts) {
+            cache_opts.identity = o.identity.clone();
+        }
+        cache_opts
+    };
+    options::refuse_absent_features(&options)?;
     let client = Client::connect(driver::Options { auth, ..opts });
-    let outbox = outbox_opts.clone().map(|o| Outbox::open(&client, o));
-    let cache = driver::cache::Cache::new(&client, cache_opts);
     Ok(RawClient {
-        client,
-        cache,
-        outbox: RefCell::new(outbox),
+        #[cfg(feature = "outbox")]
+        outbox: RefCell::new(outbox_opts.clone().map(|o| Outbox::open(&client, o))),
+        #[cfg(feature = "outbox")]
         outbox_opts: RefCell::new(outbox_opts),
+        #[cfg(feature = "cache")]
+        cache: driver::cache::Cache::new(&client, cache_opts),
+        client,
     })
 }
 
@@ -152,8 +164,11 @@ pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
 #[wasm_bindgen]
 pub struct RawClient {
     client: Client,
+    #[cfg(feature = "cache")]
     cache: driver::cache::Cache,
+    #[cfg(feature = "outbox")]
     outbox: RefCell<Option<Outbox>>,
+    #[cfg(feature = "outbox")]
     outbox_opts: RefCell<Option<OutboxOptions>>,
 }
 
@@ -291,25 +306,33 @@ impl RawClient {
         let identity = js_sys::Reflect::get(&options, &"identity".into())
             .ok()
             .and_then(|v| v.as_string());
+        #[cfg(feature = "cache")]
         if let Some(identity) = &identity {
             self.cache.switch_identity(identity);
         }
-        let mut opts = self.outbox_opts.borrow_mut();
-        if let (Some(identity), Some(o)) = (identity, opts.as_mut()) {
-            if o.identity != identity {
-                o.identity = identity;
-                // Drop the old identity's outbox (closing its store) before the new one opens.
-                self.outbox.borrow_mut().take();
-                *self.outbox.borrow_mut() = Some(Outbox::open(&self.client, o.clone()));
+        #[cfg(feature = "outbox")]
+        {
+            let mut opts = self.outbox_opts.borrow_mut();
+            if let (Some(identity), Some(o)) = (identity, opts.as_mut()) {
+                if o.identity != identity {
+                    o.identity = identity;
+                    // Drop the old identity's outbox (closing its store) before the new one opens.
+                    self.outbox.borrow_mut().take();
+                    *self.outbox.borrow_mut() = Some(Outbox::open(&self.client, o.clone()));
+                }
             }
         }
+        #[cfg(not(any(feature = "cache", feature = "outbox")))]
+        let _ = identity;
         self.client.set_auth(auth);
         Ok(())
     }
 
     /// Reconnects now (the cache talks with other tabs again).
     pub fn reconnect(&self) {
+        #[cfg(feature = "cache")]
         self.cache.open_tabs();
+        #[cfg(feature = "outbox")]
         if let Some(o) = self.outbox.borrow().as_ref() {
             o.resume();
         }
@@ -319,7 +342,9 @@ impl RawClient {
     /// Closes for good: the connection, the cache's link to other tabs (its data stays
     /// readable) and the outbox's flushing role (its entries stay stored for whoever flushes).
     pub fn close(&self) {
+        #[cfg(feature = "cache")]
         self.cache.close_tabs();
+        #[cfg(feature = "outbox")]
         if let Some(o) = self.outbox.borrow().as_ref() {
             o.suspend();
         }

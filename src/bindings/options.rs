@@ -6,9 +6,12 @@ use wasm_bindgen::JsValue;
 
 use super::to_js;
 use crate::core::error::{Error, ErrorCode};
+#[cfg(feature = "outbox")]
 use crate::core::outbox::Overflow;
 use crate::core::protocol::Protocol;
+#[cfg(feature = "cache")]
 use crate::driver::cache::{CacheOptions, PersistOptions};
+#[cfg(feature = "outbox")]
 use crate::driver::outbox::OutboxOptions;
 use crate::driver::Options;
 
@@ -127,8 +130,37 @@ pub fn parse(o: &JsValue) -> Result<(Options, JsValue), JsValue> {
     Ok((opts, get(o, "auth")))
 }
 
+/// In a build without the outbox or the cache (`wiresync/events`), asking for one is an
+/// `INVALID_ARGUMENT` that says where it is, not an option silently ignored.
+pub fn refuse_absent_features(o: &JsValue) -> Result<(), JsValue> {
+    let absent: &[&str] = &[
+        #[cfg(not(feature = "outbox"))]
+        "outbox",
+        #[cfg(not(feature = "cache"))]
+        "cache",
+    ];
+    for key in absent {
+        let v = get(o, key);
+        if !(v.is_undefined() || v == JsValue::FALSE) {
+            return Err(to_js(&Error::new(
+                ErrorCode::InvalidArgument,
+                [
+                    "option `",
+                    key,
+                    "`: this build has no ",
+                    key,
+                    " (wiresync/events); import \"wiresync\" for it",
+                ]
+                .concat(),
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Parses the `outbox` option (`false` disables the outbox). Returns the options and the raw
 /// `requestHeaders` function, if any.
+#[cfg(feature = "outbox")]
 pub fn parse_outbox(o: &JsValue) -> Result<Option<(OutboxOptions, JsValue)>, JsValue> {
     let v = get(o, "outbox");
     if v == JsValue::FALSE {
@@ -186,6 +218,7 @@ pub fn parse_outbox(o: &JsValue) -> Result<Option<(OutboxOptions, JsValue)>, JsV
 
 /// Parses the `cache` option: `{ name, identity, persist, broadcast, gcTimeMs, retry }`, where
 /// `persist` is `true` or `{ maxAgeMs, buster, debounceMs }`.
+#[cfg(feature = "cache")]
 pub fn parse_cache(o: &JsValue) -> Result<CacheOptions, JsValue> {
     let mut opts = CacheOptions::default();
     let v = get(o, "cache");

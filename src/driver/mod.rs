@@ -21,7 +21,9 @@ use crate::core::subscriptions::{HandlerId, Registry};
 use crate::events::{self, Event};
 use crate::platform::drop_later;
 
+#[cfg(feature = "cache")]
 pub mod cache;
+#[cfg(feature = "outbox")]
 pub mod outbox;
 use crate::platform::lifecycle::{self, Lifecycle, PageEvent};
 use crate::platform::timers::{now, Timer};

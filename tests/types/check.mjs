@@ -31,6 +31,7 @@ for (const [file, what] of [
   ["tanstack-ok.ts", "bindQueryClient takes the real @tanstack/query-core QueryClient"],
   ["readme-ok.ts", "the README's TypeScript snippets compile"],
   ["react-ok.ts", "wiresync/react hooks are typed (event payloads, outbox may be undefined, query data from queryFn)"],
+  ["events-ok.ts", "wiresync/events is typed like the full client, without the outbox, the cache or their options"],
 ]) {
   total++;
   const r = run(file);
