@@ -30,7 +30,7 @@ fn stringify(value: &JsValue, what: &str, event: Option<&str>) -> Result<String,
         .ok_or_else(|| {
             let mut e = Error::new(
                 ErrorCode::PayloadInvalid,
-                format!("{what} is not JSON-serializable"),
+                [what, " is not JSON-serializable"].concat(),
             );
             e.event = event.map(str::to_owned);
             to_js(&e)

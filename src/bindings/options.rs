@@ -18,7 +18,7 @@ use crate::driver::Options;
 fn bad(name: &str, want: &str) -> JsValue {
     to_js(&Error::new(
         ErrorCode::InvalidArgument,
-        format!("option `{name}` must be {want}"),
+        ["option `", name, "` must be ", want].concat(),
     ))
 }
 

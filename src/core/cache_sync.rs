@@ -49,16 +49,26 @@ impl SyncMessage {
     /// The message as JSON text.
     pub fn encode(&self) -> String {
         match self {
-            SyncMessage::Set { key, data } => format!(r#"{{"t":"set","k":{key},"d":{data}}}"#),
+            SyncMessage::Set { key, data } => {
+                [r#"{"t":"set","k":"#, key, r#","d":"#, data, "}"].concat()
+            }
             SyncMessage::Invalidate(f, r) => {
                 let key = f.query_key.as_ref().map_or("null".into(), Value::hash);
                 let stale = f.stale.map_or("null", |s| if s { "true" } else { "false" });
-                format!(
-                    r#"{{"t":"invalidate","k":{key},"e":{},"y":"{}","s":{stale},"r":"{}"}}"#,
-                    f.exact,
+                [
+                    r#"{"t":"invalidate","k":"#,
+                    &key,
+                    r#","e":"#,
+                    if f.exact { "true" } else { "false" },
+                    r#","y":""#,
                     kind_code(f.kind),
-                    refetch_code(*r)
-                )
+                    r#"","s":"#,
+                    stale,
+                    r#","r":""#,
+                    refetch_code(*r),
+                    r#""}"#,
+                ]
+                .concat()
             }
         }
     }

@@ -16,6 +16,7 @@ use super::backoff::{Backoff, Rng};
 use super::error::{Error, ErrorCode};
 use super::json::{self, Kind};
 use super::protocol::{json as jsonp, socketio, DecodeError, InFrame, Incoming, Protocol};
+use super::text;
 
 /// Event names Socket.IO reserves; emitting them is refused.
 pub const RESERVED_EVENTS: &[&str] = &[
@@ -400,14 +401,14 @@ impl Connection {
         if name.is_empty() || RESERVED_EVENTS.contains(&name) {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,
-                format!("\"{name}\" is a reserved or empty event name"),
+                ["\"", name, "\" is a reserved or empty event name"].concat(),
             )
             .with_event(name));
         }
         json::array_elements(args).map_err(|e| {
             Error::new(
                 ErrorCode::PayloadInvalid,
-                format!("arguments are not a JSON array: {e}"),
+                ["arguments are not a JSON array: ", &e.text()].concat(),
             )
             .with_event(name)
         })?;
@@ -419,7 +420,13 @@ impl Connection {
         if frame.len() > limit {
             return Err(Error::new(
                 ErrorCode::FrameTooLarge,
-                format!("{} bytes is over the {limit}-byte limit", frame.len()),
+                [
+                    &text::int(frame.len() as u64),
+                    " bytes is over the ",
+                    &text::int(limit as u64),
+                    "-byte limit",
+                ]
+                .concat(),
             )
             .with_event(name));
         }
@@ -454,7 +461,7 @@ impl Connection {
         json::array_elements(args).map_err(|e| {
             Error::new(
                 ErrorCode::PayloadInvalid,
-                format!("ack arguments are not a JSON array: {e}"),
+                ["ack arguments are not a JSON array: ", &e.text()].concat(),
             )
         })?;
         if self.phase == Phase::Open {
@@ -481,7 +488,7 @@ impl Connection {
             json::validate(p).map_err(|e| {
                 Error::new(
                     ErrorCode::PayloadInvalid,
-                    format!("subscribe params are not JSON: {e}"),
+                    ["subscribe params are not JSON: ", &e.text()].concat(),
                 )
                 .with_event(channel)
             })?;
@@ -508,7 +515,7 @@ impl Connection {
         };
         let (_, room) = self.rooms.remove(at);
         let args = room_args(&room);
-        let frame = self.encode_event(None, &format!("unsubscribe:{}", room.channel), &args);
+        let frame = self.encode_event(None, &["unsubscribe:", &room.channel].concat(), &args);
         if self.phase == Phase::Open {
             self.send(frame);
         } else {
@@ -522,7 +529,7 @@ impl Connection {
             return;
         };
         let (name, args, ack) = (
-            format!("subscribe:{}", room.channel),
+            ["subscribe:", &room.channel].concat(),
             room_args(room),
             room.ack,
         );
@@ -647,7 +654,12 @@ impl Connection {
         } else {
             self.report(Error::new(
                 ErrorCode::UnsupportedBinary,
-                format!("unexpected binary frame of {len} bytes"),
+                [
+                    "unexpected binary frame of ",
+                    &text::int(len as u64),
+                    " bytes",
+                ]
+                .concat(),
             ));
         }
     }
@@ -661,11 +673,14 @@ impl Connection {
             self.touch(now);
             return self.report(Error::new(
                 ErrorCode::FrameTooLarge,
-                format!(
-                    "dropped a {}-byte frame (limit {})",
-                    frame.len(),
-                    self.cfg.max_frame_bytes
-                ),
+                [
+                    "dropped a ",
+                    &text::int(frame.len() as u64),
+                    "-byte frame (limit ",
+                    &text::int(self.cfg.max_frame_bytes as u64),
+                    ")",
+                ]
+                .concat(),
             ));
         }
         self.touch(now);
@@ -676,7 +691,7 @@ impl Connection {
         if let Err(e) = result {
             self.report(Error::new(
                 ErrorCode::DecodeError,
-                format!("{e}; frame: {}", preview(frame)),
+                [&e.text(), "; frame: ", &preview(frame)].concat(),
             ));
         }
     }
@@ -687,9 +702,16 @@ impl Connection {
             return;
         }
         let what = if reason.is_empty() {
-            format!("connection closed (code {code})")
+            ["connection closed (code ", &text::int(code.into()), ")"].concat()
         } else {
-            format!("connection closed (code {code}: {reason})")
+            [
+                "connection closed (code ",
+                &text::int(code.into()),
+                ": ",
+                reason,
+                ")",
+            ]
+            .concat()
         };
         let e = Error::new(ErrorCode::TransportError, what);
         self.reset_session_timers();
@@ -712,7 +734,7 @@ impl Connection {
                 .partition(|a| a.deadline <= now);
             self.acks = pending;
             for a in expired {
-                let why = format!("no ack within the timeout (ack id {})", a.id);
+                let why = ["no ack within the timeout (ack id ", &text::int(a.id), ")"].concat();
                 self.finish_ack(a.id, a.what, Err(Error::new(ErrorCode::AckTimeout, why)));
             }
         }
@@ -803,7 +825,12 @@ impl Connection {
             self.phase = Phase::Closed;
             let e = Error::new(
                 ErrorCode::ReconnectFailed,
-                format!("gave up after {} attempts", self.attempt),
+                [
+                    "gave up after ",
+                    &text::int(self.attempt.into()),
+                    " attempts",
+                ]
+                .concat(),
             );
             self.error = Some(e.clone());
             self.report(e);
@@ -837,7 +864,7 @@ impl Connection {
             Some(a) => self.finish_ack(id, a.what, Ok(args)),
             None => self.report(Error::new(
                 ErrorCode::UnknownAck,
-                format!("ack for unknown id {id}"),
+                ["ack for unknown id ", &text::int(id)].concat(),
             )),
         }
     }
@@ -1018,7 +1045,7 @@ impl Connection {
 
 fn room_args(room: &Room) -> String {
     match &room.params {
-        Some(p) => format!("[{p}]"),
+        Some(p) => ["[", p, "]"].concat(),
         None => "[]".into(),
     }
 }
@@ -1052,7 +1079,7 @@ fn preview(frame: &str) -> String {
         end -= 1;
     }
     if end < frame.len() {
-        format!("{}…", &frame[..end])
+        [&frame[..end], "…"].concat()
     } else {
         frame.to_owned()
     }

@@ -111,12 +111,19 @@ impl Error {
     }
 }
 
+impl Error {
+    /// `CODE (event): message`, or `CODE: message` (built without `core::fmt`).
+    pub fn text(&self) -> String {
+        match &self.event {
+            Some(ev) => [self.code.as_str(), " (", ev, "): ", &self.message].concat(),
+            None => [self.code.as_str(), ": ", &self.message].concat(),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.event {
-            Some(ev) => write!(f, "{} ({ev}): {}", self.code.as_str(), self.message),
-            None => write!(f, "{}: {}", self.code.as_str(), self.message),
-        }
+        f.write_str(&self.text())
     }
 }
 

@@ -15,7 +15,7 @@ impl Template {
         match Value::parse(raw) {
             Ok(v @ Value::Arr(_)) => Ok(Template(v)),
             Ok(_) => Err("a key template must be an array".into()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.text()),
         }
     }
 

@@ -17,9 +17,22 @@ pub struct JsonError {
     pub what: &'static str,
 }
 
+impl JsonError {
+    /// The message, e.g. `invalid JSON at byte 3: unexpected end` (built without `core::fmt`).
+    pub fn text(&self) -> String {
+        [
+            "invalid JSON at byte ",
+            &super::text::int(self.at as u64),
+            ": ",
+            self.what,
+        ]
+        .concat()
+    }
+}
+
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid JSON at byte {}: {}", self.at, self.what)
+        f.write_str(&self.text())
     }
 }
 
@@ -422,7 +435,8 @@ pub fn quote_into(s: &str, out: &mut String) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
+                out.push_str("\\u");
+                out.push_str(&super::text::hex4(c as u32));
             }
             c => out.push(c),
         }

@@ -15,3 +15,4 @@ pub mod query_index;
 pub mod query_key;
 pub mod schema;
 pub mod subscriptions;
+pub mod text;

@@ -15,8 +15,6 @@
 //! assert_eq!(key.hash(), r#"["order",{"id":"1","tab":"items"}]"#);
 //! ```
 
-use std::fmt::Write;
-
 use super::json::{self, JsonError, Kind};
 
 /// A JSON value, for query keys.
@@ -75,7 +73,7 @@ impl Value {
             Value::Arr(items) => key
                 .parse::<usize>()
                 .ok()
-                .filter(|i| i.to_string() == key)
+                .filter(|&i| super::text::int(i as u64) == key)
                 .and_then(|i| items.get(i)),
             _ => None,
         }
@@ -204,7 +202,7 @@ fn canonical_number(raw: &str) -> String {
     if neg && !(int == "0" && frac.is_empty()) {
         out.push('-');
     }
-    let _ = write!(out, "{int}");
+    out.push_str(int);
     if !frac.is_empty() {
         out.push('.');
         out.push_str(frac);
@@ -223,7 +221,7 @@ pub fn partial_match(a: &Value, b: &Value) -> bool {
             .iter()
             .all(|(k, bv)| a.get(k).is_some_and(|av| partial_match(av, bv))),
         (Value::Obj(_), Value::Arr(items)) => items.iter().enumerate().all(|(i, bv)| {
-            a.get(&i.to_string())
+            a.get(&super::text::int(i as u64))
                 .is_some_and(|av| partial_match(av, bv))
         }),
         (Value::Null, Value::Null) => true,

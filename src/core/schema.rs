@@ -83,15 +83,19 @@ pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
                     }
                     path.push_str(name);
                 }
-                Segment::Index(i) => path.push_str(&format!("[{i}]")),
+                Segment::Index(i) => {
+                    path.push('[');
+                    path.push_str(&super::text::int(*i as u64));
+                    path.push(']');
+                }
             }
         }
         let at = if path.is_empty() {
             "payload".to_owned()
         } else {
-            format!("field `{path}`")
+            ["field `", &path, "`"].concat()
         };
-        format!("{at}{}", f.reason)
+        at + &f.reason
     })
 }
 
@@ -115,7 +119,7 @@ fn fail<T>(reason: String) -> Result<T, Failure> {
 
 fn check(ty: &Type, raw: &str) -> Result<(), Failure> {
     let kind = Kind::of(raw);
-    let expect = |want: &str| fail(format!(": expected {want}, got {}", kind.name()));
+    let expect = |want: &str| fail([": expected ", want, ", got ", kind.name()].concat());
     match ty {
         Type::Any => Ok(()),
         Type::Str if kind == Kind::String => Ok(()),
@@ -132,7 +136,7 @@ fn check(ty: &Type, raw: &str) -> Result<(), Failure> {
                 Ok(())
             } else {
                 let s = json::unquote(raw).unwrap_or_default();
-                fail(format!(": \"{s}\" is not one of {}", values.join(", ")))
+                fail([": \"", &s, "\" is not one of ", &values.join(", ")].concat())
             }
         }
         Type::Array(inner) => {

@@ -750,11 +750,13 @@ impl Inner {
 
     /// The store's and the tab channel's name: per cache name and identity.
     fn store_name(&self) -> String {
-        format!(
-            "wiresync-cache:{}:{}",
-            self.opts.name,
-            self.identity.borrow()
-        )
+        [
+            "wiresync-cache:",
+            &self.opts.name,
+            ":",
+            &self.identity.borrow(),
+        ]
+        .concat()
     }
 }
 
@@ -841,7 +843,7 @@ fn schedule_post(inner: &Rc<Inner>) {
             return;
         }
         if let Some(c) = inner.channel.borrow().as_ref() {
-            c.post(&format!("[{}]", batch.join(",")));
+            c.post(&["[", &batch.join(","), "]"].concat());
         };
     }));
 }
@@ -947,7 +949,7 @@ async fn load(weak: std::rc::Weak<Inner>) {
             inner.core.borrow_mut().untrack_changes();
             inner.client.report_error(&Error::new(
                 ErrorCode::StorageUnavailable,
-                format!("the query cache is not persisted: {why}"),
+                ["the query cache is not persisted: ", &why].concat(),
             ));
         }
     }
@@ -1007,7 +1009,7 @@ async fn save(inner: Rc<Inner>) {
             ),
             WriteError::Other(why) => Error::new(
                 ErrorCode::StorageUnavailable,
-                format!("the query cache could not be persisted: {why}"),
+                ["the query cache could not be persisted: ", &why].concat(),
             ),
         });
     }

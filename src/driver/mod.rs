@@ -442,7 +442,7 @@ impl Drop for Subscription {
 fn report(inner: &Rc<Inner>, e: &Error) {
     let listeners = inner.errors.borrow_mut().take_for("").0;
     if listeners.is_empty() {
-        web_sys::console::warn_1(&format!("wiresync: {e}").into());
+        web_sys::console::warn_1(&["wiresync: ", &e.text()].concat().into());
     }
     for l in listeners {
         l(e);

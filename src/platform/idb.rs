@@ -109,7 +109,7 @@ impl Store {
                 .ok()
                 .flatten()
                 .map_or("IndexedDB open was blocked".into(), |e| {
-                    format!("{}: {}", e.name(), e.message())
+                    [e.name(), ": ".into(), e.message()].concat()
                 })
         })?;
         let db: IdbDatabase = req.result().map_err(|e| describe(&e))?.unchecked_into();
@@ -193,7 +193,7 @@ fn is_quota(e: &JsValue) -> bool {
 
 fn describe(e: &JsValue) -> String {
     if let Some(d) = e.dyn_ref::<web_sys::DomException>() {
-        return format!("{}: {}", d.name(), d.message());
+        return [d.name(), ": ".into(), d.message()].concat();
     }
     e.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
@@ -263,7 +263,7 @@ fn get(o: &JsValue, k: &str) -> JsValue {
 fn string(o: &JsValue, k: &str) -> Result<String, String> {
     get(o, k)
         .as_string()
-        .ok_or_else(|| format!("`{k}` is not a string"))
+        .ok_or_else(|| ["`", k, "` is not a string"].concat())
 }
 
 fn opt_string(o: &JsValue, k: &str) -> Option<String> {
@@ -275,7 +275,7 @@ fn number(o: &JsValue, k: &str) -> Result<u64, String> {
         .as_f64()
         .filter(|n| *n >= 0.0)
         .map(|n| n as u64)
-        .ok_or_else(|| format!("`{k}` is not a number"))
+        .ok_or_else(|| ["`", k, "` is not a number"].concat())
 }
 
 /// Reads a stored record back; `Err` names what is wrong (the record is then quarantined).
@@ -310,13 +310,13 @@ pub fn from_record(o: &JsValue) -> Result<Entry, String> {
                 body: opt_string(o, "body"),
             }
         }
-        other => return Err(format!("unknown kind {other}")),
+        other => return Err(["unknown kind ", other].concat()),
     };
     let state = match string(o, "state")?.as_str() {
         "pending" => EntryState::Pending,
         "inflight" => EntryState::InFlight,
         "failed" => EntryState::Failed(opt_string(o, "failedReason").unwrap_or_default()),
-        other => return Err(format!("unknown state {other}")),
+        other => return Err(["unknown state ", other].concat()),
     };
     Ok(Entry {
         id: string(o, "id")?,

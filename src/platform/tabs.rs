@@ -121,15 +121,19 @@ pub fn uuid() -> String {
         .map(|c| c.random_uuid());
     from_crypto.unwrap_or_else(|| {
         let hex: String = (0..32)
-            .map(|_| format!("{:x}", (js_sys::Math::random() * 16.0) as u8))
+            .map(|_| char::from(b"0123456789abcdef"[(js_sys::Math::random() * 16.0) as usize & 15]))
             .collect();
-        format!(
-            "{}-{}-4{}-a{}-{}",
+        [
             &hex[0..8],
+            "-",
             &hex[8..12],
+            "-4",
             &hex[13..16],
+            "-a",
             &hex[17..20],
-            &hex[20..32]
-        )
+            "-",
+            &hex[20..32],
+        ]
+        .concat()
     })
 }

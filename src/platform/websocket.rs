@@ -35,7 +35,8 @@ pub struct Socket {
 impl Socket {
     /// Opens `url`; every event goes to `sink`. An invalid URL is an error at once.
     pub fn open(url: &str, sink: impl Fn(SocketEvent) + Clone + 'static) -> Result<Socket, String> {
-        let ws = WebSocket::new(url).map_err(|e| format!("cannot open {url}: {}", describe(&e)))?;
+        let ws =
+            WebSocket::new(url).map_err(|e| ["cannot open ", url, ": ", &describe(&e)].concat())?;
         // ArrayBuffer, not Blob: Blob data is read asynchronously and would reorder events.
         ws.set_binary_type(BinaryType::Arraybuffer);
         let s = sink.clone();

@@ -46,7 +46,7 @@ pub enum Frame {
 pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
     let fields = json::Fields::of(frame).map_err(DecodeError::Json)?;
     let field = |k: &str| fields.get(k);
-    let data = || format!("[{}]", field("data").unwrap_or("null"));
+    let data = || ["[", field("data").unwrap_or("null"), "]"].concat();
     let id = |k: &str| -> Result<Option<u64>, DecodeError> {
         match field(k) {
             None => Ok(None),
@@ -92,7 +92,7 @@ pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
 /// `{"type":"connect"[,"auth":{...}]}`
 pub fn encode_connect(auth: Option<&str>) -> String {
     match auth {
-        Some(a) => format!(r#"{{"type":"connect","auth":{a}}}"#),
+        Some(a) => [r#"{"type":"connect","auth":"#, a, "}"].concat(),
         None => r#"{"type":"connect"}"#.to_owned(),
     }
 }
@@ -110,7 +110,8 @@ pub fn encode_event(id: Option<u64>, name: &str, args: &str) -> String {
     out.push_str(r#","data":"#);
     out.push_str(data);
     if let Some(id) = id {
-        out.push_str(&format!(r#","id":{id}"#));
+        out.push_str(r#","id":"#);
+        out.push_str(&crate::core::text::int(id));
     }
     out.push('}');
     out
@@ -122,7 +123,14 @@ pub fn encode_ack(id: u64, args: &str) -> String {
         .ok()
         .and_then(|a| a.first().copied())
         .unwrap_or("null");
-    format!(r#"{{"ack":{id},"data":{data}}}"#)
+    [
+        r#"{"ack":"#,
+        &crate::core::text::int(id),
+        r#","data":"#,
+        data,
+        "}",
+    ]
+    .concat()
 }
 
 /// `{"type":"ping"}`

@@ -42,9 +42,9 @@ impl Protocol {
 /// `http(s)://` becomes `ws(s)://`; other URLs are kept.
 pub fn ws_scheme(url: &str) -> String {
     if let Some(rest) = url.strip_prefix("http://") {
-        format!("ws://{rest}")
+        ["ws://", rest].concat()
     } else if let Some(rest) = url.strip_prefix("https://") {
-        format!("wss://{rest}")
+        ["wss://", rest].concat()
     } else {
         url.to_owned()
     }
@@ -97,22 +97,33 @@ pub enum DecodeError {
     InvalidPayload(&'static str),
 }
 
+impl DecodeError {
+    /// The message (built without `core::fmt`).
+    pub fn text(&self) -> String {
+        let packet_type = |protocol: &str, c: char| {
+            let mut s = ["unknown ", protocol, " packet type '"].concat();
+            s.push(c);
+            s.push('\'');
+            s
+        };
+        match self {
+            DecodeError::Empty => "empty frame".into(),
+            DecodeError::UnknownEngineType(c) => packet_type("Engine.IO", *c),
+            DecodeError::UnknownPacketType(c) => packet_type("Socket.IO", *c),
+            DecodeError::BadAttachments => "binary packet without a valid attachment count".into(),
+            DecodeError::BadAckId => "ack id out of range".into(),
+            DecodeError::BadHandshake(field) => {
+                ["handshake field `", field, "` missing or invalid"].concat()
+            }
+            DecodeError::Json(e) => e.text(),
+            DecodeError::InvalidPayload(why) => ["invalid payload: ", why].concat(),
+        }
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Empty => write!(f, "empty frame"),
-            DecodeError::UnknownEngineType(c) => write!(f, "unknown Engine.IO packet type '{c}'"),
-            DecodeError::UnknownPacketType(c) => write!(f, "unknown Socket.IO packet type '{c}'"),
-            DecodeError::BadAttachments => {
-                write!(f, "binary packet without a valid attachment count")
-            }
-            DecodeError::BadAckId => write!(f, "ack id out of range"),
-            DecodeError::BadHandshake(field) => {
-                write!(f, "handshake field `{field}` missing or invalid")
-            }
-            DecodeError::Json(e) => e.fmt(f),
-            DecodeError::InvalidPayload(why) => write!(f, "invalid payload: {why}"),
-        }
+        f.write_str(&self.text())
     }
 }
 

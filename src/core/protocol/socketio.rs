@@ -266,7 +266,7 @@ fn header(out: &mut String, kind: char, nsp: &str, id: Option<u64>) {
         out.push(',');
     }
     if let Some(id) = id {
-        out.push_str(&id.to_string());
+        out.push_str(&crate::core::text::int(id));
     }
 }
 
@@ -330,7 +330,7 @@ pub fn url(base: &str, path: &str) -> String {
     if !path.ends_with('/') {
         path.push('/');
     }
-    let mut out = format!("{}{}?EIO=4&transport=websocket", &base[..origin_end], path);
+    let mut out = [&base[..origin_end], &path, "?EIO=4&transport=websocket"].concat();
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         out.push('&');
         out.push_str(&q);
