@@ -58,8 +58,18 @@ fn feed(protocol: Protocol, frames: &[String]) {
         c.handle_frame(t as u64, f);
         c.handle_binary(t as u64, 1);
         while let Some(out) = c.poll() {
-            if out == wiresync::core::connection::Output::NeedAuth {
-                c.provide_auth(t as u64, Some(r#"{"token":"t"}"#));
+            match out {
+                wiresync::core::connection::Output::NeedAuth => {
+                    c.provide_auth(t as u64, Some(r#"{"token":"t"}"#));
+                }
+                // The payload the decoder points validation at is the arguments' first element.
+                wiresync::core::connection::Output::Event(ev) => {
+                    let first = json::array_elements(&ev.args)
+                        .ok()
+                        .and_then(|a| a.first().copied());
+                    assert_eq!(ev.first_arg(), first, "{}", ev.args);
+                }
+                _ => {}
             }
         }
     }

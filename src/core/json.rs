@@ -286,6 +286,30 @@ fn whole<T>(
     Ok(out)
 }
 
+/// Calls `each(raw_key, raw_value)` for every entry of the JSON object `s`, in order, without
+/// collecting them (the validator's fast path).
+pub fn for_each_entry(s: &str, mut each: impl FnMut(&str, &str)) -> Result<(), JsonError> {
+    whole(s, |b, i| {
+        if at(b, i) != b'{' {
+            return Err(err(i, "expected an object"));
+        }
+        let end = scan_object(b, i, 0, |(ka, kz), a, z| each(&s[ka..kz], &s[a..z]))?;
+        Ok((end, ()))
+    })
+}
+
+/// Calls `each(raw_element)` for every element of the JSON array `s`, in order, without
+/// collecting them.
+pub fn for_each_element(s: &str, mut each: impl FnMut(&str)) -> Result<(), JsonError> {
+    whole(s, |b, i| {
+        if at(b, i) != b'[' {
+            return Err(err(i, "expected an array"));
+        }
+        let end = scan_array(b, i, 0, |a, z| each(&s[a..z]))?;
+        Ok((end, ()))
+    })
+}
+
 /// Checks that `s` is exactly one JSON value (surrounding whitespace allowed).
 pub fn validate(s: &str) -> Result<Kind, JsonError> {
     whole(s, |b, i| Ok((scan_value(b, i, 0)?, Kind::of(&s[i..]))))

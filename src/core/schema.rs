@@ -71,7 +71,12 @@ impl<T: Schema> Schema for Vec<T> {
 /// Checks raw, already valid JSON against a type. The error names the path and the reason,
 /// e.g. ``field `location.latitude`: expected number, got string``.
 pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
-    check(ty, raw.trim()).map_err(|mut f| {
+    let raw = raw.trim();
+    // The fast path: one pass, no allocation. Only a mismatch takes the path that says where.
+    if matches(ty, raw) {
+        return Ok(());
+    }
+    check(ty, raw).map_err(|mut f| {
         // Segments were collected innermost first, while unwinding.
         f.path.reverse();
         let mut path = String::new();
@@ -97,6 +102,48 @@ pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
         };
         at + &f.reason
     })
+}
+
+/// Whether raw, already valid JSON matches `ty`: what [`check`] decides, in one pass over each
+/// object and array and without allocating. Of repeated keys the last counts, as in JSON.parse.
+fn matches(ty: &Type, raw: &str) -> bool {
+    let kind = Kind::of(raw);
+    match ty {
+        Type::Any => true,
+        Type::Str => kind == Kind::String,
+        Type::Num => kind == Kind::Number,
+        Type::Bool => kind == Kind::Bool,
+        Type::Opt(inner) => kind == Kind::Null || matches(inner, raw),
+        Type::OneOf { values, .. } => {
+            kind == Kind::String && values.iter().any(|v| json::key_is(raw, v))
+        }
+        Type::Array(inner) => {
+            let mut ok = true;
+            json::for_each_element(raw, |item| ok = ok && matches(inner, item)).is_ok() && ok
+        }
+        Type::Object { fields, .. } if fields.len() <= 64 => {
+            // Per field: seen at all, and whether its last occurrence failed.
+            let (mut seen, mut bad) = (0u64, 0u64);
+            let scanned = json::for_each_entry(raw, |k, v| {
+                if let Some(i) = fields.iter().position(|f| json::key_is(k, f.name)) {
+                    let bit = 1u64 << i;
+                    seen |= bit;
+                    if matches(fields[i].ty, v) {
+                        bad &= !bit;
+                    } else {
+                        bad |= bit;
+                    }
+                }
+            });
+            scanned.is_ok()
+                && bad == 0
+                && fields
+                    .iter()
+                    .enumerate()
+                    .all(|(i, f)| seen & (1u64 << i) != 0 || matches!(f.ty, Type::Opt(_)))
+        }
+        Type::Object { .. } => check(ty, raw).is_ok(),
+    }
 }
 
 /// A mismatch: where (built only when there is one) and why.
@@ -323,6 +370,20 @@ mod tests {
         ];
         for (raw, why) in bad {
             assert_eq!(validate(&THING, raw), Err(why.to_owned()), "{raw}");
+        }
+        // The fast path decides as the slow one does, repeated keys included (the last wins).
+        let repeated = [
+            (r#"{"id":1,"id":"1","status":"a","points":[]}"#, true),
+            (r#"{"id":"1","id":1,"status":"a","points":[]}"#, false),
+        ];
+        for (raw, valid) in ok
+            .iter()
+            .map(|r| (*r, true))
+            .chain(bad.iter().map(|(r, _)| (*r, false)))
+            .chain(repeated)
+        {
+            assert_eq!(matches(&THING, raw), valid, "fast path: {raw}");
+            assert_eq!(check(&THING, raw).is_ok(), valid, "slow path: {raw}");
         }
     }
 

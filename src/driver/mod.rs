@@ -606,10 +606,7 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
         return;
     }
     if inner.validate && events::listen_schema(&ev.name).is_some() {
-        let first = json::array_elements(&ev.args)
-            .ok()
-            .and_then(|a| a.first().copied())
-            .unwrap_or("null");
+        let first = ev.first_arg().unwrap_or("null");
         if let Err(why) = events::validate_incoming(&ev.name, first) {
             return report(
                 inner,

@@ -58,11 +58,14 @@ impl Socket {
                 return; // never: glue.js writes at most what it reserved
             }
             // SAFETY: glue.js's encodeInto wrote `len` bytes at the start of the capacity
-            // reserved just before (checked above), so they are initialized.
-            unsafe { bytes.set_len(len as usize) };
-            if let Ok(text) = String::from_utf8(bytes) {
-                s(SocketEvent::Text(text, js));
-            }
+            // reserved just before (checked above), so they are initialized; and what
+            // TextEncoder writes is UTF-8 by definition (lone surrogates become U+FFFD), so the
+            // frame is not scanned a second time to check it.
+            let text = unsafe {
+                bytes.set_len(len as usize);
+                String::from_utf8_unchecked(bytes)
+            };
+            s(SocketEvent::Text(text, js));
         });
         let s = sink.clone();
         let on_binary =

@@ -58,9 +58,11 @@ pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
             return Err(DecodeError::InvalidPayload("`event` must be a string"));
         }
         let name = json::unquote(name).map_err(DecodeError::Json)?;
+        let args = data();
         return Ok(Frame::Event(Incoming {
             name,
-            args: data(),
+            first_len: args.len() - 2, // args is `[data]`
+            args,
             ack: id("id")?,
             in_frame: None,
         }));
@@ -155,6 +157,7 @@ mod tests {
             Frame::Event(Incoming {
                 name: "order:eta_update".into(),
                 args: r#"[{"orderId":"o1"}]"#.into(),
+                first_len: 16,
                 ack: Some(3),
                 in_frame: None
             })
@@ -164,6 +167,7 @@ mod tests {
             Frame::Event(Incoming {
                 name: "x".into(),
                 args: "[null]".into(),
+                first_len: 4,
                 ack: None,
                 in_frame: None
             })
@@ -210,6 +214,7 @@ mod tests {
             Frame::Event(Incoming {
                 name: "chat:send_message".into(),
                 args: r#"[{"text":"hi"}]"#.into(),
+                first_len: 13,
                 ack: Some(2),
                 in_frame: None
             })

@@ -59,10 +59,22 @@ pub struct Incoming {
     pub args: String,
     /// Set when the server asked for an acknowledgement with this id.
     pub ack: Option<u64>,
+    /// The byte length of the first argument, which starts at `args[1]` (0: no argument).
+    /// The decoder knows it, so validation reads the payload without scanning `args` again.
+    pub first_len: usize,
     /// Where the arguments sit in the text frame just handled, when they sit there as one
     /// JSON array: the glue can then `JSON.parse` them straight from the JS string it already
     /// holds instead of copying `args` back out of wasm memory.
     pub in_frame: Option<InFrame>,
+}
+
+impl Incoming {
+    /// The first argument (the payload) as raw JSON, if there is one.
+    pub fn first_arg(&self) -> Option<&str> {
+        (self.first_len > 0)
+            .then(|| self.args.get(1..1 + self.first_len))
+            .flatten()
+    }
 }
 
 /// The position of an event's arguments in its frame (Socket.IO events).

@@ -236,6 +236,7 @@ pub fn event_from_elements(
     Ok((
         Incoming {
             name,
+            first_len: args.first().map_or(0, |a| a.len()),
             args: join_array(args),
             ack,
             in_frame: None,
