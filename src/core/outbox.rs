@@ -13,7 +13,8 @@
 //! or its TTL it moves to `failed` with the reason, never silently dropped; an entry that was
 //! in flight when the page died is sent again with the same id.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::backoff::{Backoff, Rng};
 use super::error::{Error, ErrorCode};
@@ -205,6 +206,69 @@ pub struct Outbox {
     /// Counts and next deadline as of the last pump (every input ends with one).
     status: Status,
     next_deadline: Option<u64>,
+    /// Each lane as the last pump left it, for the incremental steps (see [`Outbox::can_step`]).
+    lanes: Vec<LaneState>,
+    /// The `now` of the last pump or incremental step.
+    as_of: u64,
+    /// The deadlines of the pending entries (expiries, and retries while ready): built only
+    /// when an incremental step sends the entry that held the next deadline; dropped by every
+    /// full pump.
+    deadlines: Option<Deadlines>,
+    /// Entries visited by the pumps and steps so far (a work counter for tests).
+    visited: u64,
+    /// Tests only: every input ends with a full pump (the reference for the incremental steps).
+    #[cfg(test)]
+    full_pumps_only: bool,
+}
+
+/// One lane as the last pump's scan left it: what an entry appended to it would meet.
+#[derive(Debug)]
+struct LaneState {
+    name: String,
+    /// Entries of the lane in flight.
+    in_flight: usize,
+    /// Entries of the lane pending. Each of them waits (a scan sends what it can), and no later
+    /// entry of the lane overtakes a waiting one: the lane is blocked while this is not 0.
+    pending: usize,
+}
+
+/// A multiset of deadlines with its minimum at hand: a min-heap of them all, and a min-heap of
+/// those gone since (each one in the first), dropped from both when they meet at the top.
+#[derive(Debug)]
+struct Deadlines {
+    all: BinaryHeap<Reverse<u64>>,
+    gone: BinaryHeap<Reverse<u64>>,
+}
+
+impl Deadlines {
+    fn next(&mut self) -> Option<u64> {
+        while let (Some(a), Some(b)) = (self.all.peek(), self.gone.peek()) {
+            if a != b {
+                break;
+            }
+            self.all.pop();
+            self.gone.pop();
+        }
+        self.all.peek().map(|d| d.0)
+    }
+}
+
+/// Sorted by heap sort: less code than another instance of `sort_unstable` (ids are sorted
+/// only to be searched).
+fn sorted(ids: Vec<&str>) -> Vec<&str> {
+    BinaryHeap::from(ids).into_sorted_vec()
+}
+
+fn seq_of(e: &Entry) -> u64 {
+    e.seq
+}
+
+/// Entries of one lane in flight at once for this kind of message.
+fn window_of(message: &Message, window: usize) -> usize {
+    match message {
+        Message::Request { .. } => 1,
+        Message::Event { .. } => window.max(1),
+    }
 }
 
 impl Outbox {
@@ -221,6 +285,12 @@ impl Outbox {
             reported: None,
             status: Status::default(),
             next_deadline: None,
+            lanes: Vec::new(),
+            as_of: 0,
+            deadlines: None,
+            visited: 0,
+            #[cfg(test)]
+            full_pumps_only: false,
         }
     }
 
@@ -274,7 +344,8 @@ impl Outbox {
                     && e.attempts == 0
             })
         });
-        if coalesce.is_none() && self.live() >= self.cfg.capacity {
+        let full = coalesce.is_none() && self.live() >= self.cfg.capacity;
+        if full {
             match self.cfg.overflow {
                 Overflow::Reject => {
                     return Err(Error::new(
@@ -309,7 +380,10 @@ impl Outbox {
             None => {
                 // Time-based, so entries of several tabs interleave in time order; strictly
                 // increasing within this tab.
-                self.next_seq = self.next_seq.max(now.saturating_mul(1000)) + 1;
+                self.next_seq = self
+                    .next_seq
+                    .max(now.saturating_mul(1000))
+                    .saturating_add(1);
                 self.next_seq
             }
         };
@@ -328,6 +402,7 @@ impl Outbox {
             sends: 0,
         };
         self.out.push_back(OutboxOutput::Write(entry.clone()));
+        let expired = now >= entry.expires_at;
         match coalesce {
             Some(at) => {
                 let old = std::mem::replace(&mut self.entries[at], entry);
@@ -339,7 +414,12 @@ impl Outbox {
             }
             None => self.entries.push_back(entry),
         }
-        self.pump(now);
+        // Appended behind the others, with nothing else changed: only its own lane decides.
+        if coalesce.is_none() && !full && !expired && self.can_step(now) {
+            self.appended(now);
+        } else {
+            self.pump(now);
+        }
         Ok(())
     }
 
@@ -348,32 +428,46 @@ impl Outbox {
     /// forgotten here, except `unsaved` ones (this tab's writes not yet committed). Entries
     /// that were in flight when their page died go back to pending with the same id; entries
     /// this tab knows keep their state.
-    pub fn load(&mut self, now: u64, stored: Vec<Entry>, unsaved: &[String]) {
-        let mut merged: Vec<Entry> = stored
-            .into_iter()
-            .map(|mut e| {
-                match self.entries.iter().find(|k| k.id == e.id) {
-                    // What only this tab knows: an entry in flight here stays in flight, and
-                    // keeps its send count so its ack is not taken for a stale one.
-                    Some(known) => {
-                        e.sends = known.sends;
-                        if known.state == EntryState::InFlight || e.state == EntryState::InFlight {
-                            e.state = known.state.clone();
-                        }
+    pub fn load(&mut self, now: u64, mut stored: Vec<Entry>, unsaved: &[String]) {
+        // Both sides in seq order (this tab's entries always are; an entry keeps its seq for
+        // good), so one walk pairs each stored entry with the known one of the same seq and id;
+        // the unsaved ids, sorted, answer by binary search. A reload is n log n, not n².
+        stored.sort_unstable_by_key(seq_of);
+        let unsaved = sorted(unsaved.iter().map(String::as_str).collect());
+        let mut in_storage = vec![false; self.entries.len()];
+        let mut k = 0; // the first known entry whose seq is not below the stored one's
+        for e in &mut stored {
+            while self.entries.get(k).is_some_and(|known| known.seq < e.seq) {
+                k += 1;
+            }
+            // Two tabs may give out the same seq: look through the known entries that have it.
+            let found = (k..self.entries.len())
+                .take_while(|&j| self.entries[j].seq == e.seq)
+                .find(|&j| self.entries[j].id == e.id);
+            match found {
+                // What only this tab knows: an entry in flight here stays in flight, and keeps
+                // its send count so its ack is not taken for a stale one.
+                Some(j) => {
+                    in_storage[j] = true;
+                    let known = &self.entries[j];
+                    e.sends = known.sends;
+                    if known.state == EntryState::InFlight || e.state == EntryState::InFlight {
+                        e.state = known.state.clone();
                     }
-                    None if e.state == EntryState::InFlight => e.state = EntryState::Pending,
-                    None => {}
                 }
-                e
-            })
-            .collect();
-        for e in &self.entries {
-            if unsaved.contains(&e.id) && !merged.iter().any(|m| m.id == e.id) {
+                None if e.state == EntryState::InFlight => e.state = EntryState::Pending,
+                None => {}
+            }
+        }
+        let mut merged = stored;
+        for (k, e) in self.entries.iter().enumerate() {
+            if !in_storage[k] && unsaved.binary_search(&e.id.as_str()).is_ok() {
                 merged.push(e.clone());
             }
         }
-        merged.sort_unstable_by_key(|e| e.seq); // seqs are unique
-        self.next_seq = self.next_seq.max(merged.last().map_or(0, |e| e.seq) + 1);
+        merged.sort_unstable_by_key(seq_of);
+        let last = merged.last().map_or(0, |e| e.seq);
+        self.next_seq = self.next_seq.max(last.saturating_add(1));
         self.entries = merged.into();
         self.pump(now);
     }
@@ -405,13 +499,20 @@ impl Outbox {
     pub fn settle(&mut self, now: u64, id: &str, sends: u32, outcome: Outcome) {
         let current = |e: &Entry| e.id == id && e.state == EntryState::InFlight && e.sends == sends;
         let Some(at) = self.entries.iter().position(current) else {
+            self.visited += self.entries.len() as u64;
             return; // removed meanwhile, or the answer to an older send
         };
+        self.visited += at as u64 + 1;
         match outcome {
             Outcome::Delivered => {
                 if let Some(entry) = self.entries.remove(at) {
                     self.out.push_back(OutboxOutput::Delete(entry.id.clone()));
+                    let lane = self.lanes.iter().position(|l| l.name == entry.lane);
                     self.out.push_back(OutboxOutput::Delivered(entry));
+                    // One entry in flight fewer, nothing else changed: only its lane moves on.
+                    if let Some(li) = lane.filter(|_| self.can_step(now)) {
+                        return self.delivered(now, at, li);
+                    }
                 }
             }
             Outcome::Retry(why) => {
@@ -428,7 +529,7 @@ impl Outbox {
                     let delay = self.cfg.retry.delay(e.attempts, self.rng.next_f64());
                     let e = &mut self.entries[at];
                     e.state = EntryState::Pending;
-                    e.not_before = now + delay;
+                    e.not_before = now.saturating_add(delay);
                     self.out.push_back(OutboxOutput::Write(e.clone()));
                 }
             }
@@ -498,6 +599,26 @@ impl Outbox {
         true
     }
 
+    /// Removes the entries with these ids, in any state, with one pump (not one per entry):
+    /// e.g. the enqueues of a group commit that failed.
+    pub fn withdraw(&mut self, now: u64, ids: &[&str]) {
+        let ids = sorted(ids.to_vec());
+        let before = self.entries.len();
+        let mut kept = Vec::with_capacity(before);
+        for e in std::mem::take(&mut self.entries) {
+            if ids.binary_search(&e.id.as_str()).is_ok() {
+                self.out.push_back(OutboxOutput::Delete(e.id));
+            } else {
+                kept.push(e);
+            }
+        }
+        self.entries = kept.into();
+        self.visited += before as u64;
+        if self.entries.len() != before {
+            self.pump(now);
+        }
+    }
+
     /// Removes every entry (e.g. on logout).
     pub fn clear(&mut self, now: u64) {
         for e in std::mem::take(&mut self.entries) {
@@ -508,54 +629,55 @@ impl Outbox {
 
     /// One pass over the entries: expires what is due, sends what the windows allow (lane by
     /// lane, in order), and takes the counts and the next deadline for `status` and
-    /// `poll_timeout`. Every input ends here.
+    /// `poll_timeout`. Every input ends here, or in one of the incremental steps that give the
+    /// same result (see [`Outbox::can_step`]).
     fn pump(&mut self, now: u64) {
-        // Per lane: the index of an entry of that lane (for its name), in flight, blocked.
-        let mut lanes: Vec<(usize, usize, bool)> = Vec::new();
+        let mut lanes = std::mem::take(&mut self.lanes);
+        lanes.clear();
         let mut status = Status {
             last_error: self.last_error.clone(),
             ..Status::default()
         };
         let mut next: Option<u64> = None;
+        let mut li = 0; // the lane of the previous entry: lanes come in runs
         for at in 0..self.entries.len() {
-            let e = &self.entries[at];
-            if e.state == EntryState::Pending && now >= e.expires_at {
+            self.visited += 1;
+            if self.entries[at].state == EntryState::Pending && now >= self.entries[at].expires_at {
                 self.fail(at, "expired (TTL)".into());
             }
-            let e = &self.entries[at];
-            let li = match lanes
-                .iter()
-                .position(|(i, _, _)| self.entries[*i].lane == e.lane)
-            {
-                Some(li) => li,
-                None => {
-                    lanes.push((at, 0, false));
-                    lanes.len() - 1
-                }
-            };
-            let (_, in_flight, blocked) = &mut lanes[li];
-            match &e.state {
+            let e = &mut self.entries[at];
+            if lanes.get(li).is_none_or(|l| l.name != e.lane) {
+                li = match lanes.iter().position(|l| l.name == e.lane) {
+                    Some(li) => li,
+                    None => {
+                        lanes.push(LaneState {
+                            name: e.lane.clone(),
+                            in_flight: 0,
+                            pending: 0,
+                        });
+                        lanes.len() - 1
+                    }
+                };
+            }
+            let lane = &mut lanes[li];
+            match e.state {
                 EntryState::Failed(_) => status.failed += 1,
                 EntryState::InFlight => {
-                    *in_flight += 1;
+                    lane.in_flight += 1;
                     status.in_flight += 1;
                 }
                 EntryState::Pending => {
-                    let window = match e.message {
-                        Message::Request { .. } => 1,
-                        Message::Event { .. } => self.cfg.window.max(1),
-                    };
                     let due = e.not_before <= now;
-                    if self.ready && !*blocked && due && *in_flight < window {
-                        *in_flight += 1;
+                    let window = window_of(&e.message, self.cfg.window);
+                    if self.ready && lane.pending == 0 && due && lane.in_flight < window {
+                        lane.in_flight += 1;
                         status.in_flight += 1;
-                        let e = &mut self.entries[at];
                         e.state = EntryState::InFlight;
                         e.sends += 1;
                         self.out.push_back(OutboxOutput::Send(e.clone()));
                     } else {
                         // Nothing overtakes a waiting entry in its lane.
-                        *blocked = true;
+                        lane.pending += 1;
                         status.pending += 1;
                         let retry_at = (self.ready && !due).then_some(e.not_before);
                         next = [next, Some(e.expires_at), retry_at]
@@ -569,7 +691,160 @@ impl Outbox {
         status.processing = self.ready && status.pending + status.in_flight > 0;
         self.status = status;
         self.next_deadline = next;
+        self.lanes = lanes;
+        self.as_of = now;
+        self.deadlines = None;
         self.changed();
+    }
+
+    /// Whether an input at `now` that appends an entry or removes one in flight may skip the
+    /// full pump. After a pump at `t`, the state is one a pump at any `now` in
+    /// `[t, next deadline)` leaves as it is: no pending entry expires, none becomes due (a
+    /// retry delay that ends is a deadline while ready; while not ready nothing is sent), and
+    /// every lane meets the same entries in flight. So the pump after such an input decides
+    /// the same as the last one for every entry but those of the lane the input touched, after
+    /// the place it touched: an incremental step redoes just those.
+    fn can_step(&self, now: u64) -> bool {
+        #[cfg(test)]
+        if self.full_pumps_only {
+            return false;
+        }
+        now >= self.as_of && self.next_deadline.is_none_or(|d| now < d)
+    }
+
+    /// The incremental step after an entry was appended (not expired, not due later): it meets
+    /// its lane as the last scan left it, i.e. what the pump would find at the end.
+    fn appended(&mut self, now: u64) {
+        self.visited += 1;
+        let Some(e) = self.entries.back_mut() else {
+            return;
+        };
+        let li = match self.lanes.iter().position(|l| l.name == e.lane) {
+            Some(li) => li,
+            None => {
+                self.lanes.push(LaneState {
+                    name: e.lane.clone(),
+                    in_flight: 0,
+                    pending: 0,
+                });
+                self.lanes.len() - 1
+            }
+        };
+        let lane = &mut self.lanes[li];
+        // Due: a new entry has no retry delay (`not_before` 0).
+        let window = window_of(&e.message, self.cfg.window);
+        if self.ready && lane.pending == 0 && lane.in_flight < window {
+            lane.in_flight += 1;
+            self.status.in_flight += 1;
+            e.state = EntryState::InFlight;
+            e.sends += 1;
+            self.out.push_back(OutboxOutput::Send(e.clone()));
+        } else {
+            lane.pending += 1;
+            self.status.pending += 1;
+            let at = e.expires_at;
+            self.next_deadline = Some(self.next_deadline.map_or(at, |d| d.min(at)));
+            if let Some(d) = &mut self.deadlines {
+                d.all.push(Reverse(at));
+            }
+        }
+        self.stepped(now);
+    }
+
+    /// The incremental step after the entry in flight at `at` of lane `li` was delivered and
+    /// removed. Entries before `at` and of other lanes: as before. Of lane `li` after `at`:
+    /// the pump would meet one entry in flight fewer, so its pending entries may go, in order,
+    /// until one waits (as they all did before, it still waits and so do the later ones).
+    fn delivered(&mut self, now: u64, at: usize, li: usize) {
+        self.status.in_flight -= 1;
+        self.lanes[li].in_flight -= 1;
+        // The lane as the pump meets it at `at`: in flight before it, and whether a pending
+        // entry before it waits (every pending entry waits, see `can_step`).
+        let mut in_flight = 0;
+        let mut waiting = false;
+        for e in self.entries.range(..at) {
+            self.visited += 1;
+            if e.lane == self.lanes[li].name {
+                match e.state {
+                    EntryState::InFlight => in_flight += 1,
+                    EntryState::Pending => waiting = true,
+                    EntryState::Failed(_) => {}
+                }
+            }
+        }
+        // The lane's pending entries after `at` not met yet.
+        let mut ahead = if waiting { 0 } else { self.lanes[li].pending };
+        let mut rebuild = false;
+        let mut i = at;
+        while ahead > 0 && i < self.entries.len() {
+            self.visited += 1;
+            let e = &mut self.entries[i];
+            i += 1;
+            if e.lane != self.lanes[li].name {
+                continue;
+            }
+            match e.state {
+                EntryState::InFlight => in_flight += 1,
+                EntryState::Failed(_) => {}
+                EntryState::Pending => {
+                    let window = window_of(&e.message, self.cfg.window);
+                    if !(self.ready && e.not_before <= now && in_flight < window) {
+                        break; // waits, as before: so does the rest of the lane
+                    }
+                    ahead -= 1;
+                    in_flight += 1;
+                    let lane = &mut self.lanes[li];
+                    lane.in_flight += 1;
+                    lane.pending -= 1;
+                    self.status.in_flight += 1;
+                    self.status.pending -= 1;
+                    e.state = EntryState::InFlight;
+                    e.sends += 1;
+                    self.out.push_back(OutboxOutput::Send(e.clone()));
+                    // It was due, so its only deadline was its expiry.
+                    let gone = e.expires_at;
+                    match &mut self.deadlines {
+                        Some(d) => d.gone.push(Reverse(gone)),
+                        None => rebuild |= self.next_deadline == Some(gone),
+                    }
+                }
+            }
+        }
+        if rebuild {
+            // The next deadline went with an entry sent: the deadlines of the pending ones,
+            // in a heap, for this and the following steps.
+            let mut all = Vec::with_capacity(self.status.pending);
+            for e in &self.entries {
+                self.visited += 1;
+                if e.state == EntryState::Pending {
+                    all.push(Reverse(e.expires_at));
+                    if self.ready && e.not_before > now {
+                        all.push(Reverse(e.not_before)); // not due (see `can_step`): a retry
+                    }
+                }
+            }
+            self.deadlines = Some(Deadlines {
+                all: all.into(),
+                gone: BinaryHeap::new(),
+            });
+        }
+        if let Some(d) = &mut self.deadlines {
+            self.next_deadline = d.next();
+        }
+        self.stepped(now);
+    }
+
+    /// What every incremental step ends with.
+    fn stepped(&mut self, now: u64) {
+        self.status.processing = self.ready && self.live() > 0;
+        self.as_of = now;
+        self.changed();
+    }
+
+    /// Entries the pumps and incremental steps have visited so far: a work counter, for tests
+    /// that check the cost of an input does not grow with the queue.
+    pub fn entries_visited(&self) -> u64 {
+        self.visited
     }
 }
 
@@ -587,6 +862,20 @@ pub fn inject_id(payload: &str, field: &str, id: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Takes the ids of a committed group of writes off `unsaved` (the ids of the writes not yet
+/// committed, in the order they were made). A commit takes every write queued before it, in
+/// order, so they are the front of `unsaved`: one walk. Otherwise (not expected) every
+/// occurrence of a committed id goes, found by binary search.
+pub fn forget_saved(unsaved: &mut Vec<String>, saved: &[&str]) {
+    let front = unsaved.len() >= saved.len() && unsaved.iter().zip(saved).all(|(u, s)| u == s);
+    if front {
+        unsaved.drain(..saved.len());
+    } else {
+        let saved = sorted(saved.to_vec());
+        unsaved.retain(|u| saved.binary_search(&u.as_str()).is_err());
+    }
 }
 
 #[cfg(test)]
@@ -992,5 +1281,395 @@ mod tests {
         r.drain();
         assert_eq!(r.deleted, ["a", "b"]);
         assert!(r.ob.entries().is_empty());
+    }
+
+    /// Drains the outputs (the work counter is what these tests look at).
+    fn discard(ob: &mut Outbox) {
+        while ob.poll().is_some() {}
+    }
+
+    #[test]
+    fn enqueues_and_in_order_acks_visit_a_bounded_number_of_entries_each() {
+        // (case, ready while enqueuing, n, full pumps only). The counter counts entries visited
+        // by scans; 10,000 full pumps over a growing queue would visit 50 million.
+        let cases = [
+            ("offline", false, 2_000, false),
+            ("offline", false, 10_000, false),
+            ("online, window 16", true, 2_000, false),
+            ("online, window 16", true, 10_000, false),
+            ("reference: a full pump per input", true, 2_000, true),
+        ];
+        for (case, ready, n, full) in cases {
+            let mut ob = Outbox::new(
+                OutboxConfig {
+                    capacity: 100_000,
+                    window: 16,
+                    ..OutboxConfig::default()
+                },
+                3,
+            );
+            ob.full_pumps_only = full;
+            let t0 = 1_000_000;
+            ob.set_ready(t0, ready);
+            let start = ob.entries_visited();
+            for i in 0..n {
+                // ~4 per ms: expiries differ, as they do for a tab enqueueing in a loop.
+                ob.enqueue(t0 + i / 4, event(&format!("e{i}"))).unwrap();
+                discard(&mut ob);
+            }
+            let enqueues = ob.entries_visited() - start;
+            let now = t0 + n;
+            ob.set_ready(now, true); // one full pump
+            discard(&mut ob);
+            let start = ob.entries_visited();
+            let mut delivered = 0;
+            while let Some(e) = ob.entries().front() {
+                assert_eq!(
+                    e.state,
+                    EntryState::InFlight,
+                    "{case}: the oldest is in flight"
+                );
+                let (id, sends) = (e.id.clone(), e.sends);
+                ob.settle(now, &id, sends, Outcome::Delivered);
+                while let Some(o) = ob.poll() {
+                    delivered += matches!(o, OutboxOutput::Delivered(_)) as u64;
+                }
+            }
+            let acks = ob.entries_visited() - start;
+            assert_eq!(delivered, n, "{case}: every entry delivered");
+            assert_eq!(ob.status(), Status::default(), "{case}");
+            if full {
+                assert!(
+                    enqueues > n * n / 4,
+                    "{case}: {enqueues} visits for {n} enqueues"
+                );
+                assert!(acks > n * n / 4, "{case}: {acks} visits for {n} acks");
+            } else {
+                // One per enqueue; per ack, the window's entries and the next one, plus one
+                // pass to heap up the deadlines when the entry holding the next one goes.
+                assert!(
+                    enqueues <= 4 * n,
+                    "{case}: {enqueues} visits for {n} enqueues"
+                );
+                assert!(acks <= 20 * n, "{case}: {acks} visits for {n} acks");
+            }
+        }
+    }
+
+    /// A tiny deterministic source of choices for the model test.
+    struct Dice(Rng);
+
+    impl Dice {
+        fn below(&mut self, n: u64) -> u64 {
+            (self.0.next_f64() * n as f64) as u64
+        }
+        fn chance(&mut self, percent: u64) -> bool {
+            self.below(100) < percent
+        }
+        fn pick<'a>(&mut self, ids: &'a [String]) -> Option<&'a String> {
+            (!ids.is_empty()).then(|| &ids[self.below(ids.len() as u64) as usize])
+        }
+    }
+
+    fn both(a: &mut Outbox, b: &mut Outbox, mut input: impl FnMut(&mut Outbox)) {
+        input(a);
+        input(b);
+    }
+
+    #[test]
+    fn incremental_steps_decide_exactly_as_full_pumps() {
+        // The same random inputs to two outboxes, one of them with a full pump after every
+        // input (the reference): the same outputs, counts, deadline and entries after each.
+        let mut stepped = [0u64; 100]; // inputs, by roll, that cost less than a full pump
+        let mut inputs = [0u64; 100];
+        for seed in 1..=300u64 {
+            let mut dice = Dice(Rng::new(seed));
+            let cfg = OutboxConfig {
+                capacity: 4 + dice.below(30) as usize,
+                overflow: if dice.chance(50) {
+                    Overflow::DropOldest
+                } else {
+                    Overflow::Reject
+                },
+                ttl_ms: 2_000 + dice.below(20_000),
+                max_retries: dice.below(3) as u32,
+                window: 1 + dice.below(4) as usize,
+                ..OutboxConfig::default()
+            };
+            let mut fast = Outbox::new(cfg.clone(), seed);
+            let mut full = Outbox::new(cfg, seed);
+            full.full_pumps_only = true;
+            let mut now = 5_000_000u64;
+            for step in 0..400 {
+                let ids = |state: fn(&EntryState) -> bool| -> Vec<String> {
+                    fast.entries()
+                        .iter()
+                        .filter(|e| state(&e.state))
+                        .map(|e| e.id.clone())
+                        .collect()
+                };
+                let in_flight = ids(|s| *s == EntryState::InFlight);
+                let failed = ids(|s| matches!(s, EntryState::Failed(_)));
+                let all = ids(|_| true);
+                let roll = dice.below(100);
+                let visited = (fast.entries_visited(), full.entries_visited());
+                let what = format!("seed {seed}, step {step}, roll {roll}");
+                match roll {
+                    0..=39 => {
+                        let lanes = [None, Some("b"), Some("c")];
+                        let lane = lanes[dice.below(3) as usize].map(str::to_owned);
+                        let request = dice.chance(15);
+                        let new = NewEntry {
+                            lane,
+                            dedupe_key: dice.chance(15).then(|| format!("k{}", dice.below(3))),
+                            ttl_ms: match dice.below(20) {
+                                0..=2 => Some(dice.below(5_000)),
+                                3 => Some(u64::MAX),
+                                _ => None,
+                            },
+                            message: if request {
+                                Message::Request {
+                                    url: "/x".into(),
+                                    method: "POST".into(),
+                                    headers: vec![],
+                                    body: None,
+                                }
+                            } else {
+                                event("_").message
+                            },
+                            ..event(&format!("s{step}"))
+                        };
+                        let a = fast.enqueue(now, new.clone());
+                        let b = full.enqueue(now, new);
+                        assert_eq!(a, b, "{what}");
+                    }
+                    40..=64 => {
+                        let Some(id) = dice.pick(&in_flight).cloned() else {
+                            continue;
+                        };
+                        let sends = fast.entries().iter().find(|e| e.id == id).unwrap().sends;
+                        let sends = if dice.chance(5) { sends - 1 } else { sends };
+                        let outcome = match dice.below(100) {
+                            0..=79 => Outcome::Delivered,
+                            80..=91 => Outcome::Retry("ACK_TIMEOUT".into()),
+                            _ => Outcome::Reject("no".into()),
+                        };
+                        both(&mut fast, &mut full, |ob| {
+                            ob.settle(now, &id, sends, outcome.clone())
+                        });
+                    }
+                    65..=74 => {
+                        now += dice.below(4_000);
+                        if dice.chance(50) {
+                            both(&mut fast, &mut full, |ob| ob.handle_timeout(now));
+                        }
+                    }
+                    75..=77 => now = now.saturating_sub(dice.below(1_500)), // the wall clock
+                    78..=83 => {
+                        let ready = dice.chance(70);
+                        both(&mut fast, &mut full, |ob| ob.set_ready(now, ready));
+                    }
+                    84..=86 => both(&mut fast, &mut full, |ob| ob.connection_lost(now)),
+                    87..=88 => both(&mut fast, &mut full, |ob| ob.flush(now)),
+                    89..=91 => {
+                        let Some(id) = dice.pick(&failed).cloned() else {
+                            continue;
+                        };
+                        both(&mut fast, &mut full, |ob| assert!(ob.retry(now, &id)));
+                    }
+                    92..=95 => {
+                        let Some(id) = dice.pick(&all).cloned() else {
+                            continue;
+                        };
+                        both(&mut fast, &mut full, |ob| assert!(ob.remove(now, &id)));
+                    }
+                    96..=98 => {
+                        // Another tab wrote: storage has some of the entries (as written).
+                        let mut stored: Vec<Entry> = Vec::new();
+                        let mut unsaved: Vec<String> = Vec::new();
+                        for e in fast.entries() {
+                            match dice.below(10) {
+                                0 => {}
+                                1 => unsaved.push(e.id.clone()),
+                                _ => stored.push(Entry {
+                                    sends: 0,
+                                    ..e.clone()
+                                }),
+                            }
+                        }
+                        both(&mut fast, &mut full, |ob| {
+                            ob.load(now, stored.clone(), &unsaved)
+                        });
+                    }
+                    _ => both(&mut fast, &mut full, |ob| ob.clear(now)),
+                }
+                let a: Vec<OutboxOutput> = std::iter::from_fn(|| fast.poll()).collect();
+                let b: Vec<OutboxOutput> = std::iter::from_fn(|| full.poll()).collect();
+                assert_eq!(a, b, "{what}: outputs");
+                assert_eq!(fast.status(), full.status(), "{what}: status");
+                assert_eq!(fast.poll_timeout(), full.poll_timeout(), "{what}: deadline");
+                assert_eq!(fast.entries(), full.entries(), "{what}: entries");
+                inputs[roll as usize] += 1;
+                let cost = (
+                    fast.entries_visited() - visited.0,
+                    full.entries_visited() - visited.1,
+                );
+                stepped[roll as usize] += (cost.0 < cost.1) as u64;
+            }
+        }
+        // Enqueues, and acks (most of the settles), took the incremental steps often enough.
+        let share = |r: std::ops::Range<usize>| {
+            stepped[r.clone()].iter().sum::<u64>() * 100 / inputs[r].iter().sum::<u64>()
+        };
+        assert!(share(0..40) >= 50, "enqueues: {}% stepped", share(0..40));
+        assert!(share(40..65) >= 30, "settles: {}% stepped", share(40..65));
+    }
+
+    #[test]
+    fn committed_writes_leave_the_unsaved_list() {
+        let owned = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // (unsaved, committed, left): a commit is normally the front, in order; anything else
+        // takes every occurrence of its ids.
+        let cases: [(&[&str], &[&str], &[&str]); 5] = [
+            (&["a", "b", "c", "d"], &["a", "b"], &["c", "d"]),
+            (&["a", "b", "a"], &["a", "b"], &["a"]), // a written again after the commit began
+            (&["a", "b"], &[], &["a", "b"]),
+            (&["c", "a", "b", "a"], &["a", "b"], &["c"]),
+            (&["a"], &["a", "b"], &[]),
+        ];
+        for (unsaved, saved, left) in cases {
+            let mut u = owned(unsaved);
+            forget_saved(&mut u, saved);
+            assert_eq!(u, owned(left), "{unsaved:?} - {saved:?}");
+        }
+    }
+
+    #[test]
+    fn withdraw_removes_many_with_one_pump() {
+        let mut r = Run::new(OutboxConfig {
+            window: 1,
+            ..OutboxConfig::default()
+        });
+        for id in ["a", "b", "c", "d"] {
+            r.enqueue(event(id)).unwrap();
+        }
+        r.ready(true);
+        assert_eq!(r.take_sent(), ["a"]);
+        let pumps = r.ob.entries_visited();
+        r.ob.withdraw(r.now, &["c", "a", "x"]);
+        r.drain();
+        assert_eq!(r.deleted, ["a", "c"]);
+        assert_eq!(r.take_sent(), ["b"], "a's slot in the window is free");
+        assert_eq!(r.ob.entries_visited() - pumps, 4 + 2, "one pass, one pump");
+    }
+
+    #[test]
+    fn load_merges_as_the_pairwise_search_did() {
+        // The merge as it was (a search per stored entry, n²), against the walk in seq order.
+        fn pairwise(known: &VecDeque<Entry>, stored: &[Entry], unsaved: &[String]) -> Vec<Entry> {
+            let mut merged: Vec<Entry> = stored
+                .iter()
+                .cloned()
+                .map(|mut e| {
+                    match known.iter().find(|k| k.id == e.id) {
+                        Some(k) => {
+                            e.sends = k.sends;
+                            if k.state == EntryState::InFlight || e.state == EntryState::InFlight {
+                                e.state = k.state.clone();
+                            }
+                        }
+                        None if e.state == EntryState::InFlight => e.state = EntryState::Pending,
+                        None => {}
+                    }
+                    e
+                })
+                .collect();
+            for e in known {
+                if unsaved.contains(&e.id) && !merged.iter().any(|m| m.id == e.id) {
+                    merged.push(e.clone());
+                }
+            }
+            merged
+        }
+        let by_seq_and_id =
+            |v: &mut Vec<Entry>| v.sort_by(|a, b| (a.seq, &a.id).cmp(&(b.seq, &b.id)));
+        for seed in 1..=200u64 {
+            let mut dice = Dice(Rng::new(seed));
+            let mut r = Run::new(OutboxConfig {
+                capacity: 1000,
+                window: 1 + dice.below(3) as usize,
+                ..OutboxConfig::default()
+            });
+            r.ready(dice.chance(50));
+            for i in 0..dice.below(40) {
+                r.enqueue(event(&format!("k{i}"))).unwrap();
+            }
+            for e in r.ob.entries().clone() {
+                if e.state == EntryState::InFlight && dice.chance(30) {
+                    r.settle(&e.id, Outcome::Delivered);
+                }
+            }
+            let known = r.ob.entries().clone();
+            // Storage: some of these, as written or as another tab left them, and entries of
+            // another tab, some with the same seq as ours.
+            let mut stored: Vec<Entry> = Vec::new();
+            let mut unsaved: Vec<String> = Vec::new();
+            for e in &known {
+                match dice.below(6) {
+                    0 => {}
+                    1 => unsaved.push(e.id.clone()),
+                    2 => stored.push(Entry {
+                        state: EntryState::InFlight,
+                        sends: 0,
+                        ..e.clone()
+                    }),
+                    n => {
+                        if n == 3 {
+                            unsaved.push(e.id.clone()); // stored, and written again since
+                        }
+                        stored.push(Entry {
+                            sends: 0,
+                            ..e.clone()
+                        })
+                    }
+                }
+                if dice.chance(20) {
+                    let other = Entry {
+                        id: format!("other-{}", e.id),
+                        state: if dice.chance(50) {
+                            EntryState::InFlight
+                        } else {
+                            EntryState::Pending
+                        },
+                        ..e.clone()
+                    };
+                    if dice.chance(30) {
+                        unsaved.push(other.id.clone()); // not ours: makes no difference
+                    }
+                    stored.push(other);
+                }
+            }
+            // In the order storage returns them (by id), not by seq.
+            stored.sort_by(|a, b| a.id.cmp(&b.id));
+            let mut expected = pairwise(&known, &stored, &unsaved);
+            r.ob.load(r.now, stored, &unsaved);
+            let mut got: Vec<Entry> = r.ob.entries().iter().cloned().collect();
+            assert!(
+                got.windows(2).all(|w| w[0].seq <= w[1].seq),
+                "seed {seed}: in seq order"
+            );
+            // The pump after the merge may have sent some: compare what the merge gave.
+            for e in &mut got {
+                if let Some(x) = expected.iter().find(|x| x.id == e.id) {
+                    if x.state == EntryState::Pending && e.state == EntryState::InFlight {
+                        e.state = EntryState::Pending;
+                        e.sends = x.sends;
+                    }
+                }
+            }
+            by_seq_and_id(&mut expected);
+            by_seq_and_id(&mut got);
+            assert_eq!(got, expected, "seed {seed}");
+        }
     }
 }
