@@ -489,7 +489,7 @@ impl Inner {
             return;
         };
         // Timers run on the monotonic clock; translate the wall-clock deadline.
-        let at = now() + wall_deadline.saturating_sub(wall());
+        let at = now().saturating_add(wall_deadline.saturating_sub(wall()));
         if armed.is_some_and(|a| a <= at) {
             return;
         }
@@ -526,23 +526,26 @@ impl Inner {
                 return; // the open task commits once it knows where entries go
             }
             let batch: Vec<(Op, Option<String>)> = std::mem::take(&mut *inner.queue.borrow_mut());
+            let mut ops = Vec::with_capacity(batch.len());
+            let mut ids = Vec::with_capacity(batch.len());
+            for (op, id) in batch {
+                ops.push(op);
+                ids.extend(id);
+            }
             let waiters: Vec<(String, Waiter)> = std::mem::take(&mut *inner.waiters.borrow_mut());
             let store = inner.store.borrow().clone();
             let result = match (&store, inner.persistence.get()) {
-                (Some(store), Persistence::IndexedDb) if !batch.is_empty() => {
-                    let ops: Vec<Op> = batch.iter().map(|(op, _)| clone_op(op)).collect();
-                    store.apply(&ops).await
-                }
+                (Some(store), Persistence::IndexedDb) if !ops.is_empty() => store.apply(&ops).await,
                 _ => Ok(()),
             };
-            let ids: Vec<&String> = batch.iter().filter_map(|(_, id)| id.as_ref()).collect();
-            inner.unsaved.borrow_mut().retain(|u| !ids.contains(&u));
+            let saved: Vec<&str> = ids.iter().map(String::as_str).collect();
+            core::forget_saved(&mut inner.unsaved.borrow_mut(), &saved);
             match result {
                 Ok(()) => {
                     for (_, w) in waiters {
                         w(Ok(()));
                     }
-                    if !batch.is_empty() {
+                    if !ops.is_empty() {
                         if let Some(c) = inner.channel.borrow().as_ref() {
                             c.post("changed");
                         }
@@ -556,12 +559,15 @@ impl Inner {
                         ),
                         WriteError::Other(why) => Error::new(ErrorCode::StorageUnavailable, why),
                     };
-                    for (id, w) in waiters {
-                        // An enqueue that was not stored is withdrawn, so it is never sent
-                        // without the durability its caller was promised.
-                        if !id.is_empty() {
-                            inner.core.borrow_mut().remove(wall(), &id);
-                        }
+                    // The enqueues that were not stored are withdrawn (all with one pump), so
+                    // they are never sent without the durability their callers were promised.
+                    let withdrawn: Vec<&str> = waiters
+                        .iter()
+                        .map(|(id, _)| id.as_str())
+                        .filter(|id| !id.is_empty())
+                        .collect();
+                    inner.core.borrow_mut().withdraw(wall(), &withdrawn);
+                    for (_, w) in waiters {
                         w(Err(err.clone()));
                     }
                     inner
@@ -624,13 +630,6 @@ impl Inner {
                 });
             }
         }
-    }
-}
-
-fn clone_op(op: &Op) -> Op {
-    match op {
-        Op::Put(v) => Op::Put(v.clone()),
-        Op::Delete(id) => Op::Delete(id.clone()),
     }
 }
 
