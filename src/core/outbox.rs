@@ -350,10 +350,12 @@ impl Outbox {
                 Overflow::Reject => {
                     return Err(Error::new(
                         ErrorCode::OutboxFull,
-                        format!(
-                            "the outbox holds {} entries, its capacity",
-                            self.cfg.capacity
-                        ),
+                        [
+                            "the outbox holds ",
+                            &super::text::int(self.cfg.capacity as u64),
+                            " entries, its capacity",
+                        ]
+                        .concat(),
                     ))
                 }
                 Overflow::DropOldest => {
@@ -523,7 +525,13 @@ impl Outbox {
                 if e.attempts > self.cfg.max_retries {
                     self.fail(
                         at,
-                        format!("gave up after {} attempts: {why}", self.cfg.max_retries + 1),
+                        [
+                            "gave up after ",
+                            &super::text::int(u64::from(self.cfg.max_retries) + 1),
+                            " attempts: ",
+                            &why,
+                        ]
+                        .concat(),
                     );
                 } else {
                     let delay = self.cfg.retry.delay(e.attempts, self.rng.next_f64());
@@ -536,7 +544,7 @@ impl Outbox {
             Outcome::Reject(why) => {
                 self.entries[at].attempts += 1;
                 self.last_error = Some(why.clone());
-                self.fail(at, format!("rejected: {why}"));
+                self.fail(at, ["rejected: ", &why].concat());
             }
         }
         self.pump(now);

@@ -20,6 +20,7 @@ use crate::core::outbox::{
     self as core, Entry, Message, NewEntry, OutboxConfig, OutboxOutput, Outcome,
 };
 use crate::core::subscriptions::{HandlerId, Registry};
+use crate::core::text::int;
 use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::{Channel, Leadership};
 use crate::platform::timers::{now, Timer};
@@ -181,7 +182,11 @@ impl Outbox {
                     inner.persistence.set(Persistence::Memory);
                     inner.client.report_error(&Error::new(
                         ErrorCode::StorageUnavailable,
-                        format!("the outbox runs in memory (entries are lost on reload): {why}"),
+                        [
+                            "the outbox runs in memory (entries are lost on reload): ",
+                            &why,
+                        ]
+                        .concat(),
                     ));
                     // Ready no longer waits for storage (whatever order the lock came in).
                     inner.update_ready();
@@ -376,7 +381,13 @@ impl Drop for Inner {
 
 impl Inner {
     fn db_name(&self) -> String {
-        format!("wiresync-outbox:{}:{}", self.opts.name, self.opts.identity)
+        [
+            "wiresync-outbox:",
+            &self.opts.name,
+            ":",
+            &self.opts.identity,
+        ]
+        .concat()
     }
 
     fn leader(&self) -> bool {
@@ -433,9 +444,12 @@ impl Inner {
                             .and_then(|v| v.as_string());
                         inner.client.report_error(&Error::new(
                             ErrorCode::StorageCorrupt,
-                            format!(
-                                "a stored outbox record was unreadable ({why}) and was moved aside"
-                            ),
+                            [
+                                "a stored outbox record was unreadable (",
+                                &why,
+                                ") and was moved aside",
+                            ]
+                            .concat(),
                         ));
                         bad.push((r, id));
                     }
@@ -590,7 +604,7 @@ impl Inner {
                 let (id, sends) = (e.id.clone(), e.sends);
                 let sent = inner.client.emit_with_ack_json(
                     name,
-                    &format!("[{with_id}]"),
+                    &["[", &with_id, "]"].concat(),
                     None,
                     Box::new(move |result| {
                         let Some(inner) = weak.upgrade() else { return };
@@ -607,7 +621,7 @@ impl Inner {
                         wall(),
                         &e.id,
                         e.sends,
-                        Outcome::Reject(err.to_string()),
+                        Outcome::Reject(err.text()),
                     );
                 }
             }
@@ -678,7 +692,7 @@ async fn replay(e: &Entry, extra_headers: Vec<(String, String)>) -> Outcome {
     };
     let request = match web_sys::Request::new_with_str_and_init(url, &init) {
         Ok(r) => r,
-        Err(_) => return Outcome::Reject(format!("invalid request to {url}")),
+        Err(_) => return Outcome::Reject(["invalid request to ", url].concat()),
     };
     match JsFuture::from(window.fetch_with_request(&request)).await {
         Err(_) => Outcome::Retry("network error".into()),
@@ -688,8 +702,8 @@ async fn replay(e: &Entry, extra_headers: Vec<(String, String)>) -> Outcome {
                 .map_or(0, |r| r.status());
             match status {
                 200..=299 => Outcome::Delivered,
-                408 | 429 | 500..=599 => Outcome::Retry(format!("HTTP {status}")),
-                _ => Outcome::Reject(format!("HTTP {status}")),
+                408 | 429 | 500..=599 => Outcome::Retry(["HTTP ", &int(status.into())].concat()),
+                _ => Outcome::Reject(["HTTP ", &int(status.into())].concat()),
             }
         }
     }
