@@ -3,16 +3,22 @@
 // decides nothing.
 
 /** Hands a WebSocket's text frames to `text(utf8Length, frame)`, their UTF-8 already written
- *  by the browser's own encoder into the `reserve(bytes)` wasm memory gives for it (a JS loop
- *  over the characters costs ~5× as much), and binary frames to `binary(byteLength)`. */
+ *  by the browser's own encoder into a buffer in wasm memory (a JS loop over the characters
+ *  costs ~5× as much), and binary frames to `binary(byteLength)`. The buffer is asked for with
+ *  `reserve(bytes)` only when a frame needs more room than it has, or after wasm memory grew
+ *  (which detaches the view on it). */
 export function onFrames(ws, memory, reserve, text, binary) {
   const encoder = new TextEncoder();
+  let view = new Uint8Array(0);
   ws.onmessage = (e) => {
     const d = e.data;
     if (typeof d !== "string") return binary(d.byteLength);
     const room = d.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    const at = reserve(room);
-    text(encoder.encodeInto(d, new Uint8Array(memory.buffer, at, room)).written, d);
+    if (room > view.length || view.buffer !== memory.buffer) {
+      const size = Math.max(room, 4096);
+      view = new Uint8Array(memory.buffer, reserve(size), size);
+    }
+    text(encoder.encodeInto(d, view).written, d);
   };
 }
 

@@ -42,28 +42,21 @@ impl Socket {
         let s = sink.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || s(SocketEvent::Open));
         let s = sink.clone();
-        // Text frames come through glue.js: the browser encodes each into a buffer reserved
-        // here, which then becomes the frame's String without another copy.
+        // Text frames come through glue.js: the browser encodes each into this buffer (kept
+        // for the socket's life, grown when a frame needs more room), copied from there.
         let buffer: Rc<RefCell<Vec<u8>>> = Rc::default();
         let b = buffer.clone();
         let reserve = Closure::<dyn FnMut(u32) -> u32>::new(move |room: u32| {
             let mut v = b.borrow_mut();
-            v.clear();
-            v.reserve_exact(room as usize);
+            *v = vec![0; room as usize];
             v.as_mut_ptr() as u32
         });
         let on_text = Closure::<dyn FnMut(u32, js_sys::JsString)>::new(move |len: u32, js| {
-            let mut bytes = std::mem::take(&mut *buffer.borrow_mut());
-            if len as usize > bytes.capacity() {
-                return; // never: glue.js writes at most what it reserved
-            }
-            // SAFETY: glue.js's encodeInto wrote `len` bytes at the start of the capacity
-            // reserved just before (checked above), so they are initialized; and what
-            // TextEncoder writes is UTF-8 by definition (lone surrogates become U+FFFD), so the
-            // frame is not scanned a second time to check it.
-            let text = unsafe {
-                bytes.set_len(len as usize);
-                String::from_utf8_unchecked(bytes)
+            let text = match buffer.borrow().get(..len as usize) {
+                // SAFETY: what TextEncoder.encodeInto writes is UTF-8 by definition (lone
+                // surrogates become U+FFFD), so the frame is not scanned a second time to check.
+                Some(bytes) => unsafe { std::str::from_utf8_unchecked(bytes) }.to_owned(),
+                None => return, // never: glue.js writes at most what it reserved
             };
             s(SocketEvent::Text(text, js));
         });
