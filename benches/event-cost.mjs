@@ -9,7 +9,10 @@
 // (network service, IPC, MessageEvent.data), which benches/run.mjs's renderer CPU includes and
 // which dominates it on 2 cores, is left out. "bare" is JSON.parse of each frame's payload.
 //
-//   node benches/event-cost.mjs [--n 50000] [--rounds 7]
+//   node benches/event-cost.mjs [--n 50000] [--rounds 7] [--compare DIR]
+//
+// --compare DIR: also measures the package built in DIR (another checkout's pkg/) in the same
+// page, alternating with the others, for a before/after taken in one run.
 import path from "node:path";
 import fs from "node:fs";
 import {
@@ -28,11 +31,13 @@ import {
 
 const log = (...a) => console.error("[event-cost]", ...a);
 const { parseArgs, positiveInt } = cli((code) => {
-  console.error("usage: node benches/event-cost.mjs [--n N (default 50000)] [--rounds R (default 7)]");
+  console.error("usage: node benches/event-cost.mjs [--n N (default 50000)] [--rounds R (default 7)] [--compare DIR]");
   process.exit(code);
 });
-const raw = { n: "50000", rounds: "7" };
-parseArgs(process.argv.slice(2), raw, { values: { "--n": "n", "--rounds": "rounds" }, flags: {} });
+const raw = { n: "50000", rounds: "7", compare: "" };
+parseArgs(process.argv.slice(2), raw, { values: { "--n": "n", "--rounds": "rounds", "--compare": "compare" }, flags: {} });
+const compare = raw.compare && path.resolve(raw.compare);
+if (compare && !fs.existsSync(path.join(compare, "index.js"))) throw new Error(`--compare ${compare}: no index.js there`);
 const n = positiveInt("--n", raw.n);
 const rounds = positiveInt("--rounds", raw.rounds);
 for (const f of WIRESYNC_FILES) {
@@ -49,6 +54,10 @@ window.made = made;
 const server = await startSocketIoServer(30000);
 const site = await startStaticServer((urlPath) => {
   if (urlPath === "/") return { body: Buffer.from(PAGE), type: "text/html; charset=utf-8" };
+  if (compare && urlPath.startsWith("/compare/")) {
+    const m = packageFile(`/pkg/${urlPath.slice("/compare/".length)}`);
+    return m && path.join(compare, m.file);
+  }
   const m = packageFile(urlPath);
   return m && path.join(m.dir === "pkg" ? PKG : SIO_DIST, m.file);
 });
@@ -58,7 +67,7 @@ await page.goto(site.base + "/");
 log(`chromium ${browser.version()}, ${n} frames × ${rounds} rounds per client`);
 
 const result = await page.evaluate(
-  async ({ url, n, rounds }) => {
+  async ({ url, n, rounds, compare }) => {
     const frames = Array.from(
       { length: n },
       (_, i) =>
@@ -70,16 +79,18 @@ const result = await page.evaluate(
       new Promise((resolve) => {
         const off = client.onState((s) => s.status === "open" && (off(), resolve()));
       });
-    const mod = await import("/pkg/index.js");
-    await mod.default();
-    for (const validate of [true, false]) {
-      const before = made.length;
-      const client = mod.connect({ url, auth: { token: "good" }, validate, outbox: false });
-      await opened(client);
-      const seen = { count: 0 };
-      client.on("order:status_update", (p) => (seen.count += p.seq >= 0 ? 1 : 0));
-      client.onError((e) => (seen.error ??= `${e.code}: ${e.message}`));
-      clients.push({ label: `wiresync (validate ${validate ? "on" : "off"})`, ws: made[before], seen });
+    for (const [dir, name] of compare ? [["/pkg", "wiresync"], ["/compare", "compared"]] : [["/pkg", "wiresync"]]) {
+      const mod = await import(`${dir}/index.js`);
+      await mod.default();
+      for (const validate of [true, false]) {
+        const before = made.length;
+        const client = mod.connect({ url, auth: { token: "good" }, validate, outbox: false });
+        await opened(client);
+        const seen = { count: 0 };
+        client.on("order:status_update", (p) => (seen.count += p.seq >= 0 ? 1 : 0));
+        client.onError((e) => (seen.error ??= `${e.code}: ${e.message}`));
+        clients.push({ label: `${name} (validate ${validate ? "on" : "off"})`, ws: made[before], seen });
+      }
     }
     const { io } = await import("/sio/socket.io.esm.min.js");
     const before = made.length;
@@ -108,7 +119,7 @@ const result = await page.evaluate(
     socket.disconnect();
     return times;
   },
-  { url: server.url, n, rounds },
+  { url: server.url, n, rounds, compare: !!compare },
 );
 await browser.close();
 
@@ -116,8 +127,9 @@ const sio = median(result["socket.io-client 4.8.4"]);
 console.log(`main-thread µs per event, ${n} frames into each client's onmessage, median of ${rounds} (min–max):`);
 for (const [label, list] of Object.entries(result)) {
   const m = median(list);
-  const ratio = label.startsWith("wiresync") ? `   ${fixed(m / sio, 2)}× socket.io-client` : "";
-  console.log(`  ${label.padEnd(28)}${fixed(m, 2).padStart(7)} µs  (${fixed(Math.min(...list), 2)}–${fixed(Math.max(...list), 2)})${ratio}`);
+  const ratio = /^(wiresync|compared)/.test(label) ? `   ${fixed(m / sio, 2)}× socket.io-client` : "";
+  console.log(`  ${label.padEnd(30)}${fixed(m, 2).padStart(7)} µs  (${fixed(Math.min(...list), 2)}–${fixed(Math.max(...list), 2)})${ratio}`);
 }
+if (compare) console.log(`  compared = the package in ${compare}`);
 console.log(`  goal: wiresync (validate on) ≤ 1.0× socket.io-client`);
 process.exit(0);
