@@ -202,8 +202,35 @@ fn describe(e: &JsValue) -> String {
 
 // ---- records ----------------------------------------------------------------------------
 
+/// The field names of the records and their fixed values, made into JS strings once: a record
+/// then costs the decoding of its own strings only (id, payload, ...), not of twenty names.
+#[rustfmt::skip]
+const NAMES: [&str; 27] = [
+    "v", "id", "seq", "lane", "kind", "event", "payload", "url", "method", "headers", "body",
+    "dedupeKey", "createdAt", "expiresAt", "attempts", "notBefore", "state", "failedReason",
+    "lastError", "request", "pending", "inflight", "failed", "data", "at", "buster", "default",
+];
+
+thread_local! {
+    static JS_NAMES: Vec<JsValue> = NAMES.iter().map(|n| JsValue::from_str(n)).collect();
+}
+
+/// `name` as a JS string: the one made once when it is in [`NAMES`] (a copy of a reference,
+/// no decoding), else decoded.
+fn js_name(name: &str) -> JsValue {
+    match NAMES.iter().position(|n| *n == name) {
+        Some(i) => JS_NAMES.with(|names| names[i].clone()),
+        None => JsValue::from_str(name),
+    }
+}
+
 fn set(o: &Object, k: &str, v: JsValue) {
-    let _ = Reflect::set(o, &k.into(), &v);
+    let _ = Reflect::set(o, &js_name(k), &v);
+}
+
+/// Sets `k` to a string (from [`NAMES`] when it is one).
+fn set_str(o: &Object, k: &str, v: &str) {
+    set(o, k, js_name(v));
 }
 
 fn opt(v: &Option<String>) -> JsValue {
@@ -216,10 +243,10 @@ pub fn to_record(e: &Entry) -> JsValue {
     set(&o, "v", RECORD_VERSION.into());
     set(&o, "id", e.id.as_str().into());
     set(&o, "seq", (e.seq as f64).into());
-    set(&o, "lane", e.lane.as_str().into());
+    set_str(&o, "lane", &e.lane);
     match &e.message {
         Message::Event { name, payload } => {
-            set(&o, "kind", "event".into());
+            set_str(&o, "kind", "event");
             set(&o, "event", name.as_str().into());
             set(&o, "payload", payload.as_str().into());
         }
@@ -229,7 +256,7 @@ pub fn to_record(e: &Entry) -> JsValue {
             headers,
             body,
         } => {
-            set(&o, "kind", "request".into());
+            set_str(&o, "kind", "request");
             set(&o, "url", url.as_str().into());
             set(&o, "method", method.as_str().into());
             let h = Array::new();
@@ -250,14 +277,14 @@ pub fn to_record(e: &Entry) -> JsValue {
         EntryState::InFlight => ("inflight", None),
         EntryState::Failed(r) => ("failed", Some(r.clone())),
     };
-    set(&o, "state", state.into());
+    set_str(&o, "state", state);
     set(&o, "failedReason", opt(&reason));
     set(&o, "lastError", opt(&e.last_error));
     o.into()
 }
 
 fn get(o: &JsValue, k: &str) -> JsValue {
-    Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(o, &js_name(k)).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn string(o: &JsValue, k: &str) -> Result<String, String> {

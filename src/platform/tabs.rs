@@ -114,11 +114,14 @@ impl Drop for Channel {
     }
 }
 
+thread_local! {
+    /// `window.crypto`, looked up once (not three calls into JS per id).
+    static CRYPTO: Option<web_sys::Crypto> = web_sys::window().and_then(|w| w.crypto().ok());
+}
+
 /// A random UUID v4 (`crypto.randomUUID()`, or `Math.random` where crypto is missing).
 pub fn uuid() -> String {
-    let from_crypto = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid());
+    let from_crypto = CRYPTO.with(|c| c.as_ref().map(|c| c.random_uuid()));
     from_crypto.unwrap_or_else(|| {
         let hex: String = (0..32)
             .map(|_| char::from(b"0123456789abcdef"[(js_sys::Math::random() * 16.0) as usize & 15]))
