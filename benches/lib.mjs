@@ -22,7 +22,7 @@ export const SIO_DIST = path.join(TESTS, "node_modules", "socket.io-client", "di
 /** What an app ships from pkg/ (the .d.ts files are for the compiler only). */
 /** The files of pkg/ that the default entry loads: the wasm, the glue, the entry, the API, and
  *  the glue's own JS snippets (pkg/snippets/, from src/platform/glue.js). */
-export const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js", "client.js", "layers.js", ...snippets()];
+export const WIRESYNC_FILES = ["wiresync_bg.wasm", "wiresync.js", "index.js", "client.js", "events-client.js", "layers.js", ...snippets()];
 
 /** The pkg/ file (a path relative to pkg/) or socket.io-client dist/ file a URL path names, as
  *  `{ dir: "pkg" | "sio", file }`; null for anything else (no dot segments, no escapes). */
