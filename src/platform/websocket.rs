@@ -1,5 +1,6 @@
-//! A browser WebSocket whose events arrive as one enum, in the manner of gloo-net: four
-//! closures owned by the struct, live exactly as long as it, removed and closed on Drop.
+//! A browser WebSocket whose events arrive as one enum, in the manner of gloo-net: its closures
+//! (messages come through `glue.js`) are owned by the struct, live exactly as long as it, and
+//! are removed, and the socket closed, on Drop.
 
 use std::cell::RefCell;
 use std::rc::Rc;
