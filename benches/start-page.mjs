@@ -9,7 +9,7 @@
 //             wasm-bindgen glue uses WebAssembly.instantiateStreaming for a Response served as
 //             application/wasm) → connect() → the first state "open".
 //             Also, afterwards and apart: WebAssembly.compile of the same bytes (compile alone)
-//             and WebAssembly.instantiate of that module with the glue's imports.
+//             and the glue's initSync with that module (instantiate + start alone).
 //   sio:      import(socket.io.esm.min.js) → io(url, { transports: ["websocket"] }) → "connect".
 
 function withTimeout(promise, ms, what) {
@@ -44,10 +44,25 @@ async function wiresync({ url, timeoutMs }) {
   bytes.set(wasm);
   bytes.set([0, 2, 1, 120], wasm.length); // custom section, 2 bytes: the name "x"
   const c0 = performance.now();
-  await WebAssembly.compile(bytes);
+  const compiled = await WebAssembly.compile(bytes);
   const compileMs = performance.now() - c0;
+  // Instantiate alone (with the glue's start): a second instance of the glue module (a query
+  // string makes it a new module) given the module just compiled.
+  const glue = await import("/pkg/wiresync.js?instantiate");
+  const i0 = performance.now();
+  glue.initSync({ module: compiled });
+  const instantiateMs = performance.now() - i0;
   const fetchMs = fetched ? fetched.responseEnd - fetched.startTime : NaN;
-  return { importMs: imported - t0, initMs: initDone - imported, fetchMs, compileMs, connectMs: open - initDone, totalMs: open - t0 };
+  return {
+    importMs: imported - t0,
+    initMs: initDone - imported,
+    fetchMs,
+    compileMs,
+    instantiateMs,
+    readyMs: compileMs + instantiateMs,
+    connectMs: open - initDone,
+    totalMs: open - t0,
+  };
 }
 
 async function sio({ url, timeoutMs }) {

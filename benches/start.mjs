@@ -76,6 +76,8 @@ const rows = [
   ["wiresync: init() = fetch + compile + instantiate", runs.wiresync, "initMs"],
   ["wiresync:   the wasm's fetch (resource timing)", runs.wiresync, "fetchMs"],
   ["wiresync:   compiling the wasm alone (apart)", runs.wiresync, "compileMs"],
+  ["wiresync:   instantiate + start alone (apart)", runs.wiresync, "instantiateMs"],
+  ["wiresync:   compile + instantiate (the two above)", runs.wiresync, "readyMs"],
   ["wiresync: connect() → open", runs.wiresync, "connectMs"],
   ["wiresync: first import → open", runs.wiresync, "totalMs"],
   ["socket.io-client: import the JS", runs.sio, "importMs"],
@@ -84,8 +86,10 @@ const rows = [
 ];
 for (const [label, list, key] of rows) console.log(`  ${label.padEnd(50)}${stat(list, key)}`);
 const init = median(runs.wiresync.map((x) => x.initMs));
+const ready = median(runs.wiresync.map((x) => x.readyMs));
 const ratio = median(runs.wiresync.map((x) => x.totalMs)) / median(runs.sio.map((x) => x.totalMs));
-console.log(`\n  goal: init() ≤ 10 ms: ${fixed(init, 1)} ms (${init <= 10 ? "met" : "not met"})`);
+console.log(`\n  goal: init ≤ 10 ms: compile + instantiate ${fixed(ready, 1)} ms (${ready <= 10 ? "met" : "not met"}); ` +
+  `init() with the fetch from the local server ${fixed(init, 1)} ms (${init <= 10 ? "met" : "not met"})`);
 console.log(`  first import → open, wiresync / socket.io-client: ${fixed(ratio, 2)}×`);
 await browser.close();
 process.exit(0);
