@@ -366,6 +366,7 @@ function bucketOf(frame) {
   const { url, functionName } = frame;
   if (url.startsWith("wasm://") || url.includes("/pkg/wiresync_bg.wasm")) return "wiresync wasm";
   if (url.includes("/pkg/wiresync.js")) return "wiresync glue (wiresync.js)";
+  if (url.includes("/pkg/snippets/")) return "wiresync glue (src/platform/glue.js)";
   if (url.includes("/pkg/index.js")) return "wiresync entry (index.js)";
   if (url.includes("/sio/")) return "socket.io-client";
   if (url.includes("/page.mjs")) return "bench page (handler, onmessage wrapper)";
