@@ -886,9 +886,49 @@ pub fn forget_saved(unsaved: &mut Vec<String>, saved: &[&str]) {
     }
 }
 
+/// Removes from `stored` (entries read back from storage) those whose deletion is still
+/// pending (`deleting`): storage has not caught up with them yet, so a reload must not revive
+/// them. O(n log n).
+pub fn drop_deleting(stored: &mut Vec<Entry>, deleting: &[String]) {
+    if deleting.is_empty() {
+        return;
+    }
+    let deleting = sorted(deleting.iter().map(String::as_str).collect());
+    stored.retain(|e| deleting.binary_search(&e.id.as_str()).is_err());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reload_does_not_revive_entries_whose_deletion_is_pending() {
+        let mk = |id: &str| Entry {
+            id: id.into(),
+            seq: 1,
+            lane: "default".into(),
+            message: Message::Event {
+                name: "e".into(),
+                payload: "{}".into(),
+            },
+            dedupe_key: None,
+            created_at: 0,
+            expires_at: u64::MAX,
+            attempts: 0,
+            not_before: 0,
+            state: EntryState::Pending,
+            last_error: None,
+            sends: 1,
+        };
+        let mut stored = vec![mk("a"), mk("b"), mk("c")];
+        drop_deleting(&mut stored, &["c".into(), "a".into()]);
+        assert_eq!(
+            stored.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+        drop_deleting(&mut stored, &[]);
+        assert_eq!(stored.len(), 1);
+    }
 
     #[test]
     fn the_id_becomes_the_first_payload_field() {

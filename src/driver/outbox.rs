@@ -105,6 +105,9 @@ struct Inner {
     waiters: RefCell<Vec<(String, Waiter)>>,
     commit_scheduled: Cell<bool>,
     unsaved: RefCell<Vec<String>>,
+    /// Ids whose deletion is queued or being committed: storage still holds them, but a reload
+    /// must not bring them back (they were delivered, dropped or removed here).
+    deleting: RefCell<Vec<String>>,
     timer: RefCell<Option<Timer>>,
     leader: RefCell<Option<Leadership>>,
     channel: RefCell<Option<Channel>>,
@@ -144,6 +147,7 @@ impl Outbox {
             waiters: RefCell::new(Vec::new()),
             commit_scheduled: Cell::new(false),
             unsaved: RefCell::new(Vec::new()),
+            deleting: RefCell::new(Vec::new()),
             timer: RefCell::new(None),
             leader: RefCell::new(None),
             channel: RefCell::new(None),
@@ -462,6 +466,8 @@ impl Inner {
                         .report_error(&Error::new(ErrorCode::StorageCorrupt, why));
                 }
             }
+            // Entries whose deletion has not committed yet stay gone: storage is behind here.
+            core::drop_deleting(&mut entries, &inner.deleting.borrow());
             let unsaved = inner.unsaved.borrow().clone();
             inner.core.borrow_mut().load(wall(), entries, &unsaved);
             inner.update_ready();
@@ -480,7 +486,10 @@ impl Inner {
                         .borrow_mut()
                         .push((Op::Put(idb::to_record(&e)), Some(e.id)));
                 }
-                OutboxOutput::Delete(id) => inner.queue.borrow_mut().push((Op::Delete(id), None)),
+                OutboxOutput::Delete(id) => {
+                    inner.deleting.borrow_mut().push(id.clone());
+                    inner.queue.borrow_mut().push((Op::Delete(id), None));
+                }
                 OutboxOutput::Send(e) => Inner::send(inner, e),
                 OutboxOutput::Delivered(e) => inner.emit(&OutboxEvent::Delivered(&e)),
                 OutboxOutput::Failed(e) => inner.emit(&OutboxEvent::Failed(&e)),
@@ -542,7 +551,11 @@ impl Inner {
             let batch: Vec<(Op, Option<String>)> = std::mem::take(&mut *inner.queue.borrow_mut());
             let mut ops = Vec::with_capacity(batch.len());
             let mut ids = Vec::with_capacity(batch.len());
+            let mut deleted = Vec::new();
             for (op, id) in batch {
+                if let Op::Delete(d) = &op {
+                    deleted.push(d.clone());
+                }
                 ops.push(op);
                 ids.extend(id);
             }
@@ -554,6 +567,9 @@ impl Inner {
             };
             let saved: Vec<&str> = ids.iter().map(String::as_str).collect();
             core::forget_saved(&mut inner.unsaved.borrow_mut(), &saved);
+            // Committed, or (on failure) dropped: either way no longer pending.
+            let deleted: Vec<&str> = deleted.iter().map(String::as_str).collect();
+            core::forget_saved(&mut inner.deleting.borrow_mut(), &deleted);
             match result {
                 Ok(()) => {
                     for (_, w) in waiters {
@@ -588,6 +604,9 @@ impl Inner {
                         .queue
                         .borrow_mut()
                         .retain(|(op, _)| !matches!(op, Op::Delete(_)));
+                    // The queued deletions are dropped with the failed batch's: storage keeps
+                    // those entries, and a reload may bring them back, as before.
+                    inner.deleting.borrow_mut().clear();
                     inner.client.report_error(&err);
                 }
             }
