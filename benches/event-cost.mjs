@@ -18,13 +18,13 @@ import fs from "node:fs";
 import {
   PKG,
   SIO_DIST,
-  WIRESYNC_FILES,
   cli,
   fixed,
   installExitHandlers,
   launchChromium,
   median,
   packageFile,
+  requirePkg,
   startSocketIoServer,
   startStaticServer,
 } from "./lib.mjs";
@@ -40,9 +40,7 @@ const compare = raw.compare && path.resolve(raw.compare);
 if (compare && !fs.existsSync(path.join(compare, "index.js"))) throw new Error(`--compare ${compare}: no index.js there`);
 const n = positiveInt("--n", raw.n);
 const rounds = positiveInt("--rounds", raw.rounds);
-for (const f of WIRESYNC_FILES) {
-  if (!fs.existsSync(path.join(PKG, f))) throw new Error(`pkg/${f} is missing: build it first with ./scripts/build.sh`);
-}
+requirePkg();
 installExitHandlers(log);
 
 // Every WebSocket the page makes is kept, so the bench can reach each client's socket.

@@ -432,8 +432,20 @@ export const ENTRIES = {
  *  (size.mjs and the size budget test, tests/js/size.test.mjs). Sizes in bytes:
  *  `{ wasm, js, total }`. */
 export async function shippedSize(entry = "default", pkgDir = PKG) {
-  const files = ENTRIES[entry];
-  const wasm = compressed(fs.readFileSync(path.join(pkgDir, files.wasm)));
-  const js = compressed(await esbuildBundle(`export { default, connect } from "./${files.js}";`, pkgDir));
+  const wasm = compressed(fs.readFileSync(path.join(pkgDir, ENTRIES[entry].wasm)));
+  const js = compressed(await entryBundle(entry, pkgDir));
   return { wasm, js, total: sum([wasm, js]) };
+}
+
+/** An entry's JS as an app's bundler ships it: one esbuild-minified module (the wasm stays an
+ *  asset next to it). */
+export function entryBundle(entry = "default", pkgDir = PKG) {
+  return esbuildBundle(`export { default, connect } from "./${ENTRIES[entry].js}";`, pkgDir);
+}
+
+/** Exits the runner with a clear message when pkg/ is not built. */
+export function requirePkg() {
+  for (const f of WIRESYNC_FILES) {
+    if (!fs.existsSync(path.join(PKG, f))) throw new Error(`pkg/${f} is missing: build the package first with ./scripts/build.sh`);
+  }
 }

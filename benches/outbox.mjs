@@ -15,7 +15,6 @@
 // (seconds), CHROMIUM (default /usr/bin/chromium). Flags win over the environment.
 // Progress goes to stderr, the result table to stdout. Exit code 0 on success, 1 on failure.
 
-import fs from "node:fs";
 import path from "node:path";
 import {
   cli,
@@ -23,8 +22,8 @@ import {
   PKG,
   SIO_DIST,
   TESTS,
-  WIRESYNC_FILES,
   packageFile,
+  requirePkg,
   cleanup,
   control,
   fixed,
@@ -385,9 +384,7 @@ function report({ opts, enq, drain, browserVersion, seconds, deleted }) {
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
-  for (const f of WIRESYNC_FILES) {
-    if (!fs.existsSync(path.join(PKG, f))) throw new Error(`pkg/${f} is missing: build it first with ./scripts/build.sh`);
-  }
+  requirePkg();
   installExitHandlers(log);
   const started = Date.now();
   log("bundling idb-keyval and workbox-background-sync");

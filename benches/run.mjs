@@ -25,6 +25,8 @@ import {
   TESTS,
   WIRESYNC_FILES,
   packageFile,
+  shippedSize,
+  requirePkg,
   cleanup,
   fixed,
   installExitHandlers,
@@ -122,9 +124,7 @@ async function measureSizes() {
 
   // For information: the JS half of wiresync after the same esbuild pass (an app's bundler
   // would minify it too); the .wasm is shipped as is.
-  const wsJsMin = await esbuildBundle('export { default, connect } from "./index.js";', PKG);
-  const wasm = files.find((f) => f.file === "wiresync_bg.wasm");
-  const wiresyncMin = sum([wasm, compressed(wsJsMin)]);
+  const wiresyncMin = (await shippedSize("default")).total;
 
   return { files, wiresync, sio, wiresyncMin };
 }
@@ -446,11 +446,7 @@ function clients(ceiling) {
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
-  for (const f of WIRESYNC_FILES) {
-    if (!fs.existsSync(path.join(PKG, f))) {
-      throw new Error(`pkg/${f} is missing: build the package first with ./scripts/build.sh`);
-    }
-  }
+  requirePkg();
   const started = Date.now();
 
   let sizes = null;

@@ -8,19 +8,18 @@
 //
 // Prints medians (and min–max) per phase, and the goal line: init() ≤ 10 ms on this machine.
 import path from "node:path";
-import fs from "node:fs";
 import {
   BENCH_DIR,
   PKG,
   SIO_DIST,
-  WIRESYNC_FILES,
   cli,
-  esbuildBundle,
+  entryBundle,
   fixed,
   installExitHandlers,
   launchChromium,
   median,
   packageFile,
+  requirePkg,
   runPage,
   startSocketIoServer,
   startStaticServer,
@@ -35,13 +34,11 @@ const raw = { rounds: "10", timeout: "30" };
 parseArgs(process.argv.slice(2), raw, { values: { "--rounds": "rounds", "--timeout": "timeout" }, flags: {} });
 const rounds = positiveInt("--rounds", raw.rounds);
 const timeoutMs = positiveInt("--timeout", raw.timeout) * 1000;
-for (const f of WIRESYNC_FILES) {
-  if (!fs.existsSync(path.join(PKG, f))) throw new Error(`pkg/${f} is missing: build it first with ./scripts/build.sh`);
-}
+requirePkg();
 installExitHandlers(log);
 
 // The default entry as an app's bundler ships it: one minified file (size.mjs measures the same).
-const bundle = await esbuildBundle('export { default, connect } from "./index.js";', PKG);
+const bundle = await entryBundle("default");
 const server = await startSocketIoServer(timeoutMs);
 const site = await startStaticServer((urlPath) => {
   if (urlPath === "/pkg/wiresync.bundle.js") return { body: bundle, type: "text/javascript; charset=utf-8" };
