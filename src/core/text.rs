@@ -25,10 +25,12 @@ pub fn int(n: u64) -> String {
 
 /// `n` as four lowercase hex digits (`\u` escapes).
 pub fn hex4(n: u32) -> String {
-    (0..4)
-        .rev()
-        .map(|i| char::from(b"0123456789abcdef"[((n >> (i * 4)) & 0xf) as usize]))
-        .collect()
+    (0..4).rev().map(|i| hex_digit(n >> (i * 4))).collect()
+}
+
+/// The lowercase hex digit of `n`'s lowest four bits.
+pub fn hex_digit(n: u32) -> char {
+    char::from(b"0123456789abcdef"[(n & 0xf) as usize])
 }
 
 #[cfg(test)]

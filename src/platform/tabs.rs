@@ -124,7 +124,7 @@ pub fn uuid() -> String {
     let from_crypto = CRYPTO.with(|c| c.as_ref().map(|c| c.random_uuid()));
     from_crypto.unwrap_or_else(|| {
         let hex: String = (0..32)
-            .map(|_| char::from(b"0123456789abcdef"[(js_sys::Math::random() * 16.0) as usize & 15]))
+            .map(|_| crate::core::text::hex_digit((js_sys::Math::random() * 16.0) as u32))
             .collect();
         [
             &hex[0..8],
