@@ -223,9 +223,11 @@ fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
     assert_eq!(s.events[0].args, r#"[{"text":"a"}]"#, "offset stripped");
     assert_eq!(
         s.events[0].in_frame,
+        // `42["chat:message",` is 18 units; `,"off-1"]` is 9.
         Some(InFrame {
-            start_utf16: 2,
-            drop_last: true
+            start_utf16: 18,
+            tail_utf16: 9,
+            single: true
         })
     );
     s.take_sent();
@@ -603,22 +605,23 @@ fn argument_positions_are_in_utf16_units_of_the_whole_frame() {
     s.conn.connect(s.now);
     s.pump();
     s.accept(r#"40/é😀,{"sid":"s1"}"#);
-    let frame = r#"42/é😀,7["ev",{"k":"ü"}]"#;
+    let frame = r#"42/é😀,7["ev",{"k":"ü"},"😀"]"#;
     s.frame(frame);
     let at = s.events[0]
         .in_frame
         .expect("socket.io events carry their position");
-    // "42" (2) + "/é😀," (1 + 1 + 2 + 1 UTF-16 units) + "7" (1) = 8
+    // "42" (2) + "/é😀," (1 + 1 + 2 + 1 UTF-16 units) + "7" (1) + `["ev",` (6) = 14
     assert_eq!(
         at,
         InFrame {
-            start_utf16: 8,
-            drop_last: false
+            start_utf16: 14,
+            tail_utf16: 1,
+            single: false
         }
     );
     let utf16: Vec<u16> = frame.encode_utf16().collect();
     assert_eq!(
-        String::from_utf16(&utf16[at.start_utf16..]).unwrap(),
-        r#"["ev",{"k":"ü"}]"#
+        String::from_utf16(&utf16[at.start_utf16..utf16.len() - at.tail_utf16]).unwrap(),
+        r#"{"k":"ü"},"😀""#
     );
 }

@@ -18,6 +18,8 @@ const SEEDS: &[&str] = &[
     r#"451-["f",{"_placeholder":true,"num":0}]"#,
     r#"{"event":"e","data":{"x":[1]},"id":3}"#,
     r#"{"ack":3,"data":null}"#,
+    r#"42["order:status_update",{"orderId":"o","status":"delivered","message":"m","timestamp":"t","seq":1},"off"]"#,
+    r#"42["order:location_update",{"orderId":"o","location":{"latitude":1.5,"longitude":-2},"timestamp":"t"}]"#,
 ];
 
 fn mutated() -> impl Strategy<Value = String> {
@@ -48,6 +50,7 @@ fn feed(protocol: Protocol, frames: &[String]) {
     let mut c = Connection::new(
         Config {
             protocol,
+            schema_of: Some(wiresync::events::listen_schema),
             ..Config::new("ws://h")
         },
         1,
@@ -68,6 +71,12 @@ fn feed(protocol: Protocol, frames: &[String]) {
                         .ok()
                         .and_then(|a| a.first().copied());
                     assert_eq!(ev.first_arg(), first, "{}", ev.args);
+                    // The check made while splitting the frame decides as the full check does.
+                    if let Some(ok) = ev.payload_ok {
+                        let full =
+                            wiresync::events::validate_incoming(&ev.name, first.unwrap_or("null"));
+                        assert_eq!(ok, full.is_ok(), "{} {} {full:?}", ev.name, ev.args);
+                    }
                 }
                 _ => {}
             }
@@ -116,7 +125,7 @@ proptest! {
     }
 
     #[test]
-    fn the_utf16_position_slices_out_exactly_the_event_array(name in "\\PC{1,12}", text in "\\PC{0,20}", nsp in proptest::option::of("/\\PC{1,6}")) {
+    fn the_utf16_position_slices_out_exactly_the_arguments(name in "\\PC{1,12}", text in "\\PC{0,20}", nsp in proptest::option::of("/\\PC{1,6}")) {
         let nsp = nsp.filter(|n| !n.contains(',')).unwrap_or_else(|| "/".into());
         let mut c = Connection::new(Config { protocol: Protocol::SocketIo { path: "/socket.io/".into(), namespace: nsp.clone() }, ..Config::new("ws://h") }, 1);
         c.connect(0);
@@ -136,7 +145,8 @@ proptest! {
         }
         let at = found.expect("an event with its position");
         let utf16: Vec<u16> = frame.encode_utf16().collect();
-        prop_assert_eq!(String::from_utf16(&utf16[at.start_utf16..]).unwrap(), array);
+        prop_assert_eq!(String::from_utf16(&utf16[at.start_utf16..utf16.len() - at.tail_utf16]).unwrap(), json::quote(&text));
+        prop_assert!(at.single);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use super::backoff::{Backoff, Rng};
 use super::error::{Error, ErrorCode};
 use super::json::{self, Kind};
-use super::protocol::{json as jsonp, socketio, DecodeError, InFrame, Incoming, Protocol};
+use super::protocol::{json as jsonp, socketio, DecodeError, Incoming, Protocol};
 use super::text;
 
 /// Event names Socket.IO reserves; emitting them is refused.
@@ -48,6 +48,10 @@ pub struct Config {
     pub ping_interval_ms: u64,
     /// JSON protocol only: grace after a ping before the peer is dead, ms. Default 20000.
     pub ping_timeout_ms: u64,
+    /// The payload schema of an incoming event by name. Socket.IO events are checked against
+    /// it in the pass that splits their frame, and carry the result in
+    /// [`Incoming::payload_ok`]. Default `None`: not checked here.
+    pub schema_of: Option<socketio::SchemaOf>,
 }
 
 impl Config {
@@ -62,6 +66,7 @@ impl Config {
             max_frame_bytes: 1 << 20,
             ping_interval_ms: 25_000,
             ping_timeout_ms: 20_000,
+            schema_of: None,
         }
     }
 }
@@ -969,7 +974,7 @@ impl Connection {
             | socketio::EnginePacket::Noop
             | socketio::EnginePacket::Upgrade => {}
             socketio::EnginePacket::Message(msg) => {
-                let p = socketio::decode_packet(msg)?;
+                let p = socketio::decode_packet_with(msg, self.cfg.schema_of)?;
                 if !matches!(&self.cfg.protocol, Protocol::SocketIo { namespace, .. } if p.nsp == namespace)
                 {
                     return Ok(()); // another namespace multiplexed on this socket
@@ -987,16 +992,12 @@ impl Connection {
                     T::Disconnect => self.server_disconnect(),
                     T::Event => {
                         let strip = self.pid.is_some();
-                        let (mut ev, offset) =
-                            socketio::event_from_elements(&p.elements, p.id, strip)?;
-                        // The payload runs to the end of the frame; its start in UTF-16 units
-                        // lets the glue parse it from the JS string it already has.
-                        let start = frame.len() - p.data.map_or(0, str::len);
-                        let start_utf16 = frame[..start].encode_utf16().count();
-                        ev.in_frame = Some(InFrame {
-                            start_utf16,
-                            drop_last: offset.is_some(),
-                        });
+                        // The data runs to the end of the frame. Where the arguments sit lets
+                        // the glue parse them from the JS string it already has.
+                        let data_at = frame.len() - p.data.map_or(0, str::len);
+                        let parts = p.event.ok_or(DecodeError::InvalidPayload("empty event"))?;
+                        let (ev, offset) =
+                            socketio::event_from_parts(parts, p.id, strip, Some((frame, data_at)))?;
                         if offset.is_some() {
                             self.offset = offset;
                         }
@@ -1007,10 +1008,7 @@ impl Connection {
                         self.on_ack(p.id.unwrap_or(0), data.to_owned());
                     }
                     T::BinaryEvent | T::BinaryAck => {
-                        let name = p
-                            .data
-                            .and_then(|d| json::array_elements(d).ok())
-                            .and_then(|a| a.first().and_then(|n| json::unquote(n).ok()));
+                        let name = p.event.map(|e| e.name);
                         if p.kind == T::BinaryAck {
                             self.take_ack(p.id.unwrap_or(0));
                         }

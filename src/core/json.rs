@@ -82,13 +82,13 @@ impl Kind {
     }
 }
 
-fn err(at: usize, what: &'static str) -> JsonError {
+pub(crate) fn err(at: usize, what: &'static str) -> JsonError {
     JsonError { at, what }
 }
 
 /// The byte at `i`, or 0 past the end (0 is never valid JSON outside a string, and inside one
 /// it is a control byte, so it always leads to an error where it matters).
-fn at(b: &[u8], i: usize) -> u8 {
+pub(crate) fn at(b: &[u8], i: usize) -> u8 {
     if i < b.len() {
         b[i]
     } else {
@@ -96,7 +96,7 @@ fn at(b: &[u8], i: usize) -> u8 {
     }
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;
     }
@@ -104,12 +104,12 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Scans one value starting at `i` (no leading whitespace) and returns the index just past it.
-fn scan_value(b: &[u8], i: usize, depth: u32) -> Result<usize, JsonError> {
+pub(crate) fn scan_value(b: &[u8], i: usize, depth: u32) -> Result<usize, JsonError> {
     match b.get(i) {
         None => Err(err(i, "unexpected end")),
         Some(b'"') => scan_string(b, i),
-        Some(b'[') => scan_array(b, i, depth, |_, _| {}),
-        Some(b'{') => scan_object(b, i, depth, |_, _, _| {}),
+        Some(b'[') => scan_array(b, i, depth, |j, d| scan_value(b, j, d)),
+        Some(b'{') => scan_object(b, i, depth, |_, j, d| scan_value(b, j, d)),
         Some(b't') => scan_literal(b, i, b"true"),
         Some(b'f') => scan_literal(b, i, b"false"),
         Some(b'n') => scan_literal(b, i, b"null"),
@@ -190,7 +190,8 @@ fn skip_plain(b: &[u8], mut j: usize) -> usize {
     j
 }
 
-fn scan_string(b: &[u8], i: usize) -> Result<usize, JsonError> {
+/// Scans the string whose opening quote is at `i`; returns the index just past its closing one.
+pub(crate) fn scan_string(b: &[u8], i: usize) -> Result<usize, JsonError> {
     let mut j = skip_plain(b, i + 1);
     loop {
         match b.get(j) {
@@ -213,11 +214,14 @@ fn scan_string(b: &[u8], i: usize) -> Result<usize, JsonError> {
     }
 }
 
-fn scan_array(
+/// Scans the array whose `[` is at `i`: `element(start, depth)` scans each element (it starts at
+/// `start`, no leading whitespace) and returns the index just past it. Returns the index just
+/// past the `]`.
+pub(crate) fn scan_array(
     b: &[u8],
     i: usize,
     depth: u32,
-    mut each: impl FnMut(usize, usize),
+    mut element: impl FnMut(usize, u32) -> Result<usize, JsonError>,
 ) -> Result<usize, JsonError> {
     if depth >= MAX_DEPTH {
         return Err(err(i, "nested too deeply"));
@@ -227,9 +231,7 @@ fn scan_array(
         return Ok(j + 1);
     }
     loop {
-        let end = scan_value(b, j, depth + 1)?;
-        each(j, end);
-        j = skip_ws(b, end);
+        j = skip_ws(b, element(j, depth + 1)?);
         match b.get(j) {
             Some(b',') => j = skip_ws(b, j + 1),
             Some(b']') => return Ok(j + 1),
@@ -238,11 +240,14 @@ fn scan_array(
     }
 }
 
-fn scan_object(
+/// Scans the object whose `{` is at `i`: `value((key_start, key_end), start, depth)` scans each
+/// value (the raw key, quotes included, is `key_start..key_end`) and returns the index just
+/// past it. Returns the index just past the `}`.
+pub(crate) fn scan_object(
     b: &[u8],
     i: usize,
     depth: u32,
-    mut each: impl FnMut((usize, usize), usize, usize),
+    mut value: impl FnMut((usize, usize), usize, u32) -> Result<usize, JsonError>,
 ) -> Result<usize, JsonError> {
     if depth >= MAX_DEPTH {
         return Err(err(i, "nested too deeply"));
@@ -260,10 +265,7 @@ fn scan_object(
         if at(b, colon) != b':' {
             return Err(err(colon, "expected ':'"));
         }
-        let v = skip_ws(b, colon + 1);
-        let end = scan_value(b, v, depth + 1)?;
-        each((j, key_end), v, end);
-        j = skip_ws(b, end);
+        j = skip_ws(b, value((j, key_end), skip_ws(b, colon + 1), depth + 1)?);
         match b.get(j) {
             Some(b',') => j = skip_ws(b, j + 1),
             Some(b'}') => return Ok(j + 1),
@@ -286,30 +288,6 @@ fn whole<T>(
     Ok(out)
 }
 
-/// Calls `each(raw_key, raw_value)` for every entry of the JSON object `s`, in order, without
-/// collecting them (the validator's fast path).
-pub fn for_each_entry(s: &str, mut each: impl FnMut(&str, &str)) -> Result<(), JsonError> {
-    whole(s, |b, i| {
-        if at(b, i) != b'{' {
-            return Err(err(i, "expected an object"));
-        }
-        let end = scan_object(b, i, 0, |(ka, kz), a, z| each(&s[ka..kz], &s[a..z]))?;
-        Ok((end, ()))
-    })
-}
-
-/// Calls `each(raw_element)` for every element of the JSON array `s`, in order, without
-/// collecting them.
-pub fn for_each_element(s: &str, mut each: impl FnMut(&str)) -> Result<(), JsonError> {
-    whole(s, |b, i| {
-        if at(b, i) != b'[' {
-            return Err(err(i, "expected an array"));
-        }
-        let end = scan_array(b, i, 0, |a, z| each(&s[a..z]))?;
-        Ok((end, ()))
-    })
-}
-
 /// Checks that `s` is exactly one JSON value (surrounding whitespace allowed).
 pub fn validate(s: &str) -> Result<Kind, JsonError> {
     whole(s, |b, i| Ok((scan_value(b, i, 0)?, Kind::of(&s[i..]))))
@@ -322,7 +300,11 @@ pub fn array_elements(s: &str) -> Result<Vec<&str>, JsonError> {
             return Err(err(i, "expected an array"));
         }
         let mut parts = Vec::new();
-        let end = scan_array(b, i, 0, |a, z| parts.push(&s[a..z]))?;
+        let end = scan_array(b, i, 0, |a, d| {
+            let z = scan_value(b, a, d)?;
+            parts.push(&s[a..z]);
+            Ok(z)
+        })?;
         Ok((end, parts))
     })
 }
@@ -334,7 +316,11 @@ pub fn object_entries(s: &str) -> Result<Vec<(String, &str)>, JsonError> {
             return Err(err(i, "expected an object"));
         }
         let mut raw = Vec::new();
-        let end = scan_object(b, i, 0, |(ka, kz), a, z| raw.push((&s[ka..kz], &s[a..z])))?;
+        let end = scan_object(b, i, 0, |(ka, kz), a, d| {
+            let z = scan_value(b, a, d)?;
+            raw.push((&s[ka..kz], &s[a..z]));
+            Ok(z)
+        })?;
         let mut out = Vec::with_capacity(raw.len());
         for (k, v) in raw {
             out.push((unquote(k)?, v));
@@ -351,7 +337,11 @@ pub fn object_entries_raw(s: &str) -> Result<Vec<(&str, &str)>, JsonError> {
             return Err(err(i, "expected an object"));
         }
         let mut out = Vec::new();
-        let end = scan_object(b, i, 0, |(ka, kz), a, z| out.push((&s[ka..kz], &s[a..z])))?;
+        let end = scan_object(b, i, 0, |(ka, kz), a, d| {
+            let z = scan_value(b, a, d)?;
+            out.push((&s[ka..kz], &s[a..z]));
+            Ok(z)
+        })?;
         Ok((end, out))
     })
 }

@@ -1,7 +1,7 @@
 //! Payload schemas: one static description of each catalog type serves runtime validation of
 //! raw JSON (no JSON library, no JS calls) and TypeScript generation, so Rust and TS agree.
 
-use super::json::{self, Kind};
+use super::json::{self, JsonError, Kind};
 
 /// The shape of a JSON value.
 #[derive(Debug)]
@@ -73,7 +73,7 @@ impl<T: Schema> Schema for Vec<T> {
 pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
     let raw = raw.trim();
     // The fast path: one pass, no allocation. Only a mismatch takes the path that says where.
-    if matches(ty, raw) {
+    if scan_match(raw, 0, ty, 0) == Ok((raw.len(), true)) {
         return Ok(());
     }
     check(ty, raw).map_err(|mut f| {
@@ -104,45 +104,78 @@ pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
     })
 }
 
-/// Whether raw, already valid JSON matches `ty`: what [`check`] decides, in one pass over each
-/// object and array and without allocating. Of repeated keys the last counts, as in JSON.parse.
-fn matches(ty: &Type, raw: &str) -> bool {
-    let kind = Kind::of(raw);
+/// Scans the JSON value that starts at byte `i` of `s` (no leading whitespace) and checks it
+/// against `ty` in the same pass, without allocating: the index just past the value, and whether
+/// it matched what [`validate`] accepts. Of repeated keys the last counts, as in JSON.parse.
+/// A decoder that must scan a payload anyway (to find where it ends) validates it this way at
+/// no second pass.
+pub fn scan_match(s: &str, i: usize, ty: &Type, depth: u32) -> Result<(usize, bool), JsonError> {
+    let b = s.as_bytes();
+    let first = json::at(b, i);
+    let scan_kind = |kind: Kind| Ok((json::scan_value(b, i, depth)?, Kind::of(&s[i..]) == kind));
     match ty {
-        Type::Any => true,
-        Type::Str => kind == Kind::String,
-        Type::Num => kind == Kind::Number,
-        Type::Bool => kind == Kind::Bool,
-        Type::Opt(inner) => kind == Kind::Null || matches(inner, raw),
+        Type::Any => Ok((json::scan_value(b, i, depth)?, true)),
+        Type::Str => scan_kind(Kind::String),
+        Type::Num => scan_kind(Kind::Number),
+        Type::Bool => scan_kind(Kind::Bool),
+        Type::Opt(_) if first == b'n' => scan_kind(Kind::Null),
+        Type::Opt(inner) => scan_match(s, i, inner, depth),
         Type::OneOf { values, .. } => {
-            kind == Kind::String && values.iter().any(|v| json::key_is(raw, v))
+            let end = json::scan_value(b, i, depth)?;
+            let raw = &s[i..end];
+            Ok((
+                end,
+                first == b'"' && values.iter().any(|v| json::key_is(raw, v)),
+            ))
         }
-        Type::Array(inner) => {
+        Type::Array(inner) if first == b'[' => {
             let mut ok = true;
-            json::for_each_element(raw, |item| ok = ok && matches(inner, item)).is_ok() && ok
+            let end = json::scan_array(b, i, depth, |j, d| {
+                let (end, m) = scan_match(s, j, inner, d)?;
+                ok &= m;
+                Ok(end)
+            })?;
+            Ok((end, ok))
         }
-        Type::Object { fields, .. } if fields.len() <= 64 => {
+        Type::Object { fields, .. } if first == b'{' && fields.len() <= 64 => {
             // Per field: seen at all, and whether its last occurrence failed.
             let (mut seen, mut bad) = (0u64, 0u64);
-            let scanned = json::for_each_entry(raw, |k, v| {
-                if let Some(i) = fields.iter().position(|f| json::key_is(k, f.name)) {
-                    let bit = 1u64 << i;
-                    seen |= bit;
-                    if matches(fields[i].ty, v) {
-                        bad &= !bit;
-                    } else {
-                        bad |= bit;
-                    }
+            // Servers mostly send the fields in the order they are declared: the one after
+            // the last found is tried first.
+            let mut next = 0;
+            let end = json::scan_object(b, i, depth, |(ka, kz), j, d| {
+                let key = &s[ka..kz];
+                let found = match fields.get(next) {
+                    Some(f) if json::key_is(key, f.name) => Some(next),
+                    _ => fields.iter().position(|f| json::key_is(key, f.name)),
+                };
+                let Some(at) = found else {
+                    return json::scan_value(b, j, d);
+                };
+                next = at + 1;
+                let (end, m) = scan_match(s, j, fields[at].ty, d)?;
+                let bit = 1u64 << at;
+                seen |= bit;
+                if m {
+                    bad &= !bit;
+                } else {
+                    bad |= bit;
                 }
-            });
-            scanned.is_ok()
-                && bad == 0
+                Ok(end)
+            })?;
+            let ok = bad == 0
                 && fields
                     .iter()
                     .enumerate()
-                    .all(|(i, f)| seen & (1u64 << i) != 0 || matches!(f.ty, Type::Opt(_)))
+                    .all(|(at, f)| seen & (1u64 << at) != 0 || matches!(f.ty, Type::Opt(_)));
+            Ok((end, ok))
         }
-        Type::Object { .. } => check(ty, raw).is_ok(),
+        Type::Object { .. } if first == b'{' => {
+            let end = json::scan_value(b, i, depth)?;
+            Ok((end, check(ty, &s[i..end]).is_ok()))
+        }
+        // An array or object type, and a value of another kind.
+        Type::Array(_) | Type::Object { .. } => Ok((json::scan_value(b, i, depth)?, false)),
     }
 }
 
@@ -382,7 +415,11 @@ mod tests {
             .chain(bad.iter().map(|(r, _)| (*r, false)))
             .chain(repeated)
         {
-            assert_eq!(matches(&THING, raw), valid, "fast path: {raw}");
+            assert_eq!(
+                scan_match(raw, 0, &THING, 0),
+                Ok((raw.len(), valid)),
+                "fast path: {raw}"
+            );
             assert_eq!(check(&THING, raw).is_ok(), valid, "slow path: {raw}");
         }
     }

@@ -79,11 +79,13 @@ impl<H: Clone> Registry<H> {
 
     /// The handlers to call for one `name` event, in order: named ones first, then catch-alls.
     /// `once` handlers are removed as they are returned.
-    pub fn take_for(&mut self, name: &str) -> (Vec<H>, Vec<H>) {
-        let mut named = Vec::new();
-        if let Some(at) = self.by_name.iter().position(|(k, _)| k == name) {
+    pub fn take_for(&mut self, name: &str) -> Vec<H> {
+        let at = self.by_name.iter().position(|(k, _)| k == name);
+        let named = at.map_or(0, |at| self.by_name[at].1.len());
+        let mut out = Vec::with_capacity(named + self.any.len());
+        if let Some(at) = at {
             let list = &mut self.by_name[at].1;
-            named.extend(list.iter().map(|e| e.handler.clone()));
+            out.extend(list.iter().map(|e| e.handler.clone()));
             if list.iter().any(|e| e.once) {
                 list.retain(|e| !e.once);
                 if list.is_empty() {
@@ -91,7 +93,8 @@ impl<H: Clone> Registry<H> {
                 }
             }
         }
-        (named, self.any.iter().map(|e| e.handler.clone()).collect())
+        out.extend(self.any.iter().map(|e| e.handler.clone()));
+        out
     }
 
     /// Number of registered handlers.
@@ -116,9 +119,9 @@ mod tests {
         r.once("a", 2);
         r.on("b", 3);
         r.on_any(9);
-        assert_eq!(r.take_for("a"), (vec![1, 2], vec![9]));
-        assert_eq!(r.take_for("a"), (vec![1], vec![9]));
-        assert_eq!(r.take_for("zzz"), (vec![], vec![9]));
+        assert_eq!(r.take_for("a"), vec![1, 2, 9]);
+        assert_eq!(r.take_for("a"), vec![1, 9]);
+        assert_eq!(r.take_for("zzz"), vec![9]);
         assert_eq!(r.len(), 3);
     }
 

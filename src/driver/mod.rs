@@ -123,8 +123,11 @@ impl Client {
     /// Creates the client and starts connecting at once.
     pub fn connect(options: Options) -> Client {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        let mut config = options.config;
+        // Catalog payloads are checked as their frames are split (one pass over each).
+        config.schema_of = options.validate.then_some(events::listen_schema);
         let inner = Rc::new(Inner {
-            core: RefCell::new(Connection::new(options.config, seed)),
+            core: RefCell::new(Connection::new(config, seed)),
             socket: RefCell::new(None),
             frame: RefCell::new(None),
             generation: Cell::new(0),
@@ -440,7 +443,7 @@ impl Drop for Subscription {
 }
 
 fn report(inner: &Rc<Inner>, e: &Error) {
-    let listeners = inner.errors.borrow_mut().take_for("").0;
+    let listeners = inner.errors.borrow_mut().take_for("");
     if listeners.is_empty() {
         web_sys::console::warn_1(&["wiresync: ", &e.text()].concat().into());
     }
@@ -495,7 +498,7 @@ fn socket_event(inner: &Rc<Inner>, ev: SocketEvent) {
         match ev {
             SocketEvent::Open => core.transport_open(t),
             SocketEvent::Text(s, js) => {
-                core.handle_frame(t, &s);
+                core.handle_frame(t, s);
                 frame = Some(js);
             }
             SocketEvent::Binary(len) => core.handle_binary(t, len),
@@ -518,7 +521,7 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
                 drop_later(old);
             }
             let weak = Rc::downgrade(inner);
-            let sink = move |ev| {
+            let sink = move |ev: SocketEvent<'_>| {
                 if let Some(inner) = weak.upgrade().filter(|i| i.generation.get() == generation) {
                     socket_event(&inner, ev);
                 }
@@ -565,7 +568,7 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             }
         }
         Output::State(s) => {
-            let listeners = inner.states.borrow_mut().take_for("").0;
+            let listeners = inner.states.borrow_mut().take_for("");
             for l in listeners {
                 l(&s);
             }
@@ -605,9 +608,9 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
     if !inner.handlers.borrow().wants(&ev.name) {
         return;
     }
-    if inner.validate {
-        // One schema lookup (validate_incoming passes events outside the catalog); finding the
-        // payload costs nothing now, so there is nothing to save by looking the schema up first.
+    // Socket.IO events were checked as their frame was split (the core's `schema_of`); the
+    // JSON protocol's are checked here. Only a mismatch runs the check that says where.
+    if inner.validate && ev.payload_ok != Some(true) {
         let first = ev.first_arg().unwrap_or("null");
         if let Err(why) = events::validate_incoming(&ev.name, first) {
             return report(
@@ -620,8 +623,12 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
     // out of wasm memory.
     let parsed = match (ev.in_frame, inner.frame.borrow().as_ref()) {
         (Some(at), Some(frame)) => {
-            let args =
-                crate::platform::glue::event_args(frame, at.start_utf16 as u32, at.drop_last);
+            let args = crate::platform::glue::event_args(
+                frame,
+                at.start_utf16 as u32,
+                at.tail_utf16 as u32,
+                at.single,
+            );
             // eventArgs gives an array or undefined.
             (!args.is_undefined()).then(|| wasm_bindgen::JsCast::unchecked_into(args))
         }
@@ -636,7 +643,7 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
             )
         }
     };
-    let (named, any) = inner.handlers.borrow_mut().take_for(&ev.name);
+    let handlers = inner.handlers.borrow_mut().take_for(&ev.name);
     let d = Delivery {
         name: &ev.name,
         args: &args,
@@ -644,7 +651,7 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
         raw_args: &ev.args,
         inner,
     };
-    for h in named.iter().chain(any.iter()) {
+    for h in &handlers {
         h(&d);
     }
 }

@@ -414,7 +414,7 @@ impl Inner {
     }
 
     fn emit(&self, event: &OutboxEvent) {
-        let listeners = self.listeners.borrow_mut().take_for("").0;
+        let listeners = self.listeners.borrow_mut().take_for("");
         for l in listeners {
             l(event);
         }

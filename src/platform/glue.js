@@ -22,18 +22,15 @@ export function onFrames(ws, memory, reserve, text, binary) {
   };
 }
 
-/** The JSON array that fills `frame` from UTF-16 offset `start` on, without its first element
- *  (the event name) and, with `dropLast`, its last (the recovery offset); `undefined` when it
- *  is not a JSON array. */
-export function eventArgs(frame, start, dropLast) {
-  let a;
+/** An event's arguments, parsed into an array from where they sit in `frame`: UTF-16 units
+ *  `start` to `frame.length - tail`, one JSON value when `single`, else comma-separated ones
+ *  (the event name and the recovery offset around them are not parsed again); `undefined`
+ *  when they are not JSON. */
+export function eventArgs(frame, start, tail, single) {
   try {
-    a = JSON.parse(frame.slice(start));
+    const text = frame.slice(start, frame.length - tail);
+    return single ? [JSON.parse(text)] : JSON.parse("[" + text + "]");
   } catch {
     return undefined;
   }
-  if (!Array.isArray(a)) return undefined;
-  if (dropLast) a.pop();
-  a.shift();
-  return a;
 }

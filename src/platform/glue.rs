@@ -17,8 +17,9 @@ extern "C" {
         binary: &Function,
     );
 
-    /// `JSON.parse(frame.slice(start))` without the first element and, with `drop_last`, the
-    /// last; `undefined` when that is not a JSON array.
+    /// The arguments that `frame.slice(start, frame.length - tail)` holds (one JSON value when
+    /// `single`, else comma-separated ones), parsed into an array; `undefined` when they are
+    /// not JSON.
     #[wasm_bindgen(js_name = eventArgs)]
-    pub fn event_args(frame: &JsString, start: u32, drop_last: bool) -> JsValue;
+    pub fn event_args(frame: &JsString, start: u32, tail: u32, single: bool) -> JsValue;
 }

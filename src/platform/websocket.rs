@@ -11,11 +11,12 @@ use web_sys::{BinaryType, CloseEvent, WebSocket};
 
 /// What the socket reports.
 #[derive(Debug)]
-pub enum SocketEvent {
+pub enum SocketEvent<'a> {
     /// Connected.
     Open,
-    /// A text frame: its text copied into Rust, and the JS string it came from.
-    Text(String, js_sys::JsString),
+    /// A text frame: its text (in the socket's buffer, valid for this call), and the JS string
+    /// it came from.
+    Text(&'a str, js_sys::JsString),
     /// A binary frame of this many bytes (contents unused for now).
     Binary(usize),
     /// Closed (also after an error), with the close code and reason.
@@ -35,7 +36,10 @@ pub struct Socket {
 
 impl Socket {
     /// Opens `url`; every event goes to `sink`. An invalid URL is an error at once.
-    pub fn open(url: &str, sink: impl Fn(SocketEvent) + Clone + 'static) -> Result<Socket, String> {
+    pub fn open(
+        url: &str,
+        sink: impl Fn(SocketEvent<'_>) + Clone + 'static,
+    ) -> Result<Socket, String> {
         let ws =
             WebSocket::new(url).map_err(|e| ["cannot open ", url, ": ", &describe(&e)].concat())?;
         // ArrayBuffer, not Blob: Blob data is read asynchronously and would reorder events.
@@ -44,7 +48,7 @@ impl Socket {
         let on_open = Closure::<dyn FnMut()>::new(move || s(SocketEvent::Open));
         let s = sink.clone();
         // Text frames come through glue.js: the browser encodes each into this buffer (kept
-        // for the socket's life, grown when a frame needs more room), copied from there.
+        // for the socket's life, grown when a frame needs more room), read in place.
         let buffer: Rc<RefCell<Vec<u8>>> = Rc::default();
         let b = buffer.clone();
         let reserve = Closure::<dyn FnMut(u32) -> u32>::new(move |room: u32| {
@@ -53,13 +57,18 @@ impl Socket {
             v.as_mut_ptr() as u32
         });
         let on_text = Closure::<dyn FnMut(u32, js_sys::JsString)>::new(move |len: u32, js| {
-            let text = match buffer.borrow().get(..len as usize) {
-                // SAFETY: what TextEncoder.encodeInto writes is UTF-8 by definition (lone
-                // surrogates become U+FFFD), so the frame is not scanned a second time to check.
-                Some(bytes) => unsafe { std::str::from_utf8_unchecked(bytes) }.to_owned(),
-                None => return, // never: glue.js writes at most what it reserved
+            // Borrowed for the sink's call: only glue.js's next onmessage writes the buffer
+            // again, and no handler can run it in the middle of this one.
+            let bytes = buffer.borrow();
+            let Some(bytes) = bytes.get(..len as usize) else {
+                return; // never: glue.js writes at most what it reserved
             };
-            s(SocketEvent::Text(text, js));
+            // SAFETY: what TextEncoder.encodeInto writes is UTF-8 by definition (lone
+            // surrogates become U+FFFD), so the frame is not scanned a second time to check.
+            s(SocketEvent::Text(
+                unsafe { std::str::from_utf8_unchecked(bytes) },
+                js,
+            ));
         });
         let s = sink.clone();
         let on_binary =

@@ -64,6 +64,7 @@ pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
             first_len: args.len() - 2, // args is `[data]`
             args,
             ack: id("id")?,
+            payload_ok: None,
             in_frame: None,
         }));
     }
@@ -159,6 +160,7 @@ mod tests {
                 args: r#"[{"orderId":"o1"}]"#.into(),
                 first_len: 16,
                 ack: Some(3),
+                payload_ok: None,
                 in_frame: None
             })
         );
@@ -169,6 +171,7 @@ mod tests {
                 args: "[null]".into(),
                 first_len: 4,
                 ack: None,
+                payload_ok: None,
                 in_frame: None
             })
         );
@@ -216,6 +219,7 @@ mod tests {
                 args: r#"[{"text":"hi"}]"#.into(),
                 first_len: 13,
                 ack: Some(2),
+                payload_ok: None,
                 in_frame: None
             })
         );

@@ -62,6 +62,9 @@ pub struct Incoming {
     /// The byte length of the first argument, which starts at `args[1]` (0: no argument).
     /// The decoder knows it, so validation reads the payload without scanning `args` again.
     pub first_len: usize,
+    /// Whether the first argument matched the event's schema, when the decoder checked it as
+    /// it split the frame (see `Config::schema_of`); `None` when it did not.
+    pub payload_ok: Option<bool>,
     /// Where the arguments sit in the text frame just handled, when they sit there as one
     /// JSON array: the glue can then `JSON.parse` them straight from the JS string it already
     /// holds instead of copying `args` back out of wasm memory.
@@ -77,14 +80,17 @@ impl Incoming {
     }
 }
 
-/// The position of an event's arguments in its frame (Socket.IO events).
+/// The position of an event's arguments in its frame (Socket.IO events), in UTF-16 units (how
+/// JS indexes strings): `frame.slice(start_utf16, frame.length - tail_utf16)` is the arguments
+/// as they sit in the frame's array, commas included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InFrame {
-    /// From this UTF-16 offset (how JS indexes strings) to the end, the frame is the JSON
-    /// array `[name, ...args]` (plus the recovery offset when `drop_last`).
+    /// Where the first argument starts.
     pub start_utf16: usize,
-    /// The last element is the recovery offset, not an argument.
-    pub drop_last: bool,
+    /// How many units follow the last argument (the recovery offset, the `]`).
+    pub tail_utf16: usize,
+    /// There is exactly one argument: the slice is that one JSON value.
+    pub single: bool,
 }
 
 /// Why a frame could not be decoded.

@@ -1,8 +1,12 @@
 //! Socket.IO v5 packets inside Engine.IO v4 frames, WebSocket-only (see shared PROTOCOL.md).
 //! Decoding borrows from the frame; payloads stay raw JSON text.
 
-use super::{DecodeError, Incoming};
+use super::{DecodeError, InFrame, Incoming};
 use crate::core::json::{self, Kind};
+use crate::core::schema::{self, Type};
+
+/// The payload schema of an incoming event by name (`None`: not checked).
+pub type SchemaOf = fn(&str) -> Option<&'static Type>;
 
 /// Engine.IO packet types, the first character of every text frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +60,7 @@ pub enum PacketType {
 }
 
 /// A decoded Socket.IO packet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Packet<'a> {
     /// Its type.
     pub kind: PacketType,
@@ -68,8 +72,29 @@ pub struct Packet<'a> {
     pub id: Option<u64>,
     /// Raw JSON payload, validated for its type.
     pub data: Option<&'a str>,
-    /// For (binary) events: the elements of the payload array, the event name first.
-    pub elements: Vec<&'a str>,
+    /// For (binary) events: the payload array split, in the pass that validated it.
+    pub event: Option<EventParts<'a>>,
+}
+
+/// An EVENT's array `[name, ...args]`, split in the one pass that checks it is JSON (and, given
+/// a schema, that its first argument matches it).
+#[derive(Debug, Clone)]
+pub struct EventParts<'a> {
+    /// The event name, unescaped.
+    pub name: String,
+    /// The arguments as they sit in the array, commas included: from the first one's start to
+    /// the last one's end (empty: none). Byte `args_at` of the data on.
+    pub args: &'a str,
+    /// Where `args` starts in the packet data, in bytes.
+    pub args_at: usize,
+    /// The first argument, raw.
+    pub first: Option<&'a str>,
+    /// The last argument, raw, and the length of `args` without it (and its comma).
+    pub last: Option<(&'a str, usize)>,
+    /// How many arguments.
+    pub count: usize,
+    /// The schema the first argument was checked against, and whether it matched.
+    pub checked: Option<(&'static Type, bool)>,
 }
 
 /// Decodes one Engine.IO text frame.
@@ -110,6 +135,12 @@ fn handshake(raw: &str) -> Result<Handshake, DecodeError> {
 /// Decodes a Socket.IO packet (the text after Engine.IO's `4`), following socket.io-parser's
 /// grammar `<type>[<attachments>-][<nsp>,][<id>][<JSON>]` and its payload rules.
 pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
+    decode_packet_with(s, None)
+}
+
+/// [`decode_packet`], checking an EVENT's first argument against `schema_of(name)` in the
+/// same pass (see [`EventParts::checked`]).
+pub fn decode_packet_with(s: &str, schema_of: Option<SchemaOf>) -> Result<Packet<'_>, DecodeError> {
     let b = s.as_bytes();
     let kind = match b.first() {
         None => return Err(DecodeError::Empty),
@@ -162,9 +193,9 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
     };
     let data = if i < b.len() { Some(&s[i..]) } else { None };
     let is_event = matches!(kind, PacketType::Event | PacketType::BinaryEvent);
-    let mut elements = Vec::new();
+    let mut event = None;
     let data_kind = match data {
-        // Events are validated once, by `array_elements` below.
+        // Events are validated once, by `event_parts` below.
         Some(d) if is_event => Some(Kind::of(d)),
         Some(d) => Some(json::validate(d).map_err(DecodeError::Json)?),
         None => None,
@@ -175,8 +206,10 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         PacketType::ConnectError => matches!(data_kind, Some(Kind::Object | Kind::String)),
         PacketType::Event | PacketType::BinaryEvent => match data {
             Some(d) if data_kind == Some(Kind::Array) => {
-                elements = json::array_elements(d).map_err(DecodeError::Json)?;
-                elements.first().map(|e| Kind::of(e)) == Some(Kind::String)
+                // Binary events carry placeholders, not the payload: nothing to check there.
+                let schema_of = schema_of.filter(|_| kind == PacketType::Event);
+                event = event_parts(d, schema_of)?;
+                event.is_some()
             }
             _ => false,
         },
@@ -199,8 +232,81 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
         nsp,
         id,
         data,
-        elements,
+        event,
     })
+}
+
+/// Splits an event array `[name, ...args]` in one pass, checking the first argument against
+/// `schema_of(name)` as it goes. `None` when the array is empty or does not start with a string.
+fn event_parts(
+    d: &str,
+    schema_of: Option<SchemaOf>,
+) -> Result<Option<EventParts<'_>>, DecodeError> {
+    let b = d.as_bytes();
+    let at = json::skip_ws(b, json::skip_ws(b, 0) + 1); // past the `[` (Kind::of saw it)
+    if json::at(b, at) != b'"' {
+        return Ok(None);
+    }
+    let name_end = json::scan_string(b, at).map_err(DecodeError::Json)?;
+    let name = unquote_scanned(&d[at..name_end])?;
+    let ty = schema_of.and_then(|f| f(&name));
+    let (mut first, mut last, mut checked, mut count) = (None, None::<(usize, usize)>, None, 0);
+    let (mut args_at, mut prev_end) = (name_end, name_end);
+    let mut j = json::skip_ws(b, name_end);
+    loop {
+        match json::at(b, j) {
+            b']' => break,
+            b',' => j = json::skip_ws(b, j + 1),
+            _ => return Err(DecodeError::Json(json::err(j, "expected ',' or ']'"))),
+        }
+        let end = match ty.filter(|_| count == 0) {
+            Some(ty) => {
+                let (end, ok) = schema::scan_match(d, j, ty, 1).map_err(DecodeError::Json)?;
+                checked = Some((ty, ok));
+                end
+            }
+            None => json::scan_value(b, j, 1).map_err(DecodeError::Json)?,
+        };
+        if count == 0 {
+            args_at = j;
+            first = Some(&d[j..end]);
+        }
+        last = Some((j, prev_end));
+        prev_end = end;
+        count += 1;
+        j = json::skip_ws(b, end);
+    }
+    if json::skip_ws(b, j + 1) != b.len() {
+        return Err(DecodeError::Json(json::err(j + 1, "trailing characters")));
+    }
+    let args = if count == 0 {
+        ""
+    } else {
+        &d[args_at..prev_end]
+    };
+    Ok(Some(EventParts {
+        name,
+        args,
+        args_at,
+        first,
+        last: last.map(|(a, before)| (&d[a..prev_end], before.saturating_sub(args_at))),
+        count,
+        checked: match (ty, checked) {
+            // No argument: the payload is absent, checked as `null`.
+            (Some(ty), None) => Some((ty, schema::scan_match("null", 0, ty, 0).is_ok_and(|r| r.1))),
+            (_, c) => c,
+        },
+    }))
+}
+
+/// A string the scanner has already checked: its text, unescaped only if it has escapes.
+fn unquote_scanned(raw: &str) -> Result<String, DecodeError> {
+    let inner = &raw[1..raw.len() - 1];
+    if inner.contains('\\') {
+        json::unquote(raw).map_err(DecodeError::Json)
+    } else {
+        Ok(inner.to_owned())
+    }
 }
 
 /// Splits an EVENT payload into an [`Incoming`] event. With `strip_offset` (connection state
@@ -210,39 +316,72 @@ pub fn split_event(
     ack: Option<u64>,
     strip_offset: bool,
 ) -> Result<(Incoming, Option<String>), DecodeError> {
-    let parts = json::array_elements(data).map_err(DecodeError::Json)?;
-    event_from_elements(&parts, ack, strip_offset)
+    match Kind::of(data) {
+        Kind::Array => event_parts(data, None)?,
+        _ => None,
+    }
+    .ok_or(DecodeError::InvalidPayload("empty event"))
+    .and_then(|parts| event_from_parts(parts, ack, strip_offset, None))
 }
 
-/// [`split_event`] for an array already split into its elements (see [`Packet::elements`]).
-pub fn event_from_elements(
-    parts: &[&str],
+/// The [`Incoming`] event of a split array (see [`Packet::event`]), and the recovery offset
+/// when `strip_offset` and the last argument is a string. Given `(frame, data_at)`, the text
+/// frame the packet came in and the byte where its data starts, it sets `in_frame`.
+pub fn event_from_parts(
+    parts: EventParts<'_>,
     ack: Option<u64>,
     strip_offset: bool,
+    frame: Option<(&str, usize)>,
 ) -> Result<(Incoming, Option<String>), DecodeError> {
-    let (name_raw, mut args) = parts
-        .split_first()
-        .ok_or(DecodeError::InvalidPayload("empty event"))?;
-    let name = json::unquote(name_raw).map_err(DecodeError::Json)?;
+    let EventParts {
+        name,
+        mut args,
+        args_at,
+        mut first,
+        last,
+        mut count,
+        mut checked,
+    } = parts;
     let mut offset = None;
-    if strip_offset {
-        if let Some((last, rest)) = args.split_last() {
-            if Kind::of(last) == Kind::String {
-                offset = Some(json::unquote(last).map_err(DecodeError::Json)?);
-                args = rest;
-            }
+    if let Some((raw, before)) =
+        last.filter(|(raw, _)| strip_offset && Kind::of(raw) == Kind::String)
+    {
+        offset = Some(unquote_scanned(raw)?);
+        args = &args[..before];
+        count -= 1;
+        if count == 0 {
+            first = None;
+            checked = checked
+                .map(|(ty, _)| (ty, schema::scan_match("null", 0, ty, 0).is_ok_and(|r| r.1)));
         }
     }
+    let mut joined = String::with_capacity(args.len() + 2);
+    joined.push('[');
+    joined.push_str(args);
+    joined.push(']');
     Ok((
         Incoming {
             name,
-            first_len: args.first().map_or(0, |a| a.len()),
-            args: join_array(args),
+            args: joined,
             ack,
-            in_frame: None,
+            first_len: first.map_or(0, str::len),
+            payload_ok: checked.map(|(_, ok)| ok),
+            // UTF-16 units, as JS indexes strings; counted over the short ends of the frame only.
+            in_frame: frame.map(|(frame, data_at)| InFrame {
+                start_utf16: utf16_len(&frame[..data_at + args_at]),
+                tail_utf16: utf16_len(&frame[data_at + args_at + args.len()..]),
+                single: count == 1,
+            }),
         },
         offset,
     ))
+}
+
+/// How many UTF-16 units `s` takes: one per UTF-8 sequence, two for the four-byte ones.
+fn utf16_len(s: &str) -> usize {
+    s.bytes()
+        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum()
 }
 
 /// `[a,b,c]` from raw JSON values.
@@ -481,6 +620,50 @@ mod tests {
         assert_eq!(ev.args, r#"[{"a":1}]"#);
         assert_eq!(ev.ack, Some(4));
         assert_eq!(off.as_deref(), Some("Q85qR7t"));
+    }
+
+    #[test]
+    fn the_first_argument_is_checked_in_the_pass_that_splits_the_event() {
+        use crate::core::schema::Field;
+        static ID: Type = Type::Object {
+            name: "",
+            fields: &[Field {
+                name: "id",
+                ty: &Type::Num,
+                doc: "",
+            }],
+        };
+        fn schema_of(name: &str) -> Option<&'static Type> {
+            (name == "ev").then_some(&ID)
+        }
+        let checked = |frame: &str, strip: bool| {
+            let p = decode_packet_with(frame, Some(schema_of)).unwrap();
+            let (ev, _) = event_from_parts(p.event.unwrap(), None, strip, None).unwrap();
+            ev.payload_ok
+        };
+        assert_eq!(checked(r#"2["ev",{"id":1},"x"]"#, false), Some(true));
+        assert_eq!(
+            checked(r#"2["ev",{"id":"1"},{"id":1}]"#, false),
+            Some(false)
+        );
+        assert_eq!(
+            checked(r#"2["ev",{"id":1,"id":"no"}]"#, false),
+            Some(false),
+            "the last repeat counts"
+        );
+        assert_eq!(
+            checked(r#"2["ev"]"#, false),
+            Some(false),
+            "absent: checked as null"
+        );
+        assert_eq!(
+            checked(r#"2["ev","off"]"#, true),
+            Some(false),
+            "only the offset: absent"
+        );
+        assert_eq!(checked(r#"2["other",1]"#, false), None, "no schema");
+        assert!(decode_packet_with(r#"2["ev",{"id":1]"#, Some(schema_of)).is_err());
+        assert!(decode_packet_with(r#"2["ev",{"id":1}] x"#, Some(schema_of)).is_err());
     }
 
     #[test]
