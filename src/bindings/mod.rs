@@ -24,9 +24,22 @@ use crate::driver::{self, AckWaiter, Auth, Client};
 pub use error::to_js;
 
 fn stringify(value: &JsValue, what: &str, event: Option<&str>) -> Result<String, JsValue> {
+    stringify_both(value, what, event).map(|(text, _)| text)
+}
+
+/// [`stringify`], also giving the JSON text as the JS string `JSON.stringify` made.
+fn stringify_both(
+    value: &JsValue,
+    what: &str,
+    event: Option<&str>,
+) -> Result<(String, JsValue), JsValue> {
     js_sys::JSON::stringify(value)
         .ok()
-        .and_then(|s| s.as_string())
+        .and_then(|js| {
+            // `undefined` (from a function or `undefined`) is not a string: not serializable.
+            let js: js_sys::JsString = js.dyn_into().ok()?;
+            Some((crate::platform::glue::string(&js), js.into()))
+        })
         .ok_or_else(|| {
             let mut e = Error::new(
                 ErrorCode::PayloadInvalid,

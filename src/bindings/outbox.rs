@@ -6,7 +6,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::{stringify, to_js, RawClient};
+use super::{stringify, stringify_both, to_js, RawClient};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::outbox::{Entry, EntryState};
 use crate::driver::outbox::{HeaderSource, Outbox, OutboxEvent};
@@ -48,7 +48,7 @@ fn set(o: &JsValue, k: &str, v: JsValue) {
 
 /// What `list()` shows of an entry: the stored record with its payload parsed.
 fn entry_view(e: &Entry) -> JsValue {
-    let r = idb::to_record(e);
+    let r = idb::to_record(e, None);
     if let Some(p) = Reflect::get(&r, &"payload".into())
         .ok()
         .and_then(|p| p.as_string())
@@ -99,7 +99,7 @@ impl RawClient {
     /// Queues `payload` for `event`; resolves with `{ id }` once committed to storage.
     #[wasm_bindgen(js_name = outboxEnqueue)]
     pub fn outbox_enqueue(&self, event: String, payload: JsValue, options: JsValue) -> Promise {
-        let text = match stringify(&payload, "payload", Some(&event)) {
+        let (text, text_js) = match stringify_both(&payload, "payload", Some(&event)) {
             Ok(t) => t,
             Err(e) => return Promise::reject(&e),
         };
@@ -120,9 +120,8 @@ impl RawClient {
             .map(|t| t.max(0.0) as u64);
         let (p, r) = promise(|resolve, reject| {
             self.with_outbox(|o| {
-                o.enqueue(
-                    &event,
-                    &text,
+                o.enqueue_with(
+                    (&event, &text, Some(text_js)),
                     lane,
                     dedupe,
                     ttl,

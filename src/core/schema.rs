@@ -371,6 +371,59 @@ mod tests {
         ],
     };
 
+    #[cfg(not(target_arch = "wasm32"))]
+    /// JSON values built from THING's own keys and kinds, so that matches and near misses
+    /// (a wrong kind, a missing field, a repeated key) are both common.
+    fn near_things() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just("1".to_owned()),
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just(r#""a""#.to_owned()),
+            Just(r#""c""#.to_owned()),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            let key = prop_oneof![
+                Just("id"),
+                Just("status"),
+                Just("points"),
+                Just("extra"),
+                Just("lat"),
+                Just("label"),
+                Just("other"),
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(|v| [
+                    "[",
+                    &v.join(","),
+                    "]"
+                ]
+                .concat()),
+                proptest::collection::vec((key, inner), 0..6).prop_map(|v| {
+                    let entries: Vec<String> = v
+                        .iter()
+                        .map(|(k, v)| ["\"", k, "\":", v].concat())
+                        .collect();
+                    ["{", &entries.join(","), "}"].concat()
+                }),
+            ]
+        })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// The one-pass check and the one that explains decide alike on every value.
+        #[test]
+        fn the_fast_and_the_explaining_pass_agree(raw in near_things()) {
+            let fast = scan_match(&raw, 0, &THING, 0).unwrap();
+            proptest::prop_assert_eq!(fast.0, raw.len());
+            proptest::prop_assert_eq!(fast.1, check(&THING, &raw).is_ok(), "{}", raw);
+        }
+    }
+
     #[test]
     fn validation_table() {
         let ok = [

@@ -104,6 +104,9 @@ struct Inner {
     queue: RefCell<Vec<(Op, Option<String>)>>,
     waiters: RefCell<Vec<(String, Waiter)>>,
     commit_scheduled: Cell<bool>,
+    /// The entry being enqueued (its id) and its payload as the JS string the caller made, for
+    /// its record: `pump` takes it, so the payload is not decoded out of wasm memory again.
+    fresh: RefCell<Option<(String, JsValue)>>,
     unsaved: RefCell<Vec<String>>,
     /// Ids whose deletion is queued or being committed: storage still holds them, but a reload
     /// must not bring them back (they were delivered, dropped or removed here).
@@ -146,6 +149,7 @@ impl Outbox {
             queue: RefCell::new(Vec::new()),
             waiters: RefCell::new(Vec::new()),
             commit_scheduled: Cell::new(false),
+            fresh: RefCell::new(None),
             unsaved: RefCell::new(Vec::new()),
             deleting: RefCell::new(Vec::new()),
             timer: RefCell::new(None),
@@ -250,6 +254,19 @@ impl Outbox {
         ttl_ms: Option<u64>,
         done: Box<dyn FnOnce(Result<String, Error>)>,
     ) {
+        self.enqueue_with((event, payload, None), lane, dedupe_key, ttl_ms, done)
+    }
+
+    /// [`Outbox::enqueue`] of `(event, payload, payload_js)`: with the payload also as the JS
+    /// string it came as (the bindings have it), which its record then holds.
+    pub(crate) fn enqueue_with(
+        &self,
+        (event, payload, payload_js): (&str, &str, Option<JsValue>),
+        lane: Option<String>,
+        dedupe_key: Option<String>,
+        ttl_ms: Option<u64>,
+        done: Box<dyn FnOnce(Result<String, Error>)>,
+    ) {
         if json::validate(payload) != Ok(Kind::Object) {
             return done(Err(Error::new(
                 ErrorCode::PayloadInvalid,
@@ -264,9 +281,11 @@ impl Outbox {
             name: event.to_owned(),
             payload: payload.to_owned(),
         };
+        let id = crate::platform::tabs::uuid();
+        *self.inner.fresh.borrow_mut() = payload_js.map(|js| (id.clone(), js));
         self.add(
             NewEntry {
-                id: crate::platform::tabs::uuid(),
+                id,
                 message,
                 lane,
                 dedupe_key,
@@ -274,6 +293,7 @@ impl Outbox {
             },
             done,
         );
+        self.inner.fresh.take(); // when the entry was refused
     }
 
     /// Queues an HTTP request, replayed with `fetch` and an `Idempotency-Key` header.
@@ -481,10 +501,15 @@ impl Inner {
             match out {
                 OutboxOutput::Write(e) => {
                     inner.unsaved.borrow_mut().push(e.id.clone());
+                    let payload = inner
+                        .fresh
+                        .take()
+                        .filter(|(id, _)| *id == e.id)
+                        .map(|(_, p)| p);
                     inner
                         .queue
                         .borrow_mut()
-                        .push((Op::Put(idb::to_record(&e)), Some(e.id)));
+                        .push((Op::Put(idb::to_record(&e, payload)), Some(e.id)));
                 }
                 OutboxOutput::Delete(id) => {
                     inner.deleting.borrow_mut().push(id.clone());

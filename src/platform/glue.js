@@ -34,3 +34,12 @@ export function eventArgs(frame, start, tail, single) {
     return undefined;
   }
 }
+
+const encoder = new TextEncoder();
+
+/** Writes `s` as UTF-8 into wasm memory at `ptr` (room for `cap` bytes, at least 3 per UTF-16
+ *  unit) with the browser's own encoder, and returns the bytes written: for long strings,
+ *  cheaper than wasm-bindgen's copy loop over the characters. */
+export function encodeInto(s, memory, ptr, cap) {
+  return encoder.encodeInto(s, new Uint8Array(memory.buffer, ptr, cap)).written;
+}

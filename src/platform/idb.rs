@@ -228,59 +228,88 @@ fn set(o: &Object, k: &str, v: JsValue) {
     let _ = Reflect::set(o, &js_name(k), &v);
 }
 
-/// Sets `k` to a string (from [`NAMES`] when it is one).
-fn set_str(o: &Object, k: &str, v: &str) {
-    set(o, k, js_name(v));
-}
-
 fn opt(v: &Option<String>) -> JsValue {
     v.as_ref().map_or(JsValue::UNDEFINED, |s| s.into())
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/platform/records.js")]
+extern "C" {
+    /// The record object from its fields in order (see `records.js`).
+    #[wasm_bindgen(js_name = outboxRecord)]
+    fn outbox_record(
+        v: u32,
+        id: &str,
+        seq: f64,
+        lane: &JsValue,
+        kind: &JsValue,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+        d: &JsValue,
+        dedupe_key: &JsValue,
+        created_at: f64,
+        expires_at: f64,
+        attempts: u32,
+        not_before: f64,
+        state: &JsValue,
+        failed_reason: &JsValue,
+        last_error: &JsValue,
+    ) -> JsValue;
+}
+
 /// The stored form of an entry. It holds the message and its delivery state, never auth.
-pub fn to_record(e: &Entry) -> JsValue {
-    let o = Object::new();
-    set(&o, "v", RECORD_VERSION.into());
-    set(&o, "id", e.id.as_str().into());
-    set(&o, "seq", (e.seq as f64).into());
-    set_str(&o, "lane", &e.lane);
-    match &e.message {
-        Message::Event { name, payload } => {
-            set_str(&o, "kind", "event");
-            set(&o, "event", name.as_str().into());
-            set(&o, "payload", payload.as_str().into());
-        }
+/// `payload`: the event payload as a JS string already, when the caller has it (an enqueue
+/// from JS), so it is not decoded out of wasm memory again.
+pub fn to_record(e: &Entry, payload: Option<JsValue>) -> JsValue {
+    let u = JsValue::UNDEFINED;
+    let (kind, a, b, c, d) = match &e.message {
+        Message::Event {
+            name,
+            payload: text,
+        } => (
+            "event",
+            name.into(),
+            payload.unwrap_or_else(|| text.into()),
+            u.clone(),
+            u.clone(),
+        ),
         Message::Request {
             url,
             method,
             headers,
             body,
         } => {
-            set_str(&o, "kind", "request");
-            set(&o, "url", url.as_str().into());
-            set(&o, "method", method.as_str().into());
             let h = Array::new();
             for (k, v) in headers {
                 h.push(&Array::of2(&k.into(), &v.into()));
             }
-            set(&o, "headers", h.into());
-            set(&o, "body", opt(body));
+            ("request", url.into(), method.into(), h.into(), opt(body))
         }
-    }
-    set(&o, "dedupeKey", opt(&e.dedupe_key));
-    set(&o, "createdAt", (e.created_at as f64).into());
-    set(&o, "expiresAt", (e.expires_at as f64).into());
-    set(&o, "attempts", e.attempts.into());
-    set(&o, "notBefore", (e.not_before as f64).into());
+    };
     let (state, reason) = match &e.state {
         EntryState::Pending => ("pending", None),
         EntryState::InFlight => ("inflight", None),
         EntryState::Failed(r) => ("failed", Some(r.clone())),
     };
-    set_str(&o, "state", state);
-    set(&o, "failedReason", opt(&reason));
-    set(&o, "lastError", opt(&e.last_error));
-    o.into()
+    outbox_record(
+        RECORD_VERSION,
+        &e.id,
+        e.seq as f64,
+        &js_name(&e.lane),
+        &js_name(kind),
+        &a,
+        &b,
+        &c,
+        &d,
+        &opt(&e.dedupe_key),
+        e.created_at as f64,
+        e.expires_at as f64,
+        e.attempts,
+        e.not_before as f64,
+        &js_name(state),
+        &opt(&reason),
+        &opt(&e.last_error),
+    )
 }
 
 fn get(o: &JsValue, k: &str) -> JsValue {

@@ -1,0 +1,19 @@
+// The outbox's stored record, built in one call from wasm (src/platform/idb.rs `to_record`,
+// which owns the format and its version; `from_record` reads it back). Setting its fields one
+// by one from wasm took a call per field.
+
+/** An outbox entry's record. `kind` "event": `a` is the event name and `b` the payload (JSON
+ *  text); "request": `a` the URL, `b` the method, `c` the headers ([name, value] pairs) and
+ *  `d` the body. */
+export function outboxRecord(v, id, seq, lane, kind, a, b, c, d, dedupeKey, createdAt, expiresAt, attempts, notBefore, state, failedReason, lastError) {
+  const r = kind === "event" ? { v, id, seq, lane, kind, event: a, payload: b } : { v, id, seq, lane, kind, url: a, method: b, headers: c, body: d };
+  r.dedupeKey = dedupeKey;
+  r.createdAt = createdAt;
+  r.expiresAt = expiresAt;
+  r.attempts = attempts;
+  r.notBefore = notBefore;
+  r.state = state;
+  r.failedReason = failedReason;
+  r.lastError = lastError;
+  return r;
+}
