@@ -496,7 +496,10 @@ async function main() {
 
   const results = Object.fromEntries(list.map((c) => [c.key, []]));
   for (let round = 1; round <= opts.rounds; round++) {
-    for (const c of list) {
+    // Each round starts with the next client: whatever runs first in a round (after the last
+    // page of the round before) is not always the same one.
+    const order = list.map((_, i) => list[(i + round - 1) % list.length]);
+    for (const c of order) {
       const r = await run(c, opts.n);
       results[c.key].push(r);
       log(

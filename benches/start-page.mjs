@@ -53,10 +53,16 @@ async function wiresync({ url, timeoutMs }) {
   glue.initSync({ module: compiled });
   const instantiateMs = performance.now() - i0;
   const fetchMs = fetched ? fetched.responseEnd - fetched.startTime : NaN;
+  // init() split at the wasm's last byte: before it, the fetch (and compiling what streamed in);
+  // after it, the rest of the compile, instantiate, start and the promise chain back.
+  const untilFetchedMs = fetched ? fetched.responseEnd - imported : NaN;
+  const afterFetchMs = fetched ? initDone - fetched.responseEnd : NaN;
   return {
     importMs: imported - t0,
     initMs: initDone - imported,
     fetchMs,
+    untilFetchedMs,
+    afterFetchMs,
     compileMs,
     instantiateMs,
     readyMs: compileMs + instantiateMs,

@@ -72,6 +72,8 @@ const rows = [
   ["wiresync: import the JS (one bundled file)", runs.wiresync, "importMs"],
   ["wiresync: init() = fetch + compile + instantiate", runs.wiresync, "initMs"],
   ["wiresync:   the wasm's fetch (resource timing)", runs.wiresync, "fetchMs"],
+  ["wiresync:   init() start → the wasm's last byte", runs.wiresync, "untilFetchedMs"],
+  ["wiresync:   the wasm's last byte → init() resolved", runs.wiresync, "afterFetchMs"],
   ["wiresync:   compiling the wasm alone (apart)", runs.wiresync, "compileMs"],
   ["wiresync:   instantiate + start alone (apart)", runs.wiresync, "instantiateMs"],
   ["wiresync:   compile + instantiate (the two above)", runs.wiresync, "readyMs"],

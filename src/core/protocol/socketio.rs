@@ -379,6 +379,9 @@ pub fn event_from_parts(
 
 /// How many UTF-16 units `s` takes: one per UTF-8 sequence, two for the four-byte ones.
 fn utf16_len(s: &str) -> usize {
+    if s.is_ascii() {
+        return s.len(); // the usual frame: checked a word at a time
+    }
     s.bytes()
         .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
         .sum()
