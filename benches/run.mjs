@@ -538,6 +538,11 @@ function printReport({ opts, sizes, results, list, browserVersion, seconds }) {
   throughputLine(byKey.wsoff, "wiresync (validate off)");
   throughputLine(byKey.sio, `socket.io-client ${SIO_VERSION}`);
   line("ratio wiresync/sio", `${fixed(med("ws") / med("sio"))}   (validate off: ${fixed(med("wsoff") / med("sio"))})`);
+  // Renderer CPU compared within each round (the clients of a round run back to back), so that
+  // the machine's drift between rounds cancels out: the median of those per-round ratios.
+  const cpuRatio = (key) =>
+    median(results[key].map((r, i) => rendererUs(r) / rendererUs(results.sio[i])).filter((x) => !Number.isNaN(x)));
+  line("CPU/event wiresync/sio", `${fixed(cpuRatio("ws"))}×   (validate off: ${fixed(cpuRatio("wsoff"))}×; median of the per-round ratios)`);
   if (byKey.raw) throughputLine(byKey.raw, "bare WebSocket (ceiling)");
   console.log(
     [
