@@ -39,8 +39,7 @@ thread_local! {
 /// wasm-bindgen's conversion, which loops over the characters in JS.
 pub fn string(s: &JsString) -> String {
     let cap = s.length() as usize * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    SCRATCH.with(|scratch| {
-        let mut buf = scratch.borrow_mut();
+    let encode = |buf: &mut Vec<u8>| {
         if buf.len() < cap {
             buf.resize(cap, 0);
         }
@@ -49,5 +48,12 @@ pub fn string(s: &JsString) -> String {
         // SAFETY: what TextEncoder.encodeInto writes is UTF-8 by definition (lone surrogates
         // become U+FFFD).
         unsafe { std::str::from_utf8_unchecked(&buf[..written.min(cap)]) }.to_owned()
-    })
+    };
+    if cap > SCRATCH_MAX {
+        return encode(&mut Vec::new()); // a rare large string: its buffer is not kept
+    }
+    SCRATCH.with(|scratch| encode(&mut scratch.borrow_mut()))
 }
+
+/// The most the scratch buffer keeps between calls.
+const SCRATCH_MAX: usize = 64 << 10;

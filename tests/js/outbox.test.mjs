@@ -121,6 +121,27 @@ test("same-tick enqueues share one transaction and all resolve after commit", as
   await page.context().close();
 });
 
+test("payloads beyond ASCII are stored, listed and delivered unchanged (the enqueue's string paths)", async () => {
+  const page = await openPage();
+  const text = "é ü 漢字 😀 \u2028 \"q\" \\ " + "x".repeat(70000); // past the scratch buffer's 64 KiB
+  const short = "naïve café 😀";
+  const r = await page.evaluate(async ({ name, text, short }) => {
+    const { client } = make({ name }, { auth: { token: "wrong" } });
+    window.c9 = client;
+    await client.outbox.enqueue("note:add", { n: 0, text });
+    await client.outbox.enqueue("note:add", { n: 1, text: short });
+    const stored = await dumpIdb();
+    return { listed: client.outbox.list().map((e) => e.payload.text), stored: stored.includes(JSON.stringify(JSON.stringify(short)).slice(1, -1)) };
+  }, { name: uniq("utf8"), text, short });
+  assert.deepEqual(r.listed, [text, short], "list() gives the payloads back as enqueued");
+  assert.ok(r.stored, "the record holds the payload's JSON text");
+  await page.evaluate(() => c9.setAuth({ token: "good" }));
+  await until("drained", () => page.evaluate(() => drained(c9)));
+  const got = await applied();
+  assert.deepEqual(got.map((a) => a.payload.text), [text, short], "the server received them unchanged");
+  await page.context().close();
+});
+
 test("auth never reaches IndexedDB; request headers are attached at send time only", async () => {
   const page = await openPage();
   await control(sio.url, "outbox/ack-delay?ms=1500");

@@ -387,20 +387,6 @@ fn utf16_len(s: &str) -> usize {
         .sum()
 }
 
-/// `[a,b,c]` from raw JSON values.
-pub fn join_array(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(2 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
-    out.push('[');
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(p);
-    }
-    out.push(']');
-    out
-}
-
 fn header(out: &mut String, kind: char, nsp: &str, id: Option<u64>) {
     out.push('4');
     out.push(kind);
