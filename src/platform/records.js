@@ -6,14 +6,16 @@
  *  text); "request": `a` the URL, `b` the method, `c` the headers ([name, value] pairs) and
  *  `d` the body. */
 export function outboxRecord(v, id, seq, lane, kind, a, b, c, d, dedupeKey, createdAt, expiresAt, attempts, notBefore, state, failedReason, lastError) {
-  const r = kind === "event" ? { v, id, seq, lane, kind, event: a, payload: b } : { v, id, seq, lane, kind, url: a, method: b, headers: c, body: d };
-  r.dedupeKey = dedupeKey;
+  const r = kind === "event" ? { v, id, seq, lane, kind, event: a, payload: b } : { v, id, seq, lane, kind, url: a, method: b, headers: c };
+  if (d !== undefined) r.body = d;
   r.createdAt = createdAt;
   r.expiresAt = expiresAt;
   r.attempts = attempts;
   r.notBefore = notBefore;
   r.state = state;
-  r.failedReason = failedReason;
-  r.lastError = lastError;
+  // Absent ones are left out: every field stored is copied on each put and read back on load.
+  if (dedupeKey !== undefined) r.dedupeKey = dedupeKey;
+  if (failedReason !== undefined) r.failedReason = failedReason;
+  if (lastError !== undefined) r.lastError = lastError;
   return r;
 }
