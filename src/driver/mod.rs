@@ -124,8 +124,11 @@ impl Client {
     pub fn connect(options: Options) -> Client {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         let mut config = options.config;
-        // Catalog payloads are checked as their frames are split (one pass over each).
-        config.schema_of = options.validate.then_some(events::listen_schema);
+        // Payloads are checked as their frames are split (one pass over each): against the
+        // schemas the caller gave, else the catalog's; not at all with validation off.
+        config.schema_of = options
+            .validate
+            .then(|| config.schema_of.unwrap_or(events::listen_schema));
         let inner = Rc::new(Inner {
             core: RefCell::new(Connection::new(config, seed)),
             socket: RefCell::new(None),

@@ -501,11 +501,11 @@ impl Inner {
             match out {
                 OutboxOutput::Write(e) => {
                     inner.unsaved.borrow_mut().push(e.id.clone());
-                    let payload = inner
-                        .fresh
-                        .take()
-                        .filter(|(id, _)| *id == e.id)
-                        .map(|(_, p)| p);
+                    let payload = {
+                        let mut fresh = inner.fresh.borrow_mut();
+                        let ours = fresh.as_ref().is_some_and(|(id, _)| *id == e.id);
+                        ours.then(|| fresh.take()).flatten().map(|(_, p)| p)
+                    };
                     inner
                         .queue
                         .borrow_mut()

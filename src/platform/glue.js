@@ -10,8 +10,7 @@
 export function onFrames(ws, memory, reserve, text, binary) {
   const encoder = new TextEncoder();
   let view = new Uint8Array(0);
-  ws.onmessage = (e) => {
-    const d = e.data;
+  const frame = (d) => {
     if (typeof d !== "string") return binary(d.byteLength);
     const room = d.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
     if (room > view.length || view.buffer !== memory.buffer) {
@@ -19,6 +18,21 @@ export function onFrames(ws, memory, reserve, text, binary) {
       view = new Uint8Array(memory.buffer, reserve(size), size);
     }
     text(encoder.encodeInto(d, view).written, d);
+  };
+  // A frame that arrives while one is being handled (a handler ran a nested event loop, or a
+  // test's fake socket fired from send) waits for it to finish, in order: the buffer and the
+  // frame being handled stay the current frame's.
+  let busy = false;
+  const later = [];
+  ws.onmessage = (e) => {
+    if (busy) return void later.push(e.data);
+    busy = true;
+    try {
+      frame(e.data);
+      while (later.length) frame(later.shift());
+    } finally {
+      busy = false;
+    }
   };
 }
 
@@ -37,9 +51,10 @@ export function eventArgs(frame, start, tail, single) {
 
 const encoder = new TextEncoder();
 
-/** Writes `s` as UTF-8 into wasm memory at `ptr` (room for `cap` bytes, at least 3 per UTF-16
- *  unit) with the browser's own encoder, and returns the bytes written: for long strings,
- *  cheaper than wasm-bindgen's copy loop over the characters. */
+/** Writes `s` as UTF-8 into wasm memory at `ptr` (room for `cap` bytes) with the browser's own
+ *  encoder (for long strings, cheaper than wasm-bindgen's copy loop over the characters), and
+ *  returns the bytes written, or -1 when all of `s` did not fit. */
 export function encodeInto(s, memory, ptr, cap) {
-  return encoder.encodeInto(s, new Uint8Array(memory.buffer, ptr, cap)).written;
+  const r = encoder.encodeInto(s, new Uint8Array(memory.buffer, ptr, cap));
+  return r.read === s.length ? r.written : -1;
 }

@@ -24,9 +24,9 @@ extern "C" {
     pub fn event_args(frame: &JsString, start: u32, tail: u32, single: bool) -> JsValue;
 
     /// `TextEncoder.encodeInto(s)` into wasm memory at `ptr` (room for `cap` bytes); returns
-    /// the bytes written.
+    /// the bytes written, or -1 when all of `s` did not fit.
     #[wasm_bindgen(js_name = encodeInto)]
-    fn encode_into(s: &JsString, memory: &JsValue, ptr: u32, cap: u32) -> u32;
+    fn encode_into(s: &JsString, memory: &JsValue, ptr: u32, cap: u32) -> i32;
 }
 
 thread_local! {
@@ -38,22 +38,40 @@ thread_local! {
 /// buffer and copied from there: for payloads of a kilobyte, several times cheaper than
 /// wasm-bindgen's conversion, which loops over the characters in JS.
 pub fn string(s: &JsString) -> String {
-    let cap = s.length() as usize * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    let encode = |buf: &mut Vec<u8>| {
-        if buf.len() < cap {
-            buf.resize(cap, 0);
-        }
-        let ptr = buf.as_mut_ptr() as u32;
-        let written = encode_into(s, &wasm_bindgen::memory(), ptr, cap as u32) as usize;
-        // SAFETY: what TextEncoder.encodeInto writes is UTF-8 by definition (lone surrogates
-        // become U+FFFD).
-        unsafe { std::str::from_utf8_unchecked(&buf[..written.min(cap)]) }.to_owned()
+    let units = s.length() as usize;
+    let memory = wasm_bindgen::memory();
+    // Into `buf`'s spare capacity from its start, with room for `cap` bytes: the bytes
+    // written, or None when the string did not fit.
+    let encode = |buf: &mut Vec<u8>, cap: usize| -> Option<usize> {
+        buf.clear();
+        buf.reserve(cap);
+        let written = encode_into(s, &memory, buf.as_mut_ptr() as u32, cap as u32);
+        let written = usize::try_from(written).ok().filter(|w| *w <= cap)?;
+        // SAFETY: encodeInto initialized these bytes, and they are UTF-8 by definition (lone
+        // surrogates become U+FFFD).
+        unsafe { buf.set_len(written) };
+        Some(written)
     };
-    if cap > SCRATCH_MAX {
-        return encode(&mut Vec::new()); // a rare large string: its buffer is not kept
+    if units > SCRATCH_MAX {
+        // A rare large string, in a buffer of its own that becomes the String (no copy, and
+        // not kept): first with one byte per unit, which ASCII fills exactly, then with the
+        // three that any string fits in.
+        let mut buf = Vec::new();
+        if encode(&mut buf, units).is_none() {
+            encode(&mut buf, units * 3);
+            buf.shrink_to_fit();
+        }
+        // SAFETY: as above.
+        return unsafe { String::from_utf8_unchecked(buf) };
     }
-    SCRATCH.with(|scratch| encode(&mut scratch.borrow_mut()))
+    SCRATCH.with(|scratch| {
+        let mut buf = scratch.borrow_mut();
+        encode(&mut buf, units * 3); // UTF-8 takes at most 3 bytes per UTF-16 unit
+                                     // SAFETY: as above.
+        unsafe { std::str::from_utf8_unchecked(&buf) }.to_owned()
+    })
 }
 
-/// The most the scratch buffer keeps between calls.
+/// The longest string (UTF-16 units) that [`string`] encodes through the scratch buffer, which
+/// keeps three bytes for each between calls.
 const SCRATCH_MAX: usize = 64 << 10;

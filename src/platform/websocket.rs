@@ -52,13 +52,16 @@ impl Socket {
         let buffer: Rc<RefCell<Vec<u8>>> = Rc::default();
         let b = buffer.clone();
         let reserve = Closure::<dyn FnMut(u32) -> u32>::new(move |room: u32| {
-            let mut v = b.borrow_mut();
+            // glue.js never asks while a frame is being handled; if it did, 0 (no room).
+            let Ok(mut v) = b.try_borrow_mut() else {
+                return 0;
+            };
             *v = vec![0; room as usize];
             v.as_mut_ptr() as u32
         });
         let on_text = Closure::<dyn FnMut(u32, js_sys::JsString)>::new(move |len: u32, js| {
-            // Borrowed for the sink's call: only glue.js's next onmessage writes the buffer
-            // again, and no handler can run it in the middle of this one.
+            // Borrowed for the sink's call: glue.js writes the buffer again only for the next
+            // frame, after this call returns (it holds frames that arrive meanwhile).
             let bytes = buffer.borrow();
             let Some(bytes) = bytes.get(..len as usize) else {
                 return; // never: glue.js writes at most what it reserved

@@ -81,20 +81,20 @@ pub struct Packet<'a> {
 #[derive(Debug, Clone)]
 pub struct EventParts<'a> {
     /// The event name, unescaped.
-    pub name: String,
+    pub(crate) name: String,
     /// The arguments as they sit in the array, commas included: from the first one's start to
     /// the last one's end (empty: none). Byte `args_at` of the data on.
-    pub args: &'a str,
+    pub(crate) args: &'a str,
     /// Where `args` starts in the packet data, in bytes.
-    pub args_at: usize,
+    pub(crate) args_at: usize,
     /// The first argument, raw.
-    pub first: Option<&'a str>,
+    pub(crate) first: Option<&'a str>,
     /// The last argument, raw, and the length of `args` without it (and its comma).
-    pub last: Option<(&'a str, usize)>,
+    pub(crate) last: Option<(&'a str, usize)>,
     /// How many arguments.
-    pub count: usize,
+    pub(crate) count: usize,
     /// The schema the first argument was checked against, and whether it matched.
-    pub checked: Option<(&'static Type, bool)>,
+    pub(crate) checked: Option<(&'static Type, bool)>,
 }
 
 /// Decodes one Engine.IO text frame.
@@ -139,7 +139,7 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
 }
 
 /// [`decode_packet`], checking an EVENT's first argument against `schema_of(name)` in the
-/// same pass (see [`EventParts::checked`]).
+/// same pass (the result is [`Incoming::payload_ok`] once [`event_from_parts`] made the event).
 pub fn decode_packet_with(s: &str, schema_of: Option<SchemaOf>) -> Result<Packet<'_>, DecodeError> {
     let b = s.as_bytes();
     let kind = match b.first() {
@@ -320,7 +320,9 @@ pub fn split_event(
         Kind::Array => event_parts(data, None)?,
         _ => None,
     }
-    .ok_or(DecodeError::InvalidPayload("empty event"))
+    .ok_or(DecodeError::InvalidPayload(
+        "an event must be a non-empty array starting with the event name",
+    ))
     .and_then(|parts| event_from_parts(parts, ack, strip_offset, None))
 }
 
