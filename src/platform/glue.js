@@ -15,7 +15,8 @@ export function onFrames(ws, memory, reserve, text, binary) {
     const room = d.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
     if (room > view.length || view.buffer !== memory.buffer) {
       const size = Math.max(room, 4096);
-      view = new Uint8Array(memory.buffer, reserve(size), size);
+      const at = reserve(size); // first: it may grow wasm memory, which detaches the old buffer
+      view = new Uint8Array(memory.buffer, at, size);
     }
     text(encoder.encodeInto(d, view).written, d);
   };

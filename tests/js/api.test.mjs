@@ -63,6 +63,46 @@ test("on() returns an unsubscribe function; once() fires once; onAny() sees name
   assert.deepEqual(got.any, ["order:status_update", "order:status_update", "order:status_update"]);
 });
 
+test("a frame that arrives while a handler runs (a nested onmessage) is handled after it, in order; large frames get room", async () => {
+  const r = await page.evaluate(async () => {
+    const made = [];
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(...a) {
+        super(...a);
+        made.push(this);
+      }
+    };
+    const { client, log } = await open();
+    window.WebSocket = Native;
+    await waitFor(() => client.state.status === "open");
+    const ws = made[0];
+    const frame = (status, message) =>
+      new MessageEvent("message", {
+        data: `42["order:status_update",${JSON.stringify({ orderId: "n1", status, message, timestamp: "t" })}]`,
+      });
+    const got = [];
+    let seenInside = -1;
+    client.on("order:status_update", (p) => {
+      got.push(p.status);
+      if (p.status === "preparing") {
+        // Larger than the socket's buffer so far: it needs more room while this frame is handled.
+        ws.onmessage(frame("delivered", "x".repeat(20000)));
+        seenInside = got.length;
+      }
+    });
+    ws.onmessage(frame("preparing", "m"));
+    ws.onmessage(frame("out_for_delivery", "m"));
+    // A frame far larger than any before: the buffer it needs grows wasm memory.
+    ws.onmessage(frame("big", "y".repeat(300000)));
+    client.close();
+    return { got, seenInside, errors: log.errors.map((e) => e.code) };
+  });
+  assert.equal(r.seenInside, 1, "the nested frame waits until the handler returns");
+  assert.deepEqual(r.got, ["preparing", "delivered", "out_for_delivery", "big"], "then it is handled, in arrival order");
+  assert.deepEqual(r.errors, []);
+});
+
 test("emitWithAck resolves with the ack value and rejects with a typed timeout", async () => {
   const r = await page.evaluate(async () => {
     const { client } = await open();
