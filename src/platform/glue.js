@@ -23,14 +23,15 @@ export function onFrames(ws, memory, reserve, text, binary) {
   // A frame that arrives while one is being handled (a handler ran a nested event loop, or a
   // test's fake socket fired from send) waits for it to finish, in order: the buffer and the
   // frame being handled stay the current frame's.
+  // Frames go through one queue, so that order holds even after a call that threw.
   let busy = false;
-  const later = [];
+  const queue = [];
   ws.onmessage = (e) => {
-    if (busy) return void later.push(e.data);
+    queue.push(e.data);
+    if (busy) return;
     busy = true;
     try {
-      frame(e.data);
-      while (later.length) frame(later.shift());
+      while (queue.length) frame(queue.shift());
     } finally {
       busy = false;
     }
