@@ -1,6 +1,8 @@
-// wiresync's own browser glue, imported by the wasm (src/platform/glue.rs). It holds only the
-// per-frame path, where every call between wasm and JS that it saves counts: it translates, it
-// decides nothing.
+// wiresync's own browser glue, imported by the wasm (src/platform/glue.rs): the per-frame path,
+// where every call between wasm and JS that it saves counts, and strings into wasm memory by
+// the browser's own encoder. It translates, it decides nothing.
+
+const encoder = new TextEncoder();
 
 /** Hands a WebSocket's text frames to `text(utf8Length, frame)`, their UTF-8 already written
  *  by the browser's own encoder into a buffer in wasm memory (a JS loop over the characters
@@ -8,7 +10,6 @@
  *  `reserve(bytes)` only when a frame needs more room than it has, or after wasm memory grew
  *  (which detaches the view on it). */
 export function onFrames(ws, memory, reserve, text, binary) {
-  const encoder = new TextEncoder();
   let view = new Uint8Array(0);
   const frame = (d) => {
     if (typeof d !== "string") return binary(d.byteLength);
@@ -20,10 +21,10 @@ export function onFrames(ws, memory, reserve, text, binary) {
     }
     text(encoder.encodeInto(d, view).written, d);
   };
-  // A frame that arrives while one is being handled (a handler ran a nested event loop, or a
-  // test's fake socket fired from send) waits for it to finish, in order: the buffer and the
-  // frame being handled stay the current frame's.
-  // Frames go through one queue, so that order holds even after a call that threw.
+  // Every frame goes through one queue: a frame that arrives while one is being handled (a
+  // handler ran a nested event loop, a test's fake socket fired from send) waits for it, so the
+  // buffer and the frame being handled stay that frame's, and order holds even after a call
+  // that threw.
   let busy = false;
   const queue = [];
   ws.onmessage = (e) => {
@@ -50,8 +51,6 @@ export function eventArgs(frame, start, tail, single) {
     return undefined;
   }
 }
-
-const encoder = new TextEncoder();
 
 /** Writes `s` as UTF-8 into wasm memory at `ptr` (room for `cap` bytes) with the browser's own
  *  encoder (for long strings, cheaper than wasm-bindgen's copy loop over the characters), and

@@ -40,24 +40,26 @@ thread_local! {
 pub fn string(s: &JsString) -> String {
     let units = s.length() as usize;
     let memory = wasm_bindgen::memory();
-    // Into `buf`'s spare capacity from its start, with room for `cap` bytes: the bytes
-    // written, or None when the string did not fit.
-    let encode = |buf: &mut Vec<u8>, cap: usize| -> Option<usize> {
+    // Into `buf`, replacing what it held, with room for `cap` bytes: whether the whole string
+    // fitted (else `buf` is left empty).
+    let encode = |buf: &mut Vec<u8>, cap: usize| -> bool {
         buf.clear();
         buf.reserve(cap);
         let written = encode_into(s, &memory, buf.as_mut_ptr() as u32, cap as u32);
-        let written = usize::try_from(written).ok().filter(|w| *w <= cap)?;
+        let Some(written) = usize::try_from(written).ok().filter(|w| *w <= cap) else {
+            return false;
+        };
         // SAFETY: encodeInto initialized these bytes, and they are UTF-8 by definition (lone
         // surrogates become U+FFFD).
         unsafe { buf.set_len(written) };
-        Some(written)
+        true
     };
     if units > SCRATCH_MAX {
         // A rare large string, in a buffer of its own that becomes the String (no copy, and
         // not kept): first with one byte per unit, which ASCII fills exactly, then with the
         // three that any string fits in.
         let mut buf = Vec::new();
-        if encode(&mut buf, units).is_none() {
+        if !encode(&mut buf, units) {
             encode(&mut buf, units * 3);
             buf.shrink_to_fit();
         }
@@ -66,8 +68,9 @@ pub fn string(s: &JsString) -> String {
     }
     SCRATCH.with(|scratch| {
         let mut buf = scratch.borrow_mut();
-        encode(&mut buf, units * 3); // UTF-8 takes at most 3 bytes per UTF-16 unit
-                                     // SAFETY: as above.
+        // UTF-8 takes at most 3 bytes per UTF-16 unit: it always fits.
+        encode(&mut buf, units * 3);
+        // SAFETY: as above.
         unsafe { std::str::from_utf8_unchecked(&buf) }.to_owned()
     })
 }

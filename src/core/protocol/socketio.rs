@@ -93,7 +93,7 @@ pub struct EventParts<'a> {
     pub(crate) last: Option<(&'a str, usize)>,
     /// How many arguments.
     pub(crate) count: usize,
-    /// The schema the first argument was checked against, and whether it matched.
+    /// The schema the payload is checked against, and whether the first argument matched it.
     pub(crate) checked: Option<(&'static Type, bool)>,
 }
 
@@ -262,7 +262,7 @@ fn event_parts(
         let end = match ty.filter(|_| count == 0) {
             Some(ty) => {
                 let (end, ok) = schema::scan_match(d, j, ty, 1).map_err(DecodeError::Json)?;
-                checked = Some((ty, ok));
+                checked = Some(ok);
                 end
             }
             None => json::scan_value(b, j, 1).map_err(DecodeError::Json)?,
@@ -291,11 +291,8 @@ fn event_parts(
         first,
         last: last.map(|(a, before)| (&d[a..prev_end], before.saturating_sub(args_at))),
         count,
-        checked: match (ty, checked) {
-            // No argument: the payload is absent, checked as `null`.
-            (Some(ty), None) => Some((ty, schema::scan_match("null", 0, ty, 0).is_ok_and(|r| r.1))),
-            (_, c) => c,
-        },
+        // No argument: `false` here; event_from_parts checks the absent payload.
+        checked: ty.map(|ty| (ty, checked.unwrap_or(false))),
     }))
 }
 
@@ -342,7 +339,7 @@ pub fn event_from_parts(
         mut first,
         last,
         mut count,
-        mut checked,
+        checked,
     } = parts;
     let mut offset = None;
     if let Some((raw, before)) =
@@ -353,8 +350,6 @@ pub fn event_from_parts(
         count -= 1;
         if count == 0 {
             first = None;
-            checked = checked
-                .map(|(ty, _)| (ty, schema::scan_match("null", 0, ty, 0).is_ok_and(|r| r.1)));
         }
     }
     let mut joined = String::with_capacity(args.len() + 2);
@@ -367,7 +362,11 @@ pub fn event_from_parts(
             args: joined,
             ack,
             first_len: first.map_or(0, str::len),
-            payload_ok: checked.map(|(_, ok)| ok),
+            // An absent payload (no argument, or only the offset) is checked as `null`.
+            payload_ok: checked.map(|(ty, ok)| match first {
+                Some(_) => ok,
+                None => schema::scan_match("null", 0, ty, 0).is_ok_and(|r| r.1),
+            }),
             // UTF-16 units, as JS indexes strings; counted over the short ends of the frame only.
             in_frame: frame.map(|(frame, data_at)| InFrame {
                 start_utf16: utf16_len(&frame[..data_at + args_at]),
