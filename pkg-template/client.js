@@ -167,10 +167,9 @@ export class Cache {
 
   /** Observes `queryKey`: runs `queryFn` when data is missing or stale, and again when the key
    *  is invalidated while observed. `listener(state)` on every change. Returns the unsubscribe. */
-  observe(queryKey, { queryFn, staleTime = 0, gcTime }, listener) {
+  observe(queryKey, options, listener) {
     const raw = this.#raw;
-    // No gcTime: the cache's default (5 min, or `persist.maxAgeMs` when persisting).
-    const id = raw.cacheObserve(queryKey, queryFn, staleTime, gcTime ?? -1, listener);
+    const id = raw.cacheObserve(queryKey, options, listener);
     return () => live(raw) && raw.cacheUnobserve(id);
   }
 
@@ -237,7 +236,10 @@ export class Client extends EventClient {
     try {
       layered = spec ? this.#layers.add(placeholder, spec, payload ?? request?.body) : false;
       if (layered) this.#watchOutbox();
-      const { id } = request ? await this.outbox.enqueueRequest(request) : await this.outbox.enqueue(event, payload, options);
+      // Options beside a request are checked as part of it (`lane` is one; a typo is named).
+      const { id } = request
+        ? await this.outbox.enqueueRequest(Object.keys(options).length ? { ...request, ...options } : request)
+        : await this.outbox.enqueue(event, payload, options);
       if (layered) this.#layers.rename(placeholder, id);
       return { id };
     } catch (e) {

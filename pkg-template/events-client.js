@@ -88,13 +88,13 @@ export class EventClient {
 
   /** Resolves with the server's ack value; rejects with `ACK_TIMEOUT` after `timeoutMs`. */
   emitWithAck(event, payload, options) {
-    return this.#raw.emitWithAck(event, payload === undefined ? [] : [payload], options?.timeoutMs);
+    return this.#raw.emitWithAck(event, payload === undefined ? [] : [payload], options);
   }
 
   /** Joins a room (`subscribe:<channel>` with `params`); re-joined after unrecovered reconnects. */
   subscribe(channel, params, options) {
     const raw = this.#raw;
-    const { id, ready } = raw.subscribe(channel, params, options?.ack ?? true);
+    const { id, ready } = raw.subscribe(channel, params, options);
     let done = false;
     return {
       ready,

@@ -54,7 +54,10 @@ export interface ConnectionState {
 /** An auth payload: sent in the CONNECT packet (`socket.handshake.auth`), never stored. */
 export type AuthPayload = Record<string, unknown>;
 
-/** `connect()` options; every one but `url` has the default shown. */
+/** `connect()` options; every one but `url` has the default shown. Every options object of
+ *  the API is checked the same way: a key that is not an option, or a value of the wrong type,
+ *  throws `INVALID_ARGUMENT` naming it (and the nearest known name); `undefined` and `null`
+ *  mean the default. Durations (`…Ms`, `staleTime`, `gcTime`) are ms ≥ 0; `Infinity` means never. */
 export interface ConnectOptions {
   /** Server URL; `http(s)` is mapped to `ws(s)`. Required. */
   url: string;
@@ -381,7 +384,7 @@ export declare class Cache {
   observe<T>(queryKey: QueryKey, options: { queryFn: () => T | Promise<T>; staleTime?: number; gcTime?: number }, listener: (state: QueryState<T>) => void): Unsubscribe;
   /** The invalidation hook: `hook(keys)` when an invalidation, a patch or new server data (a
    *  fetch, a restore) touches matching keys, from this tab or another. */
-  watch(filters: QueryFilters, hook: (keys: QueryKey[]) => void): Unsubscribe;
+  watch(filters: Omit<QueryFilters, "predicate">, hook: (keys: QueryKey[]) => void): Unsubscribe;
 }
 
 /** A real-time connection, typed by the events it listens to (`L`) and emits (`E`). */

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::{listener_error, stringify, to_js, RawClient};
+use super::{listener_error, stringify, to_js, Opts, RawClient};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::invalidation::{Action, Template};
 use crate::core::query_cache::{Filters, Query, QueryStatus, QueryType, RefetchType};
@@ -27,42 +27,39 @@ fn key_to_js(key: &Value) -> JsValue {
     js_sys::JSON::parse(&key.hash()).unwrap_or(JsValue::NULL)
 }
 
-fn get(o: &JsValue, k: &str) -> JsValue {
-    if o.is_object() {
-        Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
+/// The keys of query filters (TanStack's `QueryFilters`): `predicate` runs in JS (client.js),
+/// so `watch` has none; `invalidateQueries` also takes `refetchType`.
+const INVALIDATE: &[&str] = &[
+    "queryKey",
+    "exact",
+    "type",
+    "stale",
+    "predicate",
+    "refetchType",
+];
+const FILTERS: &[&str] = INVALIDATE.split_at(5).0;
+const WATCH: &[&str] = INVALIDATE.split_at(4).0;
 
-fn filters_from_js(f: &JsValue) -> Result<(Filters, RefetchType), JsValue> {
+fn filters_from_js(f: JsValue, known: &[&str]) -> Result<(Filters, RefetchType), JsValue> {
     let mut filters = Filters::default();
-    let key = get(f, "queryKey");
-    if !key.is_undefined() {
+    let Some(f) = Opts::of(f, "", known)? else {
+        return Ok((filters, RefetchType::Active));
+    };
+    if let Some(key) = f.value("queryKey") {
         filters.query_key = Some(key_from_js(&key)?);
     }
-    filters.exact = get(f, "exact").as_bool().unwrap_or(false);
-    filters.kind = match get(f, "type").as_string().as_deref() {
-        None | Some("all") => QueryType::All,
-        Some("active") => QueryType::Active,
-        Some("inactive") => QueryType::Inactive,
-        Some(_) => {
-            return Err(bad(
-                "filter `type` must be \"all\", \"active\" or \"inactive\"",
-            ))
-        }
+    filters.exact = f.bool("exact")?.unwrap_or(false);
+    filters.kind = match f.choice("type", &["all", "active", "inactive"])? {
+        None | Some(0) => QueryType::All,
+        Some(1) => QueryType::Active,
+        Some(_) => QueryType::Inactive,
     };
-    filters.stale = get(f, "stale").as_bool();
-    let refetch = match get(f, "refetchType").as_string().as_deref() {
-        None | Some("active") => RefetchType::Active,
-        Some("inactive") => RefetchType::Inactive,
-        Some("all") => RefetchType::All,
-        Some("none") => RefetchType::None,
-        Some(_) => {
-            return Err(bad(
-                "`refetchType` must be \"active\", \"inactive\", \"all\" or \"none\"",
-            ))
-        }
+    filters.stale = f.bool("stale")?;
+    let refetch = match f.choice("refetchType", &["active", "inactive", "all", "none"])? {
+        None | Some(0) => RefetchType::Active,
+        Some(1) => RefetchType::Inactive,
+        Some(2) => RefetchType::All,
+        Some(_) => RefetchType::None,
     };
     Ok((filters, refetch))
 }
@@ -146,26 +143,26 @@ impl RawClient {
     /// `invalidateQueries(filters)`: returns the number of queries matched.
     #[wasm_bindgen(js_name = cacheInvalidate)]
     pub fn cache_invalidate(&self, filters: JsValue, local: Option<bool>) -> Result<u32, JsValue> {
-        let (f, refetch) = filters_from_js(&filters)?;
+        let (f, refetch) = filters_from_js(filters, INVALIDATE)?;
         Ok(self.cache.invalidate(&f, refetch, !local.unwrap_or(false)) as u32)
     }
 
     /// `removeQueries(filters)`.
     #[wasm_bindgen(js_name = cacheRemove)]
     pub fn cache_remove(&self, filters: JsValue) -> Result<u32, JsValue> {
-        Ok(self.cache.remove(&filters_from_js(&filters)?.0) as u32)
+        Ok(self.cache.remove(&filters_from_js(filters, FILTERS)?.0) as u32)
     }
 
     /// `resetQueries(filters)`.
     #[wasm_bindgen(js_name = cacheReset)]
     pub fn cache_reset(&self, filters: JsValue) -> Result<u32, JsValue> {
-        Ok(self.cache.reset(&filters_from_js(&filters)?.0) as u32)
+        Ok(self.cache.reset(&filters_from_js(filters, FILTERS)?.0) as u32)
     }
 
     /// `hook(keys)` whenever an invalidation or patch touches matching keys; returns an id.
     #[wasm_bindgen(js_name = cacheWatch)]
     pub fn cache_watch(&self, filters: JsValue, hook: Function) -> Result<f64, JsValue> {
-        let (f, _) = filters_from_js(&filters)?;
+        let (f, _) = filters_from_js(filters, WATCH)?;
         let report = self.client.reporter();
         Ok(self.cache.watch(f, move |keys| {
             let list: Array = keys.iter().map(key_to_js).collect();
@@ -186,12 +183,16 @@ impl RawClient {
     pub fn cache_observe(
         &self,
         key: JsValue,
-        query_fn: Function,
-        stale_time: f64,
-        gc_time: f64,
+        options: JsValue,
         listener: Function,
     ) -> Result<f64, JsValue> {
         let key = key_from_js(&key)?;
+        let o = Opts::of(options, "", &["queryFn", "staleTime", "gcTime"])?;
+        let (query_fn, stale_time, gc_time) = match o {
+            Some(o) => (o.function("queryFn")?, o.ms("staleTime")?, o.ms("gcTime")?),
+            None => (None, None, None),
+        };
+        let query_fn = query_fn.ok_or_else(|| bad("observe needs { queryFn }"))?;
         let f = Rc::new(move || {
             let query_fn = query_fn.clone();
             Box::pin(async move {
@@ -213,9 +214,9 @@ impl RawClient {
         let id = self.cache.observe(
             &key,
             f,
-            stale_time.max(0.0) as u64,
-            // Negative (not given): the cache's default, which is `maxAgeMs` when persisting.
-            (gc_time >= 0.0).then_some(gc_time as u64),
+            stale_time.unwrap_or(0),
+            // Not given: the cache's default, which is `maxAgeMs` when persisting.
+            gc_time,
             move |q| {
                 if let Err(e) = listener.call1(&JsValue::NULL, &state_to_js(q)) {
                     report(&listener_error(&e));
@@ -251,7 +252,7 @@ impl RawClient {
     /// The queries `filters` selects: `[{ queryKey, queryHash, state }]`.
     #[wasm_bindgen(js_name = cacheFind)]
     pub fn cache_find(&self, filters: JsValue) -> Result<Array, JsValue> {
-        let (f, _) = filters_from_js(&filters)?;
+        let (f, _) = filters_from_js(filters, FILTERS)?;
         Ok(self
             .cache
             .find(&f)

@@ -22,6 +22,7 @@ use crate::core::error::{Error, ErrorCode};
 use crate::driver::outbox::{Outbox, OutboxOptions};
 use crate::driver::{self, AckWaiter, Auth, Client};
 pub use error::to_js;
+use options::Opts;
 
 fn stringify(value: &JsValue, what: &str, event: Option<&str>) -> Result<String, JsValue> {
     stringify_both(value, what, event).map(|(text, _)| text)
@@ -144,11 +145,11 @@ fn event_handler(handler: Function) -> impl Fn(&driver::Delivery) {
 /// `index.d.ts` (`ConnectOptions`). Throws a `WiresyncError` (`INVALID_ARGUMENT`) for bad ones.
 #[wasm_bindgen(js_name = connect)]
 pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
-    let (opts, auth) = options::parse(&options)?;
+    let (opts, auth, options) = options::parse(options)?;
     let auth = auth_from_js(auth)?;
     #[cfg(feature = "outbox")]
     let outbox_opts = options::parse_outbox(&options)?.map(|(mut o, headers)| {
-        o.request_headers = outbox::headers_from_js(headers);
+        o.request_headers = headers.map(outbox::headers_from_js);
         o
     });
     #[cfg(feature = "cache")]
@@ -257,18 +258,19 @@ impl RawClient {
 
     /// Emits and resolves with the server's first ack argument; rejects with `ACK_TIMEOUT`.
     #[wasm_bindgen(js_name = emitWithAck)]
-    pub fn emit_with_ack(&self, event: String, args: Array, timeout_ms: Option<f64>) -> Promise {
+    pub fn emit_with_ack(&self, event: String, args: Array, options: JsValue) -> Promise {
         let (promise, waiter) = promise_waiter(true);
-        let json = match stringify(&args, "payload", Some(&event)) {
-            Ok(j) => j,
+        let parsed = Opts::of(options, "", &["timeoutMs"])
+            .and_then(|o| o.map_or(Ok(None), |o| o.ms("timeoutMs")))
+            .and_then(|timeout| Ok((timeout, stringify(&args, "payload", Some(&event))?)));
+        let (timeout, json) = match parsed {
+            Ok(p) => p,
             Err(e) => return Promise::reject(&e),
         };
-        match self.client.emit_with_ack_json(
-            &event,
-            &json,
-            timeout_ms.map(|t| t.max(0.0) as u64),
-            waiter,
-        ) {
+        match self
+            .client
+            .emit_with_ack_json(&event, &json, timeout, waiter)
+        {
             Ok(()) => promise,
             Err(e) => Promise::reject(&to_js(&e)),
         }
@@ -287,8 +289,12 @@ impl RawClient {
         &self,
         channel: String,
         params: JsValue,
-        ack: bool,
+        options: JsValue,
     ) -> Result<JsValue, JsValue> {
+        let ack = match Opts::of(options, "", &["ack"])? {
+            Some(o) => o.bool("ack")?.unwrap_or(true),
+            None => true,
+        };
         let params = if params.is_undefined() {
             None
         } else {
@@ -315,10 +321,11 @@ impl RawClient {
     /// so no entry is ever sent under another identity's credentials.
     #[wasm_bindgen(js_name = setAuth)]
     pub fn set_auth(&self, auth: JsValue, options: JsValue) -> Result<(), JsValue> {
+        let identity = match Opts::of(options, "", &["identity"])? {
+            Some(o) => o.string("identity")?,
+            None => None,
+        };
         let auth = auth_from_js(auth)?;
-        let identity = js_sys::Reflect::get(&options, &"identity".into())
-            .ok()
-            .and_then(|v| v.as_string());
         #[cfg(feature = "cache")]
         if let Some(identity) = &identity {
             self.cache.switch_identity(identity);

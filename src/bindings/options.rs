@@ -1,138 +1,241 @@
-//! Reads the JS options object into the driver's [`Options`], with a typed error naming the
-//! option for anything of the wrong type.
+//! Reads JS options objects, every one the same way: keys that are not options are refused
+//! with the nearest known name, and values of the wrong type get an `INVALID_ARGUMENT` naming
+//! the option. `undefined` and `null` mean "not given" (the default). Durations are ms; a
+//! non-negative number, where `Infinity` means never.
 
-use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+#[cfg(any(feature = "outbox", feature = "cache"))]
+use js_sys::Function;
+use js_sys::{Array, Object};
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::to_js;
 use crate::core::error::{Error, ErrorCode};
 #[cfg(feature = "outbox")]
 use crate::core::outbox::Overflow;
 use crate::core::protocol::Protocol;
+use crate::core::text::nearest;
 #[cfg(feature = "cache")]
 use crate::driver::cache::{CacheOptions, PersistOptions};
 #[cfg(feature = "outbox")]
 use crate::driver::outbox::OutboxOptions;
 use crate::driver::Options;
 
+fn invalid(message: String) -> JsValue {
+    to_js(&Error::new(ErrorCode::InvalidArgument, message))
+}
+
 fn bad(name: &str, want: &str) -> JsValue {
-    to_js(&Error::new(
-        ErrorCode::InvalidArgument,
-        ["option `", name, "` must be ", want].concat(),
-    ))
+    invalid(["option `", name, "` must be ", want].concat())
 }
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    if obj.is_object() {
-        Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
+/// An options object whose keys were checked; its readers check each value's type.
+pub struct Opts {
+    obj: JsValue,
+    path: &'static str,
+}
+
+impl Opts {
+    /// `value` as the options at `path` (`""` for a call's own options argument). `undefined`
+    /// and `null`: none given. Anything but a plain object, or a key not in `known`, is an
+    /// `INVALID_ARGUMENT`.
+    pub fn of(value: JsValue, path: &'static str, known: &[&str]) -> Result<Option<Opts>, JsValue> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        if !value.is_object() || value.is_function() || Array::is_array(&value) {
+            return Err(bad(
+                if path.is_empty() { "options" } else { path },
+                "an object",
+            ));
+        }
+        for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.iter().any(|k| *k == key) {
+                let mut m = String::from("unknown option `");
+                m += &join(path, &key);
+                m += "`";
+                if let Some(near) = nearest(&key, known) {
+                    m += " (did you mean `";
+                    m += &join(path, near);
+                    m += "`?)";
+                }
+                return Err(invalid(m));
+            }
+        }
+        Ok(Some(Opts { obj: value, path }))
+    }
+
+    fn name(&self, key: &str) -> String {
+        join(self.path, key)
+    }
+
+    /// The value of `key`, `None` when `undefined` or `null`.
+    pub fn value(&self, key: &str) -> Option<JsValue> {
+        let v = js_sys::Reflect::get(&self.obj, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        (!(v.is_undefined() || v.is_null())).then_some(v)
+    }
+
+    /// The value of `key` if given; an `INVALID_ARGUMENT` saying it must be `want` unless
+    /// `ok` accepts it. (One reader for every type: a generic one per type costs the wasm.)
+    fn checked(
+        &self,
+        key: &str,
+        want: &str,
+        ok: fn(&JsValue) -> bool,
+    ) -> Result<Option<JsValue>, JsValue> {
+        match self.value(key) {
+            Some(v) if !ok(&v) => Err(bad(&self.name(key), want)),
+            v => Ok(v),
+        }
+    }
+
+    pub fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
+        Ok(self
+            .checked(key, "a string", JsValue::is_string)?
+            .and_then(|v| v.as_string()))
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, JsValue> {
+        Ok(self
+            .checked(key, "a boolean", |v| v.as_bool().is_some())?
+            .map(|v| v.is_truthy()))
+    }
+
+    /// A number ≥ 0 (`Infinity` allowed).
+    pub fn number(&self, key: &str) -> Result<Option<f64>, JsValue> {
+        Ok(self
+            .checked(key, "a number ≥ 0", non_negative)?
+            .and_then(|v| v.as_f64()))
+    }
+
+    /// A duration in ms: a number ≥ 0; `Infinity` is never (`u64::MAX`, which the core's
+    /// saturating time arithmetic never reaches).
+    pub fn ms(&self, key: &str) -> Result<Option<u64>, JsValue> {
+        let v = self.checked(key, "a duration in ms ≥ 0 (Infinity: never)", non_negative)?;
+        // `as` saturates: Infinity is u64::MAX.
+        Ok(v.and_then(|v| v.as_f64()).map(|n| n as u64))
+    }
+
+    /// One of `choices`, as its index.
+    pub fn choice(&self, key: &str, choices: &[&str]) -> Result<Option<usize>, JsValue> {
+        let Some(s) = self.value(key) else {
+            return Ok(None);
+        };
+        if let Some(i) = s
+            .as_string()
+            .and_then(|s| choices.iter().position(|c| *c == s))
+        {
+            return Ok(Some(i));
+        }
+        let mut want = String::from("one of");
+        for c in choices {
+            want.push_str(if want.len() > 6 { ", \"" } else { " \"" });
+            want.push_str(c);
+            want.push('"');
+        }
+        Err(bad(&self.name(key), &want))
+    }
+
+    #[cfg(any(feature = "outbox", feature = "cache"))]
+    pub fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
+        Ok(self
+            .checked(key, "a function", JsValue::is_function)?
+            .map(JsCast::unchecked_into))
+    }
+
+    /// The nested options object at `key` (its path must be `self.path` + `.` + `key`).
+    pub fn object(
+        &self,
+        key: &str,
+        path: &'static str,
+        known: &[&str],
+    ) -> Result<Option<Opts>, JsValue> {
+        Opts::of(self.value(key).unwrap_or(JsValue::UNDEFINED), path, known)
+    }
+}
+
+fn non_negative(v: &JsValue) -> bool {
+    v.as_f64().is_some_and(|n| n >= 0.0)
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
     } else {
-        JsValue::UNDEFINED
+        [path, ".", key].concat()
     }
 }
 
-fn string(obj: &JsValue, key: &str, name: &str) -> Result<Option<String>, JsValue> {
-    let v = get(obj, key);
-    if v.is_undefined() {
-        return Ok(None);
-    }
-    v.as_string().map(Some).ok_or_else(|| bad(name, "a string"))
-}
+const CONNECT: &[&str] = &[
+    "url",
+    "protocol",
+    "path",
+    "namespace",
+    "auth",
+    "reconnect",
+    "ackTimeoutMs",
+    "connectTimeoutMs",
+    "maxFrameBytes",
+    "pingIntervalMs",
+    "pingTimeoutMs",
+    "validate",
+    "outbox",
+    "cache",
+];
 
-fn number(obj: &JsValue, key: &str, name: &str) -> Result<Option<f64>, JsValue> {
-    let v = get(obj, key);
-    if v.is_undefined() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n >= 0.0 && !n.is_nan() => Ok(Some(n)),
-        _ => Err(bad(name, "a non-negative number")),
-    }
-}
-
-fn ms(obj: &JsValue, key: &str, name: &str, into: &mut u64) -> Result<(), JsValue> {
-    if let Some(n) = number(obj, key, name)? {
-        *into = n.min(u64::MAX as f64) as u64;
-    }
-    Ok(())
-}
-
-/// Parses `connect()` options. Returns the options and the raw `auth` value.
-pub fn parse(o: &JsValue) -> Result<(Options, JsValue), JsValue> {
-    if !o.is_object() {
-        return Err(bad("options", "an object with at least `url`"));
-    }
-    let url = string(o, "url", "url")?
+/// Parses `connect()` options. Returns them, the raw `auth` value, and the options object
+/// for the outbox and cache parsers.
+pub fn parse(o: JsValue) -> Result<(Options, JsValue, Opts), JsValue> {
+    let o =
+        Opts::of(o, "", CONNECT)?.ok_or_else(|| bad("options", "an object with at least `url`"))?;
+    let url = o
+        .string("url")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| bad("url", "a non-empty string"))?;
     let mut opts = Options::new(url);
     let cfg = &mut opts.config;
-    let path = string(o, "path", "path")?.unwrap_or_else(|| "/socket.io/".into());
-    let namespace = string(o, "namespace", "namespace")?.unwrap_or_else(|| "/".into());
+    let path = o.string("path")?.unwrap_or_else(|| "/socket.io/".into());
+    let namespace = o.string("namespace")?.unwrap_or_else(|| "/".into());
     if !namespace.starts_with('/') {
         return Err(bad("namespace", "a string starting with '/'"));
     }
-    cfg.protocol = match string(o, "protocol", "protocol")?.as_deref() {
-        None | Some("socket.io") => Protocol::SocketIo { path, namespace },
-        Some("json") => Protocol::Json,
-        Some(_) => return Err(bad("protocol", "\"socket.io\" or \"json\"")),
+    cfg.protocol = match o.choice("protocol", &["socket.io", "json"])? {
+        Some(1) => Protocol::Json,
+        _ => Protocol::SocketIo { path, namespace },
     };
-    ms(o, "ackTimeoutMs", "ackTimeoutMs", &mut cfg.ack_timeout_ms)?;
-    ms(
-        o,
-        "connectTimeoutMs",
-        "connectTimeoutMs",
-        &mut cfg.connect_timeout_ms,
-    )?;
-    ms(
-        o,
-        "pingIntervalMs",
-        "pingIntervalMs",
-        &mut cfg.ping_interval_ms,
-    )?;
-    ms(
-        o,
-        "pingTimeoutMs",
-        "pingTimeoutMs",
-        &mut cfg.ping_timeout_ms,
-    )?;
-    if let Some(n) = number(o, "maxFrameBytes", "maxFrameBytes")? {
-        cfg.max_frame_bytes = n.min(usize::MAX as f64) as usize;
+    let set = |into: &mut u64, v: Option<u64>| *into = v.unwrap_or(*into);
+    set(&mut cfg.ack_timeout_ms, o.ms("ackTimeoutMs")?);
+    set(&mut cfg.connect_timeout_ms, o.ms("connectTimeoutMs")?);
+    set(&mut cfg.ping_interval_ms, o.ms("pingIntervalMs")?);
+    set(&mut cfg.ping_timeout_ms, o.ms("pingTimeoutMs")?);
+    if let Some(n) = o.number("maxFrameBytes")? {
+        cfg.max_frame_bytes = n as usize;
     }
-    let r = get(o, "reconnect");
-    if !r.is_undefined() {
+    let known = &[
+        "initialDelayMs",
+        "maxDelayMs",
+        "factor",
+        "jitter",
+        "maxAttempts",
+    ];
+    if let Some(r) = o.object("reconnect", "reconnect", known)? {
         let b = &mut cfg.backoff;
-        ms(
-            &r,
-            "initialDelayMs",
-            "reconnect.initialDelayMs",
-            &mut b.initial_delay_ms,
-        )?;
-        ms(
-            &r,
-            "maxDelayMs",
-            "reconnect.maxDelayMs",
-            &mut b.max_delay_ms,
-        )?;
-        if let Some(f) = number(&r, "factor", "reconnect.factor")? {
-            b.factor = f;
-        }
-        if let Some(j) = number(&r, "jitter", "reconnect.jitter")? {
-            b.jitter = j.min(1.0);
-        }
-        if let Some(m) = number(&r, "maxAttempts", "reconnect.maxAttempts")? {
+        set(&mut b.initial_delay_ms, r.ms("initialDelayMs")?);
+        set(&mut b.max_delay_ms, r.ms("maxDelayMs")?);
+        b.factor = r.number("factor")?.unwrap_or(b.factor);
+        b.jitter = r.number("jitter")?.map_or(b.jitter, |j| j.min(1.0));
+        if let Some(m) = r.number("maxAttempts")? {
             b.max_attempts = m.is_finite().then_some(m as u32);
         }
     }
-    let v = get(o, "validate");
-    if !v.is_undefined() {
-        opts.validate = v.as_bool().ok_or_else(|| bad("validate", "a boolean"))?;
-    }
-    Ok((opts, get(o, "auth")))
+    opts.validate = o.bool("validate")?.unwrap_or(opts.validate);
+    let auth = o.value("auth").unwrap_or(JsValue::UNDEFINED);
+    Ok((opts, auth, o))
 }
 
 /// In a build without the outbox or the cache (`wiresync/events`), asking for one is an
 /// `INVALID_ARGUMENT` that says where it is, not an option silently ignored.
-pub fn refuse_absent_features(o: &JsValue) -> Result<(), JsValue> {
+pub fn refuse_absent_features(o: &Opts) -> Result<(), JsValue> {
     let absent: &[&str] = &[
         #[cfg(not(feature = "outbox"))]
         "outbox",
@@ -140,10 +243,8 @@ pub fn refuse_absent_features(o: &JsValue) -> Result<(), JsValue> {
         "cache",
     ];
     for key in absent {
-        let v = get(o, key);
-        if !(v.is_undefined() || v == JsValue::FALSE) {
-            return Err(to_js(&Error::new(
-                ErrorCode::InvalidArgument,
+        if o.value(key).is_some_and(|v| v != JsValue::FALSE) {
+            return Err(invalid(
                 [
                     "option `",
                     key,
@@ -152,125 +253,104 @@ pub fn refuse_absent_features(o: &JsValue) -> Result<(), JsValue> {
                     " (wiresync/events); import \"wiresync\" for it",
                 ]
                 .concat(),
-            )));
+            ));
         }
     }
     Ok(())
 }
 
-/// Parses the `outbox` option (`false` disables the outbox). Returns the options and the raw
+/// Parses the `outbox` option (`false` disables the outbox). Returns the options and the
 /// `requestHeaders` function, if any.
 #[cfg(feature = "outbox")]
-pub fn parse_outbox(o: &JsValue) -> Result<Option<(OutboxOptions, JsValue)>, JsValue> {
-    let v = get(o, "outbox");
-    if v == JsValue::FALSE {
+pub fn parse_outbox(o: &Opts) -> Result<Option<(OutboxOptions, Option<Function>)>, JsValue> {
+    if o.value("outbox") == Some(JsValue::FALSE) {
         return Ok(None);
     }
     let mut opts = OutboxOptions::default();
-    if v.is_undefined() {
-        return Ok(Some((opts, JsValue::UNDEFINED)));
-    }
-    if !v.is_object() {
-        return Err(bad("outbox", "an object or false"));
-    }
-    if let Some(name) = string(&v, "name", "outbox.name")? {
-        opts.name = name;
-    }
-    if let Some(identity) = string(&v, "identity", "outbox.identity")? {
-        opts.identity = identity;
-    }
-    if let Some(field) = string(&v, "idField", "outbox.idField")? {
-        opts.id_field = field;
-    }
+    let known = &[
+        "name",
+        "identity",
+        "capacity",
+        "overflow",
+        "ttlMs",
+        "maxRetries",
+        "window",
+        "retry",
+        "idField",
+        "requestHeaders",
+    ];
+    let Some(v) = o.object("outbox", "outbox", known)? else {
+        return Ok(Some((opts, None)));
+    };
+    opts.name = v.string("name")?.unwrap_or(opts.name);
+    opts.identity = v.string("identity")?.unwrap_or(opts.identity);
+    opts.id_field = v.string("idField")?.unwrap_or(opts.id_field);
     let c = &mut opts.config;
-    if let Some(n) = number(&v, "capacity", "outbox.capacity")? {
+    if let Some(n) = v.number("capacity")? {
         c.capacity = n.max(1.0) as usize;
     }
-    c.overflow = match string(&v, "overflow", "outbox.overflow")?.as_deref() {
-        None | Some("drop-oldest") => Overflow::DropOldest,
-        Some("reject") => Overflow::Reject,
-        Some(_) => return Err(bad("outbox.overflow", "\"drop-oldest\" or \"reject\"")),
-    };
-    ms(&v, "ttlMs", "outbox.ttlMs", &mut c.ttl_ms)?;
-    if let Some(n) = number(&v, "maxRetries", "outbox.maxRetries")? {
-        c.max_retries = n.min(u32::MAX as f64) as u32;
+    if let Some(i) = v.choice("overflow", &["drop-oldest", "reject"])? {
+        c.overflow = if i == 0 {
+            Overflow::DropOldest
+        } else {
+            Overflow::Reject
+        };
     }
-    if let Some(n) = number(&v, "window", "outbox.window")? {
+    c.ttl_ms = v.ms("ttlMs")?.unwrap_or(c.ttl_ms);
+    if let Some(n) = v.number("maxRetries")? {
+        c.max_retries = n as u32;
+    }
+    if let Some(n) = v.number("window")? {
         c.window = n.max(1.0) as usize;
     }
-    let r = get(&v, "retry");
-    if !r.is_undefined() {
-        ms(
-            &r,
-            "initialDelayMs",
-            "outbox.retry.initialDelayMs",
-            &mut c.retry.initial_delay_ms,
-        )?;
-        ms(
-            &r,
-            "maxDelayMs",
-            "outbox.retry.maxDelayMs",
-            &mut c.retry.max_delay_ms,
-        )?;
+    if let Some(r) = v.object("retry", "outbox.retry", &["initialDelayMs", "maxDelayMs"])? {
+        c.retry.initial_delay_ms = r.ms("initialDelayMs")?.unwrap_or(c.retry.initial_delay_ms);
+        c.retry.max_delay_ms = r.ms("maxDelayMs")?.unwrap_or(c.retry.max_delay_ms);
     }
-    Ok(Some((opts, get(&v, "requestHeaders"))))
+    Ok(Some((opts, v.function("requestHeaders")?)))
 }
 
 /// Parses the `cache` option: `{ name, identity, persist, broadcast, gcTimeMs, retry }`, where
 /// `persist` is `true` or `{ maxAgeMs, buster, debounceMs }`.
 #[cfg(feature = "cache")]
-pub fn parse_cache(o: &JsValue) -> Result<CacheOptions, JsValue> {
+pub fn parse_cache(o: &Opts) -> Result<CacheOptions, JsValue> {
     let mut opts = CacheOptions::default();
-    let v = get(o, "cache");
-    if v.is_undefined() {
+    let known = &[
+        "name",
+        "identity",
+        "persist",
+        "broadcast",
+        "gcTimeMs",
+        "retry",
+    ];
+    let Some(v) = o.object("cache", "cache", known)? else {
         return Ok(opts);
+    };
+    opts.name = v.string("name")?.unwrap_or(opts.name);
+    opts.identity = v.string("identity")?.unwrap_or(opts.identity);
+    opts.broadcast = v.bool("broadcast")?.unwrap_or(opts.broadcast);
+    opts.gc_time_ms = v.ms("gcTimeMs")?;
+    if let Some(n) = v.number("retry")? {
+        opts.retry = Some(n as u32);
     }
-    if !v.is_object() {
-        return Err(bad("cache", "an object"));
-    }
-    if let Some(name) = string(&v, "name", "cache.name")? {
-        opts.name = name;
-    }
-    if let Some(identity) = string(&v, "identity", "cache.identity")? {
-        opts.identity = identity;
-    }
-    let b = get(&v, "broadcast");
-    if !b.is_undefined() {
-        opts.broadcast = b
-            .as_bool()
-            .ok_or_else(|| bad("cache.broadcast", "a boolean"))?;
-    }
-    let mut gc = 0;
-    if !get(&v, "gcTimeMs").is_undefined() {
-        ms(&v, "gcTimeMs", "cache.gcTimeMs", &mut gc)?;
-        opts.gc_time_ms = Some(gc);
-    }
-    if let Some(n) = number(&v, "retry", "cache.retry")? {
-        opts.retry = Some(n.min(u32::MAX as f64) as u32);
-    }
-    let p = get(&v, "persist");
-    if p == JsValue::TRUE {
-        opts.persist = Some(PersistOptions::default());
-    } else if p.is_object() {
-        let mut persist = PersistOptions::default();
-        ms(
-            &p,
-            "maxAgeMs",
-            "cache.persist.maxAgeMs",
-            &mut persist.max_age_ms,
-        )?;
-        ms(
-            &p,
-            "debounceMs",
-            "cache.persist.debounceMs",
-            &mut persist.debounce_ms,
-        )?;
-        if let Some(buster) = string(&p, "buster", "cache.persist.buster")? {
-            persist.buster = buster;
+    match v.value("persist") {
+        None => {}
+        Some(p) if p.as_bool().is_some() => {
+            opts.persist = (p == JsValue::TRUE).then(PersistOptions::default);
         }
-        opts.persist = Some(persist);
-    } else if !(p.is_undefined() || p == JsValue::FALSE) {
-        return Err(bad("cache.persist", "a boolean or an object"));
+        Some(p) if !p.is_object() || p.is_function() || Array::is_array(&p) => {
+            return Err(bad("cache.persist", "a boolean or an object"));
+        }
+        Some(_) => {
+            let known = &["maxAgeMs", "buster", "debounceMs"];
+            let mut persist = PersistOptions::default();
+            if let Some(p) = v.object("persist", "cache.persist", known)? {
+                persist.max_age_ms = p.ms("maxAgeMs")?.unwrap_or(persist.max_age_ms);
+                persist.debounce_ms = p.ms("debounceMs")?.unwrap_or(persist.debounce_ms);
+                persist.buster = p.string("buster")?.unwrap_or(persist.buster);
+            }
+            opts.persist = Some(persist);
+        }
     }
     Ok(opts)
 }

@@ -6,16 +6,15 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::{stringify, stringify_both, to_js, RawClient};
+use super::{stringify, stringify_both, to_js, Opts, RawClient};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::outbox::{Entry, EntryState};
 use crate::driver::outbox::{HeaderSource, Outbox, OutboxEvent};
 use crate::platform::idb;
 
 /// `requestHeaders: () => headers | Promise<headers>` as the driver's header source.
-pub fn headers_from_js(f: JsValue) -> Option<HeaderSource> {
-    let f = f.dyn_into::<Function>().ok()?;
-    Some(Rc::new(move || {
+pub fn headers_from_js(f: Function) -> HeaderSource {
+    Rc::new(move || {
         let f = f.clone();
         Box::pin(async move {
             let mut v = f.call0(&JsValue::NULL).unwrap_or(JsValue::UNDEFINED);
@@ -26,7 +25,7 @@ pub fn headers_from_js(f: JsValue) -> Option<HeaderSource> {
             }
             header_pairs(&v)
         })
-    }))
+    })
 }
 
 fn header_pairs(v: &JsValue) -> Vec<(String, String)> {
@@ -82,6 +81,62 @@ fn promise<T>(f: impl FnOnce(Function, Function) -> T) -> (Promise, T) {
     (p, f(resolve, reject))
 }
 
+/// Lane, dedupe key and ttl.
+type EnqueueOptions = (Option<String>, Option<String>, Option<u64>);
+
+/// `{ dedupeKey, lane, ttlMs }` of `enqueue`.
+fn enqueue_options(options: JsValue) -> Result<EnqueueOptions, JsValue> {
+    Ok(
+        match Opts::of(options, "", &["dedupeKey", "lane", "ttlMs"])? {
+            Some(o) => (o.string("lane")?, o.string("dedupeKey")?, o.ms("ttlMs")?),
+            None => (None, None, None),
+        },
+    )
+}
+
+type Request = (
+    String,
+    String,
+    Vec<(String, String)>,
+    Option<String>,
+    Option<String>,
+);
+
+/// `{ url, method, headers, body, lane }` of `enqueueRequest`.
+fn request_from_js(request: JsValue) -> Result<Request, JsValue> {
+    let known = &["url", "method", "headers", "body", "lane"];
+    let needs_url = || {
+        to_js(&Error::new(
+            ErrorCode::InvalidArgument,
+            "enqueueRequest needs { url }",
+        ))
+    };
+    let r = Opts::of(request, "request", known)?.ok_or_else(needs_url)?;
+    let url = r.string("url")?.ok_or_else(needs_url)?;
+    let method = r.string("method")?.unwrap_or_else(|| "POST".into());
+    let mut headers = Vec::new();
+    if let Some(h) = r.value("headers") {
+        for pair in Object::entries(&Object::from(h)).iter() {
+            let pair = Array::from(&pair);
+            let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
+                return Err(to_js(&Error::new(
+                    ErrorCode::InvalidArgument,
+                    "option `request.headers` must map names to strings",
+                )));
+            };
+            headers.push((k, v));
+        }
+    }
+    let body = match r.value("body") {
+        None => None,
+        Some(b) => Some(match b.as_string() {
+            Some(s) => s,
+            None => stringify(&b, "body", None)?,
+        }),
+    };
+    Ok((url, method, headers, body, r.string("lane")?))
+}
+
 impl RawClient {
     fn with_outbox<T>(&self, f: impl FnOnce(&Outbox) -> T) -> Result<T, JsValue> {
         match self.outbox.borrow().as_ref() {
@@ -103,21 +158,10 @@ impl RawClient {
             Ok(t) => t,
             Err(e) => return Promise::reject(&e),
         };
-        // Only an object has options: `Reflect.get` on anything else throws, and a thrown
-        // error per call (three per enqueue without options) costs more than the enqueue.
-        let object = options.is_object();
-        let get = |k: &str| {
-            if object {
-                Reflect::get(&options, &k.into()).ok()
-            } else {
-                None
-            }
+        let (lane, dedupe, ttl) = match enqueue_options(options) {
+            Ok(o) => o,
+            Err(e) => return Promise::reject(&e),
         };
-        let lane = get("lane").and_then(|v| v.as_string());
-        let dedupe = get("dedupeKey").and_then(|v| v.as_string());
-        let ttl = get("ttlMs")
-            .and_then(|v| v.as_f64())
-            .map(|t| t.max(0.0) as u64);
         let (p, r) = promise(|resolve, reject| {
             self.with_outbox(|o| {
                 o.enqueue_with(
@@ -138,27 +182,10 @@ impl RawClient {
     /// Queues an HTTP request `{ url, method, headers, body, lane }`; resolves with `{ id }`.
     #[wasm_bindgen(js_name = outboxEnqueueRequest)]
     pub fn outbox_enqueue_request(&self, request: JsValue) -> Promise {
-        let get = |k: &str| Reflect::get(&request, &k.into()).unwrap_or(JsValue::UNDEFINED);
-        let Some(url) = get("url").as_string().filter(|_| request.is_object()) else {
-            return Promise::reject(&to_js(&Error::new(
-                ErrorCode::InvalidArgument,
-                "enqueueRequest needs { url }",
-            )));
+        let (url, method, headers, body, lane) = match request_from_js(request) {
+            Ok(r) => r,
+            Err(e) => return Promise::reject(&e),
         };
-        let method = get("method").as_string().unwrap_or_else(|| "POST".into());
-        let headers = header_pairs(&get("headers"));
-        let body = get("body");
-        let body = if body.is_undefined() || body.is_null() {
-            None
-        } else if let Some(s) = body.as_string() {
-            Some(s)
-        } else {
-            match stringify(&body, "body", None) {
-                Ok(s) => Some(s),
-                Err(e) => return Promise::reject(&e),
-            }
-        };
-        let lane = get("lane").as_string();
         let (p, r) = promise(|resolve, reject| {
             self.with_outbox(|o| {
                 o.enqueue_request(

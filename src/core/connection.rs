@@ -439,7 +439,7 @@ impl Connection {
             self.next_ack += 1;
             self.acks.push(PendingAck {
                 id,
-                deadline: now + timeout,
+                deadline: now.saturating_add(timeout),
                 what,
             });
         }
@@ -542,7 +542,7 @@ impl Connection {
         let frame = if ack {
             let ack_id = self.next_ack;
             self.next_ack += 1;
-            let deadline = now + timeout;
+            let deadline = now.saturating_add(timeout);
             self.acks.push(PendingAck {
                 id: ack_id,
                 deadline,
@@ -596,10 +596,13 @@ impl Connection {
         match self.cfg.protocol {
             Protocol::SocketIo { .. } => self.phase = Phase::Handshake,
             Protocol::Json => {
-                self.heartbeat_ms = (self.cfg.ping_interval_ms > 0)
-                    .then_some(self.cfg.ping_interval_ms + self.cfg.ping_timeout_ms);
-                self.next_ping =
-                    (self.cfg.ping_interval_ms > 0).then_some(now + self.cfg.ping_interval_ms);
+                self.heartbeat_ms = (self.cfg.ping_interval_ms > 0).then_some(
+                    self.cfg
+                        .ping_interval_ms
+                        .saturating_add(self.cfg.ping_timeout_ms),
+                );
+                self.next_ping = (self.cfg.ping_interval_ms > 0)
+                    .then_some(now.saturating_add(self.cfg.ping_interval_ms));
                 self.touch(now);
                 self.phase = Phase::Auth;
                 self.out.push_back(Output::NeedAuth);
@@ -765,7 +768,7 @@ impl Connection {
             );
         }
         if self.next_ping.is_some_and(|t| now >= t) && self.phase.transport_active() {
-            self.next_ping = Some(now + self.cfg.ping_interval_ms);
+            self.next_ping = Some(now.saturating_add(self.cfg.ping_interval_ms));
             self.send(jsonp::PING.to_owned());
         }
         if self.retry_at.is_some_and(|t| now >= t) {
@@ -778,7 +781,7 @@ impl Connection {
 
     fn touch(&mut self, now: u64) {
         if let Some(ms) = self.heartbeat_ms {
-            self.heartbeat_deadline = Some(now + ms);
+            self.heartbeat_deadline = Some(now.saturating_add(ms));
         }
     }
 
@@ -789,7 +792,7 @@ impl Connection {
             return self.report_state();
         }
         self.phase = Phase::Opening;
-        self.connect_deadline = Some(now + self.cfg.connect_timeout_ms);
+        self.connect_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
         self.out
             .push_back(Output::OpenTransport(self.cfg.protocol.url(&self.cfg.url)));
         self.report_state();
@@ -843,7 +846,7 @@ impl Connection {
             self.phase = Phase::Offline;
         } else {
             let r = self.rng.next_f64();
-            self.retry_at = Some(now + self.cfg.backoff.delay(self.attempt, r));
+            self.retry_at = Some(now.saturating_add(self.cfg.backoff.delay(self.attempt, r)));
         }
         self.report_state();
     }
@@ -959,7 +962,7 @@ impl Connection {
             socketio::EnginePacket::Open(hs) => {
                 if self.phase == Phase::Handshake {
                     self.max_payload = Some(hs.max_payload);
-                    self.heartbeat_ms = Some(hs.ping_interval + hs.ping_timeout);
+                    self.heartbeat_ms = Some(hs.ping_interval.saturating_add(hs.ping_timeout));
                     self.touch(now);
                     self.phase = Phase::Auth;
                     self.out.push_back(Output::NeedAuth);

@@ -499,7 +499,7 @@ impl QueryCache {
         q.invalidated = false;
         let collect = !q.is_active() && q.gc_at.is_none();
         if collect {
-            q.gc_at = Some(now + gc);
+            q.gc_at = Some(now.saturating_add(gc));
         }
         if let Some(base) = &mut q.base {
             *base = Some(data);
@@ -511,7 +511,7 @@ impl QueryCache {
             }
         }
         if collect {
-            self.gc_later(now + gc);
+            self.gc_later(now.saturating_add(gc));
         }
         self.changed(hash);
         if self.watched {
@@ -542,7 +542,7 @@ impl QueryCache {
                 }
                 q.data = base;
                 // Collectable again: by its old deadline, or from now if it never had one.
-                let at = *q.gc_at.get_or_insert(now + gc);
+                let at = *q.gc_at.get_or_insert(now.saturating_add(gc));
                 if q.collectable() {
                     self.gc_later(at);
                 }
@@ -724,8 +724,8 @@ impl QueryCache {
         if let Some(at) = q.observers.iter().position(|o| o.0 == id) {
             let (_, _, gc_time) = q.observers.remove(at);
             if q.observers.is_empty() {
-                q.gc_at = Some(now + gc_time);
-                self.gc_later(now + gc_time);
+                q.gc_at = Some(now.saturating_add(gc_time));
+                self.gc_later(now.saturating_add(gc_time));
             }
         }
     }
@@ -763,7 +763,7 @@ impl QueryCache {
         };
         if q.fetching && q.fetches == token && q.is_active() && q.failures < retry {
             q.failures += 1;
-            let at = now + retry_delay(q.failures);
+            let at = now.saturating_add(retry_delay(q.failures));
             self.retries.push((at, hash.to_owned()));
             return;
         }

@@ -683,7 +683,7 @@ fn arm_timer(inner: &Rc<Inner>) {
     }
     let weak = Rc::downgrade(inner);
     // The core's deadline is on the wall clock; the timer runs on the monotonic one.
-    let at = timers::now() + deadline.saturating_sub(now());
+    let at = timers::now().saturating_add(deadline.saturating_sub(now()));
     let timer = Timer::at(at, move || {
         if let Some(inner) = weak.upgrade() {
             if let Some(fired) = inner.timer.borrow_mut().take() {
@@ -969,7 +969,7 @@ fn schedule_save(inner: &Rc<Inner>) {
         return;
     }
     let weak = Rc::downgrade(inner);
-    let at = timers::now() + persist.debounce_ms;
+    let at = timers::now().saturating_add(persist.debounce_ms);
     *inner.save_timer.borrow_mut() = Some(Timer::at(at, move || {
         let Some(inner) = weak.upgrade() else { return };
         if let Some(fired) = inner.save_timer.borrow_mut().take() {

@@ -59,3 +59,27 @@ export function encodeInto(s, memory, ptr, cap) {
   const r = encoder.encodeInto(s, new Uint8Array(memory.buffer, ptr, cap));
   return r.read === s.length ? r.written : -1;
 }
+
+/** Asks for the Web Lock `name`: `acquired()` runs once it is ours, and it stays ours until the
+ *  returned `release()`, which also withdraws a request not granted yet (`acquired` is then
+ *  never called: its Rust closure is gone by then). `undefined` where Web Locks are missing. */
+export function requestLock(name, acquired) {
+  const locks = globalThis.navigator?.locks;
+  if (typeof locks?.request !== "function") return undefined;
+  const abort = new AbortController();
+  let released = false;
+  let release;
+  const hold = new Promise((r) => (release = r));
+  locks
+    .request(name, { signal: abort.signal }, () => {
+      if (released) return undefined;
+      acquired();
+      return hold; // held while this is pending
+    })
+    .catch(() => {}); // withdrawn before it was granted
+  return () => {
+    released = true;
+    abort.abort();
+    release();
+  };
+}

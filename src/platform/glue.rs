@@ -27,6 +27,11 @@ extern "C" {
     /// the bytes written, or -1 when all of `s` did not fit.
     #[wasm_bindgen(js_name = encodeInto)]
     fn encode_into(s: &JsString, memory: &JsValue, ptr: u32, cap: u32) -> i32;
+
+    /// Requests the Web Lock `name`; `acquired()` once it is ours. Returns `release()` (which
+    /// also withdraws a request not granted yet), or `undefined` without Web Locks.
+    #[wasm_bindgen(js_name = requestLock)]
+    pub fn request_lock(name: &str, acquired: &Function) -> JsValue;
 }
 
 thread_local! {

@@ -1,57 +1,47 @@
 //! Coordination between tabs of one origin: a Web Lock decides which tab flushes an outbox,
 //! a BroadcastChannel tells the others that the store changed.
 
-use js_sys::{Function, Promise, Reflect};
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::Function;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
 /// Holds (or waits for) the exclusive lock `name`; `on_acquired` runs once it is ours. The
-/// lock is released when this is dropped. Where Web Locks are missing, the lock is ours at
-/// once (one tab assumed).
+/// lock is released, or the request withdrawn, when this is dropped. Where Web Locks are
+/// missing, the lock is ours at once (one tab assumed).
 pub struct Leadership {
     release: Option<Function>,
-    _callback: Option<Closure<dyn FnMut(JsValue) -> Promise>>,
-    held: std::rc::Rc<std::cell::Cell<bool>>,
+    _callback: Option<Closure<dyn FnMut()>>,
+    held: Rc<Cell<bool>>,
 }
 
 impl Leadership {
     /// Requests the lock.
     pub fn request(name: &str, on_acquired: impl Fn() + 'static) -> Leadership {
-        let held = std::rc::Rc::new(std::cell::Cell::new(false));
-        let locks = web_sys::window()
-            .map(|w| Reflect::get(&w.navigator(), &"locks".into()).unwrap_or(JsValue::UNDEFINED))
-            .filter(|l| l.is_object());
-        let Some(locks) = locks else {
-            held.set(true);
-            on_acquired();
-            return Leadership {
-                release: None,
-                _callback: None,
-                held,
-            };
-        };
-        // The lock is held while the promise returned by the callback is pending.
-        let mut release_slot: Option<Function> = None;
-        let hold = Promise::new(&mut |resolve, _| release_slot = Some(resolve));
+        let held = Rc::new(Cell::new(false));
         let h = held.clone();
-        let callback = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock| {
+        let callback = Closure::<dyn FnMut()>::new(move || {
             h.set(true);
             on_acquired();
-            hold.clone()
         });
-        let request = Reflect::get(&locks, &"request".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok());
-        if let Some(request) = request {
-            let _ = request.call2(
-                &locks,
-                &name.into(),
-                callback.as_ref().unchecked_ref::<Function>(),
-            );
-        }
-        Leadership {
-            release: release_slot,
-            _callback: Some(callback),
-            held,
+        let release = super::glue::request_lock(name, callback.as_ref().unchecked_ref());
+        match release.dyn_into::<Function>() {
+            Ok(release) => Leadership {
+                release: Some(release),
+                _callback: Some(callback),
+                held,
+            },
+            Err(_) => {
+                // No Web Locks: call it now (the closure is still alive here).
+                let f: &Function = callback.as_ref().unchecked_ref();
+                let _ = f.call0(&JsValue::NULL);
+                Leadership {
+                    release: None,
+                    _callback: None,
+                    held,
+                }
+            }
         }
     }
 
@@ -63,6 +53,7 @@ impl Leadership {
 
 impl Drop for Leadership {
     fn drop(&mut self) {
+        // First: after this, JS never calls the callback that is dropped next.
         if let Some(release) = self.release.take() {
             let _ = release.call0(&JsValue::NULL);
         }

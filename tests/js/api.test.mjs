@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { control, launch, root, serveStatic, testServer, until, withWaitFor } from "./harness.mjs";
 
 let browser, context, page, site, sio;
+const pageErrors = [];
 
 before(async () => {
   sio = await testServer("sio");
@@ -13,7 +14,10 @@ before(async () => {
   browser = await launch();
   context = await browser.newContext();
   page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e));
+  page.on("pageerror", (e) => {
+    pageErrors.push(String(e));
+    console.error("page error:", e);
+  });
   await withWaitFor(page);
   await page.goto(site.url + "/");
   await page.evaluate(async ({ sioUrl }) => {
@@ -181,6 +185,126 @@ test("bad options throw a typed INVALID_ARGUMENT error", async () => {
     return out;
   });
   assert.deepEqual(errors, Array(5).fill("WiresyncError:INVALID_ARGUMENT"));
+});
+
+test("every options object is checked alike: unknown keys name the nearest option, mistyped values are typed errors", async () => {
+  const r = await page.evaluate(async () => {
+    const attempt = async (f) => {
+      try {
+        await f();
+        return "no error";
+      } catch (e) {
+        return `${e.code}: ${e.message}`;
+      }
+    };
+    const url = sioUrl;
+    const connects = await Promise.all(
+      [
+        { url, ackTimeout: 5 },
+        { url, reconnect: { initalDelayMs: 1 } },
+        { url, ackTimeoutMs: -1 },
+        { url, ackTimeoutMs: NaN },
+        { url, connectTimeoutMs: "5" },
+        { url, outbox: { ttl: 5 } },
+        { url, outbox: { retry: { maxDelay: 5 } } },
+        { url, cache: { gcTime: 5 } },
+        { url, cache: { persist: { maxAge: 5 } } },
+        { url, reconnect: null, path: undefined },
+      ].map((o) => attempt(() => wiresync.connect(o).close())),
+    );
+    const { client } = await open({ outbox: { name: "options-" + Math.random() } });
+    const calls = await Promise.all([
+      attempt(() => client.emitWithAck("echo", {}, { timeout: 5 })),
+      attempt(() => client.emitWithAck("echo", {}, { timeoutMs: -5 })),
+      attempt(() => client.emitWithAck("echo", {}, "fast")),
+      attempt(() => client.subscribe("order", { orderId: "x" }, { ack: "yes" })),
+      attempt(() => client.subscribe("order", { orderId: "x" }, { acks: true })),
+      attempt(() => client.setAuth({ token: "good" }, { identiy: "u2" })),
+      attempt(() => client.outbox.enqueue("chat:send", { text: "a" }, { ttl: 5 })),
+      attempt(() => client.outbox.enqueue("chat:send", { text: "a" }, { lane: 3 })),
+      attempt(() => client.outbox.enqueue("chat:send", { text: "a" }, { ttlMs: NaN })),
+      attempt(() => client.outbox.enqueueRequest({ url: "/x", lanes: "a" })),
+      attempt(() => client.outbox.enqueueRequest({ url: "/x", headers: { "X-N": 1 } })),
+      attempt(() => client.mutate({ event: "chat:send", payload: { text: "a" }, dedupe: "k" })),
+      attempt(() => client.cache.invalidateQueries({ queryKey: ["a"], refetch: "all" })),
+      attempt(() => client.cache.removeQueries({ queryKey: ["a"], refetchType: "all" })),
+      attempt(() => client.cache.watch({ queryKey: ["a"], predicate: () => true }, () => {})),
+      attempt(() => client.cache.observe(["a"], { queryFn: () => 1, staleTime: -1 }, () => {})),
+      attempt(() => client.cache.observe(["a"], { queryFn: () => 1, stale: 5 }, () => {})),
+      attempt(() => client.cache.observe(["a"], { staleTime: 5 }, () => {})),
+    ]);
+    const stored = client.outbox.list().length;
+    client.close();
+    return { connects, calls, stored };
+  });
+  const expect = [
+    /^INVALID_ARGUMENT: unknown option `ackTimeout` \(did you mean `ackTimeoutMs`\?\)$/,
+    /^INVALID_ARGUMENT: unknown option `reconnect.initalDelayMs` \(did you mean `reconnect.initialDelayMs`\?\)$/,
+    /^INVALID_ARGUMENT: option `ackTimeoutMs` must be a duration in ms ≥ 0 \(Infinity: never\)$/,
+    /^INVALID_ARGUMENT: option `ackTimeoutMs` must be a duration/,
+    /^INVALID_ARGUMENT: option `connectTimeoutMs` must be a duration/,
+    /^INVALID_ARGUMENT: unknown option `outbox.ttl` \(did you mean `outbox.ttlMs`\?\)$/,
+    /^INVALID_ARGUMENT: unknown option `outbox.retry.maxDelay` \(did you mean `outbox.retry.maxDelayMs`\?\)$/,
+    /^INVALID_ARGUMENT: unknown option `cache.gcTime` \(did you mean `cache.gcTimeMs`\?\)$/,
+    /^INVALID_ARGUMENT: unknown option `cache.persist.maxAge` \(did you mean `cache.persist.maxAgeMs`\?\)$/,
+    /^no error$/,
+  ];
+  r.connects.forEach((got, i) => assert.match(got, expect[i]));
+  const calls = [
+    /^INVALID_ARGUMENT: unknown option `timeout` \(did you mean `timeoutMs`\?\)$/,
+    /^INVALID_ARGUMENT: option `timeoutMs` must be a duration/,
+    /^INVALID_ARGUMENT: option `options` must be an object$/,
+    /^INVALID_ARGUMENT: option `ack` must be a boolean$/,
+    /^INVALID_ARGUMENT: unknown option `acks` \(did you mean `ack`\?\)$/,
+    /^INVALID_ARGUMENT: unknown option `identiy` \(did you mean `identity`\?\)$/,
+    /^INVALID_ARGUMENT: unknown option `ttl` \(did you mean `ttlMs`\?\)$/,
+    /^INVALID_ARGUMENT: option `lane` must be a string$/,
+    /^INVALID_ARGUMENT: option `ttlMs` must be a duration/,
+    /^INVALID_ARGUMENT: unknown option `request.lanes` \(did you mean `request.lane`\?\)$/,
+    /^INVALID_ARGUMENT: option `request.headers` must map names to strings$/,
+    /^INVALID_ARGUMENT: unknown option `dedupe` \(did you mean `dedupeKey`\?\)$/,
+    /^INVALID_ARGUMENT: unknown option `refetch` \(did you mean `refetchType`\?\)$/,
+    /^INVALID_ARGUMENT: unknown option `refetchType`$/,
+    /^INVALID_ARGUMENT: unknown option `predicate`$/,
+    /^INVALID_ARGUMENT: option `staleTime` must be a duration/,
+    /^INVALID_ARGUMENT: unknown option `stale` \(did you mean `staleTime`\?\)$/,
+    /^INVALID_ARGUMENT: observe needs \{ queryFn \}$/,
+  ];
+  r.calls.forEach((got, i) => assert.match(got, calls[i]));
+  assert.equal(r.stored, 0, "nothing with bad options was queued");
+});
+
+test("a client closed or disposed at once leaves nothing behind that throws later (its outbox lock request is withdrawn)", async () => {
+  const before = pageErrors.length;
+  await page.evaluate(async () => {
+    wiresync.connect({ url: sioUrl, outbox: { name: "closed-at-once" } }).close();
+    wiresync.connect({ url: sioUrl, outbox: { name: "closed-at-once" } }).dispose();
+    // A third one gets the lock the first two withdrew.
+    const { client } = await open({ outbox: { name: "closed-at-once" } });
+    await waitFor(() => client.outbox.status().persistence === "indexeddb");
+    await client.outbox.enqueue("chat:send", { chatId: "c", text: "after", senderId: "s", senderName: "S", clientTimestamp: "t" });
+    await waitFor(() => client.outbox.status().pending + client.outbox.status().inFlight === 0);
+    client.close();
+    await new Promise((r) => setTimeout(r, 200));
+  });
+  assert.deepEqual(pageErrors.slice(before), []);
+});
+
+test("Infinity means never: an ack with ackTimeoutMs Infinity waits while a finite one times out", async () => {
+  const r = await page.evaluate(async () => {
+    const { client } = await open({ ackTimeoutMs: Infinity });
+    let endless = "pending";
+    client.emitWithAck("slow:no-ack", {}).then(() => (endless = "resolved"), (e) => (endless = e.code));
+    let finite;
+    await client.emitWithAck("slow:no-ack", {}, { timeoutMs: 150 }).catch((e) => (finite = e.code));
+    await new Promise((r) => setTimeout(r, 150));
+    let perCall = "pending";
+    client.emitWithAck("slow:no-ack", {}, { timeoutMs: Infinity }).catch((e) => (perCall = e.code));
+    await new Promise((r) => setTimeout(r, 50));
+    client.close();
+    return { endless, finite, perCall };
+  });
+  assert.deepEqual(r, { endless: "pending", finite: "ACK_TIMEOUT", perCall: "pending" });
 });
 
 test("offline: no attempts while the browser is offline, an attempt at once when it is back", async () => {

@@ -101,6 +101,27 @@ test("bad keys and filters are typed errors", async () => {
   assert.deepEqual(codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
 });
 
+test("Infinity means never: gcTimeMs and gcTime Infinity keep unobserved queries, 0 collects them", async () => {
+  const r = await page.evaluate(async () => {
+    const endless = make({ cache: { gcTimeMs: Infinity } });
+    const prompt = make({ cache: { gcTimeMs: 0 } });
+    for (const c of [endless, prompt]) c.cache.setQueryData(["gc", "set"], 1);
+    const off = prompt.cache.observe(["gc", "observed"], { queryFn: () => 2, gcTime: Infinity }, () => {});
+    await waitFor(() => prompt.cache.getQueryData(["gc", "observed"]) === 2);
+    off();
+    await new Promise((r) => setTimeout(r, 100));
+    const out = {
+      endless: endless.cache.getQueryData(["gc", "set"]),
+      prompt: prompt.cache.getQueryData(["gc", "set"]),
+      observed: prompt.cache.getQueryData(["gc", "observed"]),
+    };
+    endless.close();
+    prompt.close();
+    return out;
+  });
+  assert.deepEqual(r, { endless: 1, prompt: undefined, observed: 2 });
+});
+
 test("a throwing observer, watch hook or state listener is reported as HANDLER_ERROR", async () => {
   const r = await page.evaluate(async () => {
     const c = make();
