@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use wiresync::core::connection::{Config, Connection};
 use wiresync::core::json;
+use wiresync::core::outbox::{self, Entry, EntryState, Message};
 use wiresync::core::protocol::{json as jsonp, socketio, Protocol};
 
 const SEEDS: &[&str] = &[
@@ -44,6 +45,36 @@ fn mutated() -> impl Strategy<Value = String> {
             }
             chars.into_iter().collect()
         })
+}
+
+/// Payloads a stored record may hold: objects, other JSON, text, truncations and mutations.
+fn stored_payload() -> impl Strategy<Value = String> {
+    const PAYLOADS: &[&str] = &[
+        r#"{"chatId":"c1","text":"hi é 🎉","n":[1,2.5,null]}"#,
+        "{}",
+        r#" { "a" : { "b" : [ ] } } "#,
+        "[1,2]",
+        r#""text""#,
+        "",
+        "é",
+        r#"{"a":"#,
+    ];
+    prop_oneof![
+        (0..PAYLOADS.len(), 0usize..40).prop_map(|(i, cut)| {
+            let p = PAYLOADS[i];
+            let cut = (0..=cut.min(p.len()))
+                .rev()
+                .find(|c| p.is_char_boundary(*c))
+                .unwrap_or(0);
+            if cut % 3 == 0 {
+                p[..cut].to_owned()
+            } else {
+                p.to_owned()
+            }
+        }),
+        mutated(),
+        "\\PC{0,16}",
+    ]
 }
 
 fn feed(protocol: Protocol, frames: &[String]) {
@@ -147,6 +178,37 @@ proptest! {
         let utf16: Vec<u16> = frame.encode_utf16().collect();
         prop_assert_eq!(String::from_utf16(&utf16[at.start_utf16..utf16.len() - at.tail_utf16]).unwrap(), json::quote(&text));
         prop_assert!(at.single);
+    }
+
+    /// Stored outbox entries as storage may return them (written by another version, edited,
+    /// truncated): the check never panics, and whatever passes it is sent with its id as the
+    /// payload's first field, as JSON the server can parse.
+    #[test]
+    fn stored_entries_are_checked_and_never_trap(payload in stored_payload(), name in "\\PC{0,8}", id in "[a-z0-9-]{0,8}") {
+        let entry = Entry {
+            id: id.clone(),
+            seq: 1,
+            lane: "default".into(),
+            message: Message::Event { name: name.clone(), payload: payload.clone() },
+            dedupe_key: None,
+            created_at: 0,
+            expires_at: u64::MAX,
+            attempts: 0,
+            not_before: 0,
+            state: EntryState::Pending,
+            last_error: None,
+            sends: 0,
+        };
+        let sent = outbox::inject_id(&payload, "clientMessageId", &id);
+        if entry.check().is_ok() {
+            let sent = sent.expect("a checked payload takes its id");
+            let v: serde_json::Value = serde_json::from_str(&sent).unwrap();
+            prop_assert_eq!(v["clientMessageId"].as_str(), Some(id.as_str()));
+            prop_assert!(sent.starts_with("{\"clientMessageId\":"), "{}", sent);
+            prop_assert!(!name.is_empty() && !id.is_empty());
+        } else {
+            prop_assert!(id.is_empty() || name.is_empty() || serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&payload).is_err(), "{:?}", payload);
+        }
     }
 
     #[test]

@@ -856,10 +856,38 @@ impl Outbox {
     }
 }
 
+impl Entry {
+    /// Whether an entry read back from storage can be used. Storage may hold what this version
+    /// never wrote (an older or newer one, a hand edit, a truncated write), so everything a
+    /// send relies on is checked; `Err` says what is wrong (the driver quarantines the record).
+    pub fn check(&self) -> Result<(), &'static str> {
+        if self.id.is_empty() {
+            return Err("no id");
+        }
+        match &self.message {
+            Message::Event { name, payload } => {
+                if name.is_empty() {
+                    return Err("no event name");
+                }
+                if !matches!(json::validate(payload), Ok(json::Kind::Object)) {
+                    return Err("the payload is not a JSON object");
+                }
+            }
+            Message::Request { url, method, .. } => {
+                if url.is_empty() || method.is_empty() {
+                    return Err("no url or method");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `{"clientMessageId":"<id>", ...payload}`: the entry id as the first field of its payload
-/// object (`payload` must be a JSON object), so the server can deduplicate.
-pub fn inject_id(payload: &str, field: &str, id: &str) -> String {
-    let rest = payload.trim()[1..].trim_start();
+/// object, so the server can deduplicate. `None` when `payload` does not start as an object
+/// (entries are checked before, at enqueue and at load; this never panics either way).
+pub fn inject_id(payload: &str, field: &str, id: &str) -> Option<String> {
+    let rest = payload.trim_start().strip_prefix('{')?.trim_start();
     let mut out = String::with_capacity(payload.len() + field.len() + id.len() + 8);
     out.push('{');
     json::quote_into(field, &mut out);
@@ -869,7 +897,7 @@ pub fn inject_id(payload: &str, field: &str, id: &str) -> String {
         out.push(',');
     }
     out.push_str(rest);
-    out
+    Some(out)
 }
 
 /// Takes the ids of a committed group of writes off `unsaved` (the ids of the writes not yet
@@ -933,10 +961,17 @@ mod tests {
     #[test]
     fn the_id_becomes_the_first_payload_field() {
         assert_eq!(
-            inject_id(r#"{"a":1}"#, "clientMessageId", "u1"),
-            r#"{"clientMessageId":"u1","a":1}"#
+            inject_id(r#"{"a":1}"#, "clientMessageId", "u1").as_deref(),
+            Some(r#"{"clientMessageId":"u1","a":1}"#)
         );
-        assert_eq!(inject_id("{ }", "id", "u1"), r#"{"id":"u1"}"#);
+        assert_eq!(
+            inject_id("{ }", "id", "u1").as_deref(),
+            Some(r#"{"id":"u1"}"#)
+        );
+        // What storage may hold: no trap, no id injected into a non-object.
+        for bad in ["", "  ", "é", "[1]", "\"x\""] {
+            assert_eq!(inject_id(bad, "id", "u1"), None, "{bad:?}");
+        }
     }
 
     fn event(id: &str) -> NewEntry {

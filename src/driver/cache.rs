@@ -913,7 +913,9 @@ async fn load(weak: std::rc::Weak<Inner>) {
                     match idb::from_query_record(&record) {
                         Ok((hash, data, at, buster))
                             if buster == persist.buster
-                                && now.saturating_sub(at) <= persist.max_age_ms =>
+                                && now.saturating_sub(at) <= persist.max_age_ms
+                                // Edited or truncated data is dropped like a stale query.
+                                && crate::core::json::validate(&data).is_ok() =>
                         {
                             match Value::parse(&hash) {
                                 Ok(key @ Value::Arr(_)) => {

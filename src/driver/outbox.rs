@@ -117,6 +117,11 @@ struct Inner {
     listeners: RefCell<Registry<Listener>>,
     connected: Cell<bool>,
     state_listener: Cell<HandlerId>,
+    /// Reads of storage asked for before sending (when the store opens, on gaining the lock),
+    /// and the last one done: entries stored by an earlier page or the previous flushing tab
+    /// go out before any enqueued since, so nothing is sent until `read` catches up.
+    reads_wanted: Cell<u32>,
+    reads_done: Cell<u32>,
 }
 
 /// A durable outbox bound to a client.
@@ -158,6 +163,8 @@ impl Outbox {
             listeners: RefCell::new(Registry::default()),
             connected: Cell::new(false),
             state_listener: Cell::new(0),
+            reads_wanted: Cell::new(0),
+            reads_done: Cell::new(0),
         });
         let key = inner.db_name();
         let weak = Rc::downgrade(&inner);
@@ -184,10 +191,12 @@ impl Outbox {
                 Ok(store) => {
                     *inner.store.borrow_mut() = Some(Rc::new(store));
                     inner.persistence.set(Persistence::IndexedDb);
+                    inner.reads_wanted.set(inner.reads_wanted.get() + 1);
                     Inner::reload(&inner);
                 }
                 Err(why) => {
                     inner.persistence.set(Persistence::Memory);
+                    inner.reads_done.set(inner.reads_wanted.get()); // nothing to read
                     inner.client.report_error(&Error::new(
                         ErrorCode::StorageUnavailable,
                         [
@@ -221,6 +230,8 @@ impl Outbox {
         let weak = Rc::downgrade(&self.inner);
         let leadership = Leadership::request(&self.inner.db_name(), move || {
             if let Some(inner) = weak.upgrade() {
+                // The previous flushing tab may have sent or stored entries: read first.
+                inner.reads_wanted.set(inner.reads_wanted.get() + 1);
                 Inner::reload(&inner);
             }
         });
@@ -427,8 +438,10 @@ impl Inner {
     }
 
     fn update_ready(self: &Rc<Self>) {
-        let ready =
-            self.connected.get() && self.leader() && self.persistence.get() != Persistence::Opening;
+        let ready = self.connected.get()
+            && self.leader()
+            && self.persistence.get() != Persistence::Opening
+            && self.reads_done.get() >= self.reads_wanted.get();
         self.core.borrow_mut().set_ready(wall(), ready);
         Inner::pump(self);
     }
@@ -442,7 +455,11 @@ impl Inner {
 
     /// Re-reads storage (after open, on gaining the lock, when another tab wrote).
     fn reload(inner: &Rc<Inner>) {
+        let read = inner.reads_wanted.get();
+        let done = move |inner: &Rc<Inner>| inner.reads_done.set(inner.reads_done.get().max(read));
         let Some(store) = inner.store.borrow().clone() else {
+            // Nothing to read (yet): the store's opening asks for a read of its own.
+            done(inner);
             return inner.update_ready();
         };
         let weak = Rc::downgrade(inner);
@@ -452,6 +469,9 @@ impl Inner {
             let records = match records {
                 Ok(r) => r,
                 Err(why) => {
+                    // Done all the same: sending waits for no read that cannot be.
+                    done(&inner);
+                    inner.update_ready();
                     return inner
                         .client
                         .report_error(&Error::new(ErrorCode::StorageUnavailable, why));
@@ -490,6 +510,7 @@ impl Inner {
             core::drop_deleting(&mut entries, &inner.deleting.borrow());
             let unsaved = inner.unsaved.borrow().clone();
             inner.core.borrow_mut().load(wall(), entries, &unsaved);
+            done(&inner);
             inner.update_ready();
         });
     }
@@ -643,7 +664,14 @@ impl Inner {
     fn send(inner: &Rc<Inner>, e: Entry) {
         match &e.message {
             Message::Event { name, payload } => {
-                let with_id = core::inject_id(payload, &inner.opts.id_field, &e.id);
+                let Some(with_id) = core::inject_id(payload, &inner.opts.id_field, &e.id) else {
+                    let why = "the payload is not a JSON object".to_owned();
+                    inner
+                        .core
+                        .borrow_mut()
+                        .settle(wall(), &e.id, e.sends, Outcome::Reject(why));
+                    return;
+                };
                 let weak = Rc::downgrade(inner);
                 let (id, sends) = (e.id.clone(), e.sends);
                 let sent = inner.client.emit_with_ack_json(

@@ -374,7 +374,7 @@ pub fn from_record(o: &JsValue) -> Result<Entry, String> {
         "failed" => EntryState::Failed(opt_string(o, "failedReason").unwrap_or_default()),
         other => return Err(["unknown state ", other].concat()),
     };
-    Ok(Entry {
+    let entry = Entry {
         id: string(o, "id")?,
         seq: number(o, "seq")?,
         lane: string(o, "lane")?,
@@ -387,7 +387,9 @@ pub fn from_record(o: &JsValue) -> Result<Entry, String> {
         state,
         last_error: opt_string(o, "lastError"),
         sends: 0,
-    })
+    };
+    entry.check()?;
+    Ok(entry)
 }
 
 /// A persisted query: `hash` (the key as canonical JSON) with its server data (JSON text),

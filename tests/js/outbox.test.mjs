@@ -324,7 +324,7 @@ test("switching identity never sends the previous user's entries under the new c
   await page.context().close();
 });
 
-test("an unreadable stored record is moved aside and reported; the queue goes on", async () => {
+test("unreadable stored records (another version, hand-edited, truncated) are moved aside and reported, never trap; the queue goes on", async () => {
   const page = await openPage();
   const name = uniq("corrupt");
   const r = await page.evaluate(async (name) => {
@@ -339,25 +339,43 @@ test("an unreadable stored record is moved aside and reported; the queue goes on
       req.onsuccess = () => res(req.result);
       req.onerror = rej;
     });
+    const now = Date.now();
+    const record = (id, seq, fields) => ({
+      v: 1, id, seq, lane: "default", kind: "event", event: "note:add", payload: '{"n":0}',
+      createdAt: now, expiresAt: now + 3600000, attempts: 0, notBefore: 0, state: "pending", ...fields,
+    });
+    const corrupt = [
+      { id: "garbage", v: 99, kind: "telepathy" }, // another version
+      record("empty-payload", 1, { payload: "" }), // hand-edited
+      record("accented", 2, { payload: "é" }), // first character not ASCII
+      record("truncated", 3, { payload: '{"n":' }),
+      record("array", 4, { payload: "[1]" }),
+      record("no-event", 5, { event: "" }),
+      record("seq-text", 6, { seq: "six" }),
+      record("no-state", 7, { state: undefined }),
+    ];
     await new Promise((res) => {
       const tx = db.transaction("entries", "readwrite");
-      tx.objectStore("entries").put({ id: "garbage", v: 99, kind: "telepathy" });
+      for (const r of corrupt) tx.objectStore("entries").put(r);
+      tx.objectStore("entries").put(record("planted-ok", 8, {}));
       tx.oncomplete = res;
     });
     db.close();
     const { client, log } = make({ name });
-    await waitFor(() => log.errors.includes("STORAGE_CORRUPT"));
+    await waitFor(() => log.errors.filter((e) => e === "STORAGE_CORRUPT").length === corrupt.length);
     const { id } = await client.outbox.enqueue("note:add", { n: 1 });
     await waitFor(() => drained(client));
     const dump = await dumpIdb();
     client.close();
-    return { id, errors: log.errors, dump };
+    return { id, errors: log.errors, dump, corrupt: corrupt.map((r) => r.id) };
   }, name);
-  assert.ok(r.errors.includes("STORAGE_CORRUPT"));
+  assert.deepEqual(r.errors, r.corrupt.map(() => "STORAGE_CORRUPT"), "one report per record, nothing else");
   const [entries, quarantine] = r.dump.split("\n");
-  assert.ok(!entries.includes("garbage"), "removed from the queue");
-  assert.ok(quarantine.includes("garbage"), "kept aside");
-  assert.deepEqual((await applied()).map((a) => a.id), [r.id], "the next entry was delivered");
+  for (const id of r.corrupt) {
+    assert.ok(!entries.includes(`"${id}"`), `${id}: removed from the queue`);
+    assert.ok(quarantine.includes(`"${id}"`), `${id}: kept aside`);
+  }
+  assert.deepEqual((await applied()).map((a) => a.id), ["planted-ok", r.id], "the readable ones were delivered, in order");
   await page.context().close();
 });
 
