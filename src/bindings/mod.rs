@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use crate::core::connection::State;
 use crate::core::error::{Error, ErrorCode};
 #[cfg(feature = "outbox")]
-use crate::driver::outbox::{Outbox, OutboxOptions};
+use crate::driver::outbox::Outbox;
 use crate::driver::{self, AckWaiter, Auth, Client};
 pub use error::to_js;
 use options::Opts;
@@ -165,9 +165,7 @@ pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
     let client = Client::connect(driver::Options { auth, ..opts });
     Ok(RawClient {
         #[cfg(feature = "outbox")]
-        outbox: RefCell::new(outbox_opts.clone().map(|o| Outbox::open(&client, o))),
-        #[cfg(feature = "outbox")]
-        outbox_opts: RefCell::new(outbox_opts),
+        outbox: RefCell::new(outbox_opts.map(|o| Outbox::open(&client, o))),
         #[cfg(feature = "cache")]
         cache: driver::cache::Cache::new(&client, cache_opts),
         client,
@@ -182,8 +180,6 @@ pub struct RawClient {
     cache: driver::cache::Cache,
     #[cfg(feature = "outbox")]
     outbox: RefCell<Option<Outbox>>,
-    #[cfg(feature = "outbox")]
-    outbox_opts: RefCell<Option<OutboxOptions>>,
 }
 
 #[wasm_bindgen]
@@ -331,16 +327,11 @@ impl RawClient {
             self.cache.switch_identity(identity);
         }
         #[cfg(feature = "outbox")]
-        {
-            let mut opts = self.outbox_opts.borrow_mut();
-            if let (Some(identity), Some(o)) = (identity, opts.as_mut()) {
-                if o.identity != identity {
-                    o.identity = identity;
-                    // Drop the old identity's outbox (closing its store) before the new one opens.
-                    self.outbox.borrow_mut().take();
-                    *self.outbox.borrow_mut() = Some(Outbox::open(&self.client, o.clone()));
-                }
-            }
+        if let Some(identity) = &identity {
+            // Not borrowed while switching: a listener it calls may use the outbox.
+            let old = self.outbox.borrow_mut().take();
+            let new = old.map(|o| o.with_identity(identity));
+            *self.outbox.borrow_mut() = new;
         }
         #[cfg(not(any(feature = "cache", feature = "outbox")))]
         let _ = identity;

@@ -218,12 +218,11 @@ impl RawClient {
     #[wasm_bindgen(js_name = outboxOn)]
     pub fn outbox_on(&self, listener: Function) -> Result<f64, JsValue> {
         self.with_outbox(move |o| {
-            let persistence = o.persistence_cell();
             o.on(move |ev| {
                 let (kind, data, extra) = match ev {
-                    OutboxEvent::Change(s) => (
+                    OutboxEvent::Change(s, persistence) => (
                         "change",
-                        status_to_js(s, persistence.get().as_str()),
+                        status_to_js(s, persistence.as_str()),
                         JsValue::UNDEFINED,
                     ),
                     OutboxEvent::Delivered(e) => ("delivered", entry_view(e), JsValue::UNDEFINED),

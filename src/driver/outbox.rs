@@ -82,8 +82,8 @@ impl Persistence {
 
 /// What outbox listeners hear.
 pub enum OutboxEvent<'a> {
-    /// The counts changed.
-    Change(&'a core::Status),
+    /// The counts changed (or where entries are kept did).
+    Change(&'a core::Status, Persistence),
     /// An entry was delivered (acknowledged) and removed.
     Delivered(&'a Entry),
     /// An entry moved to failed.
@@ -114,7 +114,8 @@ struct Inner {
     timer: RefCell<Option<Timer>>,
     leader: RefCell<Option<Leadership>>,
     channel: RefCell<Option<Channel>>,
-    listeners: RefCell<Registry<Listener>>,
+    /// Shared with the outbox of the next identity (see [`Outbox::with_identity`]).
+    listeners: Rc<RefCell<Registry<Listener>>>,
     connected: Cell<bool>,
     state_listener: Cell<HandlerId>,
     /// Reads of storage asked for before sending (when the store opens, on gaining the lock),
@@ -144,6 +145,35 @@ impl Outbox {
     /// }));
     /// ```
     pub fn open(client: &Client, opts: OutboxOptions) -> Outbox {
+        Outbox::open_with(client, opts, Rc::default())
+    }
+
+    /// The outbox of `identity` (this one if it is already that identity's): the entries of
+    /// another user are never sent under this one's credentials. This one's store closes
+    /// first; its listeners (and their ids) carry over, and hear the new counts once the new
+    /// store is open.
+    pub fn with_identity(self, identity: &str) -> Outbox {
+        if self.inner.opts.identity == identity {
+            return self;
+        }
+        let (client, listeners) = (self.inner.client.clone(), self.inner.listeners.clone());
+        let opts = OutboxOptions {
+            identity: identity.to_owned(),
+            ..self.inner.opts.clone()
+        };
+        // A clone someone kept stops flushing: its entries are not for the new credentials.
+        if let Some(l) = self.inner.leader.borrow_mut().take() {
+            crate::platform::drop_later(l);
+        }
+        drop(self);
+        Outbox::open_with(&client, opts, listeners)
+    }
+
+    fn open_with(
+        client: &Client,
+        opts: OutboxOptions,
+        listeners: Rc<RefCell<Registry<Listener>>>,
+    ) -> Outbox {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         let inner = Rc::new(Inner {
             core: RefCell::new(core::Outbox::new(opts.config.clone(), seed)),
@@ -160,7 +190,7 @@ impl Outbox {
             timer: RefCell::new(None),
             leader: RefCell::new(None),
             channel: RefCell::new(None),
-            listeners: RefCell::new(Registry::default()),
+            listeners,
             connected: Cell::new(false),
             state_listener: Cell::new(0),
             reads_wanted: Cell::new(0),
@@ -211,7 +241,7 @@ impl Outbox {
             }
             // `persistence` changed: listeners hear it even if nothing else did.
             let status = inner.core.borrow().status();
-            inner.emit(&OutboxEvent::Change(&status));
+            inner.emit(&OutboxEvent::Change(&status, inner.persistence.get()));
             Inner::schedule_commit(&inner);
             Inner::pump(&inner);
         });
@@ -357,11 +387,6 @@ impl Outbox {
             self.inner.core.borrow().status(),
             self.inner.persistence.get(),
         )
-    }
-
-    /// Where entries are kept, as a shared cell (listeners read it without holding the outbox).
-    pub fn persistence_cell(&self) -> Rc<Cell<Persistence>> {
-        self.inner.persistence.clone()
     }
 
     /// Every entry, in order (failed ones included).
@@ -542,7 +567,9 @@ impl Inner {
                 OutboxOutput::Dropped { entry, reason } => {
                     inner.emit(&OutboxEvent::Dropped(&entry, reason))
                 }
-                OutboxOutput::Changed(s) => inner.emit(&OutboxEvent::Change(&s)),
+                OutboxOutput::Changed(s) => {
+                    inner.emit(&OutboxEvent::Change(&s, inner.persistence.get()))
+                }
             }
         }
         if !inner.queue.borrow().is_empty() || !inner.waiters.borrow().is_empty() {

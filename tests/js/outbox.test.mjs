@@ -324,6 +324,32 @@ test("switching identity never sends the previous user's entries under the new c
   await page.context().close();
 });
 
+test("outbox listeners follow the client across an identity switch, and an old unsubscribe never removes a newer listener", async () => {
+  const page = await openPage();
+  const name = uniq("listeners");
+  const r = await page.evaluate(async (name) => {
+    const { client } = make({ name, identity: "u1" });
+    const heard = { before: [], after: [], removed: 0 };
+    client.outbox.onChange((s) => heard.before.push(s.pending + s.inFlight));
+    const offRemoved = client.outbox.onChange(() => heard.removed++);
+    client.outbox.onDelivered((e) => heard.before.push("delivered:" + e.payload.n));
+    await waitFor(() => client.state.status === "open" && drained(client));
+    client.setAuth({ token: "good" }, { identity: "u2" });
+    client.outbox.onChange((s) => heard.after.push(s.persistence));
+    offRemoved(); // registered before the switch: removes that one only
+    heard.before.length = 0;
+    heard.removed = 0;
+    await client.outbox.enqueue("note:add", { n: 7 });
+    await waitFor(() => drained(client) && heard.before.includes("delivered:7"));
+    client.close();
+    return heard;
+  }, name);
+  assert.ok(r.before.includes(1), `the listener from before the switch heard the new identity's entry: ${r.before}`);
+  assert.ok(r.before.includes("delivered:7"), "and its delivery");
+  assert.equal(r.after.at(-1), "indexeddb", `the new listener heard the new store open and its entry: ${r.after}`);
+  assert.equal(r.removed, 0, "the removed one heard nothing");
+});
+
 test("unreadable stored records (another version, hand-edited, truncated) are moved aside and reported, never trap; the queue goes on", async () => {
   const page = await openPage();
   const name = uniq("corrupt");
