@@ -38,12 +38,13 @@ export function serveStatic(dir, { index = false } = {}) {
     resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() })));
 }
 
-/** The socket.io test server's URL: the one scripts/test.sh started, or a new child process. */
-export async function testServer(kind = "sio") {
-  const env = kind === "sio" ? "WIRESYNC_SIO_URL" : "WIRESYNC_JSON_URL";
-  if (process.env[env]) return { url: process.env[env], close() {} };
+/** The socket.io test server's URL: the one scripts/test.sh started, or a new child process
+ *  (always a new one with `env`, its settings, e.g. `{ SIO_PING_INTERVAL: "300" }`). */
+export async function testServer(kind = "sio", env) {
+  const shared = kind === "sio" ? "WIRESYNC_SIO_URL" : "WIRESYNC_JSON_URL";
+  if (process.env[shared] && !env) return { url: process.env[shared], close() {} };
   const script = join(root, "tests", "servers", kind === "sio" ? "socketio-server.mjs" : "json-server.mjs");
-  const child = spawn(process.execPath, [script], { env: { ...process.env, SIO_PORT: "0", JSON_PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [script], { env: { ...process.env, SIO_PORT: "0", JSON_PORT: "0", ...env }, stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("test server did not start")), 10_000);
     child.stdout.on("data", (d) => {

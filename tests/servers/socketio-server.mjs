@@ -26,7 +26,7 @@
 //
 // Control API (GET, JSON, CORS *); see the `routes` table below for parameters:
 //   /control/emit /control/drop /control/kick /control/raw /control/binary /control/ask
-//   /control/stats /control/reset /control/stop
+//   /control/stats /control/reset /control/stop /control/mute
 //   /control/outbox/stats /control/outbox/reset /control/outbox/drop-acks
 //   /control/outbox/ack-delay /control/outbox/reject
 //   /control/http/plan /control/http/stats /control/http/reset
@@ -360,6 +360,29 @@ function buildRoutes() {
     // /control/drop[?forget=1][&how=close|terminate]
     //   Drops every connection; recoverable unless forget=1. See dropAll().
     "/control/drop": (params) => dropAll(dropOptions(params)),
+
+    // /control/mute[?ms=10000]
+    //   Every current connection goes silent without closing, as a dead peer behind a live
+    //   TCP connection would: no pings, no packets out, nothing read in, and the server does not
+    //   time it out. After `ms` they are terminated (the test's cleanup). New connections work.
+    "/control/mute": (params) => {
+      const connections = engineConnections();
+      for (const conn of connections) {
+        clearTimeout(conn.pingIntervalTimer);
+        clearTimeout(conn.pingTimeoutTimer);
+        conn.schedulePing = () => {};
+        conn.resetPingTimeout = () => {};
+        conn.sendPacket = () => {};
+        if (conn.transport.name === "websocket") conn.transport.socket._socket.pause();
+      }
+      setTimeout(() => {
+        for (const conn of connections) {
+          if (conn.transport.name === "websocket") conn.transport.socket.terminate();
+          else conn.close(true);
+        }
+      }, intParam(params, "ms", 10_000)).unref();
+      return { muted: connections.length };
+    },
 
     // /control/kick[?nsp=/admin]
     //   socket.disconnect(true) for every socket (of one namespace if nsp is given): a server
