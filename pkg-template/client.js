@@ -207,7 +207,7 @@ export class Client extends EventClient {
     this.outbox = new Outbox(raw);
     /** The query cache. */
     this.cache = new Cache(raw);
-    this.#layers = new Layers(raw, fillTemplate, (e) => console.error("wiresync: an optimistic update threw", e));
+    this.#layers = new Layers(raw, (t, payload) => raw.fillKey(t, payload), (e) => console.error("wiresync: an optimistic update threw", e));
   }
 
   /** Every `event` queued through `mutate` (or restored from storage after a reload) applies
@@ -287,7 +287,7 @@ export class Client extends EventClient {
   invalidateOn(event, keys) {
     const raw = this.#raw;
     const keysOf = isTemplates(keys)
-      ? (payload) => keys.map((t) => fillTemplate(t, payload)).filter((k) => k !== undefined)
+      ? (payload) => keys.map((t) => raw.fillKey(t, payload)).filter((k) => k !== undefined)
       : (payload) => keys(payload) ?? [];
     let remove;
     if (isTemplates(keys)) {
@@ -306,7 +306,7 @@ export class Client extends EventClient {
    *  gives the new data (without `update`, the payload becomes the data). Returns the remover. */
   patchOn(event, key, update) {
     const raw = this.#raw;
-    const keyOf = isTemplates(key) ? (payload) => fillTemplate(key, payload) : key;
+    const keyOf = isTemplates(key) ? (payload) => raw.fillKey(key, payload) : key;
     let remove;
     if (isTemplates(key) && !update) {
       const id = raw.ruleSetData(event, key);
@@ -366,21 +366,3 @@ function addCleanup(entry, listener) {
   c.listener = listener;
   entry.cleanups.push(c);
 }
-
-/** Fills a key template from a payload, as the Rust rules do; `undefined` if a field is missing. */
-function fillTemplate(template, payload) {
-  let missing = false;
-  const fill = (t) => {
-    if (typeof t === "string" && t.length > 2 && t.startsWith("{") && t.endsWith("}")) {
-      const v = t.slice(1, -1).split(".").reduce((o, k) => (o == null ? undefined : o[k]), payload);
-      if (v === undefined) missing = true;
-      return v;
-    }
-    if (Array.isArray(t)) return t.map(fill);
-    if (t && typeof t === "object") return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, fill(v)]));
-    return t;
-  };
-  const key = fill(template);
-  return missing ? undefined : key;
-}
-

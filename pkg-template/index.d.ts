@@ -49,6 +49,10 @@ export interface ConnectionState {
   error: WiresyncError | null;
   /** The last connect resumed the session (Socket.IO recovery): nothing was missed or re-joined. */
   recovered: boolean;
+  /** Open again after an earlier open without resuming that session: events sent meanwhile were
+   *  missed, so the cache refetches its active queries (and `wiresync/tanstack` invalidates an
+   *  app's). False on a first connect, on a recovered one, and while not open. */
+  resync: boolean;
 }
 
 /** An auth payload: sent in the CONNECT packet (`socket.handshake.auth`), never stored. */

@@ -3,14 +3,6 @@
 // them to be re-applied when server data arrives (`cacheOnRebase`); this file holds the update
 // functions, which are JavaScript, and keeps the layers equal to the outbox's live entries.
 
-/** TanStack's hashKey: JSON with object keys sorted. */
-export function hashKey(key) {
-  return JSON.stringify(key, (_, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
-      : v);
-}
-
 const STRATEGIES = ["client-wins", "server-wins", "newest-wins", "merge"];
 
 /** Epoch ms of server data for `newest-wins`: `updatedAt` or `timestamp` (ms or ISO text). */
@@ -51,8 +43,8 @@ export class Layers {
     this.#raw = raw;
     this.#fillKey = fillKey;
     this.#onError = onError;
-    raw.cacheOnRebase((key, server) => {
-      const entry = this.#byKey.get(hashKey(key));
+    raw.cacheOnRebase((key, server, hash) => {
+      const entry = this.#byKey.get(hash);
       if (entry) this.#render(entry, server, true);
     });
   }
@@ -66,10 +58,10 @@ export class Layers {
   add(id, spec, payload, at = Date.now()) {
     const key = this.keyOf(spec, payload);
     if (!Array.isArray(key)) return false;
-    const hash = hashKey(key);
+    const hash = this.#raw.queryHash(key); // the cache's own hash of it
     let entry = this.#byKey.get(hash);
     if (!entry) {
-      entry = { key, layers: [] };
+      entry = { key, hash, layers: [] };
       this.#byKey.set(hash, entry);
     }
     // Always: the cache may have lost the key meanwhile (removeQueries, another identity).
@@ -100,7 +92,7 @@ export class Layers {
 
   /** Pending layers over `key`, oldest first: `[{ id, payload, at }]`. */
   list(key) {
-    return (this.#byKey.get(hashKey(key))?.layers ?? []).map(({ id, payload, at }) => ({ id, payload, at }));
+    return (this.#byKey.get(this.#raw.queryHash(key))?.layers ?? []).map(({ id, payload, at }) => ({ id, payload, at }));
   }
 
   /** Writes the layers over `server`; when server data just arrived, each layer's strategy
@@ -119,7 +111,7 @@ export class Layers {
       });
     }
     if (entry.layers.length === 0) {
-      this.#byKey.delete(hashKey(entry.key));
+      this.#byKey.delete(entry.hash);
       this.#raw.cacheSetLayered(entry.key, false);
       return;
     }

@@ -37,16 +37,14 @@ export function bindQueryClient(client, queryClient, options = {}) {
     return undefined;
   });
 
-  // Invalidate on a transition into "open" that follows an earlier open (seen while bound, or
-  // the client was open at bind time) and did not resume the session. Never on the first connect.
+  // Invalidate when the client opens again without resuming its session (`state.resync`, which
+  // the core decides: never on a first connect, nor on a recovered one), once per such open.
   let last = client.state.status;
-  let wasOpen = last === "open";
   const stopState = refetchOnReconnect
     ? client.onState((state) => {
-        const reopened = state.status === "open" && last !== "open";
+        const opened = state.status === "open" && last !== "open";
         last = state.status;
-        if (reopened && wasOpen && !state.recovered) queryClient.invalidateQueries({ type: "active" });
-        if (reopened) wasOpen = true;
+        if (opened && state.resync) queryClient.invalidateQueries({ type: "active" });
       })
     : undefined;
 

@@ -204,7 +204,8 @@ fn drop_backoff_reconnect_and_rooms_rejoined_exactly_once_when_not_recovered() {
             status: Status::Open,
             attempt: 0,
             error: None,
-            recovered: false
+            recovered: false,
+            resync: true,
         }
     );
 }
@@ -215,6 +216,7 @@ fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
     s.conn.connect(s.now);
     s.pump();
     s.accept(r#"40{"sid":"s1","pid":"p1"}"#);
+    assert!(!s.conn.state().resync, "a first connect missed nothing");
     s.conn
         .subscribe(s.now, "chat", Some(r#"{"chatId":"c"}"#), false)
         .unwrap();
@@ -247,12 +249,14 @@ fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
     assert_eq!(s.events.len(), 2);
     assert_eq!(s.events[1].args, r#"[{"text":"missed"}]"#);
     assert!(s.conn.state().recovered);
+    assert!(!s.conn.state().resync, "recovered: nothing to refetch");
     assert!(
         s.take_sent().is_empty(),
         "nothing re-joined after a recovered reconnect"
     );
 
     s.drop_transport();
+    assert!(!s.conn.state().resync, "not while reconnecting");
     s.advance(1000);
     s.accept(r#"40{"sid":"s9","pid":"p9"}"#);
     assert_eq!(
@@ -260,6 +264,7 @@ fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
         [r#"42["subscribe:chat",{"chatId":"c"}]"#.to_owned()]
     );
     assert!(!s.conn.state().recovered);
+    assert!(s.conn.state().resync, "a lost session: refetch");
 }
 
 #[test]

@@ -305,10 +305,32 @@ impl RawClient {
             let base = base
                 .and_then(|d| js_sys::JSON::parse(d).ok())
                 .unwrap_or(JsValue::UNDEFINED);
-            if let Err(e) = f.call2(&JsValue::NULL, &key_to_js(key), &base) {
+            if let Err(e) = f.call3(&JsValue::NULL, &key_to_js(key), &base, &key.hash().into()) {
                 report(&listener_error(&e));
             }
         }));
+    }
+
+    /// The key `template` gives for `payload`, as the event rules fill it (`"{path}"` strings
+    /// replaced by the payload's value there: object fields, array indexes); `undefined` when
+    /// the payload lacks one. For the rules that run in JS (bridges, optimistic keys).
+    #[wasm_bindgen(js_name = fillKey)]
+    pub fn fill_key(&self, template: JsValue, payload: JsValue) -> Result<JsValue, JsValue> {
+        let t =
+            Template::parse(&stringify(&template, "key template", None)?).map_err(|e| bad(&e))?;
+        // A payload that is not JSON fills no placeholder.
+        let payload = stringify(&payload, "payload", None)
+            .ok()
+            .and_then(|p| Value::parse(&p).ok())
+            .unwrap_or(Value::Null);
+        Ok(t.fill(&payload)
+            .map_or(JsValue::UNDEFINED, |k| key_to_js(&k)))
+    }
+
+    /// A query key's hash: the key as canonical JSON (object keys sorted), TanStack's `hashKey`.
+    #[wasm_bindgen(js_name = queryHash)]
+    pub fn query_hash(&self, key: JsValue) -> Result<String, JsValue> {
+        Ok(key_from_js(&key)?.hash())
     }
 
     /// A declarative rule: `event` invalidates the keys its templates fill. Returns an id.

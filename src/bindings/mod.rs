@@ -100,6 +100,7 @@ fn state_to_js(s: &State) -> JsValue {
     set("attempt", s.attempt.into());
     set("error", s.error.as_ref().map_or(JsValue::NULL, to_js));
     set("recovered", s.recovered.into());
+    set("resync", s.resync.into());
     o.into()
 }
 

@@ -114,6 +114,11 @@ pub struct State {
     /// Whether the last connect resumed the previous session (Socket.IO connection state
     /// recovery): missed events were replayed and rooms kept, so nothing was re-joined.
     pub recovered: bool,
+    /// The connection opened again after an earlier open without resuming that session: what
+    /// the server sent meanwhile was missed, so data built from events is refetched (the cache
+    /// invalidates its active queries, `wiresync/tanstack` an app's `QueryClient`). The one
+    /// place this rule lives. False on a first open and on a recovered one.
+    pub resync: bool,
 }
 
 /// Identifies a room subscription.
@@ -204,6 +209,9 @@ pub struct Connection {
     attempt: u32,
     error: Option<Error>,
     recovered: bool,
+    resync: bool,
+    /// Whether a connect has ever succeeded (so the next unrecovered one is a resync).
+    opened_before: bool,
     online: bool,
     reported: Option<State>,
     rng: Rng,
@@ -239,6 +247,8 @@ impl Connection {
             attempt: 0,
             error: None,
             recovered: false,
+            resync: false,
+            opened_before: false,
             online: true,
             reported: None,
             rng: Rng::new(seed),
@@ -276,6 +286,7 @@ impl Connection {
             attempt: self.attempt,
             error: self.error.clone(),
             recovered: self.recovered,
+            resync: self.resync && self.phase == Phase::Open,
         }
     }
 
@@ -890,6 +901,8 @@ impl Connection {
         self.pid = pid;
         self.asked_recovery = false;
         self.recovered = recovered;
+        self.resync = self.opened_before && !recovered;
+        self.opened_before = true;
         self.phase = Phase::Open;
         self.connect_deadline = None;
         self.attempt = 0;

@@ -119,7 +119,6 @@ struct Inner {
     client: Client,
     handler: Cell<HandlerId>,
     state_listener: Cell<HandlerId>,
-    was_open: Cell<bool>,
     opts: CacheOptions,
     identity: RefCell<String>,
     /// Bumped by each identity switch: a load begun for another identity is discarded.
@@ -186,7 +185,6 @@ impl Cache {
             client: client.clone(),
             handler: Cell::new(0),
             state_listener: Cell::new(0),
-            was_open: Cell::new(false),
             identity: RefCell::new(opts.identity.clone()),
             generation: Cell::new(0),
             opts,
@@ -239,9 +237,9 @@ impl Cache {
         inner.state_listener.set(client.on_state_raw(move |s| {
             let Some(inner) = weak.upgrade() else { return };
             let open = s.status == ConnStatus::Open;
-            // TanStack's refetch-on-reconnect, except when nothing was missed. Not told to
-            // other tabs: each tab has its own connection and decides for itself.
-            if open && inner.was_open.get() && !s.recovered {
+            // TanStack's refetch-on-reconnect, except when nothing was missed (the core decides:
+            // `resync`). Not told to other tabs: each tab has its own connection.
+            if open && s.resync {
                 let active = Filters {
                     kind: QueryType::Active,
                     ..Filters::default()
@@ -255,9 +253,6 @@ impl Cache {
                 // A first connect, or a recovered one: only the observed queries whose last
                 // fetch failed (the server was unreachable, say) try again.
                 refetch_failed(&inner);
-            }
-            if open {
-                inner.was_open.set(true);
             }
         }));
         if inner.opts.broadcast {

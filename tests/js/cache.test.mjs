@@ -101,6 +101,31 @@ test("bad keys and filters are typed errors", async () => {
   assert.deepEqual(codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
 });
 
+test("a key template fills the same in the native rule and for bridges: fields and indexes, nothing else", async () => {
+  await page.evaluate(async () => {
+    const c = make();
+    const templates = [["t", "a", "{items.0.id}"], ["t", "b", "{items.length}"], ["t", "c", "{n}"], ["t", "d", { x: "{meta.x}" }]];
+    const bridged = [];
+    c.eachRule((rule) => { window.fillRule = rule; });
+    c.invalidateOn("fill:test", templates);
+    for (const k of [["t", "a", 7], ["t", "b", 1], ["t", "c", null], ["t", "d", { x: true }]]) c.cache.setQueryData(k, 0);
+    await waitFor(() => c.state.status === "open");
+    window.fill = { c, bridged };
+  });
+  const payload = { items: [{ id: 7 }], n: null, meta: { x: true } };
+  await control(sio.url, `emit?event=fill:test&data=${encodeURIComponent(JSON.stringify(payload))}`);
+  await until("the native rule ran", () => page.evaluate(() => fill.c.cache.getQueryState(["t", "a", 7]).isInvalidated));
+  const r = await page.evaluate((payload) => {
+    const invalidated = fill.c.cache.findAll({ queryKey: ["t"] }).filter((q) => q.state.isInvalidated).map((q) => q.queryKey);
+    const bridged = fillRule.keys(payload);
+    fill.c.close();
+    return { invalidated, bridged };
+  }, payload);
+  const expected = [["t", "a", 7], ["t", "c", null], ["t", "d", { x: true }]];
+  assert.deepEqual(r.bridged, expected, "what a bridge gets");
+  assert.deepEqual(r.invalidated.sort(), expected.sort(), "what the native rule did");
+});
+
 test("Infinity means never: gcTimeMs and gcTime Infinity keep unobserved queries, 0 collects them", async () => {
   const r = await page.evaluate(async () => {
     const endless = make({ cache: { gcTimeMs: Infinity } });
