@@ -268,6 +268,40 @@ fn recovery_skips_rejoin_and_strips_offsets_then_a_lost_session_rejoins() {
 }
 
 #[test]
+fn reconnect_leaves_the_open_session_and_starts_a_new_one() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1","pid":"p1"}"#);
+    s.conn
+        .subscribe(s.now, "chat", Some(r#"{"chatId":"c"}"#), false)
+        .unwrap();
+    s.pump();
+    s.frame(r#"42["chat:message",{"text":"a"},"off-1"]"#);
+    s.take_sent();
+    s.conn.reconnect(s.now);
+    s.pump();
+    assert_eq!(
+        s.take_sent(),
+        ["41"],
+        "the server is told: no session kept for recovery"
+    );
+    assert_eq!(s.closes, 1);
+    s.accept(r#"40{"sid":"s2","pid":"p2"}"#);
+    let sent = s.take_sent();
+    assert_eq!(
+        sent[0], r#"40{"token":"t"}"#,
+        "no pid or offset offered: {sent:?}"
+    );
+    assert_eq!(
+        sent[1..],
+        [r#"42["subscribe:chat",{"chatId":"c"}]"#.to_owned()]
+    );
+    let st = s.conn.state();
+    assert!(!st.recovered && st.resync, "{st:?}");
+}
+
+#[test]
 fn a_silent_server_is_detected_by_elapsed_time() {
     let mut s = Sim::socketio();
     s.conn.connect(s.now);

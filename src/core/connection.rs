@@ -354,7 +354,17 @@ impl Connection {
 
     /// Drops the current transport, if any, and connects again at once with attempt 0
     /// (e.g. after new credentials). Works from any state, `Closed` included.
+    ///
+    /// An open session is left on purpose (Socket.IO: the namespace DISCONNECT) and not offered
+    /// for recovery: the next one is new, its rooms re-joined and `resync` set. Recovering it
+    /// would race the server's cleanup of the old connection: socket.io 4.8 can restore a
+    /// session while the old socket still lives, whose late removal then drops the new socket
+    /// from every room and broadcast (socket.io#4880), and events are lost without a sign.
     pub fn reconnect(&mut self, now: u64) {
+        if self.leave_session() {
+            self.pid = None;
+            self.offset = None;
+        }
         if self.phase.transport_active() {
             self.leave_transport();
         }
@@ -368,12 +378,7 @@ impl Connection {
         if self.phase == Phase::Closed {
             return;
         }
-        if self.phase == Phase::Open {
-            if let Protocol::SocketIo { namespace, .. } = &self.cfg.protocol {
-                let frame = socketio::encode_disconnect(namespace);
-                self.send(frame);
-            }
-        }
+        self.leave_session();
         if self.phase.transport_active() {
             self.leave_transport();
         }
@@ -816,6 +821,19 @@ impl Connection {
         self.connect_deadline = None;
         self.binary_skip = 0;
         self.binary_event = None;
+    }
+
+    /// When open, tells the server this session ends (Socket.IO: the namespace DISCONNECT,
+    /// which it does not keep for recovery). Returns whether it was open.
+    fn leave_session(&mut self) -> bool {
+        if self.phase != Phase::Open {
+            return false;
+        }
+        if let Protocol::SocketIo { namespace, .. } = &self.cfg.protocol {
+            let frame = socketio::encode_disconnect(namespace);
+            self.send(frame);
+        }
+        true
     }
 
     fn leave_transport(&mut self) {

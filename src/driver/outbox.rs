@@ -123,6 +123,9 @@ struct Inner {
     /// go out before any enqueued since, so nothing is sent until `read` catches up.
     reads_wanted: Cell<u32>,
     reads_done: Cell<u32>,
+    /// A read of storage is under way; another was asked for meanwhile.
+    reloading: Cell<bool>,
+    reload_again: Cell<bool>,
 }
 
 /// A durable outbox bound to a client.
@@ -195,6 +198,8 @@ impl Outbox {
             state_listener: Cell::new(0),
             reads_wanted: Cell::new(0),
             reads_done: Cell::new(0),
+            reloading: Cell::new(false),
+            reload_again: Cell::new(false),
         });
         let key = inner.db_name();
         let weak = Rc::downgrade(&inner);
@@ -480,64 +485,75 @@ impl Inner {
 
     /// Re-reads storage (after open, on gaining the lock, when another tab wrote).
     fn reload(inner: &Rc<Inner>) {
+        // One read at a time: two at once would both report (and move aside) the same
+        // unreadable records. One asked for meanwhile runs after, and sees what changed.
+        if inner.reloading.replace(true) {
+            inner.reload_again.set(true);
+            return;
+        }
         let read = inner.reads_wanted.get();
-        let done = move |inner: &Rc<Inner>| inner.reads_done.set(inner.reads_done.get().max(read));
+        let finish = move |inner: &Rc<Inner>| {
+            inner.reads_done.set(inner.reads_done.get().max(read));
+            inner.reloading.set(false);
+            inner.update_ready();
+            if inner.reload_again.replace(false) {
+                Inner::reload(inner);
+            }
+        };
         let Some(store) = inner.store.borrow().clone() else {
             // Nothing to read (yet): the store's opening asks for a read of its own.
-            done(inner);
-            return inner.update_ready();
+            return finish(inner);
         };
         let weak = Rc::downgrade(inner);
         wasm_bindgen_futures::spawn_local(async move {
             let records = store.load().await;
             let Some(inner) = weak.upgrade() else { return };
-            let records = match records {
-                Ok(r) => r,
-                Err(why) => {
-                    // Done all the same: sending waits for no read that cannot be.
-                    done(&inner);
-                    inner.update_ready();
-                    return inner
-                        .client
-                        .report_error(&Error::new(ErrorCode::StorageUnavailable, why));
-                }
-            };
-            let mut entries = Vec::with_capacity(records.len());
-            let mut bad = Vec::new();
-            for r in records {
-                match idb::from_record(&r) {
-                    Ok(e) => entries.push(e),
-                    Err(why) => {
-                        let id = Reflect::get(&r, &"id".into())
-                            .ok()
-                            .and_then(|v| v.as_string());
-                        inner.client.report_error(&Error::new(
-                            ErrorCode::StorageCorrupt,
-                            [
-                                "a stored outbox record was unreadable (",
-                                &why,
-                                ") and was moved aside",
-                            ]
-                            .concat(),
-                        ));
-                        bad.push((r, id));
-                    }
-                }
+            match records {
+                Ok(records) => Inner::take_stored(&inner, &store, records).await,
+                // Done all the same: sending waits for no read that cannot be.
+                Err(why) => inner
+                    .client
+                    .report_error(&Error::new(ErrorCode::StorageUnavailable, why)),
             }
-            if !bad.is_empty() {
-                if let Err(why) = store.quarantine(&bad).await {
-                    inner
-                        .client
-                        .report_error(&Error::new(ErrorCode::StorageCorrupt, why));
-                }
-            }
-            // Entries whose deletion has not committed yet stay gone: storage is behind here.
-            core::drop_deleting(&mut entries, &inner.deleting.borrow());
-            let unsaved = inner.unsaved.borrow().clone();
-            inner.core.borrow_mut().load(wall(), entries, &unsaved);
-            done(&inner);
-            inner.update_ready();
+            finish(&inner);
         });
+    }
+
+    /// Loads the records read back into the core; unreadable ones are reported and moved aside.
+    async fn take_stored(inner: &Rc<Inner>, store: &Store, records: Vec<JsValue>) {
+        let mut entries = Vec::with_capacity(records.len());
+        let mut bad = Vec::new();
+        for r in records {
+            match idb::from_record(&r) {
+                Ok(e) => entries.push(e),
+                Err(why) => {
+                    let id = Reflect::get(&r, &"id".into())
+                        .ok()
+                        .and_then(|v| v.as_string());
+                    inner.client.report_error(&Error::new(
+                        ErrorCode::StorageCorrupt,
+                        [
+                            "a stored outbox record was unreadable (",
+                            &why,
+                            ") and was moved aside",
+                        ]
+                        .concat(),
+                    ));
+                    bad.push((r, id));
+                }
+            }
+        }
+        if !bad.is_empty() {
+            if let Err(why) = store.quarantine(&bad).await {
+                inner
+                    .client
+                    .report_error(&Error::new(ErrorCode::StorageCorrupt, why));
+            }
+        }
+        // Entries whose deletion has not committed yet stay gone: storage is behind here.
+        core::drop_deleting(&mut entries, &inner.deleting.borrow());
+        let unsaved = inner.unsaved.borrow().clone();
+        inner.core.borrow_mut().load(wall(), entries, &unsaved);
     }
 
     fn pump(inner: &Rc<Inner>) {
