@@ -115,7 +115,8 @@ impl RawClient {
     ) -> Result<(), JsValue> {
         let key = stringify(&key, "query key", None)?;
         let data = stringify(&data, "query data", None)?;
-        self.cache
+        self.session
+            .cache
             .set_data_json(&key, data, !local.unwrap_or(false))
             .map_err(|e| bad(&e))
     }
@@ -125,6 +126,7 @@ impl RawClient {
     pub fn cache_get(&self, key: JsValue) -> Result<JsValue, JsValue> {
         let key = key_from_js(&key)?;
         Ok(self
+            .session
             .cache
             .get_data(&key)
             .and_then(|d| js_sys::JSON::parse(&d).ok())
@@ -135,6 +137,7 @@ impl RawClient {
     #[wasm_bindgen(js_name = cacheState)]
     pub fn cache_state(&self, key: JsValue) -> Result<JsValue, JsValue> {
         Ok(self
+            .session
             .cache
             .query(&key_from_js(&key)?)
             .map_or(JsValue::UNDEFINED, |q| state_to_js(&q)))
@@ -144,19 +147,28 @@ impl RawClient {
     #[wasm_bindgen(js_name = cacheInvalidate)]
     pub fn cache_invalidate(&self, filters: JsValue, local: Option<bool>) -> Result<u32, JsValue> {
         let (f, refetch) = filters_from_js(filters, INVALIDATE)?;
-        Ok(self.cache.invalidate(&f, refetch, !local.unwrap_or(false)) as u32)
+        Ok(self
+            .session
+            .cache
+            .invalidate(&f, refetch, !local.unwrap_or(false)) as u32)
     }
 
     /// `removeQueries(filters)`.
     #[wasm_bindgen(js_name = cacheRemove)]
     pub fn cache_remove(&self, filters: JsValue) -> Result<u32, JsValue> {
-        Ok(self.cache.remove(&filters_from_js(filters, FILTERS)?.0) as u32)
+        Ok(self
+            .session
+            .cache
+            .remove(&filters_from_js(filters, FILTERS)?.0) as u32)
     }
 
     /// `resetQueries(filters)`.
     #[wasm_bindgen(js_name = cacheReset)]
     pub fn cache_reset(&self, filters: JsValue) -> Result<u32, JsValue> {
-        Ok(self.cache.reset(&filters_from_js(filters, FILTERS)?.0) as u32)
+        Ok(self
+            .session
+            .cache
+            .reset(&filters_from_js(filters, FILTERS)?.0) as u32)
     }
 
     /// `hook(keys)` whenever an invalidation or patch touches matching keys; returns an id.
@@ -164,7 +176,7 @@ impl RawClient {
     pub fn cache_watch(&self, filters: JsValue, hook: Function) -> Result<f64, JsValue> {
         let (f, _) = filters_from_js(filters, WATCH)?;
         let report = self.client.reporter();
-        Ok(self.cache.watch(f, move |keys| {
+        Ok(self.session.cache.watch(f, move |keys| {
             let list: Array = keys.iter().map(key_to_js).collect();
             if let Err(e) = hook.call1(&JsValue::NULL, &list) {
                 report(&listener_error(&e));
@@ -175,7 +187,7 @@ impl RawClient {
     /// Removes a watch hook.
     #[wasm_bindgen(js_name = cacheUnwatch)]
     pub fn cache_unwatch(&self, id: f64) {
-        self.cache.unwatch(id as u64);
+        self.session.cache.unwatch(id as u64);
     }
 
     /// Observes `key` with `queryFn` (may be async); `listener(state)` on every change.
@@ -211,7 +223,7 @@ impl RawClient {
             }) as crate::driver::LocalFuture<Result<String, String>>
         });
         let report = self.client.reporter();
-        let id = self.cache.observe(
+        let id = self.session.cache.observe(
             &key,
             f,
             stale_time.unwrap_or(0),
@@ -229,13 +241,13 @@ impl RawClient {
     /// Stops observing.
     #[wasm_bindgen(js_name = cacheUnobserve)]
     pub fn cache_unobserve(&self, id: f64) {
-        self.cache.unobserve(id as u64);
+        self.session.cache.unobserve(id as u64);
     }
 
     /// Resolves once stored queries are restored (at once when not persisting).
     #[wasm_bindgen(js_name = cacheReady)]
     pub fn cache_ready(&self) -> Promise {
-        let cache = self.cache.clone();
+        let cache = self.session.cache.clone();
         Promise::new(&mut |resolve, _| {
             cache.when_ready(move || {
                 let _ = resolve.call0(&JsValue::NULL);
@@ -246,7 +258,7 @@ impl RawClient {
     /// "off", "loading", "indexeddb" or "memory".
     #[wasm_bindgen(js_name = cachePersistence)]
     pub fn cache_persistence(&self) -> String {
-        self.cache.persistence().name().into()
+        self.session.cache.persistence().name().into()
     }
 
     /// The queries `filters` selects: `[{ queryKey, queryHash, state }]`.
@@ -254,6 +266,7 @@ impl RawClient {
     pub fn cache_find(&self, filters: JsValue) -> Result<Array, JsValue> {
         let (f, _) = filters_from_js(filters, FILTERS)?;
         Ok(self
+            .session
             .cache
             .find(&f)
             .iter()
@@ -271,6 +284,7 @@ impl RawClient {
     #[wasm_bindgen(js_name = cacheServerData)]
     pub fn cache_server_data(&self, key: JsValue) -> Result<JsValue, JsValue> {
         Ok(self
+            .session
             .cache
             .server_data(&key_from_js(&key)?)
             .and_then(|d| js_sys::JSON::parse(&d).ok())
@@ -280,7 +294,7 @@ impl RawClient {
     /// Covers a key with optimistic layers (`true`) or uncovers it.
     #[wasm_bindgen(js_name = cacheSetLayered)]
     pub fn cache_set_layered(&self, key: JsValue, layered: bool) -> Result<(), JsValue> {
-        self.cache.set_layered(&key_from_js(&key)?, layered);
+        self.session.cache.set_layered(&key_from_js(&key)?, layered);
         Ok(())
     }
 
@@ -293,7 +307,7 @@ impl RawClient {
         } else {
             Some(stringify(&data, "query data", None)?)
         };
-        self.cache.set_visible(&key, data);
+        self.session.cache.set_visible(&key, data);
         Ok(())
     }
 
@@ -301,7 +315,7 @@ impl RawClient {
     #[wasm_bindgen(js_name = cacheOnRebase)]
     pub fn cache_on_rebase(&self, f: Function) {
         let report = self.client.reporter();
-        self.cache.on_rebase(Rc::new(move |key, base| {
+        self.session.cache.on_rebase(Rc::new(move |key, base| {
             let base = base
                 .and_then(|d| js_sys::JSON::parse(d).ok())
                 .unwrap_or(JsValue::UNDEFINED);
@@ -337,6 +351,7 @@ impl RawClient {
     #[wasm_bindgen(js_name = ruleInvalidate)]
     pub fn rule_invalidate(&self, event: String, templates: JsValue) -> Result<f64, JsValue> {
         Ok(self
+            .session
             .cache
             .add_rule(&event, Action::Invalidate(templates_from_js(&templates)?)) as f64)
     }
@@ -346,12 +361,12 @@ impl RawClient {
     pub fn rule_set_data(&self, event: String, template: JsValue) -> Result<f64, JsValue> {
         let t =
             Template::parse(&stringify(&template, "key template", None)?).map_err(|e| bad(&e))?;
-        Ok(self.cache.add_rule(&event, Action::SetData(t)) as f64)
+        Ok(self.session.cache.add_rule(&event, Action::SetData(t)) as f64)
     }
 
     /// Removes a rule.
     #[wasm_bindgen(js_name = ruleRemove)]
     pub fn rule_remove(&self, id: f64) {
-        self.cache.remove_rule(id as u64);
+        self.session.cache.remove_rule(id as u64);
     }
 }

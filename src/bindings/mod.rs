@@ -9,8 +9,6 @@ mod options;
 #[cfg(feature = "outbox")]
 mod outbox;
 
-#[cfg(feature = "outbox")]
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise};
@@ -18,8 +16,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::connection::State;
 use crate::core::error::{Error, ErrorCode};
-#[cfg(feature = "outbox")]
-use crate::driver::outbox::Outbox;
+use crate::driver::session::{Session, SessionOptions};
 use crate::driver::{self, AckWaiter, Auth, Client};
 pub use error::to_js;
 use options::Opts;
@@ -146,41 +143,34 @@ fn event_handler(handler: Function) -> impl Fn(&driver::Delivery) {
 /// `index.d.ts` (`ConnectOptions`). Throws a `WiresyncError` (`INVALID_ARGUMENT`) for bad ones.
 #[wasm_bindgen(js_name = connect)]
 pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
-    let (opts, auth, options) = options::parse(options)?;
-    let auth = auth_from_js(auth)?;
-    #[cfg(feature = "outbox")]
-    let outbox_opts = options::parse_outbox(&options)?.map(|(mut o, headers)| {
-        o.request_headers = headers.map(outbox::headers_from_js);
-        o
-    });
-    #[cfg(feature = "cache")]
-    let cache_opts = {
-        let mut cache_opts = options::parse_cache(&options)?;
+    let (connect, auth, options) = options::parse(options)?;
+    let opts = SessionOptions {
+        connect: driver::Options {
+            auth: auth_from_js(auth)?,
+            ..connect
+        },
         #[cfg(feature = "outbox")]
-        if let (true, Some(o)) = (cache_opts.identity.is_empty(), &outbox_opts) {
-            cache_opts.identity = o.identity.clone();
-        }
-        cache_opts
+        outbox: options::parse_outbox(&options)?.map(|(mut o, headers)| {
+            o.request_headers = headers.map(outbox::headers_from_js);
+            o
+        }),
+        #[cfg(feature = "cache")]
+        cache: options::parse_cache(&options)?,
     };
     options::refuse_absent_features(&options)?;
-    let client = Client::connect(driver::Options { auth, ..opts });
+    let session = Session::open(opts);
     Ok(RawClient {
-        #[cfg(feature = "outbox")]
-        outbox: RefCell::new(outbox_opts.map(|o| Outbox::open(&client, o))),
-        #[cfg(feature = "cache")]
-        cache: driver::cache::Cache::new(&client, cache_opts),
-        client,
+        client: session.client.clone(),
+        session,
     })
 }
 
-/// The raw client behind the JS `Client` class.
+/// The raw client behind the JS `Client` class: a driver [`Session`].
 #[wasm_bindgen]
 pub struct RawClient {
+    session: Session,
+    /// `session.client`, the handle most calls use.
     client: Client,
-    #[cfg(feature = "cache")]
-    cache: driver::cache::Cache,
-    #[cfg(feature = "outbox")]
-    outbox: RefCell<Option<Outbox>>,
 }
 
 #[wasm_bindgen]
@@ -323,44 +313,19 @@ impl RawClient {
             None => None,
         };
         let auth = auth_from_js(auth)?;
-        #[cfg(feature = "cache")]
-        if let Some(identity) = &identity {
-            self.cache.switch_identity(identity);
-        }
-        #[cfg(feature = "outbox")]
-        if let Some(identity) = &identity {
-            // Not borrowed while switching: a listener it calls may use the outbox.
-            let old = self.outbox.borrow_mut().take();
-            let new = old.map(|o| o.with_identity(identity));
-            *self.outbox.borrow_mut() = new;
-        }
-        #[cfg(not(any(feature = "cache", feature = "outbox")))]
-        let _ = identity;
-        self.client.set_auth(auth);
+        self.session.set_auth(auth, identity.as_deref());
         Ok(())
     }
 
     /// Reconnects now (the cache talks with other tabs again).
     pub fn reconnect(&self) {
-        #[cfg(feature = "cache")]
-        self.cache.open_tabs();
-        #[cfg(feature = "outbox")]
-        if let Some(o) = self.outbox.borrow().as_ref() {
-            o.resume();
-        }
-        self.client.reconnect();
+        self.session.reconnect();
     }
 
     /// Closes for good: the connection, the cache's link to other tabs (its data stays
     /// readable) and the outbox's flushing role (its entries stay stored for whoever flushes).
     pub fn close(&self) {
-        #[cfg(feature = "cache")]
-        self.cache.close_tabs();
-        #[cfg(feature = "outbox")]
-        if let Some(o) = self.outbox.borrow().as_ref() {
-            o.suspend();
-        }
-        self.client.close();
+        self.session.close();
     }
 }
 

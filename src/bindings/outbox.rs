@@ -139,8 +139,8 @@ fn request_from_js(request: JsValue) -> Result<Request, JsValue> {
 
 impl RawClient {
     fn with_outbox<T>(&self, f: impl FnOnce(&Outbox) -> T) -> Result<T, JsValue> {
-        match self.outbox.borrow().as_ref() {
-            Some(o) => Ok(f(o)),
+        match self.session.outbox() {
+            Some(o) => Ok(f(&o)),
             None => Err(to_js(&Error::new(
                 ErrorCode::InvalidArgument,
                 "the outbox is disabled (outbox: false)",

@@ -25,7 +25,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::query_index::KeyIndex;
-use super::query_key::{hash_of_plain, Value};
+use super::query_key::{hash_of_plain, partial_match, Value};
 
 /// Which queries a filter selects by activity (TanStack's `type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -284,6 +284,16 @@ pub const DEFAULT_RETRY: u32 = 3;
 /// The wait before retry number `n` (1-based): TanStack's `min(1000 · 2^(n-1), 30000)` ms.
 pub fn retry_delay(n: u32) -> u64 {
     (1000u64 << n.saturating_sub(1).min(5)).min(30_000)
+}
+
+/// The type and staleness tests of `filters` for one query.
+fn passes(q: &Query, now: u64, filters: &Filters) -> bool {
+    let kind_ok = match filters.kind {
+        QueryType::All => true,
+        QueryType::Active => q.is_active(),
+        QueryType::Inactive => !q.is_active(),
+    };
+    kind_ok && filters.stale.is_none_or(|s| q.is_stale(now) == s)
 }
 
 impl QueryCache {
@@ -585,17 +595,29 @@ impl QueryCache {
         candidates
             .into_iter()
             .filter(|&i| {
-                let Some(q) = self.queries.by_id(i) else {
-                    return false;
-                };
-                let kind_ok = match filters.kind {
-                    QueryType::All => true,
-                    QueryType::Active => q.is_active(),
-                    QueryType::Inactive => !q.is_active(),
-                };
-                kind_ok && filters.stale.is_none_or(|s| q.is_stale(now) == s)
+                self.queries
+                    .by_id(i)
+                    .is_some_and(|q| passes(q, now, filters))
             })
             .collect()
+    }
+
+    /// Whether `filters` select the query of `key`, by the rule of [`QueryCache::find`]: the
+    /// key (prefix/subset, or exact), the type and staleness. For the watch hooks, which hear
+    /// of queries one by one; a query no longer cached (removed) counts as inactive and stale.
+    pub fn selects(&self, now: u64, filters: &Filters, key: &Value) -> bool {
+        let key_ok = match &filters.query_key {
+            None => true,
+            Some(fk) if filters.exact => fk.hash() == key.hash(),
+            Some(fk) => partial_match(key, fk),
+        };
+        key_ok
+            && match self.get(key) {
+                Some(q) => passes(q, now, filters),
+                None => {
+                    filters.kind != QueryType::Active && filters.stale.is_none_or(|stale| stale)
+                }
+            }
     }
 
     /// `invalidateQueries`: marks the matches stale, tells watch hooks, and fetches those that
@@ -959,6 +981,49 @@ mod tests {
         // A second observer of fresh data does not fetch.
         c.observe(500, &k, 1000, 5000);
         assert!(fetches(&drain(&mut c)).is_empty());
+    }
+
+    #[test]
+    fn watch_hooks_select_by_the_rule_of_find() {
+        let mut c = QueryCache::new();
+        let active = v(r#"["feed","a"]"#);
+        let idle = v(r#"["feed","b"]"#);
+        c.observe(0, &active, 1000, 5000);
+        c.fetched(
+            0,
+            &active.hash(),
+            c.fetch_token(&active.hash()),
+            "[]".into(),
+        );
+        c.set_data(0, &idle, "[]".into());
+        drain(&mut c);
+        let f = |kind, stale| Filters {
+            query_key: Some(v(r#"["feed"]"#)),
+            kind,
+            stale,
+            ..Filters::default()
+        };
+        for (filters, now) in [
+            (f(QueryType::All, None), 0),
+            (f(QueryType::Active, None), 0),
+            (f(QueryType::Inactive, None), 0),
+            (f(QueryType::All, Some(true)), 500),
+            (f(QueryType::All, Some(true)), 1500),
+            (f(QueryType::All, Some(false)), 500),
+        ] {
+            let found = c.find(now, &filters);
+            for k in [&active, &idle] {
+                assert_eq!(
+                    c.selects(now, &filters, k),
+                    found.contains(&k.hash()),
+                    "{filters:?} at {now}: {k:?}"
+                );
+            }
+        }
+        let gone = v(r#"["feed","gone"]"#);
+        assert!(c.selects(0, &f(QueryType::Inactive, Some(true)), &gone));
+        assert!(!c.selects(0, &f(QueryType::Active, None), &gone));
+        assert!(!c.selects(0, &f(QueryType::All, None), &v(r#"["other"]"#)));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::core::invalidation::{Action, Rules};
 use crate::core::query_cache::{
     CacheOutput, Change, Filters, Query, QueryCache, QueryStatus, QueryType, RefetchType,
 };
-use crate::core::query_key::{hash_of_plain, partial_match, Value};
+use crate::core::query_key::{hash_of_plain, Value};
 use crate::core::subscriptions::HandlerId;
 use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::Channel;
@@ -600,15 +600,14 @@ fn pump(inner: &Rc<Inner>) {
                     .map(|(_, f, h)| (f.clone(), h.clone()))
                     .collect();
                 for (f, hook) in watchers {
-                    let matched: Vec<Value> = keys
-                        .iter()
-                        .filter(|k| match &f.query_key {
-                            None => true,
-                            Some(fk) if f.exact => fk.hash() == k.hash(),
-                            Some(fk) => partial_match(k, fk),
-                        })
-                        .cloned()
-                        .collect();
+                    let matched: Vec<Value> = {
+                        let core = inner.core.borrow();
+                        let t = now();
+                        keys.iter()
+                            .filter(|k| core.selects(t, &f, k))
+                            .cloned()
+                            .collect()
+                    };
                     if !matched.is_empty() {
                         hook(&matched);
                     }

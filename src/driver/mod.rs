@@ -25,6 +25,7 @@ use crate::platform::drop_later;
 pub mod cache;
 #[cfg(feature = "outbox")]
 pub mod outbox;
+pub mod session;
 use crate::platform::lifecycle::{self, Lifecycle, PageEvent};
 use crate::platform::timers::{now, Timer};
 use crate::platform::websocket::{Socket, SocketEvent};

@@ -1,0 +1,107 @@
+//! One user's session: a [`Client`] with its [`Outbox`] and its [`Cache`], and what spans them:
+//! opening them together, an identity switch, reconnecting and closing. The JS API holds one;
+//! a Rust app that wants all three may too.
+
+#[cfg(feature = "outbox")]
+use std::cell::RefCell;
+
+#[cfg(feature = "cache")]
+use super::cache::{Cache, CacheOptions};
+#[cfg(feature = "outbox")]
+use super::outbox::{Outbox, OutboxOptions};
+use super::{Auth, Client, Options};
+
+/// What a session opens with.
+pub struct SessionOptions {
+    /// The connection.
+    pub connect: Options,
+    /// The outbox; `None` for none.
+    #[cfg(feature = "outbox")]
+    pub outbox: Option<OutboxOptions>,
+    /// The cache. Without an identity of its own it takes the outbox's.
+    #[cfg(feature = "cache")]
+    pub cache: CacheOptions,
+}
+
+/// A client, its outbox and its cache.
+pub struct Session {
+    /// The connection.
+    pub client: Client,
+    /// The query cache.
+    #[cfg(feature = "cache")]
+    pub cache: Cache,
+    #[cfg(feature = "outbox")]
+    outbox: RefCell<Option<Outbox>>,
+}
+
+impl Session {
+    /// Connects and opens the outbox and the cache.
+    pub fn open(opts: SessionOptions) -> Session {
+        #[cfg(all(feature = "cache", feature = "outbox"))]
+        let opts = {
+            let mut opts = opts;
+            if let (true, Some(o)) = (opts.cache.identity.is_empty(), &opts.outbox) {
+                opts.cache.identity = o.identity.clone();
+            }
+            opts
+        };
+        let client = Client::connect(opts.connect);
+        Session {
+            #[cfg(feature = "outbox")]
+            outbox: RefCell::new(opts.outbox.map(|o| Outbox::open(&client, o))),
+            #[cfg(feature = "cache")]
+            cache: Cache::new(&client, opts.cache),
+            client,
+        }
+    }
+
+    /// The outbox (a handle), or `None` when the session has none.
+    #[cfg(feature = "outbox")]
+    pub fn outbox(&self) -> Option<Outbox> {
+        self.outbox.borrow().clone()
+    }
+
+    /// New credentials, and with `identity` another user: the cache and the outbox switch to
+    /// that identity's own stores first (no entry is sent under another user's credentials),
+    /// then the client reconnects with `auth`.
+    pub fn set_auth(&self, auth: Auth, identity: Option<&str>) {
+        if let Some(identity) = identity {
+            #[cfg(feature = "cache")]
+            self.cache.switch_identity(identity);
+            #[cfg(feature = "outbox")]
+            {
+                // Not borrowed while switching: a listener it calls may use the outbox.
+                let old = self.outbox.borrow_mut().take();
+                let new = old.map(|o| o.with_identity(identity));
+                *self.outbox.borrow_mut() = new;
+            }
+            #[cfg(not(any(feature = "cache", feature = "outbox")))]
+            let _ = identity;
+        }
+        self.client.set_auth(auth);
+    }
+
+    /// Reconnects now: the cache talks with other tabs again, the outbox asks for the flushing
+    /// role again.
+    pub fn reconnect(&self) {
+        #[cfg(feature = "cache")]
+        self.cache.open_tabs();
+        #[cfg(feature = "outbox")]
+        if let Some(o) = self.outbox() {
+            o.resume();
+        }
+        self.client.reconnect();
+    }
+
+    /// Closes for good: the connection, the cache's link to other tabs (its data stays
+    /// readable) and the outbox's flushing role (its entries stay stored for whoever flushes).
+    pub fn close(&self) {
+        #[cfg(feature = "cache")]
+        self.cache.close_tabs();
+        #[cfg(feature = "outbox")]
+        if let Some(o) = self.outbox() {
+            o.suspend();
+        }
+        self.client.close();
+    }
+}
