@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use super::{Client, LocalFuture};
-use crate::core::cache_sync::SyncMessage;
+use crate::core::cache_sync::{SyncMessage, TabLink};
 use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::invalidation::{Action, Rules};
@@ -127,10 +127,12 @@ struct Inner {
     store: RefCell<Option<Rc<Store>>>,
     save_timer: RefCell<Option<Timer>>,
     saving: Cell<bool>,
-    channel: RefCell<Option<Channel>>,
-    peers: Cell<Peers>,
-    outgoing: RefCell<Vec<String>>,
+    /// The tab channel and its protocol (`None`: not talking with other tabs).
+    tabs: RefCell<Option<(Channel, TabLink)>>,
+    /// The end of the wait for another tab's answer ([`TabLink::poll_timeout`]).
     tab_timer: RefCell<Option<Timer>>,
+    /// The post of what is queued for the other tabs, at the end of this task.
+    post_timer: RefCell<Option<Timer>>,
     ready: RefCell<Vec<Box<dyn FnOnce()>>>,
 }
 
@@ -192,10 +194,9 @@ impl Cache {
             store: RefCell::new(None),
             save_timer: RefCell::new(None),
             saving: Cell::new(false),
-            channel: RefCell::new(None),
-            peers: Cell::new(Peers::Unknown),
-            outgoing: RefCell::new(Vec::new()),
+            tabs: RefCell::new(None),
             tab_timer: RefCell::new(None),
+            post_timer: RefCell::new(None),
             ready: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&inner);
@@ -318,17 +319,17 @@ impl Cache {
     /// Stops talking with other tabs (the client closed): nothing is sent or applied.
     pub fn close_tabs(&self) {
         let inner = &self.inner;
-        inner.channel.borrow_mut().take();
-        if let Some(t) = inner.tab_timer.borrow_mut().take() {
-            crate::platform::drop_later(t);
+        inner.tabs.borrow_mut().take();
+        for timer in [&inner.tab_timer, &inner.post_timer] {
+            if let Some(t) = timer.borrow_mut().take() {
+                crate::platform::drop_later(t);
+            }
         }
-        inner.outgoing.borrow_mut().clear();
-        inner.peers.set(Peers::Unknown);
     }
 
     /// Talks with other tabs again (the client reconnects), if `broadcast` is on.
     pub fn open_tabs(&self) {
-        if self.inner.opts.broadcast && self.inner.channel.borrow().is_none() {
+        if self.inner.opts.broadcast && self.inner.tabs.borrow().is_none() {
             open_channel(&self.inner);
         }
     }
@@ -756,24 +757,9 @@ impl Inner {
 
 // ---- tabs -------------------------------------------------------------------------------
 //
-// A tab says `hello` when its cache opens; tabs already there answer `here`. Until someone
-// answers (or for `HELLO_WAIT_MS`), changes are queued; with nobody there, nothing is encoded
-// or posted, so a single tab pays nothing. Changes go out batched, one post per task.
-
-/// Whether other tabs listen, as far as this one knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Peers {
-    Unknown,
-    Absent,
-    Present,
-}
-
-const HELLO: &str = r#"{"t":"hello"}"#;
-const HERE: &str = r#"{"t":"here"}"#;
-/// How long a new tab waits for an answer before it stops queueing for the others.
-const HELLO_WAIT_MS: u64 = 2_000;
-/// At most this many changes wait for the answer.
-const MAX_QUEUED: usize = 10_000;
+// The protocol (hello / here, what is queued, the batches) is core::cache_sync::TabLink; here
+// are the BroadcastChannel and the two timers it needs: the end of the wait for an answer, and
+// one post per task.
 
 fn open_channel(inner: &Rc<Inner>) {
     let weak = Rc::downgrade(inner);
@@ -782,99 +768,82 @@ fn open_channel(inner: &Rc<Inner>) {
             from_other_tab(&inner, &text);
         }
     });
-    channel.post(HELLO);
-    *inner.channel.borrow_mut() = Some(channel);
-    let weak = Rc::downgrade(inner);
-    *inner.tab_timer.borrow_mut() = Some(Timer::at(timers::now() + HELLO_WAIT_MS, move || {
-        let Some(inner) = weak.upgrade() else { return };
-        if let Some(fired) = inner.tab_timer.borrow_mut().take() {
-            crate::platform::drop_later(fired);
-        }
-        if inner.peers.get() == Peers::Unknown {
-            inner.peers.set(Peers::Absent);
-            inner.outgoing.borrow_mut().clear();
-        }
-    }));
+    let (link, hello) = TabLink::open(timers::now());
+    channel.post(hello);
+    let deadline = link.poll_timeout();
+    *inner.tabs.borrow_mut() = Some((channel, link));
+    if let Some(at) = deadline {
+        let weak = Rc::downgrade(inner);
+        *inner.tab_timer.borrow_mut() = Some(Timer::at(at, move || {
+            let Some(inner) = weak.upgrade() else { return };
+            if let Some(fired) = inner.tab_timer.borrow_mut().take() {
+                crate::platform::drop_later(fired);
+            }
+            let mut tabs = inner.tabs.borrow_mut();
+            if let Some((_, link)) = tabs.as_mut() {
+                link.handle_timeout(timers::now());
+            }
+        }));
+    }
 }
 
 fn others_listen(inner: &Inner) -> bool {
-    inner.channel.borrow().is_some() && inner.peers.get() != Peers::Absent
+    inner
+        .tabs
+        .borrow()
+        .as_ref()
+        .is_some_and(|(_, l)| l.others_listen())
 }
 
 fn tell_other_tabs(inner: &Rc<Inner>, message: SyncMessage) {
-    let mut out = inner.outgoing.borrow_mut();
-    if out.len() < MAX_QUEUED {
-        out.push(message.encode());
-    }
-    drop(out);
-    if inner.peers.get() == Peers::Present {
-        schedule_post(inner);
-    }
-}
-
-fn peers_present(inner: &Rc<Inner>) {
-    if inner.peers.replace(Peers::Present) == Peers::Unknown {
-        if let Some(t) = inner.tab_timer.borrow_mut().take() {
-            crate::platform::drop_later(t);
-        }
+    if let Some((_, link)) = inner.tabs.borrow_mut().as_mut() {
+        link.tell(&message);
     }
     schedule_post(inner);
 }
 
-/// Posts what is queued at the end of this task, as one JSON array.
+/// Posts what is queued, as the link batches it, at the end of this task.
 fn schedule_post(inner: &Rc<Inner>) {
-    if inner.outgoing.borrow().is_empty() || inner.tab_timer.borrow().is_some() {
+    if inner.post_timer.borrow().is_some() {
         return;
     }
     let weak = Rc::downgrade(inner);
-    *inner.tab_timer.borrow_mut() = Some(Timer::at(timers::now(), move || {
+    *inner.post_timer.borrow_mut() = Some(Timer::at(timers::now(), move || {
         let Some(inner) = weak.upgrade() else { return };
-        if let Some(fired) = inner.tab_timer.borrow_mut().take() {
+        if let Some(fired) = inner.post_timer.borrow_mut().take() {
             crate::platform::drop_later(fired);
         }
-        let batch = std::mem::take(&mut *inner.outgoing.borrow_mut());
-        if batch.is_empty() {
-            return;
+        let mut tabs = inner.tabs.borrow_mut();
+        if let Some((channel, link)) = tabs.as_mut() {
+            if let Some(batch) = link.take_batch() {
+                channel.post(&batch);
+            }
         }
-        if let Some(c) = inner.channel.borrow().as_ref() {
-            c.post(&["[", &batch.join(","), "]"].concat());
-        };
     }));
 }
 
 /// Another tab said hello, answered, or patched and invalidated: the same here, told to
 /// nobody else.
 fn from_other_tab(inner: &Rc<Inner>, text: &str) {
-    match text {
-        HELLO => {
-            // A tab that opened just now: it has its own state (storage, server), so changes
-            // queued from before it came are not replayed to it.
-            if inner.peers.get() != Peers::Present {
-                inner.outgoing.borrow_mut().clear();
+    {
+        let mut tabs = inner.tabs.borrow_mut();
+        let Some((channel, link)) = tabs.as_mut() else {
+            return;
+        };
+        let mut core = inner.core.borrow_mut();
+        let answer = link.received(text, |m| match m {
+            SyncMessage::Set { key, data } => {
+                let _ = core.set_data_json(now(), &key, data);
             }
-            if let Some(c) = inner.channel.borrow().as_ref() {
-                c.post(HERE);
+            SyncMessage::Invalidate(filters, refetch) => {
+                core.invalidate(now(), &filters, refetch);
             }
-            return peers_present(inner);
-        }
-        // A tab that was there when this one opened: what changed since goes to it.
-        HERE => return peers_present(inner),
-        _ => {}
-    }
-    let Ok(messages) = crate::core::json::array_elements(text) else {
-        return;
-    };
-    for m in messages {
-        match SyncMessage::decode(m) {
-            Some(SyncMessage::Set { key, data }) => {
-                let _ = inner.core.borrow_mut().set_data_json(now(), &key, data);
-            }
-            Some(SyncMessage::Invalidate(filters, refetch)) => {
-                inner.core.borrow_mut().invalidate(now(), &filters, refetch);
-            }
-            None => {}
+        });
+        if let Some(answer) = answer {
+            channel.post(answer);
         }
     }
+    schedule_post(inner); // another tab may be there now: what was queued goes to it
     pump(inner);
 }
 
