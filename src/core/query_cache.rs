@@ -24,6 +24,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::invalidation::Rules;
 use super::query_index::KeyIndex;
 use super::query_key::{hash_of_plain, partial_match, Value};
 
@@ -284,6 +285,20 @@ pub const DEFAULT_RETRY: u32 = 3;
 /// The wait before retry number `n` (1-based): TanStack's `min(1000 · 2^(n-1), 30000)` ms.
 pub fn retry_delay(n: u32) -> u64 {
     (1000u64 << n.saturating_sub(1).min(5)).min(30_000)
+}
+
+/// Whether a query stored at `at` (epoch ms) with `buster` and `data` may be restored at `now`
+/// by a cache whose persistence has `want_buster` and `max_age_ms`: written with the same
+/// buster, not too old, and JSON (a record edited or truncated is dropped like a stale one).
+pub fn restorable(
+    now: u64,
+    (at, buster, data): (u64, &str, &str),
+    want_buster: &str,
+    max_age_ms: u64,
+) -> bool {
+    buster == want_buster
+        && now.saturating_sub(at) <= max_age_ms
+        && super::json::validate(data).is_ok()
 }
 
 /// The type and staleness tests of `filters` for one query.
@@ -600,6 +615,74 @@ impl QueryCache {
                     .is_some_and(|q| passes(q, now, filters))
             })
             .collect()
+    }
+
+    /// An incoming event under the event `rules`: the keys they fill from its payload (the
+    /// first of `args`, a JSON array) get the payload as data, or are invalidated (active
+    /// ones refetch). Other tabs are not told: each receives the event itself.
+    pub fn apply_event(&mut self, now: u64, rules: &Rules, name: &str, args: &str) {
+        if !rules.wants(name) {
+            return;
+        }
+        let payload = match Value::parse(args) {
+            Ok(Value::Arr(items)) => items.into_iter().next(),
+            _ => None,
+        }
+        .unwrap_or(Value::Null);
+        let (invalidate, set) = rules.apply(name, &payload);
+        let text = payload.hash();
+        for key in set {
+            self.set_data(now, &key, text.clone());
+        }
+        for key in invalidate {
+            let filters = Filters {
+                query_key: Some(key),
+                ..Filters::default()
+            };
+            self.invalidate(now, &filters, RefetchType::Active);
+        }
+    }
+
+    /// The connection opened. After an unrecovered reconnect (`resync`: events were missed),
+    /// every active query refetches, TanStack's refetch-on-reconnect; otherwise only the active
+    /// ones whose last fetch failed (the server was unreachable, say) try again.
+    pub fn connection_opened(&mut self, now: u64, resync: bool) {
+        let active = Filters {
+            kind: QueryType::Active,
+            ..Filters::default()
+        };
+        if resync {
+            self.invalidate(now, &active, RefetchType::Active);
+            return;
+        }
+        let failed: Vec<Value> = self
+            .find_ids(now, &active)
+            .into_iter()
+            .filter_map(|i| self.queries.by_id(i))
+            .filter(|q| matches!(q.status, QueryStatus::Error(_)))
+            .map(|q| q.key.clone())
+            .collect();
+        for key in failed {
+            let exact = Filters {
+                query_key: Some(key),
+                exact: true,
+                ..Filters::default()
+            };
+            self.invalidate(now, &exact, RefetchType::Active);
+        }
+    }
+
+    /// Another user: their queries are forgotten (inactive ones removed, active ones reset, so
+    /// their observers fetch again as the new identity), and so are the changes not yet
+    /// saved (take them first for the old identity's store). Nothing of it is saved.
+    pub fn switch_identity(&mut self, now: u64) {
+        let kind = |kind| Filters {
+            kind,
+            ..Filters::default()
+        };
+        self.remove(now, &kind(QueryType::Inactive));
+        self.reset(now, &kind(QueryType::Active));
+        let _ = self.take_changes();
     }
 
     /// Whether `filters` select the query of `key`, by the rule of [`QueryCache::find`]: the
@@ -981,6 +1064,76 @@ mod tests {
         // A second observer of fresh data does not fetch.
         c.observe(500, &k, 1000, 5000);
         assert!(fetches(&drain(&mut c)).is_empty());
+    }
+
+    #[test]
+    fn events_apply_their_rules_to_the_cache() {
+        use crate::core::invalidation::{Action, Rules, Template};
+        let mut rules = Rules::default();
+        let t = |raw: &str| Template::parse(raw).unwrap();
+        rules.add("order:update", Action::SetData(t(r#"["order","{id}"]"#)));
+        rules.add("order:update", Action::Invalidate(vec![t(r#"["orders"]"#)]));
+        let mut c = QueryCache::new();
+        let list = v(r#"["orders","open"]"#);
+        c.observe(0, &list, 60_000, 5000);
+        c.fetched(0, &list.hash(), c.fetch_token(&list.hash()), "[]".into());
+        drain(&mut c);
+        c.apply_event(10, &rules, "order:update", r#"[{"id":7,"s":"ready"},"extra"]"#);
+        let set = c.get(&v(r#"["order",7]"#)).unwrap();
+        assert_eq!(set.data.as_deref(), Some(r#"{"id":7,"s":"ready"}"#));
+        assert_eq!(fetches(&drain(&mut c)), [list.hash()], "the active list refetches");
+        c.apply_event(20, &rules, "other", r#"[{"id":8}]"#);
+        c.apply_event(20, &rules, "order:update", "not json");
+        assert!(c.get(&v(r#"["order",8]"#)).is_none());
+        assert!(c.get(&v("[\"order\",null]")).is_none(), "a payload lacking the field fills no key");
+    }
+
+    #[test]
+    fn an_open_after_missed_events_refetches_the_active_queries_else_only_failed_ones() {
+        let mut c = QueryCache::new();
+        let (ok, failed, idle) = (v(r#"["ok"]"#), v(r#"["failed"]"#), v(r#"["idle"]"#));
+        for k in [&ok, &failed] {
+            c.observe(0, k, 60_000, 5000);
+        }
+        c.fetched(0, &ok.hash(), c.fetch_token(&ok.hash()), "1".into());
+        c.set_retry(0);
+        c.fetch_failed(0, &failed.hash(), c.fetch_token(&failed.hash()), "down".into());
+        c.set_data(0, &idle, "1".into());
+        drain(&mut c);
+        c.connection_opened(10, false);
+        assert_eq!(fetches(&drain(&mut c)), [failed.hash()], "recovered or first: the failed one");
+        c.fetched(10, &failed.hash(), c.fetch_token(&failed.hash()), "2".into());
+        drain(&mut c);
+        c.connection_opened(20, true);
+        let mut got = fetches(&drain(&mut c));
+        got.sort();
+        assert_eq!(got, [failed.hash(), ok.hash()], "missed events: every active one");
+    }
+
+    #[test]
+    fn another_identity_forgets_the_queries_and_their_unsaved_changes() {
+        let mut c = QueryCache::new();
+        let (seen, kept) = (v(r#"["seen"]"#), v(r#"["kept"]"#));
+        c.observe(0, &seen, 60_000, 5000);
+        c.fetched(0, &seen.hash(), c.fetch_token(&seen.hash()), "1".into());
+        c.set_data(0, &kept, "2".into());
+        c.track_changes();
+        c.set_data(1, &kept, "3".into());
+        drain(&mut c);
+        c.switch_identity(5);
+        assert!(c.get(&kept).is_none(), "inactive: removed");
+        assert_eq!(c.get(&seen).map(|q| q.data.clone()), Some(None), "active: reset");
+        assert_eq!(fetches(&drain(&mut c)), [seen.hash()], "and fetched again");
+        assert!(!c.has_changes(), "nothing of the old user is saved under the new one");
+    }
+
+    #[test]
+    fn stored_queries_are_restored_only_when_fresh_of_this_buster_and_json() {
+        assert!(restorable(1000, (900, "v1", "[1]"), "v1", 100));
+        assert!(!restorable(1000, (899, "v1", "[1]"), "v1", 100), "too old");
+        assert!(!restorable(1000, (900, "v0", "[1]"), "v1", 100), "another buster");
+        assert!(!restorable(1000, (900, "v1", "[1"), "v1", 100), "truncated");
+        assert!(restorable(0, (u64::MAX, "", "null"), "", 0), "from the future: not old");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::invalidation::{Action, Rules};
 use crate::core::query_cache::{
-    CacheOutput, Change, Filters, Query, QueryCache, QueryStatus, QueryType, RefetchType,
+    restorable, CacheOutput, Change, Filters, Query, QueryCache, RefetchType,
 };
 use crate::core::query_key::{hash_of_plain, Value};
 use crate::core::subscriptions::HandlerId;
@@ -202,58 +202,21 @@ impl Cache {
         let weak = Rc::downgrade(&inner);
         inner.handler.set(client.on_any_raw(move |d| {
             let Some(inner) = weak.upgrade() else { return };
-            if !inner.rules.borrow().wants(d.name) {
-                return;
-            }
-            let payload = Value::parse(d.raw_args)
-                .ok()
-                .and_then(|a| {
-                    if let Value::Arr(mut items) = a {
-                        items.drain(..).next()
-                    } else {
-                        None
-                    }
-                })
-                .unwrap_or(Value::Null);
-            // Applied here only, never told to other tabs: each tab has its own connection and
-            // receives the same event.
-            let (invalidate, set) = inner.rules.borrow().apply(d.name, &payload);
-            let payload_text = payload.hash();
-            {
+            let rules = inner.rules.borrow();
+            if rules.wants(d.name) {
                 let mut core = inner.core.borrow_mut();
-                for key in set {
-                    core.set_data(now(), &key, payload_text.clone());
-                }
-                for key in invalidate {
-                    let filters = Filters {
-                        query_key: Some(key),
-                        ..Filters::default()
-                    };
-                    core.invalidate(now(), &filters, RefetchType::Active);
-                }
+                core.apply_event(now(), &rules, d.name, d.raw_args);
+                drop((core, rules));
+                pump(&inner);
             }
-            pump(&inner);
         }));
         let weak = Rc::downgrade(&inner);
         inner.state_listener.set(client.on_state_raw(move |s| {
             let Some(inner) = weak.upgrade() else { return };
-            let open = s.status == ConnStatus::Open;
-            // TanStack's refetch-on-reconnect, except when nothing was missed (the core decides:
-            // `resync`). Not told to other tabs: each tab has its own connection.
-            if open && s.resync {
-                let active = Filters {
-                    kind: QueryType::Active,
-                    ..Filters::default()
-                };
-                inner
-                    .core
-                    .borrow_mut()
-                    .invalidate(now(), &active, RefetchType::Active);
+            if s.status == ConnStatus::Open {
+                // Not told to other tabs: each tab has its own connection.
+                inner.core.borrow_mut().connection_opened(now(), s.resync);
                 pump(&inner);
-            } else if open {
-                // A first connect, or a recovered one: only the observed queries whose last
-                // fetch failed (the server was unreachable, say) try again.
-                refetch_failed(&inner);
             }
         }));
         if inner.opts.broadcast {
@@ -291,20 +254,7 @@ impl Cache {
                     let _ = store.apply(&ops).await;
                 });
             }
-            let now = now();
-            let (active, inactive) = (
-                Filters {
-                    kind: QueryType::Active,
-                    ..Filters::default()
-                },
-                Filters {
-                    kind: QueryType::Inactive,
-                    ..Filters::default()
-                },
-            );
-            core.remove(now, &inactive);
-            core.reset(now, &active);
-            let _ = core.take_changes();
+            core.switch_identity(now());
         }
         if inner.opts.broadcast {
             open_channel(inner);
@@ -692,34 +642,6 @@ fn arm_timer(inner: &Rc<Inner>) {
 }
 
 /// Fetches again the observed queries whose last fetch failed.
-fn refetch_failed(inner: &Rc<Inner>) {
-    let failed: Vec<Value> = {
-        let core = inner.core.borrow();
-        let active = Filters {
-            kind: QueryType::Active,
-            ..Filters::default()
-        };
-        core.find(now(), &active)
-            .iter()
-            .filter_map(|h| core.get_by_hash(h))
-            .filter(|q| matches!(q.status, QueryStatus::Error(_)))
-            .map(|q| q.key.clone())
-            .collect()
-    };
-    for key in failed {
-        let exact = Filters {
-            query_key: Some(key),
-            exact: true,
-            ..Filters::default()
-        };
-        inner
-            .core
-            .borrow_mut()
-            .invalidate(now(), &exact, RefetchType::Active);
-    }
-    pump(inner);
-}
-
 /// Server data reached a layered query: the layers are re-applied over it (or, with nobody
 /// to do that, the server data shows).
 fn rebase(inner: &Rc<Inner>, hash: &str) {
@@ -875,10 +797,12 @@ async fn load(weak: std::rc::Weak<Inner>) {
                 for record in records {
                     match idb::from_query_record(&record) {
                         Ok((hash, data, at, buster))
-                            if buster == persist.buster
-                                && now.saturating_sub(at) <= persist.max_age_ms
-                                // Edited or truncated data is dropped like a stale query.
-                                && crate::core::json::validate(&data).is_ok() =>
+                            if restorable(
+                                now,
+                                (at, &buster, &data),
+                                &persist.buster,
+                                persist.max_age_ms,
+                            ) =>
                         {
                             match Value::parse(&hash) {
                                 Ok(key @ Value::Arr(_)) => {
