@@ -1078,14 +1078,26 @@ mod tests {
         c.observe(0, &list, 60_000, 5000);
         c.fetched(0, &list.hash(), c.fetch_token(&list.hash()), "[]".into());
         drain(&mut c);
-        c.apply_event(10, &rules, "order:update", r#"[{"id":7,"s":"ready"},"extra"]"#);
+        c.apply_event(
+            10,
+            &rules,
+            "order:update",
+            r#"[{"id":7,"s":"ready"},"extra"]"#,
+        );
         let set = c.get(&v(r#"["order",7]"#)).unwrap();
         assert_eq!(set.data.as_deref(), Some(r#"{"id":7,"s":"ready"}"#));
-        assert_eq!(fetches(&drain(&mut c)), [list.hash()], "the active list refetches");
+        assert_eq!(
+            fetches(&drain(&mut c)),
+            [list.hash()],
+            "the active list refetches"
+        );
         c.apply_event(20, &rules, "other", r#"[{"id":8}]"#);
         c.apply_event(20, &rules, "order:update", "not json");
         assert!(c.get(&v(r#"["order",8]"#)).is_none());
-        assert!(c.get(&v("[\"order\",null]")).is_none(), "a payload lacking the field fills no key");
+        assert!(
+            c.get(&v("[\"order\",null]")).is_none(),
+            "a payload lacking the field fills no key"
+        );
     }
 
     #[test]
@@ -1097,17 +1109,35 @@ mod tests {
         }
         c.fetched(0, &ok.hash(), c.fetch_token(&ok.hash()), "1".into());
         c.set_retry(0);
-        c.fetch_failed(0, &failed.hash(), c.fetch_token(&failed.hash()), "down".into());
+        c.fetch_failed(
+            0,
+            &failed.hash(),
+            c.fetch_token(&failed.hash()),
+            "down".into(),
+        );
         c.set_data(0, &idle, "1".into());
         drain(&mut c);
         c.connection_opened(10, false);
-        assert_eq!(fetches(&drain(&mut c)), [failed.hash()], "recovered or first: the failed one");
-        c.fetched(10, &failed.hash(), c.fetch_token(&failed.hash()), "2".into());
+        assert_eq!(
+            fetches(&drain(&mut c)),
+            [failed.hash()],
+            "recovered or first: the failed one"
+        );
+        c.fetched(
+            10,
+            &failed.hash(),
+            c.fetch_token(&failed.hash()),
+            "2".into(),
+        );
         drain(&mut c);
         c.connection_opened(20, true);
         let mut got = fetches(&drain(&mut c));
         got.sort();
-        assert_eq!(got, [failed.hash(), ok.hash()], "missed events: every active one");
+        assert_eq!(
+            got,
+            [failed.hash(), ok.hash()],
+            "missed events: every active one"
+        );
     }
 
     #[test]
@@ -1122,18 +1152,31 @@ mod tests {
         drain(&mut c);
         c.switch_identity(5);
         assert!(c.get(&kept).is_none(), "inactive: removed");
-        assert_eq!(c.get(&seen).map(|q| q.data.clone()), Some(None), "active: reset");
+        assert_eq!(
+            c.get(&seen).map(|q| q.data.clone()),
+            Some(None),
+            "active: reset"
+        );
         assert_eq!(fetches(&drain(&mut c)), [seen.hash()], "and fetched again");
-        assert!(!c.has_changes(), "nothing of the old user is saved under the new one");
+        assert!(
+            !c.has_changes(),
+            "nothing of the old user is saved under the new one"
+        );
     }
 
     #[test]
     fn stored_queries_are_restored_only_when_fresh_of_this_buster_and_json() {
         assert!(restorable(1000, (900, "v1", "[1]"), "v1", 100));
         assert!(!restorable(1000, (899, "v1", "[1]"), "v1", 100), "too old");
-        assert!(!restorable(1000, (900, "v0", "[1]"), "v1", 100), "another buster");
+        assert!(
+            !restorable(1000, (900, "v0", "[1]"), "v1", 100),
+            "another buster"
+        );
         assert!(!restorable(1000, (900, "v1", "[1"), "v1", 100), "truncated");
-        assert!(restorable(0, (u64::MAX, "", "null"), "", 0), "from the future: not old");
+        assert!(
+            restorable(0, (u64::MAX, "", "null"), "", 0),
+            "from the future: not old"
+        );
     }
 
     #[test]

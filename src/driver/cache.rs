@@ -115,7 +115,7 @@ struct Inner {
     query_fns: RefCell<Vec<(String, QueryFn)>>,
     rebase: RefCell<Option<Rebase>>,
     next: Cell<u64>,
-    timer: RefCell<Option<(u64, Timer)>>,
+    timer: RefCell<Option<Timer>>,
     client: Client,
     handler: Cell<HandlerId>,
     state_listener: Cell<HandlerId>,
@@ -612,36 +612,22 @@ fn arm_timer(inner: &Rc<Inner>) {
     if inner.core.borrow().has_changes() {
         schedule_save(inner);
     }
-    let Some(deadline) = inner.core.borrow().poll_timeout() else {
-        return;
-    };
-    if inner
-        .timer
-        .borrow()
-        .as_ref()
-        .is_some_and(|(at, _)| *at <= deadline)
-    {
-        return;
+    let deadline = inner.core.borrow().poll_timeout();
+    if let Some(deadline) = deadline {
+        // The core's deadline is on the wall clock; the timer runs on the monotonic one.
+        let at = timers::now().saturating_add(deadline.saturating_sub(now()));
+        timers::rearm(
+            inner,
+            |i| &i.timer,
+            at,
+            |inner| {
+                inner.core.borrow_mut().handle_timeout(now());
+                pump(inner);
+            },
+        );
     }
-    if let Some(old) = inner.timer.borrow_mut().take() {
-        crate::platform::drop_later(old);
-    }
-    let weak = Rc::downgrade(inner);
-    // The core's deadline is on the wall clock; the timer runs on the monotonic one.
-    let at = timers::now().saturating_add(deadline.saturating_sub(now()));
-    let timer = Timer::at(at, move || {
-        if let Some(inner) = weak.upgrade() {
-            if let Some(fired) = inner.timer.borrow_mut().take() {
-                crate::platform::drop_later(fired);
-            }
-            inner.core.borrow_mut().handle_timeout(now());
-            pump(&inner);
-        }
-    });
-    *inner.timer.borrow_mut() = Some((deadline, timer));
 }
 
-/// Fetches again the observed queries whose last fetch failed.
 /// Server data reached a layered query: the layers are re-applied over it (or, with nobody
 /// to do that, the server data shows).
 fn rebase(inner: &Rc<Inner>, hash: &str) {
@@ -695,17 +681,16 @@ fn open_channel(inner: &Rc<Inner>) {
     let deadline = link.poll_timeout();
     *inner.tabs.borrow_mut() = Some((channel, link));
     if let Some(at) = deadline {
-        let weak = Rc::downgrade(inner);
-        *inner.tab_timer.borrow_mut() = Some(Timer::at(at, move || {
-            let Some(inner) = weak.upgrade() else { return };
-            if let Some(fired) = inner.tab_timer.borrow_mut().take() {
-                crate::platform::drop_later(fired);
-            }
-            let mut tabs = inner.tabs.borrow_mut();
-            if let Some((_, link)) = tabs.as_mut() {
-                link.handle_timeout(timers::now());
-            }
-        }));
+        timers::rearm(
+            inner,
+            |i| &i.tab_timer,
+            at,
+            |inner| {
+                if let Some((_, link)) = inner.tabs.borrow_mut().as_mut() {
+                    link.handle_timeout(timers::now());
+                }
+            },
+        );
     }
 }
 
@@ -726,22 +711,18 @@ fn tell_other_tabs(inner: &Rc<Inner>, message: SyncMessage) {
 
 /// Posts what is queued, as the link batches it, at the end of this task.
 fn schedule_post(inner: &Rc<Inner>) {
-    if inner.post_timer.borrow().is_some() {
-        return;
-    }
-    let weak = Rc::downgrade(inner);
-    *inner.post_timer.borrow_mut() = Some(Timer::at(timers::now(), move || {
-        let Some(inner) = weak.upgrade() else { return };
-        if let Some(fired) = inner.post_timer.borrow_mut().take() {
-            crate::platform::drop_later(fired);
-        }
-        let mut tabs = inner.tabs.borrow_mut();
-        if let Some((channel, link)) = tabs.as_mut() {
-            if let Some(batch) = link.take_batch() {
-                channel.post(&batch);
+    timers::rearm(
+        inner,
+        |i| &i.post_timer,
+        timers::now(),
+        |inner| {
+            if let Some((channel, link)) = inner.tabs.borrow_mut().as_mut() {
+                if let Some(batch) = link.take_batch() {
+                    channel.post(&batch);
+                }
             }
-        }
-    }));
+        },
+    );
 }
 
 /// Another tab said hello, answered, or patched and invalidated: the same here, told to
@@ -857,15 +838,15 @@ fn schedule_save(inner: &Rc<Inner>) {
     if inner.store.borrow().is_none() || inner.saving.get() || inner.save_timer.borrow().is_some() {
         return;
     }
-    let weak = Rc::downgrade(inner);
     let at = timers::now().saturating_add(persist.debounce_ms);
-    *inner.save_timer.borrow_mut() = Some(Timer::at(at, move || {
-        let Some(inner) = weak.upgrade() else { return };
-        if let Some(fired) = inner.save_timer.borrow_mut().take() {
-            crate::platform::drop_later(fired);
-        }
-        wasm_bindgen_futures::spawn_local(save(inner));
-    }));
+    timers::rearm(
+        inner,
+        |i| &i.save_timer,
+        at,
+        |inner| {
+            wasm_bindgen_futures::spawn_local(save(inner.clone()));
+        },
+    );
 }
 
 /// The store operations for `changes`.

@@ -27,7 +27,7 @@ pub mod cache;
 pub mod outbox;
 pub mod session;
 use crate::platform::lifecycle::{self, Lifecycle, PageEvent};
-use crate::platform::timers::{now, Timer};
+use crate::platform::timers::{self, now, Timer};
 use crate::platform::websocket::{Socket, SocketEvent};
 
 /// A boxed local future.
@@ -463,34 +463,17 @@ fn pump(inner: &Rc<Inner>) {
         let Some(out) = out else { break };
         carry_out(inner, out);
     }
-    // Re-arm only when the deadline moves earlier (or none is armed). The heartbeat deadline
-    // moves later with every frame; re-arming then would cost a setTimeout per event. A timer
-    // that fires early finds nothing due and re-arms for the real deadline.
     let deadline = inner.core.borrow().poll_timeout();
-    let armed = inner.timer.borrow().as_ref().map(|t| t.deadline);
-    let rearm = match (deadline, armed) {
-        (Some(d), Some(a)) => d < a,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    if rearm {
-        let old = inner.timer.borrow_mut().take();
-        if let Some(old) = old {
-            drop_later(old);
-        }
-        if let Some(deadline) = deadline {
-            let weak = Rc::downgrade(inner);
-            let timer = Timer::at(deadline, move || {
-                if let Some(inner) = weak.upgrade() {
-                    if let Some(fired) = inner.timer.borrow_mut().take() {
-                        drop_later(fired);
-                    }
-                    inner.core.borrow_mut().handle_timeout(now());
-                    pump(&inner);
-                }
-            });
-            *inner.timer.borrow_mut() = Some(timer);
-        }
+    if let Some(deadline) = deadline {
+        timers::rearm(
+            inner,
+            |i| &i.timer,
+            deadline,
+            |inner| {
+                inner.core.borrow_mut().handle_timeout(now());
+                pump(inner);
+            },
+        );
     }
 }
 

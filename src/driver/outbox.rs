@@ -23,7 +23,7 @@ use crate::core::subscriptions::{HandlerId, Registry};
 use crate::core::text::int;
 use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::{Channel, Leadership};
-use crate::platform::timers::{now, Timer};
+use crate::platform::timers::{self, now, Timer};
 
 /// Produces the headers added to a replayed request at send time.
 pub type HeaderSource = Rc<dyn Fn() -> LocalFuture<Vec<(String, String)>>>;
@@ -596,29 +596,19 @@ impl Inner {
 
     fn arm_timer(inner: &Rc<Inner>) {
         let deadline = inner.core.borrow().poll_timeout();
-        let armed = inner.timer.borrow().as_ref().map(|t| t.deadline);
-        let Some(wall_deadline) = deadline else {
-            return;
-        };
-        // Timers run on the monotonic clock; translate the wall-clock deadline.
-        let at = now().saturating_add(wall_deadline.saturating_sub(wall()));
-        if armed.is_some_and(|a| a <= at) {
-            return;
+        if let Some(wall_deadline) = deadline {
+            // Timers run on the monotonic clock; translate the wall-clock deadline.
+            let at = now().saturating_add(wall_deadline.saturating_sub(wall()));
+            timers::rearm(
+                inner,
+                |i| &i.timer,
+                at,
+                |inner| {
+                    inner.core.borrow_mut().handle_timeout(wall());
+                    Inner::pump(inner);
+                },
+            );
         }
-        if let Some(old) = inner.timer.borrow_mut().take() {
-            crate::platform::drop_later(old);
-        }
-        let weak = Rc::downgrade(inner);
-        let timer = Timer::at(at, move || {
-            if let Some(inner) = weak.upgrade() {
-                if let Some(fired) = inner.timer.borrow_mut().take() {
-                    crate::platform::drop_later(fired);
-                }
-                inner.core.borrow_mut().handle_timeout(wall());
-                Inner::pump(&inner);
-            }
-        });
-        *inner.timer.borrow_mut() = Some(timer);
     }
 
     /// Commits the queued writes in one transaction at the end of this tick. One commit runs

@@ -1,5 +1,8 @@
 //! The clock and the one timer the driver needs.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use gloo_timers::callback::Timeout;
 
 thread_local! {
@@ -30,6 +33,35 @@ impl Timer {
             _timeout: Timeout::new(delay, f),
         }
     }
+}
+
+/// Keeps a timer in `owner`'s `slot` due at `at` (on the [`now`] clock) or earlier: one armed
+/// no later is kept (the deadlines that move later, a heartbeat's with every frame, cost no
+/// setTimeout; a timer that fires early finds nothing due, and its owner arms again), a later
+/// one is replaced. When it fires, the slot is emptied, then `fire(owner)` runs. The one
+/// re-arm rule of every driver timer.
+pub fn rearm<T: 'static>(
+    owner: &Rc<T>,
+    slot: fn(&T) -> &RefCell<Option<Timer>>,
+    at: u64,
+    fire: fn(&Rc<T>),
+) {
+    let cell = slot(owner);
+    if cell.borrow().as_ref().is_some_and(|t| t.deadline <= at) {
+        return;
+    }
+    if let Some(old) = cell.borrow_mut().take() {
+        super::drop_later(old);
+    }
+    let weak = Rc::downgrade(owner);
+    let timer = Timer::at(at, move || {
+        let Some(owner) = weak.upgrade() else { return };
+        if let Some(fired) = slot(&owner).borrow_mut().take() {
+            super::drop_later(fired);
+        }
+        fire(&owner);
+    });
+    *cell.borrow_mut() = Some(timer);
 }
 
 /// Milliseconds since the epoch (`Date.now()`): for what must mean the same after a reload.
