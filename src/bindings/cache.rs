@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::{listener_error, stringify, to_js, Opts, RawClient};
@@ -11,6 +11,7 @@ use crate::core::error::{Error, ErrorCode};
 use crate::core::invalidation::{Action, Template};
 use crate::core::query_cache::{Filters, Query, QueryStatus, QueryType, RefetchType};
 use crate::core::query_key::Value;
+use crate::platform::glue;
 
 fn bad(what: &str) -> JsValue {
     to_js(&Error::new(ErrorCode::InvalidArgument, what))
@@ -67,9 +68,7 @@ fn filters_from_js(f: JsValue, known: &[&str]) -> Result<(Filters, RefetchType),
 /// `{ status, data, error, dataUpdatedAt, isStale, isFetching, isInvalidated }`.
 fn state_to_js(q: &Query) -> JsValue {
     let o: JsValue = Object::new().into();
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&o, &k.into(), &v);
-    };
+    let set = |k: &str, v: JsValue| glue::set(&o, k, &v);
     let (status, error) = match &q.status {
         QueryStatus::Pending => ("pending", JsValue::NULL),
         QueryStatus::Success => ("success", JsValue::NULL),
@@ -272,9 +271,9 @@ impl RawClient {
             .iter()
             .map(|q| {
                 let o = Object::new();
-                let _ = Reflect::set(&o, &"queryKey".into(), &key_to_js(&q.key));
-                let _ = Reflect::set(&o, &"queryHash".into(), &q.hash.as_str().into());
-                let _ = Reflect::set(&o, &"state".into(), &state_to_js(q));
+                glue::set(&o, "queryKey", &key_to_js(&q.key));
+                glue::set(&o, "queryHash", &q.hash.as_str().into());
+                glue::set(&o, "state", &state_to_js(q));
                 JsValue::from(o)
             })
             .collect())

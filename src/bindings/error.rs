@@ -3,14 +3,15 @@
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::error::Error;
+use crate::platform::glue;
 
 /// The JS error for a Rust [`Error`]: `name` `"WiresyncError"`, `code`, `message`, `event`.
 pub fn to_js(e: &Error) -> JsValue {
     let err = js_sys::Error::new(&e.message);
     err.set_name("WiresyncError");
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code.as_str().into());
+    glue::set(&err, "code", &e.code.as_str().into());
     if let Some(ev) = &e.event {
-        let _ = js_sys::Reflect::set(&err, &"event".into(), &ev.into());
+        glue::set(&err, "event", &ev.into());
     }
     err.into()
 }

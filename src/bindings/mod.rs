@@ -18,6 +18,7 @@ use crate::core::connection::State;
 use crate::core::error::{Error, ErrorCode};
 use crate::driver::session::{Session, SessionOptions};
 use crate::driver::{self, AckWaiter, Auth, Client};
+use crate::platform::glue;
 pub use error::to_js;
 use options::Opts;
 
@@ -90,9 +91,7 @@ fn auth_from_js(value: JsValue) -> Result<Auth, JsValue> {
 
 fn state_to_js(s: &State) -> JsValue {
     let o = js_sys::Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
-    };
+    let set = |k: &str, v: JsValue| glue::set(&o, k, &v);
     set("status", s.status.as_str().into());
     set("attempt", s.attempt.into());
     set("error", s.error.as_ref().map_or(JsValue::NULL, to_js));
@@ -293,8 +292,8 @@ impl RawClient {
             .subscribe_json(&channel, params.as_deref(), ack, waiter)
             .map_err(|e| to_js(&e))?;
         let o = js_sys::Object::new();
-        js_sys::Reflect::set(&o, &"id".into(), &(id as f64).into())?;
-        js_sys::Reflect::set(&o, &"ready".into(), &promise)?;
+        glue::set(&o, "id", &(id as f64).into());
+        glue::set(&o, "ready", &promise);
         Ok(o.into())
     }
 

@@ -19,6 +19,7 @@ use crate::driver::cache::{CacheOptions, PersistOptions};
 #[cfg(feature = "outbox")]
 use crate::driver::outbox::OutboxOptions;
 use crate::driver::Options;
+use crate::platform::glue;
 
 fn invalid(message: String) -> JsValue {
     to_js(&Error::new(ErrorCode::InvalidArgument, message))
@@ -71,7 +72,7 @@ impl Opts {
 
     /// The value of `key`, `None` when `undefined` or `null`.
     pub fn value(&self, key: &str) -> Option<JsValue> {
-        let v = js_sys::Reflect::get(&self.obj, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let v = glue::get(&self.obj, key);
         (!(v.is_undefined() || v.is_null())).then_some(v)
     }
 

@@ -3,14 +3,14 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::{stringify, stringify_both, to_js, Opts, RawClient};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::outbox::{Entry, EntryState};
 use crate::driver::outbox::{HeaderSource, Outbox, OutboxEvent};
-use crate::platform::idb;
+use crate::platform::{glue, idb};
 
 /// `requestHeaders: () => headers | Promise<headers>` as the driver's header source.
 pub fn headers_from_js(f: Function) -> HeaderSource {
@@ -42,16 +42,13 @@ fn header_pairs(v: &JsValue) -> Vec<(String, String)> {
 }
 
 fn set(o: &JsValue, k: &str, v: JsValue) {
-    let _ = Reflect::set(o, &k.into(), &v);
+    glue::set(o, k, &v);
 }
 
 /// What `list()` shows of an entry: the stored record with its payload parsed.
 fn entry_view(e: &Entry) -> JsValue {
     let r = idb::to_record(e, None);
-    if let Some(p) = Reflect::get(&r, &"payload".into())
-        .ok()
-        .and_then(|p| p.as_string())
-    {
+    if let Some(p) = glue::get(&r, "payload").as_string() {
         set(
             &r,
             "payload",

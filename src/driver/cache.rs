@@ -794,9 +794,7 @@ async fn load(weak: std::rc::Weak<Inner>) {
                         }
                         Ok((hash, ..)) => stale.push(Op::Delete(hash)),
                         Err(_) => {
-                            if let Some(id) = js_sys::Reflect::get(&record, &"id".into())
-                                .ok()
-                                .and_then(|v| v.as_string())
+                            if let Some(id) = crate::platform::glue::get(&record, "id").as_string()
                             {
                                 stale.push(Op::Delete(id));
                             }

@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Array, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -21,6 +21,7 @@ use crate::core::outbox::{
 };
 use crate::core::subscriptions::{HandlerId, Registry};
 use crate::core::text::int;
+use crate::platform::glue;
 use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::{Channel, Leadership};
 use crate::platform::timers::{self, now, Timer};
@@ -527,9 +528,7 @@ impl Inner {
             match idb::from_record(&r) {
                 Ok(e) => entries.push(e),
                 Err(why) => {
-                    let id = Reflect::get(&r, &"id".into())
-                        .ok()
-                        .and_then(|v| v.as_string());
+                    let id = glue::get(&r, "id").as_string();
                     inner.client.report_error(&Error::new(
                         ErrorCode::StorageCorrupt,
                         [
@@ -754,11 +753,9 @@ impl Inner {
 
 /// An ack `{ ok: false, error }` is a refusal; anything else counts as delivered.
 fn ack_outcome(first: &JsValue) -> Outcome {
-    let ok = Reflect::get(first, &"ok".into()).ok();
-    if first.is_object() && ok.is_some_and(|v| v == JsValue::FALSE) {
-        let why = Reflect::get(first, &"error".into())
-            .ok()
-            .and_then(|v| v.as_string())
+    if first.is_object() && glue::get(first, "ok") == JsValue::FALSE {
+        let why = glue::get(first, "error")
+            .as_string()
             .unwrap_or_else(|| "refused".into());
         Outcome::Reject(why)
     } else {

@@ -83,3 +83,14 @@ pub fn string(s: &JsString) -> String {
 /// The longest string (UTF-16 units) that [`string`] encodes through the scratch buffer, which
 /// keeps three bytes for each between calls.
 const SCRATCH_MAX: usize = 64 << 10;
+
+/// `o[k] = v`; nothing happens where `o` is not an object. (The record fields of the outbox
+/// and cache stores go through `idb`'s own, which reuses their names' JS strings.)
+pub fn set(o: &JsValue, k: &str, v: &JsValue) {
+    let _ = js_sys::Reflect::set(o, &k.into(), v);
+}
+
+/// `o[k]`; `undefined` where it throws (`o` not an object, a throwing getter).
+pub fn get(o: &JsValue, k: &str) -> JsValue {
+    js_sys::Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED)
+}
