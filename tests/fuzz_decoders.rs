@@ -7,7 +7,7 @@ use proptest::strategy::ValueTree;
 use wiresync::core::connection::{Config, Connection};
 use wiresync::core::json;
 use wiresync::core::outbox::{self, Entry, EntryState, Message};
-use wiresync::core::protocol::{json as jsonp, socketio, Protocol};
+use wiresync::core::protocol::{json_wire as jsonp, socketio, Protocol};
 
 const SEEDS: &[&str] = &[
     r#"0{"sid":"a","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#,

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use super::backoff::{Backoff, Rng};
 use super::error::{Error, ErrorCode};
 use super::json::{self, Kind};
-use super::protocol::{json as jsonp, socketio, DecodeError, Incoming, Protocol};
+use super::protocol::{json_wire as jsonp, socketio, DecodeError, Incoming, Protocol};
 use super::text;
 
 /// Event names Socket.IO reserves; emitting them is refused.

@@ -5,7 +5,7 @@
 //! queries to IndexedDB (debounced, one record per query) and tells other tabs about patches
 //! and invalidations.
 //!
-//! Its clock is `Date.now()` (as TanStack's `dataUpdatedAt`), so persisted ages survive reloads.
+//! Its clock is `Date.wall()` (as TanStack's `dataUpdatedAt`), so persisted ages survive reloads.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -14,15 +14,15 @@ use super::{Client, LocalFuture};
 use crate::core::cache_sync::{SyncMessage, TabLink};
 use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
+use crate::core::handlers::HandlerId;
 use crate::core::invalidation::{Action, Rules};
 use crate::core::query_cache::{
     restorable, CacheOutput, Change, Filters, Query, QueryCache, RefetchType,
 };
 use crate::core::query_key::{hash_of_plain, Value};
-use crate::core::subscriptions::HandlerId;
 use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::Channel;
-use crate::platform::timers::{self, Timer};
+use crate::platform::timers::{self, wall_now as wall, Timer};
 
 /// Runs a query: resolves to its data as JSON text, or the reason it failed.
 pub type QueryFn = Rc<dyn Fn() -> LocalFuture<Result<String, String>>>;
@@ -149,11 +149,6 @@ impl Drop for Inner {
     }
 }
 
-/// The cache's clock: epoch ms.
-fn now() -> u64 {
-    timers::wall_now()
-}
-
 impl Cache {
     /// A cache fed by `client`'s events (through the rules) and its reconnects.
     pub fn new(client: &Client, opts: CacheOptions) -> Cache {
@@ -205,7 +200,7 @@ impl Cache {
             let rules = inner.rules.borrow();
             if rules.wants(d.name) {
                 let mut core = inner.core.borrow_mut();
-                core.apply_event(now(), &rules, d.name, d.raw_args);
+                core.apply_event(wall(), &rules, d.name, d.raw_args);
                 drop((core, rules));
                 pump(&inner);
             }
@@ -215,7 +210,7 @@ impl Cache {
             let Some(inner) = weak.upgrade() else { return };
             if s.status == ConnStatus::Open {
                 // Not told to other tabs: each tab has its own connection.
-                inner.core.borrow_mut().connection_opened(now(), s.resync);
+                inner.core.borrow_mut().connection_opened(wall(), s.resync);
                 pump(&inner);
             }
         }));
@@ -254,7 +249,7 @@ impl Cache {
                     let _ = store.apply(&ops).await;
                 });
             }
-            core.switch_identity(now());
+            core.switch_identity(wall());
         }
         if inner.opts.broadcast {
             open_channel(inner);
@@ -310,7 +305,7 @@ impl Cache {
         self.inner
             .core
             .borrow_mut()
-            .set_layered(now(), key, layered);
+            .set_layered(wall(), key, layered);
         pump(&self.inner);
     }
 
@@ -323,7 +318,7 @@ impl Cache {
     /// The queries `filters` selects (`getQueriesData`, predicates).
     pub fn find(&self, filters: &Filters) -> Vec<Query> {
         let core = self.inner.core.borrow();
-        core.find(now(), filters)
+        core.find(wall(), filters)
             .iter()
             .filter_map(|h| core.get_by_hash(h).cloned())
             .collect()
@@ -345,7 +340,7 @@ impl Cache {
                 },
             );
         }
-        self.inner.core.borrow_mut().set_data(now(), key, data);
+        self.inner.core.borrow_mut().set_data(wall(), key, data);
         pump(&self.inner);
     }
 
@@ -362,7 +357,7 @@ impl Cache {
             .inner
             .core
             .borrow_mut()
-            .set_data_json(now(), key_text, data);
+            .set_data_json(wall(), key_text, data);
         if let (Ok(()), Some(data)) = (&r, told) {
             let key = hash_of_plain(key_text).map_or_else(
                 || Value::parse(key_text).map(|k| k.hash()).unwrap_or_default(),
@@ -405,21 +400,21 @@ impl Cache {
             .inner
             .core
             .borrow_mut()
-            .invalidate(now(), filters, refetch);
+            .invalidate(wall(), filters, refetch);
         pump(&self.inner);
         n
     }
 
     /// `removeQueries`; returns how many were removed.
     pub fn remove(&self, filters: &Filters) -> usize {
-        let n = self.inner.core.borrow_mut().remove(now(), filters).len();
+        let n = self.inner.core.borrow_mut().remove(wall(), filters).len();
         pump(&self.inner);
         n
     }
 
     /// `resetQueries`; returns how many were reset.
     pub fn reset(&self, filters: &Filters) -> usize {
-        let n = self.inner.core.borrow_mut().reset(now(), filters).len();
+        let n = self.inner.core.borrow_mut().reset(wall(), filters).len();
         pump(&self.inner);
         n
     }
@@ -466,7 +461,7 @@ impl Cache {
         let core_id = {
             let mut core = self.inner.core.borrow_mut();
             let gc_time = gc_time.unwrap_or_else(|| core.default_gc_time());
-            core.observe(now(), key, stale_time, gc_time)
+            core.observe(wall(), key, stale_time, gc_time)
         };
         self.inner
             .observers
@@ -483,7 +478,7 @@ impl Cache {
             .observers
             .borrow_mut()
             .retain(|(i, _, _)| *i != id);
-        self.inner.core.borrow_mut().unobserve(now(), id);
+        self.inner.core.borrow_mut().unobserve(wall(), id);
         pump(&self.inner);
     }
 
@@ -553,7 +548,7 @@ fn pump(inner: &Rc<Inner>) {
                 for (f, hook) in watchers {
                     let matched: Vec<Value> = {
                         let core = inner.core.borrow();
-                        let t = now();
+                        let t = wall();
                         keys.iter()
                             .filter(|k| core.selects(t, &f, k))
                             .cloned()
@@ -574,7 +569,7 @@ fn pump(inner: &Rc<Inner>) {
                 let token = inner.core.borrow().fetch_token(&hash);
                 match f {
                     None => inner.core.borrow_mut().fetch_failed(
-                        now(),
+                        wall(),
                         &hash,
                         token,
                         "no query function".into(),
@@ -589,13 +584,13 @@ fn pump(inner: &Rc<Inner>) {
                             // by the core: its token is no longer the one under way.
                             match result {
                                 Ok(data) => {
-                                    inner.core.borrow_mut().fetched(now(), &hash, token, data)
+                                    inner.core.borrow_mut().fetched(wall(), &hash, token, data)
                                 }
                                 Err(why) => {
                                     inner
                                         .core
                                         .borrow_mut()
-                                        .fetch_failed(now(), &hash, token, why)
+                                        .fetch_failed(wall(), &hash, token, why)
                                 }
                             }
                             pump(&inner);
@@ -615,13 +610,13 @@ fn arm_timer(inner: &Rc<Inner>) {
     let deadline = inner.core.borrow().poll_timeout();
     if let Some(deadline) = deadline {
         // The core's deadline is on the wall clock; the timer runs on the monotonic one.
-        let at = timers::now().saturating_add(deadline.saturating_sub(now()));
+        let at = timers::now().saturating_add(deadline.saturating_sub(wall()));
         timers::rearm(
             inner,
             |i| &i.timer,
             at,
             |inner| {
-                inner.core.borrow_mut().handle_timeout(now());
+                inner.core.borrow_mut().handle_timeout(wall());
                 pump(inner);
             },
         );
@@ -736,10 +731,10 @@ fn from_other_tab(inner: &Rc<Inner>, text: &str) {
         let mut core = inner.core.borrow_mut();
         let answer = link.received(text, |m| match m {
             SyncMessage::Set { key, data } => {
-                let _ = core.set_data_json(now(), &key, data);
+                let _ = core.set_data_json(wall(), &key, data);
             }
             SyncMessage::Invalidate(filters, refetch) => {
-                core.invalidate(now(), &filters, refetch);
+                core.invalidate(wall(), &filters, refetch);
             }
         });
         if let Some(answer) = answer {
@@ -772,7 +767,7 @@ async fn load(weak: std::rc::Weak<Inner>) {
     match loaded {
         Ok((store, records)) => {
             let mut stale = Vec::new();
-            let now = now();
+            let now = wall();
             {
                 let mut core = inner.core.borrow_mut();
                 for record in records {

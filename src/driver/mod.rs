@@ -16,8 +16,8 @@ use wasm_bindgen::JsValue;
 
 use crate::core::connection::{Config, Connection, Output, State, SubId};
 use crate::core::error::{Error, ErrorCode};
+use crate::core::handlers::{HandlerId, Registry};
 use crate::core::json;
-use crate::core::subscriptions::{HandlerId, Registry};
 use crate::events::{self, Event};
 use crate::platform::drop_later;
 

@@ -15,11 +15,11 @@ use wasm_bindgen_futures::JsFuture;
 use super::{Client, LocalFuture};
 use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
+use crate::core::handlers::{HandlerId, Registry};
 use crate::core::json::{self, Kind};
 use crate::core::outbox::{
     self as core, Entry, Message, NewEntry, OutboxConfig, OutboxOutput, Outcome,
 };
-use crate::core::subscriptions::{HandlerId, Registry};
 use crate::core::text::int;
 use crate::platform::glue;
 use crate::platform::idb::{self, Op, Store, WriteError};

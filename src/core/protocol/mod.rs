@@ -3,7 +3,7 @@
 use crate::core::json::JsonError;
 use std::fmt;
 
-pub mod json;
+pub mod json_wire;
 pub mod socketio;
 
 /// Which wire protocol a connection speaks.
@@ -16,7 +16,7 @@ pub enum Protocol {
         /// Namespace, default `/`.
         namespace: String,
     },
-    /// The plain JSON envelope protocol (see [`json`]).
+    /// The plain JSON envelope protocol (see [`json_wire`]).
     Json,
 }
 
