@@ -146,7 +146,7 @@ async function enqueueWiresync({ url, n, mode, name, timeoutMs }) {
   const errors = [];
   client.onError((e) => errors.push(e.code));
   try {
-    await waitFor("wiresync outbox storage to open", () => client.outbox.status().persistence !== "opening", timeoutMs);
+    await waitFor("wiresync outbox storage to open", () => client.outbox.status().persistence !== "loading", timeoutMs);
     const persistence = client.outbox.status().persistence;
     if (persistence !== "indexeddb") throw new Error(`the outbox runs in ${persistence}, not IndexedDB`);
     const payloads = makePayloads(n);
@@ -257,7 +257,7 @@ async function drainWiresync({ url, n, name, timeoutMs }) {
   const errors = [];
   client.onError((e) => errors.push(e.code));
   try {
-    await waitFor("wiresync outbox storage to open", () => client.outbox.status().persistence !== "opening", timeoutMs);
+    await waitFor("wiresync outbox storage to open", () => client.outbox.status().persistence !== "loading", timeoutMs);
     const persistence = client.outbox.status().persistence;
     if (persistence !== "indexeddb") throw new Error(`the outbox runs in ${persistence}, not IndexedDB`);
     const payloads = makePayloads(n);

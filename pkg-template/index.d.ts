@@ -146,7 +146,7 @@ export interface OutboxStatus {
   /** The last delivery error, or null. */
   lastError: string | null;
   /** Where entries are kept; `"memory"` when IndexedDB is unavailable (lost on reload). */
-  persistence: "opening" | "indexeddb" | "memory";
+  persistence: "loading" | "indexeddb" | "memory";
 }
 
 /** A queued entry as `list()` shows it. */

@@ -257,7 +257,7 @@ impl RawClient {
     /// "off", "loading", "indexeddb" or "memory".
     #[wasm_bindgen(js_name = cachePersistence)]
     pub fn cache_persistence(&self) -> String {
-        self.session.cache.persistence().name().into()
+        self.session.cache.persistence().as_str().into()
     }
 
     /// The queries `filters` selects: `[{ queryKey, queryHash, state }]`.

@@ -10,7 +10,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use super::{Client, LocalFuture};
+use super::{Client, LocalFuture, Persistence};
 use crate::core::cache_sync::{SyncMessage, TabLink};
 use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
@@ -78,31 +78,6 @@ impl Default for CacheOptions {
             broadcast: true,
             gc_time_ms: None,
             retry: None,
-        }
-    }
-}
-
-/// Where the cache keeps its data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Persistence {
-    /// Memory only (`persist` off).
-    Off,
-    /// Opening and reading the store.
-    Loading,
-    /// Restored, and changes go to IndexedDB.
-    IndexedDb,
-    /// Persistence was asked for but IndexedDB failed: memory only.
-    Memory,
-}
-
-impl Persistence {
-    /// The name JS sees.
-    pub fn name(self) -> &'static str {
-        match self {
-            Persistence::Off => "off",
-            Persistence::Loading => "loading",
-            Persistence::IndexedDb => "indexeddb",
-            Persistence::Memory => "memory",
         }
     }
 }

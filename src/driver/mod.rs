@@ -26,6 +26,31 @@ pub mod cache;
 #[cfg(feature = "outbox")]
 pub mod outbox;
 pub mod session;
+
+/// Where the outbox keeps its entries, or the cache its data: what JS sees as `persistence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// Memory only, as asked (the cache without `persist`).
+    Off,
+    /// IndexedDB is being opened and read; not ready yet.
+    Loading,
+    /// In IndexedDB: what is kept survives reloads.
+    IndexedDb,
+    /// IndexedDB was wanted but is missing or failed: memory only, lost on reload.
+    Memory,
+}
+
+impl Persistence {
+    /// `"off"`, `"loading"`, `"indexeddb"` or `"memory"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Persistence::Off => "off",
+            Persistence::Loading => "loading",
+            Persistence::IndexedDb => "indexeddb",
+            Persistence::Memory => "memory",
+        }
+    }
+}
 use crate::platform::lifecycle::{self, Lifecycle, PageEvent};
 use crate::platform::timers::{self, now, Timer};
 use crate::platform::websocket::{Socket, SocketEvent};

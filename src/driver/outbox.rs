@@ -12,7 +12,7 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::{Client, LocalFuture};
+use super::{Client, LocalFuture, Persistence};
 use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::handlers::{HandlerId, Registry};
@@ -55,28 +55,6 @@ impl Default for OutboxOptions {
             config: OutboxConfig::default(),
             id_field: "clientMessageId".into(),
             request_headers: None,
-        }
-    }
-}
-
-/// Where entries are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Persistence {
-    /// IndexedDB is being opened.
-    Opening,
-    /// In IndexedDB: entries survive reloads.
-    IndexedDb,
-    /// In memory only (IndexedDB missing or blocked): entries are lost on reload.
-    Memory,
-}
-
-impl Persistence {
-    /// `"opening"`, `"indexeddb"` or `"memory"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Persistence::Opening => "opening",
-            Persistence::IndexedDb => "indexeddb",
-            Persistence::Memory => "memory",
         }
     }
 }
@@ -184,7 +162,7 @@ impl Outbox {
             client: client.clone(),
             opts,
             store: RefCell::new(None),
-            persistence: Rc::new(Cell::new(Persistence::Opening)),
+            persistence: Rc::new(Cell::new(Persistence::Loading)),
             queue: RefCell::new(Vec::new()),
             waiters: RefCell::new(Vec::new()),
             commit_scheduled: Cell::new(false),
@@ -471,7 +449,7 @@ impl Inner {
     fn update_ready(self: &Rc<Self>) {
         let ready = self.connected.get()
             && self.leader()
-            && self.persistence.get() != Persistence::Opening
+            && self.persistence.get() != Persistence::Loading
             && self.reads_done.get() >= self.reads_wanted.get();
         self.core.borrow_mut().set_ready(wall(), ready);
         Inner::pump(self);
@@ -622,7 +600,7 @@ impl Inner {
             // Let every enqueue of this tick join the same transaction.
             let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
             let Some(inner) = weak.upgrade() else { return };
-            if inner.persistence.get() == Persistence::Opening {
+            if inner.persistence.get() == Persistence::Loading {
                 inner.commit_scheduled.set(false);
                 return; // the open task commits once it knows where entries go
             }

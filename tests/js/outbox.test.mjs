@@ -45,7 +45,7 @@ async function openPage(context) {
     };
     window.drained = (c) => {
       const s = c.outbox.status();
-      return s.pending + s.inFlight === 0 && s.persistence !== "opening";
+      return s.pending + s.inFlight === 0 && s.persistence !== "loading";
     };
     /** Every record of every wiresync outbox database, as text. */
     window.dumpIdb = async () => {
