@@ -120,7 +120,7 @@ export class Cache {
   /** Marks matching queries stale and refetches per `refetchType` (default "active").
    *  Resolves with the number of queries matched. */
   invalidateQueries(filters = {}) {
-    return Promise.resolve(this.#each(filters, (f) => this.#raw.cacheInvalidate(f)));
+    return this.#settle(() => this.#each(filters, (f) => this.#raw.cacheInvalidate(f)));
   }
 
   /** Forgets matching queries. Returns how many. */
@@ -130,7 +130,16 @@ export class Cache {
 
   /** Back to no data; observed ones fetch again. */
   resetQueries(filters = {}) {
-    return Promise.resolve(this.#each(filters, (f) => this.#raw.cacheReset(f)));
+    return this.#settle(() => this.#each(filters, (f) => this.#raw.cacheReset(f)));
+  }
+
+  /** `f()` as a promise: bad filters reject it, as TanStack's do, instead of throwing. */
+  #settle(f) {
+    try {
+      return Promise.resolve(f());
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** The queries `filters` selects: `[{ queryKey, queryHash, state }]`. */
@@ -160,8 +169,9 @@ export class Cache {
   #each(filters, op) {
     if (typeof filters?.predicate !== "function") return op(filters ?? {});
     const { predicate, queryKey, exact, ...rest } = filters;
+    const { refetchType, ...selection } = filters; // what selects, without what is done
     let n = 0;
-    for (const q of this.findAll(filters)) n += op({ ...rest, queryKey: q.queryKey, exact: true });
+    for (const q of this.findAll(selection)) n += op({ ...rest, queryKey: q.queryKey, exact: true });
     return n;
   }
 

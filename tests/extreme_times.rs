@@ -165,7 +165,7 @@ proptest! {
         }
     }
 
-    /// The query cache: gc times, stale times and retries at the extremes.
+    /// The query cache: gc times at the extremes (stale times passed through too).
     #[test]
     fn the_cache_never_collects_early(start in clock(), gc in duration(), default_gc in duration(), stale in duration(), steps in steps()) {
         let mut c = QueryCache::new();

@@ -46,8 +46,9 @@ fn filters_from_js(f: JsValue, known: &[&str]) -> Result<(Filters, RefetchType),
     let Some(f) = Opts::of(f, "", known)? else {
         return Ok((filters, RefetchType::Active));
     };
-    if let Some(key) = f.value("queryKey") {
-        filters.query_key = Some(key_from_js(&key)?);
+    let key = f.raw("queryKey");
+    if !key.is_undefined() {
+        filters.query_key = Some(key_from_js(&key)?); // null: an error, not "every query"
     }
     filters.exact = f.bool("exact")?.unwrap_or(false);
     filters.kind = match f.choice("type", &["all", "active", "inactive"])? {

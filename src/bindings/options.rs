@@ -70,6 +70,13 @@ impl Opts {
         join(self.path, key)
     }
 
+    #[cfg(feature = "cache")]
+    /// The value of `key` as given (`undefined` when absent), for the one option where `null`
+    /// is not "not given": a query key (`null` would select every query).
+    pub fn raw(&self, key: &str) -> JsValue {
+        glue::get(&self.obj, key)
+    }
+
     /// The value of `key`, `None` when `undefined` or `null`.
     pub fn value(&self, key: &str) -> Option<JsValue> {
         let v = glue::get(&self.obj, key);
@@ -264,8 +271,10 @@ pub fn refuse_absent_features(o: &Opts) -> Result<(), JsValue> {
 /// `requestHeaders` function, if any.
 #[cfg(feature = "outbox")]
 pub fn parse_outbox(o: &Opts) -> Result<Option<(OutboxOptions, Option<Function>)>, JsValue> {
-    if o.value("outbox") == Some(JsValue::FALSE) {
-        return Ok(None);
+    match o.value("outbox") {
+        Some(v) if v == JsValue::FALSE => return Ok(None),
+        Some(v) if v.as_bool().is_some() => return Err(bad("outbox", "an object or false")),
+        _ => {}
     }
     let mut opts = OutboxOptions::default();
     let known = &[

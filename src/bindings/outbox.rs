@@ -1,5 +1,5 @@
 //! The `client.outbox` half of the JS API (raw methods on `RawClient`; the friendly `Outbox`
-//! class is in `pkg-template/index.js`).
+//! class is in `pkg-template/client.js`).
 
 use std::rc::Rc;
 

@@ -5,7 +5,7 @@
 //! queries to IndexedDB (debounced, one record per query) and tells other tabs about patches
 //! and invalidations.
 //!
-//! Its clock is `Date.wall()` (as TanStack's `dataUpdatedAt`), so persisted ages survive reloads.
+//! Its clock is `Date.now()` (as TanStack's `dataUpdatedAt`), so persisted ages survive reloads.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -648,8 +648,17 @@ fn open_channel(inner: &Rc<Inner>) {
     });
     let (link, hello) = TabLink::open(timers::now());
     channel.post(hello);
-    let deadline = link.poll_timeout();
     *inner.tabs.borrow_mut() = Some((channel, link));
+    arm_tab_timer(inner);
+}
+
+/// The end of the wait for another tab's answer.
+fn arm_tab_timer(inner: &Rc<Inner>) {
+    let deadline = inner
+        .tabs
+        .borrow()
+        .as_ref()
+        .and_then(|(_, l)| l.poll_timeout());
     if let Some(at) = deadline {
         timers::rearm(
             inner,

@@ -420,6 +420,14 @@ impl Outbox {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.client.off_state(self.state_listener.get());
+        // Enqueues still waiting for their store (it was opening when the outbox went, say on
+        // an identity switch) settle: they were not stored.
+        for (_, w) in self.waiters.take() {
+            w(Err(Error::new(
+                ErrorCode::Closed,
+                "the outbox closed (identity switch or dispose) before the entry was stored",
+            )));
+        }
     }
 }
 
@@ -595,11 +603,12 @@ impl Inner {
         if inner.commit_scheduled.replace(true) {
             return;
         }
-        let weak = Rc::downgrade(inner);
+        // Held, not weak: writes accepted just before the outbox is dropped (an identity
+        // switch in the same tick) are still stored, and their enqueues resolve.
+        let inner = inner.clone();
         wasm_bindgen_futures::spawn_local(async move {
             // Let every enqueue of this tick join the same transaction.
             let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
-            let Some(inner) = weak.upgrade() else { return };
             if inner.persistence.get() == Persistence::Loading {
                 inner.commit_scheduled.set(false);
                 return; // the open task commits once it knows where entries go

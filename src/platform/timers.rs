@@ -38,8 +38,8 @@ impl Timer {
 /// Keeps a timer in `owner`'s `slot` due at `at` (on the [`now`] clock) or earlier: one armed
 /// no later is kept (the deadlines that move later, a heartbeat's with every frame, cost no
 /// setTimeout; a timer that fires early finds nothing due, and its owner arms again), a later
-/// one is replaced. When it fires, the slot is emptied, then `fire(owner)` runs. The one
-/// re-arm rule of every driver timer.
+/// one is replaced. When it fires, the slot is emptied, then `fire(owner)` runs, once `at` has
+/// come (a timer that fires before it arms again). The one re-arm rule of every driver timer.
 pub fn rearm<T: 'static>(
     owner: &Rc<T>,
     slot: fn(&T) -> &RefCell<Option<Timer>>,
@@ -58,6 +58,11 @@ pub fn rearm<T: 'static>(
         let Some(owner) = weak.upgrade() else { return };
         if let Some(fired) = slot(&owner).borrow_mut().take() {
             super::drop_later(fired);
+        }
+        if now() < at {
+            // Early: a delay beyond setTimeout's ~24.8 days was capped (an `Infinity` deadline
+            // waits on, 24.8 days at a time), or the browser fired a little early.
+            return rearm(&owner, slot, at, fire);
         }
         fire(&owner);
     });

@@ -83,22 +83,42 @@ test("active queries refetch after an unrecovered reconnect, not after a recover
   await page.evaluate(() => t2.c.close());
 });
 
-test("bad keys and filters are typed errors", async () => {
-  const codes = await page.evaluate(() => {
+test("bad keys and filters are typed errors (a promise-returning call rejects); a null queryKey selects nothing", async () => {
+  const r = await page.evaluate(async () => {
     const c = make();
+    c.cache.setQueryData(["kept"], 1);
     const out = [];
-    for (const f of [() => c.cache.setQueryData("not-an-array", 1), () => c.cache.invalidateQueries({ type: "sometimes" })]) {
+    for (const f of [
+      () => c.cache.setQueryData("not-an-array", 1),
+      () => c.cache.invalidateQueries({ type: "sometimes" }),
+      () => c.cache.removeQueries({ queryKey: null }),
+      () => c.cache.findAll({ queryKey: null }),
+    ]) {
       try {
-        f();
+        await f();
         out.push("no error");
       } catch (e) {
         out.push(e.code);
       }
     }
+    const kept = c.cache.getQueryData(["kept"]);
     c.close();
-    return out;
+    return { out, kept };
   });
-  assert.deepEqual(codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
+  assert.deepEqual(r.out, ["INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
+  assert.equal(r.kept, 1, "removeQueries({ queryKey: null }) removed nothing");
+});
+
+test("a predicate with refetchType: the predicate selects, refetchType acts", async () => {
+  const r = await page.evaluate(async () => {
+    const c = make();
+    for (const n of [1, 2, 3]) c.cache.setQueryData(["p", n], n);
+    const matched = await c.cache.invalidateQueries({ queryKey: ["p"], predicate: (q) => q.queryKey[1] > 1, refetchType: "none" });
+    const invalidated = c.cache.findAll({ queryKey: ["p"] }).filter((q) => q.state.isInvalidated).map((q) => q.queryKey[1]);
+    c.close();
+    return { matched, invalidated: invalidated.sort() };
+  });
+  assert.deepEqual(r, { matched: 2, invalidated: [2, 3] });
 });
 
 test("a key template fills the same in the native rule and for bridges: fields and indexes, nothing else", async () => {

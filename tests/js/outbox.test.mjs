@@ -350,6 +350,28 @@ test("outbox listeners follow the client across an identity switch, and an old u
   assert.equal(r.removed, 0, "the removed one heard nothing");
 });
 
+test("an entry enqueued in the same tick as an identity switch is stored under the identity it was made for", async () => {
+  const page = await openPage();
+  const name = uniq("switch-tick");
+  const r = await page.evaluate(async (name) => {
+    const { client } = make({ name, identity: "u1" });
+    await waitFor(() => client.outbox.status().persistence === "indexeddb");
+    client.close(); // nothing is sent: the entry stays stored
+    const pending = client.outbox.enqueue("note:add", { n: 1 });
+    client.setAuth({ token: "good" }, { identity: "u2" });
+    const settled = await Promise.race([
+      pending.then((v) => ({ id: v.id }), (e) => ({ error: e.code })),
+      new Promise((r) => setTimeout(() => r("never settled"), 3000)),
+    ]);
+    const dump = await dumpIdb();
+    client.close();
+    return { settled, dump };
+  }, name);
+  assert.ok(r.settled.id, JSON.stringify(r.settled));
+  const u1 = r.dump.split("\n").find((line) => line.includes(r.settled.id));
+  assert.ok(u1, "stored");
+});
+
 test("unreadable stored records (another version, hand-edited, truncated) are moved aside and reported, never trap; the queue goes on", async () => {
   const page = await openPage();
   const name = uniq("corrupt");
