@@ -113,6 +113,12 @@ export class EventClient {
     this.#raw.setAuth(auth, options);
   }
 
+  /** For wiresync/react and wiresync/tanstack (a symbol, not API): checks an options object
+   *  read in JS against its `known` keys, as every other option is checked (in Rust). */
+  [Symbol.for("wiresync.checkOptions")](options, known) {
+    this.#raw.checkOptions?.(options, known.join(","));
+  }
+
   /** Drops the connection and connects again now (also after `close()`). */
   reconnect() {
     this.#raw.reconnect();

@@ -155,6 +155,7 @@ const sameQuery = (a, b) =>
  */
 export function useQueryData(queryKey, options = {}) {
   const client = useClient();
+  client[Symbol.for("wiresync.checkOptions")]?.(options, QUERY_OPTIONS);
   const { queryFn, staleTime = 0, gcTime, enabled = true } = options;
   const hash = JSON.stringify(queryKey);
   // The key as of its last textual change: a new array literal per render is the same key.
@@ -183,6 +184,9 @@ export function useQueryData(queryKey, options = {}) {
   }, [client, key, fetches, staleTime, gcTime, latestFn]);
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
 }
+
+/** The options `useQueryData` and `useQuery` take; any other key is an `INVALID_ARGUMENT`. */
+const QUERY_OPTIONS = ["queryKey", "queryFn", "staleTime", "gcTime", "enabled"];
 
 /** TanStack's shape, `useQuery({ queryKey, queryFn, staleTime, gcTime, enabled })`: the same
  *  as `useQueryData(queryKey, options)`. */

@@ -15,6 +15,7 @@
  * @returns {() => void} the unbind function (idempotent)
  */
 export function bindQueryClient(client, queryClient, options = {}) {
+  client[Symbol.for("wiresync.checkOptions")]?.(options, ["refetchType", "refetchOnReconnect"]);
   const { refetchType, refetchOnReconnect = true } = options;
   /** @param {import("./index.js").QueryKey} queryKey */
   const invalidate = (queryKey) =>

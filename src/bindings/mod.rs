@@ -316,6 +316,17 @@ impl RawClient {
         Ok(())
     }
 
+    /// For wiresync's own JS wrappers (`wiresync/react`, `wiresync/tanstack`), whose options
+    /// are read in JS: checks `options` against the `known` keys as every option is checked
+    /// (`INVALID_ARGUMENT` naming an unknown key and the nearest known one).
+    /// `known` is comma-separated. (Only the full build's wrappers read options in JS.)
+    #[cfg(feature = "cache")]
+    #[wasm_bindgen(js_name = checkOptions)]
+    pub fn check_options(&self, options: JsValue, known: &str) -> Result<(), JsValue> {
+        let known: Vec<&str> = known.split(',').collect();
+        Opts::of(options, "", &known).map(drop)
+    }
+
     /// Reconnects now (the cache talks with other tabs again).
     pub fn reconnect(&self) {
         self.session.reconnect();

@@ -107,6 +107,20 @@ for (const v of VERSIONS) {
       errors.splice(0);
     });
 
+    test("the hooks' options are checked like every other: a typo is named, not ignored", T, async () => {
+      await page.evaluate(() => {
+        window.typoClient = app.connect(opts());
+        app.render("ProfileDisabled", typoClient, { id: "typo", options: { enabeld: false } });
+      });
+      assert.match(await text("boundary"), /caught: unknown option `enabeld` \(did you mean `enabled`\?\)/);
+      await page.evaluate(() => {
+        app.unmount("ProfileDisabled");
+        typoClient.close();
+      });
+      await page.evaluate(() => app.consoleErrors.splice(0));
+      errors.splice(0);
+    });
+
     test("useEvent: live events reach the latest handler; none after the event changes or unmount", T, async () => {
       const orderId = uniq("ev");
       const room = `order:${orderId}`;

@@ -54,6 +54,25 @@ const status = (orderId, s) =>
 const emitStatus = (orderId, s) => control(sio.url, `emit?room=order:${orderId}&event=order:status_update&data=${status(orderId, s)}`);
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
+test("bindQueryClient's options are checked like every other: a typo is named", async () => {
+  const r = await page.evaluate(() => {
+    const c = make();
+    const qc = new qcore.QueryClient();
+    const out = [];
+    for (const options of [{ refetchTyp: "all" }, { refetchOnReconnect: false }]) {
+      try {
+        tanstack.bindQueryClient(c, qc, options)();
+        out.push("ok");
+      } catch (e) {
+        out.push(`${e.code}: ${e.message}`);
+      }
+    }
+    c.close();
+    return out;
+  });
+  assert.deepEqual(r, ["INVALID_ARGUMENT: unknown option `refetchTyp` (did you mean `refetchType`?)", "ok"]);
+});
+
 test("rules patch and invalidate the QueryClient; only its active observer refetches", async () => {
   await page.evaluate(async () => {
     const c = make();
