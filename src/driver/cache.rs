@@ -584,12 +584,10 @@ fn arm_timer(inner: &Rc<Inner>) {
     }
     let deadline = inner.core.borrow().poll_timeout();
     if let Some(deadline) = deadline {
-        // The core's deadline is on the wall clock; the timer runs on the monotonic one.
-        let at = timers::now().saturating_add(deadline.saturating_sub(wall()));
         timers::rearm(
             inner,
             |i| &i.timer,
-            at,
+            timers::from_wall(deadline),
             |inner| {
                 inner.core.borrow_mut().handle_timeout(wall());
                 pump(inner);
@@ -812,7 +810,8 @@ fn schedule_save(inner: &Rc<Inner>) {
     let Some(persist) = &inner.opts.persist else {
         return;
     };
-    if inner.store.borrow().is_none() || inner.saving.get() || inner.save_timer.borrow().is_some() {
+    // A save timer already armed stays (rearm keeps the earlier deadline): one save per burst.
+    if inner.store.borrow().is_none() || inner.saving.get() {
         return;
     }
     let at = timers::now().saturating_add(persist.debounce_ms);

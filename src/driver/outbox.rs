@@ -24,7 +24,7 @@ use crate::core::text::int;
 use crate::platform::glue;
 use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::{Channel, Leadership};
-use crate::platform::timers::{self, now, Timer};
+use crate::platform::timers::{self, Timer};
 
 /// Produces the headers added to a replayed request at send time.
 pub type HeaderSource = Rc<dyn Fn() -> LocalFuture<Vec<(String, String)>>>;
@@ -581,13 +581,11 @@ impl Inner {
 
     fn arm_timer(inner: &Rc<Inner>) {
         let deadline = inner.core.borrow().poll_timeout();
-        if let Some(wall_deadline) = deadline {
-            // Timers run on the monotonic clock; translate the wall-clock deadline.
-            let at = now().saturating_add(wall_deadline.saturating_sub(wall()));
+        if let Some(deadline) = deadline {
             timers::rearm(
                 inner,
                 |i| &i.timer,
-                at,
+                timers::from_wall(deadline),
                 |inner| {
                     inner.core.borrow_mut().handle_timeout(wall());
                     Inner::pump(inner);

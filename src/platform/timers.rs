@@ -69,6 +69,12 @@ pub fn rearm<T: 'static>(
     *cell.borrow_mut() = Some(timer);
 }
 
+/// A wall-clock deadline (epoch ms, what the outbox and cache cores count in) on the [`now`]
+/// clock the timers run on.
+pub fn from_wall(deadline: u64) -> u64 {
+    now().saturating_add(deadline.saturating_sub(wall_now()))
+}
+
 /// Milliseconds since the epoch (`Date.now()`): for what must mean the same after a reload.
 pub fn wall_now() -> u64 {
     js_sys::Date::now() as u64
