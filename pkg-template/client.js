@@ -10,14 +10,22 @@ export { loader } from "./events-client.js";
 /** The durable outbox of a client: `client.outbox`. */
 export class Outbox {
   #raw;
+  #outgoing;
 
-  /** @param raw the wasm `RawClient` */
-  constructor(raw) {
+  /** @param raw the wasm `RawClient`; @param outgoing checks a payload against a Standard
+   *  Schema, if its event has one (`EventClient`'s) */
+  constructor(raw, outgoing) {
     this.#raw = raw;
+    this.#outgoing = outgoing;
   }
 
   /** Queues `payload` (an object) for `event`; resolves with `{ id }` once it is stored. */
   enqueue(event, payload, options) {
+    try {
+      payload = this.#outgoing(event, payload);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#raw.outboxEnqueue(event, payload, options);
   }
 
@@ -209,12 +217,12 @@ export class Client extends EventClient {
    *  theirs, so `#reconcile` adds no layers until they know their ids. */
   #mutating = 0;
 
-  /** @param raw the wasm `RawClient` */
-  constructor(raw) {
-    super(raw);
+  /** @param raw the wasm `RawClient`; @param options the `connect` options */
+  constructor(raw, options) {
+    super(raw, options);
     this.#raw = raw;
     /** The durable outbox (throws `INVALID_ARGUMENT` on use when `outbox: false`). */
-    this.outbox = new Outbox(raw);
+    this.outbox = new Outbox(raw, (event, payload) => this[Symbol.for("wiresync.outgoing")](event, payload));
     /** The query cache. */
     this.cache = new Cache(raw);
     this.#layers = new Layers(raw, (t, payload) => raw.fillKey(t, payload), (e) => console.error("wiresync: an optimistic update threw", e));

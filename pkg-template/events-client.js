@@ -32,33 +32,104 @@ function meta(raw, args, ackId) {
   return ackId === undefined ? { args } : { args, ack: (...values) => raw.ack(ackId, values) };
 }
 
+/** The Standard Schema validators (zod, valibot, arktype: `~standard`) among `connect`'s
+ *  `schemas`, by direction then event; JSON Schemas are compiled and checked in Rust. */
+function standardSchemas(options) {
+  const pick = (map) => {
+    const found = new Map();
+    for (const [event, schema] of Object.entries(map ?? {})) {
+      if (schema?.["~standard"]) found.set(event, schema["~standard"]);
+    }
+    return found;
+  };
+  const s = options?.schemas;
+  return options?.validate === false || !s ? undefined : { listen: pick(s.listen), emit: pick(s.emit) };
+}
+
+/** Runs a Standard Schema validator: `{ value }` or `{ issues }`. */
+function runStandard(std, value) {
+  const result = std.validate(value);
+  if (typeof result?.then === "function") {
+    return { issues: [{ message: "this validator is asynchronous; an event's schema must check synchronously" }] };
+  }
+  return result;
+}
+
+/** What a delivery's Standard Schema check gave, per delivery (its `args` array), so that
+ *  several handlers of one event run the validator once. */
+const checked = new WeakMap();
+const DROPPED = Symbol("dropped");
+
 /** A real-time connection. Create it with `connect(options)`. */
 export class EventClient {
   #raw;
+  #std;
 
-  /** @param raw the wasm `RawClient` */
-  constructor(raw) {
+  /** @param raw the wasm `RawClient`; @param options the `connect` options */
+  constructor(raw, options) {
     this.#raw = raw;
+    this.#std = standardSchemas(options);
+  }
+
+  /** The payload a handler of `event` gets: the first argument, or what its Standard Schema
+   *  made of it; `DROPPED` (reported as `PAYLOAD_INVALID`) when that schema refused it. */
+  #incoming(event, args) {
+    const std = this.#std?.listen.get(event);
+    if (!std) return args[0];
+    let r = checked.get(args);
+    if (!r) {
+      r = runStandard(std, args[0]);
+      checked.set(args, r);
+      if (r.issues) this.#invalid(event, r.issues, true);
+    }
+    return r.issues ? DROPPED : r.value;
+  }
+
+  #invalid(event, issues, report) {
+    const issue = issues[0] ?? {};
+    const path = JSON.stringify(Array.from(issue.path ?? [], (p) => (typeof p === "object" ? p.key : p)));
+    return this.#raw.payloadInvalid(event, path, String(issue.message ?? "invalid"), report);
+  }
+
+  /** For the outbox and `emit`: `payload` as `event`'s Standard Schema makes it (throws its
+   *  `PAYLOAD_INVALID`); as it is when no Standard Schema is declared for `event`. */
+  [Symbol.for("wiresync.outgoing")](event, payload) {
+    const std = this.#std?.emit.get(event);
+    if (!std) return payload;
+    const r = runStandard(std, payload);
+    if (r.issues) throw this.#invalid(event, r.issues, false);
+    return r.value;
+  }
+
+  #handler(event, handler) {
+    const raw = this.#raw;
+    return (args, ackId) => {
+      const payload = this.#incoming(event, args);
+      if (payload !== DROPPED) handler(payload, meta(raw, args, ackId));
+    };
   }
 
   /** Calls `handler(payload, meta)` for every `event`. Returns the unsubscribe function. */
   on(event, handler) {
     const raw = this.#raw;
-    const id = raw.on(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
+    const id = raw.on(event, this.#handler(event, handler));
     return () => live(raw) && raw.off(id);
   }
 
   /** Like `on`, for the next `event` only. Returns the unsubscribe function. */
   once(event, handler) {
     const raw = this.#raw;
-    const id = raw.once(event, (args, ackId) => handler(args[0], meta(raw, args, ackId)));
+    const id = raw.once(event, this.#handler(event, handler));
     return () => live(raw) && raw.off(id);
   }
 
   /** Calls `handler(event, payload, meta)` for every event. Returns the unsubscribe function. */
   onAny(handler) {
     const raw = this.#raw;
-    const id = raw.onAny((event, args, ackId) => handler(event, args[0], meta(raw, args, ackId)));
+    const id = raw.onAny((event, args, ackId) => {
+      const payload = this.#incoming(event, args);
+      if (payload !== DROPPED) handler(event, payload, meta(raw, args, ackId));
+    });
     return () => live(raw) && raw.off(id);
   }
 
@@ -83,11 +154,17 @@ export class EventClient {
 
   /** Sends now if open, else buffers in memory until the next connect. */
   emit(event, ...args) {
+    if (this.#std && args.length) args[0] = this[Symbol.for("wiresync.outgoing")](event, args[0]);
     this.#raw.emit(event, args);
   }
 
   /** Resolves with the server's ack value; rejects with `ACK_TIMEOUT` after `timeoutMs`. */
   emitWithAck(event, payload, options) {
+    try {
+      if (this.#std && payload !== undefined) payload = this[Symbol.for("wiresync.outgoing")](event, payload);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#raw.emitWithAck(event, payload === undefined ? [] : [payload], options);
   }
 

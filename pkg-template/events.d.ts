@@ -1,5 +1,5 @@
 // wiresync/events: the real-time client alone, with a smaller wasm (no outbox, no cache).
-import type { Client, ConnectOptions, DefaultEmitEvents, DefaultListenEvents } from "./index.js";
+import type { Client, ConnectOptions, DefaultEmitEvents, DefaultListenEvents, EmitOf, ListenOf, SchemasOption } from "./index.js";
 
 export type * from "./index.js";
 
@@ -16,6 +16,9 @@ export type EventClient<L extends object = DefaultListenEvents, E extends object
 
 /** Creates a client and starts connecting. `await init()` first. `outbox` and `cache` are
  *  refused (`INVALID_ARGUMENT`): they live in the full `wiresync` entry. */
+export declare function connect<const O extends Omit<ConnectOptions, "outbox" | "cache"> & { schemas: SchemasOption }>(
+  options: O,
+): EventClient<ListenOf<O>, EmitOf<O>>;
 export declare function connect<L extends object = DefaultListenEvents, E extends object = DefaultEmitEvents>(
   options: Omit<ConnectOptions, "outbox" | "cache">,
 ): EventClient<L, E>;

@@ -3,7 +3,9 @@
  * @packageDocumentation
  */
 import type { CatalogEmitEvents, CatalogListenEvents } from "./catalog.js";
+import type { EmitOf, ListenOf, SchemasOption } from "./schemas.js";
 export type * from "./catalog.js";
+export type * from "./schemas.js";
 
 /** Loads the wasm. Idempotent; concurrent calls share one load. */
 export default function init(
@@ -96,8 +98,17 @@ export interface ConnectOptions {
   pingIntervalMs?: number;
   /** JSON protocol: no frame for pingInterval + this = dead. Default 20000. */
   pingTimeoutMs?: number;
-  /** Validate catalog events against their types (both directions). Default true. */
+  /** Validate payloads, both directions, against `schemas` and the built-in catalog. Off:
+   *  nothing is checked (Standard Schema validators do not run either). Default true. */
   validate?: boolean;
+  /** Check the built-in catalog's events (`order:status_update`, …) against the catalog's
+   *  types, where `schemas` does not declare them. Default true. */
+  catalog?: boolean;
+  /** The app's own event schemas: `{ listen: { event: schema }, emit: { event: schema } }`,
+   *  each a JSON Schema (the subset in the README, checked in Rust) or a Standard Schema
+   *  validator (zod, valibot, arktype; run in JS). A schema for a catalog event replaces the
+   *  catalog's. The payload types are inferred from them. Default none. */
+  schemas?: SchemasOption;
   /** The durable outbox, or `false` to disable it. */
   outbox?: false | OutboxOptions;
   /** The query cache: persistence, tabs, gc. */
@@ -460,7 +471,13 @@ export type EventRule =
   | { event: string; kind: "invalidate"; keys(payload: any): QueryKey[] }
   | { event: string; kind: "patch"; key(payload: any): QueryKey | undefined; update?: (old: any, payload: any) => unknown };
 
-/** Creates a client and starts connecting. `await init()` first. */
+/** Creates a client and starts connecting. `await init()` first. With `schemas`, the event
+ *  types are inferred from them (and the catalog's, unless `catalog: false`). */
+export declare function connect<const O extends ConnectOptions & { schemas: SchemasOption }>(
+  options: O,
+): Client<ListenOf<O>, EmitOf<O>>;
+/** Creates a client and starts connecting. `await init()` first. Event maps `L` (server →
+ *  client) and `E` (client → server) type the events; by default the catalog's and any name. */
 export declare function connect<L extends object = DefaultListenEvents, E extends object = DefaultEmitEvents>(
   options: ConnectOptions,
 ): Client<L, E>;

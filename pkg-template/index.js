@@ -16,5 +16,5 @@ export default loader(initWasm);
 
 /** Creates a client and starts connecting. Call (and await) `init()` first. */
 export function connect(options) {
-  return new Client(rawConnect(options));
+  return new Client(rawConnect(options), options);
 }

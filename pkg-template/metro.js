@@ -15,5 +15,5 @@ export default loader(initWasm, () => ({ module_or_path: wasmBytes() }));
 
 /** Creates a client and starts connecting. Call (and await) `init()` first. */
 export function connect(options) {
-  return new Client(rawConnect(options));
+  return new Client(rawConnect(options), options);
 }

@@ -22,6 +22,7 @@ fn sample(ty: &Type) -> String {
                 .collect();
             format!("{{{}}}", parts.join(","))
         }
+        other => panic!("the catalog uses only the types above, not {other:?}"),
     }
 }
 

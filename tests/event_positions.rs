@@ -88,7 +88,9 @@ fn argument_positions_args_and_the_payload_check_agree_with_serde_json() {
                     path: "/socket.io/".into(),
                     namespace: nsp.clone(),
                 },
-                schema_of: Some(wiresync::events::listen_schema),
+                schemas: wiresync::core::schema::Schemas::with_preset(Some(
+                    wiresync::events::listen_schema,
+                )),
                 ..Config::new("ws://h")
             },
             1,

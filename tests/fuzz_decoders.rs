@@ -81,7 +81,9 @@ fn feed(protocol: Protocol, frames: &[String]) {
     let mut c = Connection::new(
         Config {
             protocol,
-            schema_of: Some(wiresync::events::listen_schema),
+            schemas: wiresync::core::schema::Schemas::with_preset(Some(
+                wiresync::events::listen_schema,
+            )),
             ..Config::new("ws://h")
         },
         1,

@@ -316,6 +316,41 @@ impl RawClient {
         Ok(())
     }
 
+    /// For a Standard Schema validator (zod, valibot, arktype), which runs in JS: the
+    /// `PAYLOAD_INVALID` error of its first issue (`path`: a JSON array of keys and indexes),
+    /// worded as Rust's own checks word theirs. With `report`, the error listeners (or, with
+    /// none, the console once per event) are told too, as for a dropped event.
+    #[wasm_bindgen(js_name = payloadInvalid)]
+    pub fn payload_invalid(
+        &self,
+        event: String,
+        path: &str,
+        message: &str,
+        report: bool,
+    ) -> JsValue {
+        use crate::core::{
+            json,
+            schema::{describe, Segment},
+        };
+        let steps: Vec<Segment> = json::array_elements(path)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| match json::as_u64(s) {
+                Some(i) => Segment::Index(i as usize),
+                None => Segment::Field(json::unquote(s).unwrap_or_default().into()),
+            })
+            .collect();
+        let e = Error::new(
+            ErrorCode::PayloadInvalid,
+            describe(&steps, &[": ", message].concat()),
+        )
+        .with_event(event);
+        if report {
+            self.client.report_error(&e);
+        }
+        to_js(&e)
+    }
+
     /// For wiresync's own JS wrappers (`wiresync/react`, `wiresync/tanstack`), whose options
     /// are read in JS: checks `options` against the `known` keys as every option is checked
     /// (`INVALID_ARGUMENT` naming an unknown key and the nearest known one).

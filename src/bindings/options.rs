@@ -5,14 +5,18 @@
 
 #[cfg(any(feature = "outbox", feature = "cache"))]
 use js_sys::Function;
+use std::cell::RefCell;
+
 use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::to_js;
 use crate::core::error::{Error, ErrorCode};
+use crate::core::json_schema::compile;
 #[cfg(feature = "outbox")]
 use crate::core::outbox::Overflow;
 use crate::core::protocol::Protocol;
+use crate::core::schema::{Schemas, Type};
 use crate::core::text::nearest;
 #[cfg(feature = "cache")]
 use crate::driver::cache::{CacheOptions, PersistOptions};
@@ -187,6 +191,8 @@ const CONNECT: &[&str] = &[
     "pingIntervalMs",
     "pingTimeoutMs",
     "validate",
+    "catalog",
+    "schemas",
     "outbox",
     "cache",
 ];
@@ -236,9 +242,70 @@ pub fn parse(o: JsValue) -> Result<(Options, JsValue, Opts), JsValue> {
             b.max_attempts = m.is_finite().then_some(m as u32);
         }
     }
-    opts.validate = o.bool("validate")?.unwrap_or(opts.validate);
+    let catalog = o.bool("catalog")?.unwrap_or(true);
+    if !catalog {
+        opts.listen = Schemas::default();
+        opts.emit = Schemas::default();
+    }
+    if let Some(s) = o.object("schemas", "schemas", &["listen", "emit"])? {
+        declare(&s, "listen", &mut opts.listen)?;
+        declare(&s, "emit", &mut opts.emit)?;
+    }
+    if o.bool("validate")? == Some(false) {
+        opts = opts.without_validation();
+    }
     let auth = o.value("auth").unwrap_or(JsValue::UNDEFINED);
     Ok((opts, auth, o))
+}
+
+thread_local! {
+    /// Schemas compiled so far, by their JSON text: a client made again with the same schemas
+    /// (a remount, a reconnect with new options) compiles nothing and leaks nothing new.
+    static COMPILED: RefCell<Vec<(String, &'static Type)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Declares the app's schemas of one direction (`schemas.listen` / `schemas.emit`): a JSON
+/// Schema is compiled here; a Standard Schema validator (zod, valibot, arktype: an object with
+/// `~standard`) runs in JS, so the catalog's type for that name is set aside.
+fn declare(o: &Opts, dir: &'static str, into: &mut Schemas) -> Result<(), JsValue> {
+    let Some(map) = o.value(dir) else {
+        return Ok(());
+    };
+    let path = join("schemas", dir);
+    if !map.is_object() || Array::is_array(&map) {
+        return Err(bad(&path, "an object: event name → schema"));
+    }
+    for name in Object::keys(map.unchecked_ref::<Object>()).iter() {
+        let name = name.as_string().unwrap_or_default();
+        let schema = glue::get(&map, &name);
+        let at = || [&path, "[", &crate::core::json::quote(&name), "]"].concat();
+        if schema.is_object() && !glue::get(&schema, "~standard").is_undefined() {
+            into.declare(&name, None);
+            continue;
+        }
+        let text = (schema.is_object() || schema.as_bool().is_some())
+            .then(|| js_sys::JSON::stringify(&schema).ok())
+            .flatten()
+            .and_then(|t| t.as_string())
+            .ok_or_else(|| {
+                bad(
+                    &at(),
+                    "a JSON Schema object, a boolean or a Standard Schema",
+                )
+            })?;
+        let known = COMPILED.with(|c| c.borrow().iter().find(|(t, _)| *t == text).map(|e| e.1));
+        let ty = match known {
+            Some(ty) => ty,
+            None => {
+                let ty = compile(&text)
+                    .map_err(|why| invalid(["option `", &at(), "`: ", &why].concat()))?;
+                COMPILED.with(|c| c.borrow_mut().push((text, ty)));
+                ty
+            }
+        };
+        into.declare(&name, Some(ty));
+    }
+    Ok(())
 }
 
 /// In a build without the outbox or the cache (`wiresync/events`), asking for one is an

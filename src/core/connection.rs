@@ -16,6 +16,7 @@ use super::backoff::{Backoff, Rng};
 use super::error::{Error, ErrorCode};
 use super::json::{self, Kind};
 use super::protocol::{json_wire as jsonp, socketio, DecodeError, Incoming, Protocol};
+use super::schema::Schemas;
 use super::text;
 
 /// Event names Socket.IO reserves; emitting them is refused.
@@ -48,10 +49,10 @@ pub struct Config {
     pub ping_interval_ms: u64,
     /// JSON protocol only: grace after a ping before the peer is dead, ms. Default 20000.
     pub ping_timeout_ms: u64,
-    /// The payload schema of an incoming event by name. Socket.IO events are checked against
-    /// it in the pass that splits their frame, and carry the result in
-    /// [`Incoming::payload_ok`]. Default `None`: not checked here.
-    pub schema_of: Option<socketio::SchemaOf>,
+    /// The payload schemas of incoming events, by name. Socket.IO events are checked against
+    /// them in the pass that splits their frame, and carry the result in
+    /// [`Incoming::payload_ok`]. Default empty: not checked here.
+    pub schemas: Schemas,
 }
 
 impl Config {
@@ -66,7 +67,7 @@ impl Config {
             max_frame_bytes: 1 << 20,
             ping_interval_ms: 25_000,
             ping_timeout_ms: 20_000,
-            schema_of: None,
+            schemas: Schemas::default(),
         }
     }
 }
@@ -1008,7 +1009,7 @@ impl Connection {
             | socketio::EnginePacket::Noop
             | socketio::EnginePacket::Upgrade => {}
             socketio::EnginePacket::Message(msg) => {
-                let p = socketio::decode_packet_with(msg, self.cfg.schema_of)?;
+                let p = socketio::decode_packet_with(msg, Some(&self.cfg.schemas))?;
                 if !matches!(&self.cfg.protocol, Protocol::SocketIo { namespace, .. } if p.nsp == namespace)
                 {
                     return Ok(()); // another namespace multiplexed on this socket

@@ -477,6 +477,68 @@ pub fn as_u64(raw: &str) -> Option<u64> {
     int.parse::<u64>().ok()
 }
 
+/// Reads a raw JSON number as `f64`, without Rust's float parser (kilobytes in the wasm):
+/// up to 19 significant digits are read exactly, then scaled by a power of ten, which may
+/// differ from `JSON.parse` in the last bit. The same text always reads the same, so a value
+/// equal to a schema's bound as written compares equal. `None` if `raw` is not a number.
+pub fn number(raw: &str) -> Option<f64> {
+    let b = raw.trim().as_bytes();
+    let neg = b.first() == Some(&b'-');
+    let mut i = neg as usize;
+    let (mut mant, mut exp, mut digits) = (0u64, 0i32, 0u32);
+    let mut seen = false;
+    let mut fraction = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'0'..=b'9' => {
+                seen = true;
+                if digits < 19 {
+                    mant = mant * 10 + (c - b'0') as u64;
+                    digits += (mant != 0) as u32;
+                    exp -= fraction as i32;
+                } else {
+                    exp += !fraction as i32;
+                }
+            }
+            b'.' if !fraction => fraction = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        let eneg = b.get(i) == Some(&b'-');
+        i += matches!(b.get(i), Some(b'-' | b'+')) as usize;
+        let mut e = 0i32;
+        while let Some(c @ b'0'..=b'9') = b.get(i).copied() {
+            e = (e * 10 + (c - b'0') as i32).min(99_999);
+            i += 1;
+        }
+        exp = exp.saturating_add(if eneg { -e } else { e });
+    }
+    if !seen || i != b.len() {
+        return None;
+    }
+    // Two steps keep 10^exp finite where the result is (e.g. 1e-320 is 1e-300 × 1e-20).
+    let half = exp / 2;
+    let v = mant as f64 * 10f64.powi(half) * 10f64.powi(exp - half);
+    Some(if neg { -v } else { v })
+}
+
+/// Whether two raw JSON scalars are the same value (`"a"` and `"\u0061"`, `1` and `1.0`).
+pub fn same_scalar(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    match (Kind::of(a), Kind::of(b)) {
+        (Kind::String, Kind::String) => {
+            a == b || matches!((unquote(a), unquote(b)), (Ok(x), Ok(y)) if x == y)
+        }
+        (Kind::Number, Kind::Number) => {
+            matches!((number(a), number(b)), (Some(x), Some(y)) if x == y)
+        }
+        (x, y) => x == y && a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

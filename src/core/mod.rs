@@ -9,6 +9,7 @@ pub mod error;
 pub mod handlers;
 pub mod invalidation;
 pub mod json;
+pub mod json_schema;
 pub mod outbox;
 pub mod protocol;
 pub mod query_cache;

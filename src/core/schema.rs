@@ -18,12 +18,14 @@ pub enum Type {
     Opt(&'static Type),
     /// An array of the inner type.
     Array(&'static Type),
-    /// An object with these fields (others are allowed and ignored).
+    /// An object with these fields.
     Object {
         /// The TypeScript interface name (empty in the wasm build, which generates no TypeScript).
         name: &'static str,
         /// Its fields.
         fields: &'static [Field],
+        /// The type of every other field; `None`: others are allowed and ignored.
+        extra: Option<&'static Type>,
     },
     /// One of these strings.
     OneOf {
@@ -32,6 +34,43 @@ pub enum Type {
         /// The allowed values.
         values: &'static [&'static str],
     },
+    // The rest serve apps' own schemas (see `json_schema`); the catalog needs none of them.
+    /// `null`.
+    Null,
+    /// Nothing: a field that must not be there (`additionalProperties: false`).
+    Never,
+    /// `null` or the inner type; as an object field, required unless wrapped in `Optional`.
+    Nullable(&'static Type),
+    /// An object field that may be absent; when present, the inner type (`null` only if it
+    /// allows it).
+    Optional(&'static Type),
+    /// A string of `min..=max` characters (Unicode scalar values).
+    Text {
+        /// Fewest characters.
+        min: u32,
+        /// Most characters.
+        max: u32,
+    },
+    /// A number in `min..=max`, an integer if `int`.
+    Number {
+        /// Smallest allowed.
+        min: f64,
+        /// Largest allowed.
+        max: f64,
+        /// Only whole numbers.
+        int: bool,
+        /// The range as the schema wrote it (for errors), e.g. `"an integer ≥ 1"`.
+        range: &'static str,
+    },
+    /// One of these JSON values (strings, numbers, booleans or null, as raw JSON).
+    Values(&'static [&'static str]),
+}
+
+impl Type {
+    /// Whether an object field of this type may be left out.
+    pub fn may_be_absent(&self) -> bool {
+        matches!(self, Type::Opt(_) | Type::Optional(_))
+    }
 }
 
 /// An object field: its JSON name and type.
@@ -68,6 +107,59 @@ impl<T: Schema> Schema for Vec<T> {
     const TYPE: &'static Type = &Type::Array(T::TYPE);
 }
 
+/// The types that check one direction's payloads, by event name: the app's own first, then a
+/// preset (the catalog) for names the app did not declare. Empty: nothing is checked.
+#[derive(Clone, Default)]
+pub struct Schemas {
+    own: Vec<(String, Option<&'static Type>)>,
+    preset: Option<fn(&str) -> Option<&'static Type>>,
+}
+
+impl std::fmt::Debug for Schemas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.own.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Schemas")
+            .field("own", &names)
+            .field("preset", &self.preset.is_some())
+            .finish()
+    }
+}
+
+impl Schemas {
+    /// Only `preset` (e.g. [`crate::events::listen_schema`]); `None` for none.
+    pub fn with_preset(preset: Option<fn(&str) -> Option<&'static Type>>) -> Schemas {
+        Schemas {
+            own: Vec::new(),
+            preset,
+        }
+    }
+
+    /// Declares `name`'s payload type, replacing the preset's and an earlier declaration.
+    /// `None`: the payload is checked elsewhere (a JavaScript validator), not here.
+    pub fn declare(&mut self, name: &str, ty: Option<&'static Type>) {
+        self.own.retain(|(n, _)| n != name);
+        self.own.push((name.to_owned(), ty));
+    }
+
+    /// The type that checks `name`'s payloads, if any.
+    pub fn get(&self, name: &str) -> Option<&'static Type> {
+        match self.own.iter().find(|(n, _)| n == name) {
+            Some((_, ty)) => *ty,
+            None => self.preset.and_then(|f| f(name)),
+        }
+    }
+
+    /// Whether nothing is checked at all.
+    pub fn is_empty(&self) -> bool {
+        self.own.is_empty() && self.preset.is_none()
+    }
+
+    /// Checks `name`'s payload (raw JSON); `Ok` when no type checks it.
+    pub fn validate(&self, name: &str, raw: &str) -> Result<(), String> {
+        self.get(name).map_or(Ok(()), |ty| validate(ty, raw))
+    }
+}
+
 /// Checks raw, already valid JSON against a type. The error names the path and the reason,
 /// e.g. ``field `location.latitude`: expected number, got string``.
 pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
@@ -79,29 +171,36 @@ pub fn validate(ty: &Type, raw: &str) -> Result<(), String> {
     check(ty, raw).map_err(|mut f| {
         // Segments were collected innermost first, while unwinding.
         f.path.reverse();
-        let mut path = String::new();
-        for seg in &f.path {
-            match seg {
-                Segment::Field(name) => {
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(name);
+        describe(&f.path, &f.reason)
+    })
+}
+
+/// Where a payload failed and why, as errors say it: ``field `a.b[0]`: expected string, got
+/// number``, or `payload: …` at the top. `reason` starts with `": "` or `" is …"`. (Also
+/// for what JavaScript validators report, so that every mismatch reads the same.)
+pub fn describe(path: &[Segment], reason: &str) -> String {
+    let mut at = String::new();
+    for seg in path {
+        match seg {
+            Segment::Field(name) => {
+                if !at.is_empty() {
+                    at.push('.');
                 }
-                Segment::Index(i) => {
-                    path.push('[');
-                    path.push_str(&super::text::int(*i as u64));
-                    path.push(']');
-                }
+                at.push_str(name);
+            }
+            Segment::Index(i) => {
+                at.push('[');
+                at.push_str(&super::text::int(*i as u64));
+                at.push(']');
             }
         }
-        let at = if path.is_empty() {
-            "payload".to_owned()
-        } else {
-            ["field `", &path, "`"].concat()
-        };
-        at + &f.reason
-    })
+    }
+    let at = if at.is_empty() {
+        "payload".to_owned()
+    } else {
+        ["field `", &at, "`"].concat()
+    };
+    at + reason
 }
 
 /// Scans the JSON value that starts at byte `i` of `s` (no leading whitespace) and checks it
@@ -118,8 +217,12 @@ pub fn scan_match(s: &str, i: usize, ty: &Type, depth: u32) -> Result<(usize, bo
         Type::Str => scan_kind(Kind::String),
         Type::Num => scan_kind(Kind::Number),
         Type::Bool => scan_kind(Kind::Bool),
-        Type::Opt(_) if first == b'n' => scan_kind(Kind::Null),
-        Type::Opt(inner) => scan_match(s, i, inner, depth),
+        Type::Null => scan_kind(Kind::Null),
+        Type::Opt(_) | Type::Nullable(_) if first == b'n' => scan_kind(Kind::Null),
+        Type::Opt(inner) | Type::Nullable(inner) | Type::Optional(inner) => {
+            scan_match(s, i, inner, depth)
+        }
+        Type::Never => Ok((json::scan_value(b, i, depth)?, false)),
         Type::OneOf { values, .. } => {
             let end = json::scan_value(b, i, depth)?;
             let raw = &s[i..end];
@@ -127,6 +230,10 @@ pub fn scan_match(s: &str, i: usize, ty: &Type, depth: u32) -> Result<(usize, bo
                 end,
                 first == b'"' && values.iter().any(|v| json::key_is(raw, v)),
             ))
+        }
+        Type::Text { .. } | Type::Number { .. } | Type::Values(_) => {
+            let end = json::scan_value(b, i, depth)?;
+            Ok((end, scalar_fault(ty, &s[i..end]).is_none()))
         }
         Type::Array(inner) if first == b'[' => {
             let mut ok = true;
@@ -137,9 +244,10 @@ pub fn scan_match(s: &str, i: usize, ty: &Type, depth: u32) -> Result<(usize, bo
             })?;
             Ok((end, ok))
         }
-        Type::Object { fields, .. } if first == b'{' && fields.len() <= 64 => {
+        Type::Object { fields, extra, .. } if first == b'{' && fields.len() <= 64 => {
             // Per field: seen at all, and whether its last occurrence failed.
             let (mut seen, mut bad) = (0u64, 0u64);
+            let mut extra_ok = true;
             // Servers mostly send the fields in the order they are declared: the one after
             // the last found is tried first.
             let mut next = 0;
@@ -150,7 +258,14 @@ pub fn scan_match(s: &str, i: usize, ty: &Type, depth: u32) -> Result<(usize, bo
                     _ => fields.iter().position(|f| json::key_is(key, f.name)),
                 };
                 let Some(at) = found else {
-                    return json::scan_value(b, j, d);
+                    return match extra {
+                        None => json::scan_value(b, j, d),
+                        Some(ty) => {
+                            let (end, m) = scan_match(s, j, ty, d)?;
+                            extra_ok &= m;
+                            Ok(end)
+                        }
+                    };
                 };
                 next = at + 1;
                 let (end, m) = scan_match(s, j, fields[at].ty, d)?;
@@ -164,10 +279,11 @@ pub fn scan_match(s: &str, i: usize, ty: &Type, depth: u32) -> Result<(usize, bo
                 Ok(end)
             })?;
             let ok = bad == 0
+                && extra_ok
                 && fields
                     .iter()
                     .enumerate()
-                    .all(|(at, f)| seen & (1u64 << at) != 0 || matches!(f.ty, Type::Opt(_)));
+                    .all(|(at, f)| seen & (1u64 << at) != 0 || f.ty.may_be_absent());
             Ok((end, ok))
         }
         Type::Object { .. } if first == b'{' => {
@@ -179,14 +295,58 @@ pub fn scan_match(s: &str, i: usize, ty: &Type, depth: u32) -> Result<(usize, bo
     }
 }
 
+/// Why a raw JSON value is not of a scalar type with bounds (`Text`, `Number`, `Values`);
+/// `None` when it is (or `ty` is another type).
+fn scalar_fault(ty: &Type, raw: &str) -> Option<String> {
+    let kind = Kind::of(raw);
+    let not = |want: &str| Some([": expected ", want, ", got ", kind.name()].concat());
+    match ty {
+        Type::Text { min, max } => {
+            if kind != Kind::String {
+                return not("string");
+            }
+            let n = json::unquote(raw).map_or(0, |t| t.chars().count()) as u64;
+            let int = |n: u32| super::text::int(n as u64);
+            if n < *min as u64 {
+                Some([": shorter than ", &int(*min), " characters"].concat())
+            } else if n > *max as u64 {
+                Some([": longer than ", &int(*max), " characters"].concat())
+            } else {
+                None
+            }
+        }
+        Type::Number {
+            min,
+            max,
+            int,
+            range,
+        } => match json::number(raw) {
+            Some(n) if n >= *min && n <= *max && (!int || n.trunc() == n) => None,
+            Some(_) => Some([": ", raw.trim(), " is not ", range].concat()),
+            None => not(if *int { "integer" } else { "number" }),
+        },
+        Type::Values(values) => {
+            if values.iter().any(|v| json::same_scalar(raw, v)) {
+                None
+            } else {
+                Some([": ", raw.trim(), " is not one of ", &values.join(", ")].concat())
+            }
+        }
+        _ => None,
+    }
+}
+
 /// A mismatch: where (built only when there is one) and why.
 struct Failure {
     path: Vec<Segment>,
     reason: String,
 }
 
-enum Segment {
-    Field(&'static str),
+/// A step into a payload: an object's field or an array's index.
+pub enum Segment {
+    /// An object field.
+    Field(std::borrow::Cow<'static, str>),
+    /// An array element.
     Index(usize),
 }
 
@@ -208,8 +368,14 @@ fn check(ty: &Type, raw: &str) -> Result<(), Failure> {
         Type::Num => expect("number"),
         Type::Bool if kind == Kind::Bool => Ok(()),
         Type::Bool => expect("boolean"),
-        Type::Opt(_) if kind == Kind::Null => Ok(()),
-        Type::Opt(inner) => check(inner, raw),
+        Type::Null if kind == Kind::Null => Ok(()),
+        Type::Null => expect("null"),
+        Type::Never => fail(" is not allowed".to_owned()),
+        Type::Opt(_) | Type::Nullable(_) if kind == Kind::Null => Ok(()),
+        Type::Opt(inner) | Type::Nullable(inner) | Type::Optional(inner) => check(inner, raw),
+        Type::Text { .. } | Type::Number { .. } | Type::Values(_) => {
+            scalar_fault(ty, raw).map_or(Ok(()), fail)
+        }
         Type::OneOf { .. } if kind != Kind::String => expect("string"),
         Type::OneOf { values, .. } => {
             if values.iter().any(|v| json::key_is(raw, v)) {
@@ -231,7 +397,7 @@ fn check(ty: &Type, raw: &str) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Type::Object { fields, .. } => {
+        Type::Object { fields, extra, .. } => {
             let Ok(entries) = json::object_entries_raw(raw) else {
                 return expect("object");
             };
@@ -239,13 +405,24 @@ fn check(ty: &Type, raw: &str) -> Result<(), Failure> {
                 let found = entries.iter().rev().find(|(k, _)| json::key_is(k, f.name));
                 let result = match found {
                     Some((_, v)) => check(f.ty, v),
-                    None if matches!(f.ty, Type::Opt(_)) => Ok(()),
+                    None if f.ty.may_be_absent() => Ok(()),
                     None => fail(" is missing".to_owned()),
                 };
                 result.map_err(|mut e| {
-                    e.path.push(Segment::Field(f.name));
+                    e.path.push(Segment::Field(f.name.into()));
                     e
                 })?;
+            }
+            if let Some(extra) = extra {
+                for (k, v) in &entries {
+                    if !fields.iter().any(|f| json::key_is(k, f.name)) {
+                        check(extra, v).map_err(|mut e| {
+                            e.path
+                                .push(Segment::Field(json::unquote(k).unwrap_or_default().into()));
+                            e
+                        })?;
+                    }
+                }
             }
             Ok(())
         }
@@ -255,13 +432,17 @@ fn check(ty: &Type, raw: &str) -> Result<(), Failure> {
 /// The TypeScript for a type used in a field (named types by name).
 pub fn ts_ref(ty: &Type) -> String {
     match ty {
-        Type::Str => "string".into(),
-        Type::Num => "number".into(),
+        Type::Str | Type::Text { .. } => "string".into(),
+        Type::Num | Type::Number { .. } => "number".into(),
         Type::Bool => "boolean".into(),
         Type::Any => "unknown".into(),
-        Type::Opt(inner) => format!("{} | null", ts_ref(inner)),
+        Type::Null => "null".into(),
+        Type::Never => "never".into(),
+        Type::Values(values) => values.join(" | "),
+        Type::Optional(inner) => ts_ref(inner),
+        Type::Opt(inner) | Type::Nullable(inner) => format!("{} | null", ts_ref(inner)),
         Type::Array(inner) => match inner {
-            Type::Opt(_) => format!("({})[]", ts_ref(inner)),
+            Type::Opt(_) | Type::Nullable(_) | Type::Values(_) => format!("({})[]", ts_ref(inner)),
             _ => format!("{}[]", ts_ref(inner)),
         },
         Type::Object { name, .. } | Type::OneOf { name, .. } => (*name).into(),
@@ -276,17 +457,13 @@ pub fn ts_decl(ty: &Type, doc: &str) -> Option<String> {
         out.push_str(&format!("/** {} */\n", doc.trim()));
     }
     match ty {
-        Type::Object { name, fields } => {
+        Type::Object { name, fields, .. } => {
             out.push_str(&format!("export interface {name} {{\n"));
             for f in fields.iter() {
                 if !f.doc.is_empty() {
                     out.push_str(&format!("  /** {} */\n", f.doc.trim()));
                 }
-                let opt = if matches!(f.ty, Type::Opt(_)) {
-                    "?"
-                } else {
-                    ""
-                };
+                let opt = if f.ty.may_be_absent() { "?" } else { "" };
                 out.push_str(&format!("  {}{opt}: {};\n", f.name, ts_ref(f.ty)));
             }
             out.push_str("}\n");
@@ -303,8 +480,10 @@ pub fn ts_decl(ty: &Type, doc: &str) -> Option<String> {
 /// Named types reachable from `ty`, depth first, each once (by name), nested ones first.
 pub fn named_types(ty: &'static Type, seen: &mut Vec<&'static str>, out: &mut Vec<&'static Type>) {
     match ty {
-        Type::Opt(inner) | Type::Array(inner) => named_types(inner, seen, out),
-        Type::Object { name, fields } => {
+        Type::Opt(inner) | Type::Array(inner) | Type::Nullable(inner) | Type::Optional(inner) => {
+            named_types(inner, seen, out)
+        }
+        Type::Object { name, fields, .. } => {
             if seen.contains(name) {
                 return;
             }
@@ -332,6 +511,7 @@ mod tests {
     };
     static POINT: Type = Type::Object {
         name: "Point",
+        extra: None,
         fields: &[
             Field {
                 name: "lat",
@@ -347,6 +527,7 @@ mod tests {
     };
     static THING: Type = Type::Object {
         name: "Thing",
+        extra: None,
         fields: &[
             Field {
                 name: "id",
@@ -371,6 +552,43 @@ mod tests {
         ],
     };
 
+    static APP: Type = Type::Object {
+        name: "",
+        extra: Some(&Type::Number {
+            min: 0.0,
+            max: 10.0,
+            int: true,
+            range: "an integer ≥ 0 and ≤ 10",
+        }),
+        fields: &[
+            Field {
+                name: "text",
+                ty: &Type::Text { min: 1, max: 3 },
+                doc: "",
+            },
+            Field {
+                name: "n",
+                ty: &Type::Nullable(&Type::Number {
+                    min: -3.0,
+                    max: 100.0,
+                    int: false,
+                    range: "",
+                }),
+                doc: "",
+            },
+            Field {
+                name: "v",
+                ty: &Type::Optional(&Type::Values(&["1", "null", "\"x\""])),
+                doc: "",
+            },
+            Field {
+                name: "gone",
+                ty: &Type::Optional(&Type::Never),
+                doc: "",
+            },
+        ],
+    };
+
     /// Values made from a schema: each part valid most of the time, else a near miss (another
     /// kind, a field left out or repeated, its key escaped, the fields in another order), so
     /// that both outcomes are common.
@@ -384,8 +602,27 @@ mod tests {
             Type::Str => pick(r#""\u00e9a""#, "1"),
             Type::Num => pick("-1.5e3", r#""1""#),
             Type::Bool => pick("true", "null"),
-            Type::Any => Just("null".to_owned()).boxed(),
-            Type::Opt(inner) => prop_oneof![1 => Just("null".to_owned()), 3 => near(inner)].boxed(),
+            Type::Any | Type::Null => Just("null".to_owned()).boxed(),
+            Type::Never => Just("1".to_owned()).boxed(),
+            Type::Opt(inner) | Type::Nullable(inner) => {
+                prop_oneof![1 => Just("null".to_owned()), 3 => near(inner)].boxed()
+            }
+            Type::Optional(inner) => near(inner),
+            Type::Text { .. } => {
+                proptest::sample::select(vec![r#""""#, r#""ab""#, r#""\u00e9bcde""#, "1"])
+                    .prop_map(str::to_owned)
+                    .boxed()
+            }
+            Type::Number { .. } => {
+                proptest::sample::select(vec!["0", "1.5", "-3", "1e2", "100.0", r#""1""#])
+                    .prop_map(str::to_owned)
+                    .boxed()
+            }
+            Type::Values(values) => {
+                let mut v: Vec<&'static str> = values.to_vec();
+                v.extend(["2", r#""zzz""#]);
+                proptest::sample::select(v).prop_map(str::to_owned).boxed()
+            }
             Type::OneOf { values, .. } => pick(
                 Box::leak(crate::core::json::quote(values[0]).into_boxed_str()),
                 r#""zzz""#,
@@ -435,6 +672,14 @@ mod tests {
             let fast = scan_match(&raw, 0, &THING, 0).unwrap();
             proptest::prop_assert_eq!(fast.0, raw.len());
             proptest::prop_assert_eq!(fast.1, check(&THING, &raw).is_ok(), "{}", raw);
+        }
+
+        /// The same for the types only apps' own schemas use.
+        #[test]
+        fn they_agree_on_app_schema_types_too(raw in near(&APP)) {
+            let fast = scan_match(&raw, 0, &APP, 0).unwrap();
+            proptest::prop_assert_eq!(fast.0, raw.len());
+            proptest::prop_assert_eq!(fast.1, check(&APP, &raw).is_ok(), "{}", raw);
         }
     }
 

@@ -18,6 +18,7 @@ use crate::core::connection::{Config, Connection, Output, State, SubId};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::handlers::{HandlerId, Registry};
 use crate::core::json;
+use crate::core::schema::Schemas;
 use crate::events::{self, Event};
 use crate::platform::drop_later;
 
@@ -78,8 +79,14 @@ pub struct Options {
     pub config: Config,
     /// Auth payload source. Default none.
     pub auth: Auth,
-    /// Validate catalog events against their types (incoming and outgoing). Default true.
-    pub validate: bool,
+    /// The types that check incoming payloads. Default: the catalog's
+    /// ([`events::listen_schema`]). Add the app's own with [`Schemas::declare`] (a type that
+    /// implements [`Schema`](crate::core::schema::Schema), or one compiled from JSON Schema by
+    /// [`compile`](crate::core::json_schema::compile)); empty checks nothing.
+    pub listen: Schemas,
+    /// The types that check outgoing payloads (`emit`, acks, the outbox). Default: the
+    /// catalog's ([`events::emit_schema`]).
+    pub emit: Schemas,
 }
 
 impl Options {
@@ -88,8 +95,16 @@ impl Options {
         Options {
             config: Config::new(url),
             auth: Auth::None,
-            validate: true,
+            listen: Schemas::with_preset(Some(events::listen_schema)),
+            emit: Schemas::with_preset(Some(events::emit_schema)),
         }
+    }
+
+    /// Validates nothing, in either direction (`validate: false` in JavaScript).
+    pub fn without_validation(mut self) -> Options {
+        self.listen = Schemas::default();
+        self.emit = Schemas::default();
+        self
     }
 }
 
@@ -133,7 +148,9 @@ struct Inner {
     acks: RefCell<Vec<(u64, AckWaiter)>>,
     rooms: RefCell<Vec<(SubId, AckWaiter)>>,
     auth: RefCell<Auth>,
-    validate: bool,
+    emit_schemas: Schemas,
+    /// Events whose dropped payload was told to the console (once each, see [`report`]).
+    warned: RefCell<Vec<String>>,
 }
 
 /// The real-time client: one connection, typed subscriptions, rooms, acks.
@@ -150,11 +167,8 @@ impl Client {
     pub fn connect(options: Options) -> Client {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         let mut config = options.config;
-        // Payloads are checked as their frames are split (one pass over each): against the
-        // schemas the caller gave, else the catalog's; not at all with validation off.
-        config.schema_of = options
-            .validate
-            .then(|| config.schema_of.unwrap_or(events::listen_schema));
+        // Payloads are checked as their frames are split (one pass over each).
+        config.schemas = options.listen;
         let inner = Rc::new(Inner {
             core: RefCell::new(Connection::new(config, seed)),
             socket: RefCell::new(None),
@@ -168,7 +182,8 @@ impl Client {
             acks: RefCell::new(Vec::new()),
             rooms: RefCell::new(Vec::new()),
             auth: RefCell::new(options.auth),
-            validate: options.validate,
+            emit_schemas: options.emit,
+            warned: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&inner);
         *inner.lifecycle.borrow_mut() = Some(Lifecycle::listen(move |ev| {
@@ -321,12 +336,11 @@ impl Client {
         }
     }
 
-    /// Checks a payload (raw JSON) for a client → server catalog event, when validation is on.
+    /// Checks a payload (raw JSON) for a client → server event against its schema, if any.
     pub fn check_payload(&self, name: &str, payload: &str) -> Result<(), Error> {
-        if !self.inner.validate {
-            return Ok(());
-        }
-        events::validate_outgoing(name, payload)
+        self.inner
+            .emit_schemas
+            .validate(name, payload)
             .map_err(|why| Error::new(ErrorCode::PayloadInvalid, why).with_event(name))
     }
 
@@ -471,10 +485,23 @@ impl Drop for Subscription {
     }
 }
 
+/// Tells the error listeners; with none, the console. A dropped payload is told there once
+/// per event name, with how to fix it (the rest of that event's drops would only repeat it).
 fn report(inner: &Rc<Inner>, e: &Error) {
     let listeners = inner.errors.borrow_mut().take_for("");
     if listeners.is_empty() {
-        web_sys::console::warn_1(&["wiresync: ", &e.text()].concat().into());
+        let mut text = ["wiresync: ", &e.text()].concat();
+        if let (ErrorCode::PayloadInvalid, Some(ev)) = (&e.code, &e.event) {
+            let mut warned = inner.warned.borrow_mut();
+            if warned.contains(ev) {
+                return;
+            }
+            warned.push(ev.clone());
+            text += ". The event is dropped. Declare its payload in connect({ schemas }), turn \
+                     the built-in catalog off with connect({ catalog: false }), or handle this \
+                     with client.onError. Later drops of this event are not logged.";
+        }
+        web_sys::console::warn_1(&text.into());
     }
     for l in listeners {
         l(e);
@@ -620,11 +647,17 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
     if !inner.handlers.borrow().wants(&ev.name) {
         return;
     }
-    // Socket.IO events were checked as their frame was split (the core's `schema_of`); the
+    // Socket.IO events were checked as their frame was split (the core's `Config::schemas`); the
     // JSON protocol's are checked here. Only a mismatch runs the check that says where.
-    if inner.validate && ev.payload_ok != Some(true) {
+    if ev.payload_ok != Some(true) {
         let first = ev.first_arg().unwrap_or("null");
-        if let Err(why) = events::validate_incoming(&ev.name, first) {
+        let checked = inner
+            .core
+            .borrow()
+            .config()
+            .schemas
+            .validate(&ev.name, first);
+        if let Err(why) = checked {
             return report(
                 inner,
                 &Error::new(ErrorCode::PayloadInvalid, why).with_event(ev.name),

@@ -31,6 +31,7 @@ macro_rules! payload {
             const TYPE: &'static $crate::core::schema::Type = &$crate::core::schema::Type::Object {
                 // Type names, like docs, feed the generated TypeScript only.
                 name: if cfg!(target_arch = "wasm32") { "" } else { stringify!($name) },
+                extra: None,
                 fields: &[ $( $crate::core::schema::Field {
                     name: $json,
                     ty: <$ty as $crate::core::schema::Schema>::TYPE,

@@ -63,7 +63,7 @@ pub struct Incoming {
     /// The decoder knows it, so validation reads the payload without scanning `args` again.
     pub first_len: usize,
     /// Whether the first argument matched the event's schema, when the decoder checked it as
-    /// it split the frame (see `Config::schema_of`); `None` when it did not.
+    /// it split the frame (see `Config::schemas`); `None` when it did not.
     pub payload_ok: Option<bool>,
     /// Where the arguments sit in the text frame just handled, when they sit there as one
     /// JSON array: the glue can then `JSON.parse` them straight from the JS string it already

@@ -3,10 +3,7 @@
 
 use super::{DecodeError, InFrame, Incoming};
 use crate::core::json::{self, Kind};
-use crate::core::schema::{self, Type};
-
-/// The payload schema of an incoming event by name (`None`: not checked).
-pub type SchemaOf = fn(&str) -> Option<&'static Type>;
+use crate::core::schema::{self, Schemas, Type};
 
 /// Engine.IO packet types, the first character of every text frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,9 +135,12 @@ pub fn decode_packet(s: &str) -> Result<Packet<'_>, DecodeError> {
     decode_packet_with(s, None)
 }
 
-/// [`decode_packet`], checking an EVENT's first argument against `schema_of(name)` in the
+/// [`decode_packet`], checking an EVENT's first argument against `schemas.get(name)` in the
 /// same pass (the result is [`Incoming::payload_ok`] once [`event_from_parts`] made the event).
-pub fn decode_packet_with(s: &str, schema_of: Option<SchemaOf>) -> Result<Packet<'_>, DecodeError> {
+pub fn decode_packet_with<'a>(
+    s: &'a str,
+    schemas: Option<&Schemas>,
+) -> Result<Packet<'a>, DecodeError> {
     let b = s.as_bytes();
     let kind = match b.first() {
         None => return Err(DecodeError::Empty),
@@ -207,8 +207,8 @@ pub fn decode_packet_with(s: &str, schema_of: Option<SchemaOf>) -> Result<Packet
         PacketType::Event | PacketType::BinaryEvent => match data {
             Some(d) if data_kind == Some(Kind::Array) => {
                 // Binary events carry placeholders, not the payload: nothing to check there.
-                let schema_of = schema_of.filter(|_| kind == PacketType::Event);
-                event = event_parts(d, schema_of)?;
+                let schemas = schemas.filter(|_| kind == PacketType::Event);
+                event = event_parts(d, schemas)?;
                 event.is_some()
             }
             _ => false,
@@ -237,11 +237,11 @@ pub fn decode_packet_with(s: &str, schema_of: Option<SchemaOf>) -> Result<Packet
 }
 
 /// Splits an event array `[name, ...args]` in one pass, checking the first argument against
-/// `schema_of(name)` as it goes. `None` when the array is empty or does not start with a string.
-fn event_parts(
-    d: &str,
-    schema_of: Option<SchemaOf>,
-) -> Result<Option<EventParts<'_>>, DecodeError> {
+/// `schemas.get(name)` as it goes. `None` when the array is empty or does not start with a string.
+fn event_parts<'a>(
+    d: &'a str,
+    schemas: Option<&Schemas>,
+) -> Result<Option<EventParts<'a>>, DecodeError> {
     let b = d.as_bytes();
     let at = json::skip_ws(b, json::skip_ws(b, 0) + 1); // past the `[` (Kind::of saw it)
     if json::at(b, at) != b'"' {
@@ -249,7 +249,7 @@ fn event_parts(
     }
     let name_end = json::scan_string(b, at).map_err(DecodeError::Json)?;
     let name = unquote_scanned(&d[at..name_end])?;
-    let ty = schema_of.and_then(|f| f(&name));
+    let ty = schemas.and_then(|s| s.get(&name));
     let (mut first, mut last, mut checked, mut count) = (None, None::<(usize, usize)>, None, 0);
     let (mut args_at, mut prev_end) = (name_end, name_end);
     let mut j = json::skip_ws(b, name_end);
@@ -617,15 +617,16 @@ mod tests {
         use crate::core::schema::Field;
         static ID: Type = Type::Object {
             name: "",
+            extra: None,
             fields: &[Field {
                 name: "id",
                 ty: &Type::Num,
                 doc: "",
             }],
         };
-        fn schema_of(name: &str) -> Option<&'static Type> {
-            (name == "ev").then_some(&ID)
-        }
+        let mut schemas = Schemas::default();
+        schemas.declare("ev", Some(&ID));
+        let schema_of = &schemas;
         let checked = |frame: &str, strip: bool| {
             let p = decode_packet_with(frame, Some(schema_of)).unwrap();
             let (ev, _) = event_from_parts(p.event.unwrap(), None, strip, None).unwrap();
