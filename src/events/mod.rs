@@ -17,7 +17,42 @@
 
 use crate::core::schema::{self, Schema, Type};
 
-/// Declares a payload struct and its schema. Fields: `rust_name "wireName": Type`.
+/// Declares a payload struct (serde, the wire names given) and its [`Schema`], as the
+/// catalog's are declared. Fields: `rust_name "wireName": Type`, where `Type` is `String`, a
+/// number, `bool`, `Option<_>`, `Vec<_>` or another such payload. Your crate needs `serde`
+/// (with `derive`). With [`Event`] it is a typed event: declare it in
+/// [`Options::listen`](crate::Options) / `emit` (see [`Schemas::add`]) and it is validated
+/// both ways, as catalog events are.
+///
+/// ```
+/// use wiresync::core::schema::Schemas;
+/// use wiresync::events::Event;
+///
+/// wiresync::payload! {
+///     /// `shipment:moved`: a parcel moved.
+///     ShipmentMoved {
+///         /// The parcel.
+///         id "id": String,
+///         /// Kilometres to go.
+///         km_left "kmLeft": f64,
+///         /// Depot, when at one.
+///         depot "depot": Option<String>,
+///     }
+/// }
+/// impl Event for ShipmentMoved {
+///     const NAME: &'static str = "shipment:moved";
+/// }
+///
+/// // In an app: `options.listen.add::<ShipmentMoved>()`, then `client.on::<ShipmentMoved>(…)`.
+/// let mut listen = Schemas::default();
+/// listen.add::<ShipmentMoved>();
+/// assert!(listen.validate("shipment:moved", r#"{"id":"p1","kmLeft":2.5}"#).is_ok());
+/// assert_eq!(
+///     listen.validate("shipment:moved", r#"{"id":"p1","kmLeft":"far"}"#).unwrap_err(),
+///     "field `kmLeft`: expected number, got string"
+/// );
+/// ```
+#[macro_export]
 macro_rules! payload {
     ($(#[doc = $doc:literal])* $name:ident {
         $( $(#[doc = $fdoc:literal])* $field:ident $json:literal : $ty:ty ),* $(,)?
@@ -43,7 +78,9 @@ macro_rules! payload {
     };
 }
 
-/// Declares a string enum and its schema: `Variant = "wire"`.
+/// Declares a string enum and its [`Schema`]: `Variant = "wire"` (for fields of a
+/// [`payload!`](crate::payload)).
+#[macro_export]
 macro_rules! one_of {
     ($(#[doc = $doc:literal])* $name:ident { $( $variant:ident = $json:literal ),* $(,)? }) => {
         $(#[doc = $doc])*
@@ -74,10 +111,19 @@ pub use notify::*;
 pub use order::*;
 pub use social::*;
 
-/// A catalog event: a payload type with its wire name.
+/// A typed event: a payload type with its wire name (the catalog's, or an app's own declared
+/// with [`payload!`](crate::payload)).
 pub trait Event: Schema + serde::de::DeserializeOwned + serde::Serialize {
     /// The event name on the wire, e.g. `"order:status_update"`.
     const NAME: &'static str;
+}
+
+impl schema::Schemas {
+    /// Declares `E`'s payload type for `E::NAME` (replacing the catalog's, if it has one).
+    pub fn add<E: Event>(&mut self) -> &mut Self {
+        self.declare(E::NAME, Some(E::TYPE));
+        self
+    }
 }
 
 /// Binds payload types to event names, both directions, and builds the lookup tables.

@@ -1,5 +1,5 @@
 // Type tests: ok.ts must compile (its @ts-expect-error lines must each be errors) and
-// must-fail.ts must fail with exactly the two expected errors.
+// must-fail.ts must fail with exactly the two expected errors, schemas-must-fail.ts with its one.
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,11 +26,20 @@ const wrongPayload = /must-fail\.ts\(9,\d+\): error TS2322/.test(bad.out);
 if (!bad.ok && wrongName && wrongPayload) console.log("ok - must-fail.ts fails on the wrong event name and the wrong payload");
 else { failed++; console.log("not ok - must-fail.ts should fail with TS2345 (line 8) and TS2322 (line 9)\n" + bad.out); }
 
-let total = 2;
+const badSchema = run("schemas-must-fail.ts");
+if (!badSchema.ok && /schemas-must-fail\.ts\(8,\d+\): error TS2322/.test(badSchema.out)) {
+  console.log("ok - schemas-must-fail.ts fails: a payload type inferred from a JSON Schema is enforced");
+} else {
+  failed++;
+  console.log("not ok - schemas-must-fail.ts should fail with TS2322 (line 8)\n" + badSchema.out);
+}
+
+let total = 3;
 for (const [file, what] of [
   ["tanstack-ok.ts", "bindQueryClient takes the real @tanstack/query-core QueryClient"],
   ["readme-ok.ts", "the README's TypeScript snippets compile"],
   ["react-ok.ts", "wiresync/react hooks are typed (event payloads, outbox may be undefined, query data from queryFn)"],
+  ["schemas-ok.ts", "payload types inferred from connect({ schemas }): JSON Schema literals and zod, both directions, with and without the catalog"],
   ["events-ok.ts", "wiresync/events is typed like the full client, without the outbox, the cache or their options"],
 ]) {
   total++;

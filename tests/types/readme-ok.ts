@@ -24,3 +24,35 @@ export async function readme(getToken: () => Promise<string>): Promise<void> {
   });
   client.cache.setQueryData<{ items: string[] }>(["cart"], (old) => ({ ...old, items: [] }));
 }
+
+// "Your own event schemas".
+import { z } from "zod";
+
+export function readmeSchemas(): void {
+  const client = connect({
+    url: "https://api.example.com",
+    schemas: {
+      listen: {
+        "order:status_update": {
+          type: "object",
+          properties: {
+            orderId: { type: "string" },
+            status: { enum: ["placed", "preparing", "delivered"] },
+            eta: { type: ["string", "null"] },
+          },
+          required: ["orderId", "status"],
+        },
+      },
+      emit: {
+        "cart:add_line": z.object({ sku: z.string(), qty: z.number().int().positive() }),
+      },
+    },
+  });
+  client.on("order:status_update", (u) => {
+    const s: "placed" | "preparing" | "delivered" = u.status;
+    void s;
+  });
+  client.emit("cart:add_line", { sku: "A1", qty: 2 });
+  // @ts-expect-error qty must be a number
+  client.emit("cart:add_line", { sku: "A1", qty: "2" });
+}
