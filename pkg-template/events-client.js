@@ -7,13 +7,31 @@
 const disposed = new WeakSet();
 export const live = (raw) => !disposed.has(raw);
 
+/** A page or a worker: where the wasm is fetched and sockets and IndexedDB exist. */
+const inBrowser = () => typeof window !== "undefined" || typeof WorkerGlobalScope !== "undefined";
+
+/** `init()` on a server (Next.js prerendering, Node): a `WiresyncError` shaped as the wasm's
+ *  are (which cannot load here to make it). */
+function notInBrowser() {
+  const e = new Error(
+    "init() with no input runs in a browser only; on a server, create the client in an effect, " +
+      "or with <RealtimeProvider create={…}> from wiresync/react",
+  );
+  e.name = "WiresyncError";
+  e.code = "NOT_IN_BROWSER";
+  return e;
+}
+
 /**
  * An idempotent loader around wasm-bindgen's `init`: concurrent and repeated calls share one
  * load; a failed load may be retried. `fallback()` gives the input when none is passed.
+ * Outside a browser, a call with no input rejects at once with `NOT_IN_BROWSER` (it would
+ * fetch a relative URL there, which fails or hangs a server build).
  */
 export function loader(initWasm, fallback) {
   let loading;
   return function init(input) {
+    if (input === undefined && !inBrowser()) return Promise.reject(notInBrowser());
     if (!loading) {
       const given = input === undefined ? fallback?.() : input;
       const arg = given === undefined || (given && typeof given === "object" && "module_or_path" in given)

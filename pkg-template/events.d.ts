@@ -3,7 +3,8 @@ import type { Client, ConnectOptions, DefaultEmitEvents, DefaultListenEvents, Em
 
 export type * from "./index.js";
 
-/** Loads the wasm (`wiresync_events_bg.wasm` next to this module by default). Idempotent. */
+/** Loads the wasm (`wiresync_events_bg.wasm` next to this module by default). Idempotent.
+ *  Outside a browser, a call with no input rejects at once with `NOT_IN_BROWSER`. */
 export default function init(
   input?: { module_or_path?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL | Response | BufferSource,
 ): Promise<void>;

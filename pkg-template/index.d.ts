@@ -7,7 +7,8 @@ import type { EmitOf, ListenOf, SchemasOption } from "./schemas.js";
 export type * from "./catalog.js";
 export type * from "./schemas.js";
 
-/** Loads the wasm. Idempotent; concurrent calls share one load. */
+/** Loads the wasm. Idempotent; concurrent calls share one load. Outside a browser (a server
+ *  render, Node), a call with no input rejects at once with `NOT_IN_BROWSER`. */
 export default function init(
   input?: { module_or_path?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module } | RequestInfo | URL | Response | BufferSource,
 ): Promise<void>;
@@ -25,7 +26,7 @@ export type ErrorCode =
   | "AUTH_REJECTED" | "AUTH_FAILED" | "ACK_TIMEOUT" | "DECODE_ERROR" | "PAYLOAD_INVALID"
   | "FRAME_TOO_LARGE" | "UNKNOWN_ACK" | "EVENT_BEFORE_CONNECT" | "HEARTBEAT_TIMEOUT"
   | "CONNECT_TIMEOUT" | "TRANSPORT_ERROR" | "SERVER_DISCONNECT" | "UNSUPPORTED_BINARY"
-  | "INVALID_ARGUMENT" | "CLOSED" | "RECONNECT_FAILED" | "HANDLER_ERROR"
+  | "INVALID_ARGUMENT" | "CLOSED" | "RECONNECT_FAILED" | "HANDLER_ERROR" | "NOT_IN_BROWSER"
   | (string & {});
 
 /** Every error wiresync reports or throws: a real `Error` with a stable `code`. */

@@ -5,9 +5,8 @@
  * import init, { connect } from "wiresync";
  * import { RealtimeProvider, useEvent, useConnectionState, useQueryData } from "wiresync/react";
  *
- * await init();
- * const client = connect({ url: "https://api.example.com" });
- * root.render(createElement(RealtimeProvider, { client }, createElement(App)));
+ * const create = async () => { await init(); return connect({ url: "https://api.example.com" }); };
+ * root.render(createElement(RealtimeProvider, { create, fallback: "Connecting…" }, createElement(App)));
  * ```
  *
  * Every hook removes what it registered on the client when its component unmounts (or when
@@ -19,17 +18,33 @@ import type {
   Client, ConnectionState, DefaultEmitEvents, DefaultListenEvents, EventMeta, OutboxStatus, QueryKey, QueryState,
 } from "./index.js";
 
-/** Props of {@link RealtimeProvider}. */
-export interface RealtimeProviderProps {
-  /** The client the hooks below use (from `connect()`). Required. */
-  client: Client<any, any>;
-  /** What the provider wraps. Default none. */
-  children?: ReactNode;
-}
+/** Props of {@link RealtimeProvider}: `client` or `create`, one of them. */
+export type RealtimeProviderProps =
+  | {
+      /** A client the app made and owns (the provider never closes it). */
+      client: Client<any, any>;
+      create?: undefined;
+      fallback?: undefined;
+      /** What the provider wraps. Default none. */
+      children?: ReactNode;
+    }
+  | {
+      client?: undefined;
+      /** Makes the client, in an effect (the browser only): typically
+       *  `async () => { await init(); return connect(options); }`. Called once per mount
+       *  (StrictMode's remount included); the client is disposed of on unmount. A rejection
+       *  is thrown to the nearest error boundary. */
+      create: () => Client<any, any> | Promise<Client<any, any>>;
+      /** Rendered until the client is made (and on the server). Default `null`. */
+      fallback?: ReactNode;
+      /** What the provider wraps. Default none. */
+      children?: ReactNode;
+    };
 
 /**
- * Puts `client` in a React context for {@link useClient} and every hook of this module.
- * The provider does not connect or close the client: the app owns its lifetime.
+ * Puts a client in a React context for {@link useClient} and every hook of this module:
+ * `client` (the app owns its lifetime), or the one `create()` makes on the client side only
+ * (Next.js, server rendering), disposed of on unmount, with `fallback` shown until then.
  */
 export declare function RealtimeProvider(props: RealtimeProviderProps): ReactElement;
 

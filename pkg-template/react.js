@@ -3,6 +3,7 @@
 // useSyncExternalStore) and removes what it registered when the component unmounts or its
 // inputs change, so a client outlives any number of mounts without collecting handlers.
 import {
+  Fragment,
   createContext,
   createElement,
   useContext,
@@ -10,6 +11,7 @@ import {
   useLayoutEffect,
   useMemo,
   useRef,
+  useState,
   useSyncExternalStore,
 } from "react";
 
@@ -28,10 +30,44 @@ function useLatest(value) {
   return ref;
 }
 
-/** Makes `client` available to the hooks below it. */
-export function RealtimeProvider({ client, children }) {
-  if (!client) throw new Error("wiresync/react: <RealtimeProvider> needs a `client` (from connect())");
-  return createElement(ClientContext.Provider, { value: client }, children);
+/**
+ * Makes a client available to the hooks below it: `client` (the app owns it), or one that
+ * `create()` makes in an effect (in the browser only, so server rendering never loads the
+ * wasm) and disposes of on unmount. Until it is made, `fallback` renders. React's StrictMode
+ * remount keeps the one client: its disposal waits a task, and a remount cancels it.
+ */
+export function RealtimeProvider({ client, create, fallback = null, children }) {
+  if (!client === !create) {
+    throw new Error(
+      "wiresync/react: <RealtimeProvider> needs `client` (from connect()) or `create` (a function that makes one), not both",
+    );
+  }
+  const [made, setMade] = useState(null);
+  const [failed, setFailed] = useState(null);
+  const owned = useRef(null);
+  const latestCreate = useLatest(create);
+  const creates = !!create;
+  useEffect(() => {
+    if (!creates) return undefined;
+    let slot = owned.current;
+    if (slot) clearTimeout(slot.dispose); // a StrictMode remount: the same client
+    else {
+      slot = owned.current = {};
+      slot.client = Promise.resolve().then(() => latestCreate.current());
+    }
+    let mounted = true;
+    slot.client.then((c) => mounted && setMade(() => c), (e) => mounted && setFailed(() => e));
+    return () => {
+      mounted = false;
+      slot.dispose = setTimeout(() => {
+        if (owned.current === slot) owned.current = null;
+        slot.client.then((c) => c.dispose(), () => {});
+      });
+    };
+  }, [creates, latestCreate]);
+  if (failed) throw failed; // to the nearest error boundary
+  const value = client ?? made;
+  return value ? createElement(ClientContext.Provider, { value }, children) : createElement(Fragment, null, fallback);
 }
 
 /** The client of the nearest `<RealtimeProvider>`; throws outside of one. */
@@ -39,7 +75,7 @@ export function useClient() {
   const client = useContext(ClientContext);
   if (!client) {
     throw new Error(
-      "wiresync/react: no client here. Wrap the component in <RealtimeProvider client={connect(…)}>.",
+      "wiresync/react: no client here. Wrap the component in <RealtimeProvider create={…}> or <RealtimeProvider client={…}>.",
     );
   }
   return client;

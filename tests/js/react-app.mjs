@@ -141,9 +141,12 @@ const components = {
 };
 const roots = {};
 
-function element(component, client, props) {
+function element(component, client, props, fallback) {
   const inner = h(components[component], props);
-  return h(React.StrictMode, null, h(Boundary, null, client ? h(RealtimeProvider, { client }, inner) : inner));
+  const provided = typeof client === "function"
+    ? h(RealtimeProvider, { create: client, fallback }, inner)
+    : client ? h(RealtimeProvider, { client }, inner) : inner;
+  return h(React.StrictMode, null, h(Boundary, null, provided));
 }
 
 window.app = {
@@ -162,8 +165,9 @@ window.app = {
     return client;
   },
   /** Renders `component` with `props` into its own root (again: a re-render with new props).
-   *  `client: null` renders it without a provider. */
-  render(component, client, props = {}) {
+   *  `client: null` renders it without a provider; a function is the provider's `create`,
+   *  with `fallback`. */
+  render(component, client, props = {}, fallback) {
     let root = roots[component];
     if (!root) {
       const div = document.createElement("div");
@@ -171,7 +175,7 @@ window.app = {
       document.body.append(div);
       root = roots[component] = { root: createRoot(div), div };
     }
-    flushSync(() => root.root.render(element(component, client, props)));
+    flushSync(() => root.root.render(element(component, client, props, fallback)));
   },
   unmount(component) {
     const root = roots[component];
@@ -181,4 +185,5 @@ window.app = {
     delete roots[component];
   },
   text: (id) => document.getElementById(id)?.textContent ?? null,
+  rootText: (component) => roots[component]?.div.textContent ?? null,
 };

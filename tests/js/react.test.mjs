@@ -107,6 +107,44 @@ for (const v of VERSIONS) {
       errors.splice(0);
     });
 
+    test("RealtimeProvider create: fallback until made, one client through StrictMode's remount, disposed on unmount", T, async () => {
+      const r = await page.evaluate(async () => {
+        const made = (window.made = { calls: 0, disposed: 0 });
+        const create = async () => {
+          made.calls++;
+          await app.init();
+          const c = app.connect(opts({ outbox: false }));
+          const dispose = c.dispose.bind(c);
+          c.dispose = () => {
+            made.disposed++;
+            dispose();
+          };
+          made.client = c;
+          return c;
+        };
+        app.render("ClientProbe", create, {}, "connecting…");
+        const fallback = app.rootText("ClientProbe");
+        await waitFor(() => app.text("client") === "has client");
+        await new Promise((r) => setTimeout(r, 50)); // past any deferred disposal
+        const afterMount = { calls: made.calls, disposed: made.disposed, status: made.client.state.status };
+        app.unmount("ClientProbe");
+        await waitFor(() => made.disposed === 1);
+        let usable = true;
+        try {
+          made.client.state;
+        } catch {
+          usable = false;
+        }
+        return { fallback, afterMount, disposed: made.disposed, usable };
+      });
+      assert.equal(r.fallback, "connecting…", "the fallback renders until the client is made");
+      assert.equal(r.afterMount.calls, 1, "StrictMode mounted twice; create ran once");
+      assert.equal(r.afterMount.disposed, 0, "the remount kept the client");
+      assert.notEqual(r.afterMount.status, "closed");
+      assert.equal(r.disposed, 1, "disposed on unmount");
+      assert.equal(r.usable, false, "a disposed client throws on use");
+    });
+
     test("the hooks' options are checked like every other: a typo is named, not ignored", T, async () => {
       await page.evaluate(() => {
         window.typoClient = app.connect(opts());
