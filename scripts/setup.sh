@@ -47,7 +47,7 @@ fi
 # 4. Node packages for the test servers, the browser driver, wasm-opt, esbuild and tsc.
 # npm ci in each directory whose lock file changed since its last install (a stamp holds the
 # lock's hash): tests/ (servers, Playwright, tools) and the bundler test apps.
-for dir in tests tests/bundlers/vite tests/bundlers/webpack tests/bundlers/expo; do
+for dir in tests tests/bundlers/vite tests/bundlers/webpack tests/bundlers/expo tests/bundlers/next; do
   [ -f "$dir/package-lock.json" ] || continue
   stamp=$dir/node_modules/.wiresync-lock-sha
   sha=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)

@@ -65,8 +65,9 @@ let n = 0;
 
 /** Opens the built app served at `url` and checks the contract above against the socket.io
  *  test server at `sioUrl`: live event received, durable enqueue delivered to the server.
- *  Returns what it saw: the entry id, the IndexedDB databases, page errors. */
-export async function checkApp(browser, url, sioUrl, label) {
+ *  `extra(page, order)`, if given, checks more once the event arrived.
+ *  Returns what it saw: the entry id, the IndexedDB databases, page errors, `extra`'s result. */
+export async function checkApp(browser, url, sioUrl, label, extra) {
   const order = `${label}-${process.pid}-${++n}`;
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -85,11 +86,12 @@ export async function checkApp(browser, url, sioUrl, label) {
     const data = encodeURIComponent(JSON.stringify({ orderId: order, status: "delivered", message: "m", timestamp: "2026-11-23T10:00:00Z" }));
     await control(sioUrl, `emit?room=order:${order}&event=order:status_update&data=${data}`);
     await until(`${label}: the live event`, async () => (await text("event")) === `${order} delivered`, 10_000);
+    const extraResult = extra ? await extra(page, order) : undefined;
     const id = await until(`${label}: the durable enqueue`, async () => (await text("enqueued")) || false, 10_000);
     const databases = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
     await until(`${label}: the server applied the queued message`, async () =>
       (await control(sioUrl, "outbox/stats")).applied.some((a) => a.id === id), 10_000);
-    return { id, databases, problems };
+    return { id, databases, problems, extra: extraResult };
   } finally {
     await context.close();
   }

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tsc = join(here, "..", "node_modules", ".bin", "tsc");
-const options = ["--strict", "--noEmit", "--target", "ES2022", "--module", "ESNext", "--moduleResolution", "Bundler", "--lib", "ES2022,DOM"];
+const options = ["--strict", "--noEmit", "--target", "ES2022", "--module", "ESNext", "--moduleResolution", "Bundler", "--lib", "ES2022,DOM", "--jsx", "react-jsx"];
 const run = (file) => {
   try {
     return { ok: true, out: execFileSync(tsc, [...options, join(here, file)], { encoding: "utf8" }) };
@@ -38,6 +38,8 @@ let total = 3;
 for (const [file, what] of [
   ["tanstack-ok.ts", "bindQueryClient takes the real @tanstack/query-core QueryClient"],
   ["readme-ok.ts", "the README's TypeScript snippets compile"],
+  ["readme-react.tsx", "the README's React quick start compiles as a .tsx file (Vite, Next.js)"],
+  ["readme-next.tsx", "the README's Next.js client component compiles"],
   ["react-ok.ts", "wiresync/react hooks are typed (event payloads, outbox may be undefined, query data from queryFn)"],
   ["schemas-ok.ts", "payload types inferred from connect({ schemas }): JSON Schema literals and zod, both directions, with and without the catalog"],
   ["events-ok.ts", "wiresync/events is typed like the full client, without the outbox, the cache or their options"],
