@@ -552,6 +552,7 @@ mod tests {
         ],
     };
 
+    #[cfg(not(target_arch = "wasm32"))]
     static APP: Type = Type::Object {
         name: "",
         extra: Some(&Type::Number {

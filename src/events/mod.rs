@@ -21,7 +21,7 @@ use crate::core::schema::{self, Schema, Type};
 /// catalog's are declared. Fields: `rust_name "wireName": Type`, where `Type` is `String`, a
 /// number, `bool`, `Option<_>`, `Vec<_>` or another such payload. Your crate needs `serde`
 /// (with `derive`). With [`Event`] it is a typed event: declare it in
-/// [`Options::listen`](crate::Options) / `emit` (see [`Schemas::add`]) and it is validated
+/// [`Options::listen`](crate::Options) / `emit` (see [`Schemas::add`](schema::Schemas::add)) and it is validated
 /// both ways, as catalog events are.
 ///
 /// ```
