@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use wiresync::core::backoff::Backoff;
-use wiresync::core::connection::{Config, Connection, Output, State, Status};
+use wiresync::core::connection::{Attachments, Config, Connection, Output, State, Status};
 use wiresync::core::error::{Error, ErrorCode};
 use wiresync::core::protocol::{InFrame, Incoming, Protocol};
 
@@ -23,6 +23,10 @@ struct Sim {
     events: Vec<Incoming>,
     errors: Vec<Error>,
     acks: Vec<(u64, Result<String, Error>)>,
+    /// The attachments each ack in `acks` announced.
+    ack_parts: Vec<u32>,
+    /// Attachment tokens dropped with their packet.
+    dropped: Vec<u64>,
     subscribed: Vec<(u64, Result<String, Error>)>,
 }
 
@@ -40,6 +44,8 @@ impl Sim {
             events: vec![],
             errors: vec![],
             acks: vec![],
+            ack_parts: vec![],
+            dropped: vec![],
             subscribed: vec![],
         }
     }
@@ -72,7 +78,16 @@ impl Sim {
                 }
                 Output::State(s) => self.states.push(s),
                 Output::Event(e) => self.events.push(e),
-                Output::Ack { id, result } => self.acks.push((id, result)),
+                Output::Ack {
+                    id,
+                    result,
+                    attachments,
+                } => {
+                    self.acks.push((id, result));
+                    self.ack_parts.push(attachments);
+                }
+                Output::SendAttachments(token) => self.sent.push(format!("<attachments {token}>")),
+                Output::DropAttachments(token) => self.dropped.push(token),
                 Output::Subscribed { id, result } => self.subscribed.push((id, result)),
                 Output::Error(e) => self.errors.push(e),
             }
@@ -124,6 +139,107 @@ impl Sim {
             .map(|e| e.code.as_str().to_owned())
             .collect()
     }
+}
+
+#[test]
+fn binary_events_and_acks_both_ways_with_their_attachments_in_order() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    s.take_sent();
+    // In: delivered once its attachments came, with their count; what came after waits.
+    s.frame(r#"452-["file",{"a":{"_placeholder":true,"num":0}},[{"_placeholder":true,"num":1}]]"#);
+    assert!(s.events.is_empty(), "not before its attachments");
+    assert!(s.conn.handle_binary(s.now, 10));
+    s.pump();
+    assert!(s.events.is_empty());
+    assert!(s.conn.handle_binary(s.now, 20));
+    s.pump();
+    assert_eq!(s.events.len(), 1);
+    assert_eq!(s.events[0].name, "file");
+    assert_eq!(s.events[0].attachments, 2);
+    assert_eq!(
+        s.events[0].payload_ok, None,
+        "placeholders are not checked against a schema"
+    );
+    // Out: a binary event with an ack; its attachments go right after its frame.
+    let bin = Attachments { count: 1, token: 7 };
+    let id = s
+        .conn
+        .emit_attached(
+            s.now,
+            "upload",
+            r#"[{"img":{"_placeholder":true,"num":0}}]"#,
+            bin,
+            Some(None),
+        )
+        .unwrap()
+        .unwrap();
+    s.pump();
+    assert_eq!(
+        s.take_sent(),
+        [
+            format!(r#"451-{id}["upload",{{"img":{{"_placeholder":true,"num":0}}}}]"#),
+            "<attachments 7>".to_owned()
+        ]
+    );
+    // Its binary ack.
+    s.frame(&format!(r#"461-{id}[{{"_placeholder":true,"num":0}}]"#));
+    assert!(s.acks.is_empty());
+    assert!(s.conn.handle_binary(s.now, 5));
+    s.pump();
+    assert_eq!(s.acks.len(), 1);
+    assert_eq!(s.ack_parts, [1]);
+    assert_eq!(
+        s.acks[0].1.as_deref(),
+        Ok(r#"[{"_placeholder":true,"num":0}]"#)
+    );
+    // A binary answer to the server's ack request.
+    s.conn
+        .ack_attached(
+            s.now,
+            3,
+            r#"[{"_placeholder":true,"num":0}]"#,
+            Some(Attachments { count: 1, token: 8 }),
+        )
+        .unwrap();
+    s.pump();
+    assert_eq!(
+        s.take_sent(),
+        [r#"461-3[{"_placeholder":true,"num":0}]"#, "<attachments 8>"]
+    );
+    // Buffered while not open, then dropped with the close: its attachments are forgotten.
+    s.drop_transport();
+    s.conn
+        .emit_attached(
+            s.now,
+            "later",
+            "[{}]",
+            Attachments { count: 1, token: 9 },
+            None,
+        )
+        .unwrap();
+    s.conn.close(s.now);
+    s.pump();
+    assert_eq!(s.dropped, [9]);
+    assert!(!s.take_sent().iter().any(|f| f.contains("later")));
+}
+
+#[test]
+fn binary_needs_the_socketio_protocol() {
+    let mut s = Sim::new(Config {
+        protocol: Protocol::Json,
+        ..Config::new("http://127.0.0.1:3000")
+    });
+    let e = s
+        .conn
+        .emit_attached(s.now, "x", "[{}]", Attachments { count: 1, token: 1 }, None)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert!(!s.conn.handle_binary(s.now, 1));
+    s.pump();
+    assert_eq!(s.codes(), ["UNSUPPORTED_BINARY"]);
 }
 
 #[test]
@@ -527,12 +643,19 @@ fn bad_input_is_reported_and_the_connection_stays_up() {
         assert_eq!(s.status(), Status::Open, "{frame:?}");
     }
     s.errors.clear();
-    s.frame(r#"451-["file",{"_placeholder":true,"num":0}]"#);
-    s.conn.handle_binary(s.now, 3);
-    s.pump();
-    assert_eq!(s.codes(), ["UNSUPPORTED_BINARY"]);
-    assert_eq!(s.errors[0].event.as_deref(), Some("file"));
-    assert!(s.events.is_empty());
+    // An attachment no packet announced, and a binary packet cut short by the next packet.
+    assert!(!s.conn.handle_binary(s.now, 3), "not kept");
+    s.frame(r#"452-["file",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#);
+    assert!(s.conn.handle_binary(s.now, 3), "kept");
+    s.frame(r#"42["next",1]"#);
+    assert_eq!(s.codes(), ["DECODE_ERROR", "DECODE_ERROR"]);
+    assert_eq!(s.errors[1].event.as_deref(), Some("file"));
+    assert!(s.errors[1]
+        .message
+        .contains("announced 2 attachments and 1 came"));
+    assert_eq!(s.events.len(), 1, "the next packet is handled");
+    assert_eq!(s.events[0].name, "next");
+    s.events.clear();
     assert_eq!(s.status(), Status::Open);
     let err = s.conn.emit(s.now, "disconnect", "[]").unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidArgument);

@@ -49,6 +49,24 @@ fn stringify_both(
         })
 }
 
+/// Arguments to send as JSON text, and their binary parts (ArrayBuffers, typed arrays, Blobs)
+/// taken out and left as placeholders, if they have any.
+fn outgoing(
+    args: &Array,
+    what: &str,
+    event: Option<&str>,
+) -> Result<(String, Option<Array>), JsValue> {
+    let split = glue::binary_parts(args);
+    if split.is_undefined() {
+        return Ok((stringify(args, what, event)?, None));
+    }
+    let split: Array = split.unchecked_into();
+    Ok((
+        stringify(&split.get(0), what, event)?,
+        Some(split.get(1).unchecked_into()),
+    ))
+}
+
 /// Turns a JS auth value (object, function returning an object or a promise of one,
 /// `undefined`) into the driver's [`Auth`].
 fn auth_from_js(value: JsValue) -> Result<Auth, JsValue> {
@@ -238,8 +256,10 @@ impl RawClient {
 
     /// Emits `event` with `args` (an array). Throws `WiresyncError` on bad input.
     pub fn emit(&self, event: String, args: Array) -> Result<(), JsValue> {
-        let json = stringify(&args, "payload", Some(&event))?;
-        self.client.emit_json(&event, &json).map_err(|e| to_js(&e))
+        let (json, parts) = outgoing(&args, "payload", Some(&event))?;
+        self.client
+            .emit_json(&event, &json, parts.as_ref())
+            .map_err(|e| to_js(&e))
     }
 
     /// Emits and resolves with the server's first ack argument; rejects with `ACK_TIMEOUT`.
@@ -248,14 +268,14 @@ impl RawClient {
         let (promise, waiter) = promise_waiter(true);
         let parsed = Opts::of(options, "", &["timeoutMs"])
             .and_then(|o| o.map_or(Ok(None), |o| o.ms("timeoutMs")))
-            .and_then(|timeout| Ok((timeout, stringify(&args, "payload", Some(&event))?)));
-        let (timeout, json) = match parsed {
+            .and_then(|timeout| Ok((timeout, outgoing(&args, "payload", Some(&event))?)));
+        let (timeout, (json, parts)) = match parsed {
             Ok(p) => p,
             Err(e) => return Promise::reject(&e),
         };
         match self
             .client
-            .emit_with_ack_json(&event, &json, timeout, waiter)
+            .emit_with_ack_json(&event, &json, timeout, waiter, parts.as_ref())
         {
             Ok(()) => promise,
             Err(e) => Promise::reject(&to_js(&e)),
@@ -264,9 +284,9 @@ impl RawClient {
 
     /// Answers a server's ack request with `args` (an array).
     pub fn ack(&self, id: f64, args: Array) -> Result<(), JsValue> {
-        let json = stringify(&args, "ack", None)?;
+        let (json, parts) = outgoing(&args, "ack", None)?;
         self.client
-            .ack_json(id as u64, &json)
+            .ack_json(id as u64, &json, parts.as_ref())
             .map_err(|e| to_js(&e))
     }
 

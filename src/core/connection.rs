@@ -146,6 +146,8 @@ pub enum Output {
         id: u64,
         /// The ack's arguments, or why there is none.
         result: Result<String, Error>,
+        /// How many binary attachments the arguments' placeholders stand for (0: none).
+        attachments: u32,
     },
     /// A room subscription was acknowledged (or failed to be).
     Subscribed {
@@ -156,6 +158,31 @@ pub enum Output {
     },
     /// Something went wrong that the application should hear of.
     Error(Error),
+    /// Send the attachments of this token now, right after the frame just sent.
+    SendAttachments(u64),
+    /// The packet these attachments went with will never be sent (the client closed): forget
+    /// them.
+    DropAttachments(u64),
+}
+
+/// Binary attachments that go with an outgoing packet: how many, and the driver's token for
+/// them. The bytes stay with the driver; the core only says when to send them (after their
+/// packet's frame, [`Output::SendAttachments`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attachments {
+    /// How many (the placeholders' `num` run 0..count).
+    pub count: u32,
+    /// The driver's name for them (not 0).
+    pub token: u64,
+}
+
+/// A binary packet whose attachments are still arriving.
+#[derive(Debug)]
+enum Awaiting {
+    /// An event, with the recovery offset it carried.
+    Event(Incoming, Option<String>),
+    /// An ack: its id and arguments.
+    Ack(u64, String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,10 +255,11 @@ pub struct Connection {
     next_ping: Option<u64>,
     retry_at: Option<u64>,
     connect_deadline: Option<u64>,
-    binary_skip: u32,
-    binary_event: Option<String>,
+    /// A binary packet and its attachments announced and arrived so far.
+    binary: Option<(Awaiting, u32, u32)>,
     // outgoing
-    buffer: VecDeque<String>,
+    /// Frames to send once open, each with the token of its attachments (0: none).
+    buffer: VecDeque<(String, u64)>,
     next_ack: u64,
     acks: Vec<PendingAck>,
     rooms: Vec<(SubId, Room)>,
@@ -264,8 +292,7 @@ impl Connection {
             next_ping: None,
             retry_at: None,
             connect_deadline: None,
-            binary_skip: 0,
-            binary_event: None,
+            binary: None,
             buffer: VecDeque::new(),
             next_ack: 1,
             acks: Vec::new(),
@@ -343,6 +370,14 @@ impl Connection {
         self.out.push_back(Output::Send(frame));
     }
 
+    /// Sends `frame`, then the attachments of `token` (0: none).
+    fn send_attached(&mut self, frame: String, token: u64) {
+        self.send(frame);
+        if token != 0 {
+            self.out.push_back(Output::SendAttachments(token));
+        }
+    }
+
     // ---- user calls ------------------------------------------------------------------------
 
     /// Starts connecting (from idle or closed). Does nothing while already connecting or open.
@@ -385,10 +420,14 @@ impl Connection {
         }
         self.phase = Phase::Closed;
         self.retry_at = None;
-        self.buffer.clear();
+        for (_, token) in std::mem::take(&mut self.buffer) {
+            if token != 0 {
+                self.out.push_back(Output::DropAttachments(token));
+            }
+        }
         let closed = Error::new(ErrorCode::Closed, "the client was closed");
         for a in std::mem::take(&mut self.acks) {
-            self.finish_ack(a.id, a.what, Err(closed.clone()));
+            self.finish_ack(a.id, a.what, Err(closed.clone()), 0);
         }
         self.report_state();
     }
@@ -396,7 +435,23 @@ impl Connection {
     /// Sends an event now if open, else buffers it (in memory) until the next connect.
     /// `args` is a raw JSON array of the event's arguments.
     pub fn emit(&mut self, now: u64, name: &str, args: &str) -> Result<(), Error> {
-        self.emit_inner(now, name, args, None).map(|_| ())
+        self.emit_inner(now, name, args, None, None).map(|_| ())
+    }
+
+    /// [`emit`](Self::emit) (`ack: None`) or [`emit_with_ack`](Self::emit_with_ack)
+    /// (`Some(timeout_ms)`) of arguments with binary placeholders
+    /// (`{"_placeholder":true,"num":i}`): a Socket.IO BINARY_EVENT, its attachments sent
+    /// after it. Returns the ack id, if asked for.
+    pub fn emit_attached(
+        &mut self,
+        now: u64,
+        name: &str,
+        args: &str,
+        bin: Attachments,
+        ack: Option<Option<u64>>,
+    ) -> Result<Option<u64>, Error> {
+        let ack = ack.map(|t| (t.unwrap_or(self.cfg.ack_timeout_ms), AckFor::User));
+        self.emit_inner(now, name, args, ack, Some(bin))
     }
 
     /// Like [`emit`](Self::emit), asking the server for an ack. Returns the ack id; the result
@@ -409,7 +464,7 @@ impl Connection {
         timeout_ms: Option<u64>,
     ) -> Result<u64, Error> {
         let timeout = timeout_ms.unwrap_or(self.cfg.ack_timeout_ms);
-        self.emit_inner(now, name, args, Some((timeout, AckFor::User)))
+        self.emit_inner(now, name, args, Some((timeout, AckFor::User)), None)
             .map(|id| id.unwrap_or(0))
     }
 
@@ -419,6 +474,7 @@ impl Connection {
         name: &str,
         args: &str,
         ack: Option<(u64, AckFor)>,
+        bin: Option<Attachments>,
     ) -> Result<Option<u64>, Error> {
         if name.is_empty() || RESERVED_EVENTS.contains(&name) {
             return Err(Error::new(
@@ -435,7 +491,13 @@ impl Connection {
             .with_event(name)
         })?;
         let id = ack.map(|_| self.next_ack);
-        let frame = self.encode_event(id, name, args);
+        let frame = match (&self.cfg.protocol, bin) {
+            (_, None) => self.encode_event(id, name, args),
+            (Protocol::SocketIo { namespace, .. }, Some(b)) => {
+                socketio::encode_event_attached(namespace, id, name, args, b.count)
+            }
+            (Protocol::Json, Some(_)) => return Err(binary_needs_socketio(name)),
+        };
         let limit = self.max_payload.map_or(self.cfg.max_frame_bytes, |m| {
             (m as usize).min(self.cfg.max_frame_bytes)
         });
@@ -460,10 +522,11 @@ impl Connection {
                 what,
             });
         }
+        let token = bin.map_or(0, |b| b.token);
         if self.phase == Phase::Open {
-            self.send(frame);
+            self.send_attached(frame, token);
         } else {
-            self.buffer.push_back(frame);
+            self.buffer.push_back((frame, token));
         }
         Ok(id)
     }
@@ -479,20 +542,44 @@ impl Connection {
 
     /// Answers a server event that asked for an ack (`Incoming::ack`). `args` is a raw JSON
     /// array. Dropped when not connected: the server forgets ack ids with the connection.
-    pub fn ack(&mut self, _now: u64, id: u64, args: &str) -> Result<(), Error> {
-        json::array_elements(args).map_err(|e| {
+    pub fn ack(&mut self, now: u64, id: u64, args: &str) -> Result<(), Error> {
+        self.ack_attached(now, id, args, None)
+    }
+
+    /// [`ack`](Self::ack) with binary placeholders in `args`: a BINARY_ACK, its attachments
+    /// sent after it (or dropped with it when not connected).
+    pub fn ack_attached(
+        &mut self,
+        _now: u64,
+        id: u64,
+        args: &str,
+        bin: Option<Attachments>,
+    ) -> Result<(), Error> {
+        let token = bin.map_or(0, |b| b.token);
+        let checked = json::array_elements(args).map_err(|e| {
             Error::new(
                 ErrorCode::PayloadInvalid,
                 ["ack arguments are not a JSON array: ", &e.text()].concat(),
             )
-        })?;
-        if self.phase == Phase::Open {
-            let frame = match &self.cfg.protocol {
-                Protocol::SocketIo { namespace, .. } => socketio::encode_ack(namespace, id, args),
-                Protocol::Json => jsonp::encode_ack(id, args),
-            };
-            self.send(frame);
+        });
+        let frame = match (&self.cfg.protocol, bin) {
+            (Protocol::SocketIo { namespace, .. }, _) => {
+                socketio::encode_ack(namespace, id, args, bin.map_or(0, |b| b.count))
+            }
+            (Protocol::Json, None) => jsonp::encode_ack(id, args),
+            (Protocol::Json, Some(_)) => String::new(),
+        };
+        if checked.is_err() || frame.is_empty() || self.phase != Phase::Open {
+            if token != 0 {
+                self.out.push_back(Output::DropAttachments(token));
+            }
+            checked?;
+            if frame.is_empty() {
+                return Err(binary_needs_socketio("ack"));
+            }
+            return Ok(());
         }
+        self.send_attached(frame, token);
         Ok(())
     }
 
@@ -660,32 +747,79 @@ impl Connection {
         }
     }
 
-    /// A binary frame arrived. Attachments are not supported yet: the event they belong to is
-    /// dropped with an error; the connection stays up.
-    pub fn handle_binary(&mut self, now: u64, len: usize) {
+    /// A binary frame arrived. Returns whether it is an attachment of the binary packet
+    /// being received: the driver keeps it, in order, until that packet is delivered with
+    /// `attachments` set ([`Incoming::attachments`], [`Output::Ack`]). Any other binary frame
+    /// is reported and ignored; the connection stays up.
+    pub fn handle_binary(&mut self, now: u64, len: usize) -> bool {
         self.touch(now);
-        if self.binary_skip > 0 {
-            self.binary_skip -= 1;
-            if self.binary_skip == 0 {
-                let ev = self.binary_event.take().unwrap_or_default();
-                self.report(
-                    Error::new(
-                        ErrorCode::UnsupportedBinary,
-                        "binary attachments are not supported; event dropped",
-                    )
-                    .with_event(ev),
-                );
-            }
-        } else {
+        let Some((_, announced, arrived)) = &mut self.binary else {
+            let code = match self.cfg.protocol {
+                Protocol::Json => ErrorCode::UnsupportedBinary,
+                Protocol::SocketIo { .. } => ErrorCode::DecodeError,
+            };
+            let n = text::int(len as u64);
             self.report(Error::new(
-                ErrorCode::UnsupportedBinary,
+                code,
                 [
-                    "unexpected binary frame of ",
-                    &text::int(len as u64),
-                    " bytes",
+                    "a binary frame of ",
+                    &n,
+                    " bytes that no packet announced; ignored",
                 ]
                 .concat(),
             ));
+            return false;
+        };
+        *arrived += 1;
+        if arrived == announced {
+            self.binary_complete();
+        }
+        true
+    }
+
+    /// A binary packet announcing `count` attachments: delivered once they have arrived.
+    fn await_binary(&mut self, packet: Awaiting, count: u32) {
+        self.binary = Some((packet, count, 0));
+        if count == 0 {
+            self.binary_complete();
+        }
+    }
+
+    fn binary_complete(&mut self) {
+        let Some((packet, count, _)) = self.binary.take() else {
+            return;
+        };
+        match packet {
+            Awaiting::Event(mut ev, offset) => {
+                if offset.is_some() {
+                    self.offset = offset;
+                }
+                ev.attachments = count;
+                self.deliver(ev);
+            }
+            Awaiting::Ack(id, args) => self.on_ack(id, args, count),
+        }
+    }
+
+    /// A text frame came while attachments were still due: that binary packet is dropped.
+    fn binary_cut_short(&mut self) {
+        if let Some((packet, announced, arrived)) = self.binary.take() {
+            let what = match &packet {
+                Awaiting::Event(ev, _) => ev.name.clone(),
+                Awaiting::Ack(id, _) => ["ack ", &text::int(*id)].concat(),
+            };
+            let e = Error::new(
+                ErrorCode::DecodeError,
+                [
+                    "a binary packet announced ",
+                    &text::int(announced as u64),
+                    " attachments and ",
+                    &text::int(arrived as u64),
+                    " came before the next packet; dropped",
+                ]
+                .concat(),
+            );
+            self.report(e.with_event(what));
         }
     }
 
@@ -760,7 +894,7 @@ impl Connection {
             self.acks = pending;
             for a in expired {
                 let why = ["no ack within the timeout (ack id ", &text::int(a.id), ")"].concat();
-                self.finish_ack(a.id, a.what, Err(Error::new(ErrorCode::AckTimeout, why)));
+                self.finish_ack(a.id, a.what, Err(Error::new(ErrorCode::AckTimeout, why)), 0);
             }
         }
         if self.heartbeat_deadline.is_some_and(|t| now >= t) && self.phase.transport_active() {
@@ -820,8 +954,7 @@ impl Connection {
         self.heartbeat_ms = None;
         self.next_ping = None;
         self.connect_deadline = None;
-        self.binary_skip = 0;
-        self.binary_event = None;
+        self.binary = None;
     }
 
     /// When open, tells the server this session ends (Socket.IO: the namespace DISCONNECT,
@@ -881,9 +1014,19 @@ impl Connection {
         self.report_state();
     }
 
-    fn finish_ack(&mut self, id: u64, what: AckFor, result: Result<String, Error>) {
+    fn finish_ack(
+        &mut self,
+        id: u64,
+        what: AckFor,
+        result: Result<String, Error>,
+        attachments: u32,
+    ) {
         match what {
-            AckFor::User => self.out.push_back(Output::Ack { id, result }),
+            AckFor::User => self.out.push_back(Output::Ack {
+                id,
+                result,
+                attachments,
+            }),
             AckFor::Room(sub) => {
                 if self.rooms.iter().any(|(r, _)| *r == sub) {
                     self.out.push_back(Output::Subscribed { id: sub, result })
@@ -897,9 +1040,9 @@ impl Connection {
         Some(self.acks.remove(at))
     }
 
-    fn on_ack(&mut self, id: u64, args: String) {
+    fn on_ack(&mut self, id: u64, args: String, attachments: u32) {
         match self.take_ack(id) {
-            Some(a) => self.finish_ack(id, a.what, Ok(args)),
+            Some(a) => self.finish_ack(id, a.what, Ok(args), attachments),
             None => self.report(Error::new(
                 ErrorCode::UnknownAck,
                 ["ack for unknown id ", &text::int(id)].concat(),
@@ -938,8 +1081,8 @@ impl Connection {
                 self.join(now, id);
             }
         }
-        while let Some(f) = self.buffer.pop_front() {
-            self.send(f);
+        while let Some((f, token)) = self.buffer.pop_front() {
+            self.send_attached(f, token);
         }
     }
 
@@ -1009,6 +1152,7 @@ impl Connection {
             | socketio::EnginePacket::Noop
             | socketio::EnginePacket::Upgrade => {}
             socketio::EnginePacket::Message(msg) => {
+                self.binary_cut_short();
                 let p = socketio::decode_packet_with(msg, Some(&self.cfg.schemas))?;
                 if !matches!(&self.cfg.protocol, Protocol::SocketIo { namespace, .. } if p.nsp == namespace)
                 {
@@ -1040,18 +1184,17 @@ impl Connection {
                     }
                     T::Ack => {
                         let data = p.data.unwrap_or("[]");
-                        self.on_ack(p.id.unwrap_or(0), data.to_owned());
+                        self.on_ack(p.id.unwrap_or(0), data.to_owned(), 0);
                     }
-                    T::BinaryEvent | T::BinaryAck => {
-                        let name = p.event.map(|e| e.name);
-                        if p.kind == T::BinaryAck {
-                            self.take_ack(p.id.unwrap_or(0));
-                        }
-                        self.binary_skip = p.attachments;
-                        self.binary_event = name.or(Some("(binary ack)".into()));
-                        if p.attachments == 0 {
-                            self.handle_binary(now, 0);
-                        }
+                    T::BinaryEvent => {
+                        let strip = self.pid.is_some();
+                        let parts = p.event.ok_or(DecodeError::InvalidPayload("empty event"))?;
+                        let (ev, offset) = socketio::event_from_parts(parts, p.id, strip, None)?;
+                        self.await_binary(Awaiting::Event(ev, offset), p.attachments);
+                    }
+                    T::BinaryAck => {
+                        let data = p.data.unwrap_or("[]").to_owned();
+                        self.await_binary(Awaiting::Ack(p.id.unwrap_or(0), data), p.attachments);
                     }
                 }
             }
@@ -1067,13 +1210,21 @@ impl Connection {
             jsonp::Frame::Connected { .. } => {}
             jsonp::Frame::ConnectError(raw) => self.connect_refused(now, &raw),
             jsonp::Frame::Event(ev) => self.deliver(ev),
-            jsonp::Frame::Ack { id, args } => self.on_ack(id, args),
+            jsonp::Frame::Ack { id, args } => self.on_ack(id, args, 0),
             jsonp::Frame::Ping => self.send(jsonp::PONG.to_owned()),
             jsonp::Frame::Pong => {}
             jsonp::Frame::Disconnect => self.server_disconnect(),
         }
         Ok(())
     }
+}
+
+fn binary_needs_socketio(what: &str) -> Error {
+    Error::new(
+        ErrorCode::InvalidArgument,
+        "binary payloads need the Socket.IO protocol",
+    )
+    .with_event(what)
 }
 
 fn room_args(room: &Room) -> String {

@@ -14,7 +14,7 @@ use std::rc::{Rc, Weak};
 
 use wasm_bindgen::JsValue;
 
-use crate::core::connection::{Config, Connection, Output, State, SubId};
+use crate::core::connection::{Attachments, Config, Connection, Output, State, SubId};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::handlers::{HandlerId, Registry};
 use crate::core::json;
@@ -149,6 +149,10 @@ struct Inner {
     rooms: RefCell<Vec<(SubId, AckWaiter)>>,
     auth: RefCell<Auth>,
     emit_schemas: Schemas,
+    /// Binary frames received for the packet that announced them, in order.
+    attach_in: RefCell<Vec<JsValue>>,
+    /// Binary parts to send after their packet's frame, by token (the core's `Attachments`).
+    attach_out: RefCell<Vec<(u64, js_sys::Array)>>,
     /// Events whose dropped payload was told to the console (once each, see [`report`]).
     warned: RefCell<Vec<String>>,
 }
@@ -183,6 +187,8 @@ impl Client {
             rooms: RefCell::new(Vec::new()),
             auth: RefCell::new(options.auth),
             emit_schemas: options.emit,
+            attach_in: RefCell::new(Vec::new()),
+            attach_out: RefCell::new(Vec::new()),
             warned: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&inner);
@@ -345,18 +351,60 @@ impl Client {
     }
 
     /// Emits an event; `args` is a JSON array of its arguments. Sent now if connected, else
-    /// buffered in memory (lost on reload: use the outbox for what must survive).
-    pub fn emit_json(&self, name: &str, args: &str) -> Result<(), Error> {
-        self.check_outgoing(name, args)?;
-        let r = self.inner.core.borrow_mut().emit(now(), name, args);
+    /// buffered in memory (lost on reload: use the outbox for what must survive). With `parts`
+    /// (binary data: ArrayBuffers, typed arrays, Blobs), `args` holds their placeholders
+    /// (`{"_placeholder":true,"num":i}`) and the event goes as a Socket.IO binary event.
+    pub fn emit_json(
+        &self,
+        name: &str,
+        args: &str,
+        parts: Option<&js_sys::Array>,
+    ) -> Result<(), Error> {
+        let r = self.emit_any(name, args, parts, None);
         pump(&self.inner);
+        r.map(drop)
+    }
+
+    /// Emits, with an ack when `ack` is `Some(timeout)`; binary `parts` as in `emit_json`.
+    /// The caller pumps.
+    fn emit_any(
+        &self,
+        name: &str,
+        args: &str,
+        parts: Option<&js_sys::Array>,
+        ack: Option<Option<u64>>,
+    ) -> Result<Option<u64>, Error> {
+        let t = now();
+        let r = match parts {
+            None => {
+                self.check_outgoing(name, args)?;
+                let mut core = self.inner.core.borrow_mut();
+                match ack {
+                    None => core.emit(t, name, args).map(|()| None),
+                    Some(timeout) => core.emit_with_ack(t, name, args, timeout).map(Some),
+                }
+            }
+            // The placeholders are not the data: binary payloads are not checked here.
+            Some(parts) => {
+                let bin = keep_parts(&self.inner, parts);
+                let r = self
+                    .inner
+                    .core
+                    .borrow_mut()
+                    .emit_attached(t, name, args, bin, ack);
+                if r.is_err() {
+                    take_parts(&self.inner, bin.token);
+                }
+                r
+            }
+        };
         r
     }
 
     /// Emits a typed catalog event.
     pub fn emit<E: Event>(&self, payload: &E) -> Result<(), Error> {
         let args = to_json_array(payload, E::NAME)?;
-        self.emit_json(E::NAME, &args)
+        self.emit_json(E::NAME, &args, None)
     }
 
     /// Emits and asks for an ack; `done` gets the ack's arguments or the error
@@ -367,23 +415,32 @@ impl Client {
         args: &str,
         timeout_ms: Option<u64>,
         done: AckWaiter,
+        parts: Option<&js_sys::Array>,
     ) -> Result<(), Error> {
-        self.check_outgoing(name, args)?;
+        // The waiter is in place before any output of this call is carried out.
+        let r = self
+            .emit_any(name, args, parts, Some(timeout_ms))
+            .map(|id| {
+                self.inner.acks.borrow_mut().push((id.unwrap_or(0), done));
+            });
+        pump(&self.inner);
+        r
+    }
+
+    /// Answers a server event that asked for an ack; `args` is a JSON array (with placeholders
+    /// for binary `parts`, as in `emit_json`).
+    pub fn ack_json(
+        &self,
+        id: u64,
+        args: &str,
+        parts: Option<&js_sys::Array>,
+    ) -> Result<(), Error> {
+        let bin = parts.map(|p| keep_parts(&self.inner, p));
         let r = self
             .inner
             .core
             .borrow_mut()
-            .emit_with_ack(now(), name, args, timeout_ms);
-        let result = r.map(|id| {
-            self.inner.acks.borrow_mut().push((id, done));
-        });
-        pump(&self.inner);
-        result
-    }
-
-    /// Answers a server event that asked for an ack; `args` is a JSON array.
-    pub fn ack_json(&self, id: u64, args: &str) -> Result<(), Error> {
-        let r = self.inner.core.borrow_mut().ack(now(), id, args);
+            .ack_attached(now(), id, args, bin);
         pump(&self.inner);
         r
     }
@@ -540,7 +597,11 @@ fn socket_event(inner: &Rc<Inner>, ev: SocketEvent) {
                 core.handle_frame(t, s);
                 frame = Some(js);
             }
-            SocketEvent::Binary(len) => core.handle_binary(t, len),
+            SocketEvent::Binary(data) => {
+                if core.handle_binary(t, data.byte_length() as usize) {
+                    inner.attach_in.borrow_mut().push(data.into());
+                }
+            }
             SocketEvent::Closed(code, reason) => core.transport_closed(t, code, &reason),
         }
     }
@@ -581,6 +642,17 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
                 s.send(&frame);
             }
         }
+        Output::SendAttachments(token) => {
+            let parts = take_parts(inner, token);
+            if let (Some(s), Some(parts)) = (inner.socket.borrow().as_ref(), parts) {
+                for part in parts.iter() {
+                    s.send_data(&part);
+                }
+            }
+        }
+        Output::DropAttachments(token) => {
+            take_parts(inner, token);
+        }
         Output::NeedAuth => {
             let auth = inner.auth.borrow().clone();
             match auth {
@@ -613,10 +685,17 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             }
         }
         Output::Event(ev) => deliver(inner, ev),
-        Output::Ack { id, result } => {
+        Output::Ack {
+            id,
+            result,
+            attachments,
+        } => {
+            let parts = received_parts(inner, attachments);
             let waiter = take(&inner.acks, id);
             if let Some(w) = waiter {
-                w(result.and_then(parse_args));
+                w(result
+                    .and_then(parse_args)
+                    .and_then(|args| with_parts(args, parts)));
             }
         }
         Output::Subscribed { id, result } => {
@@ -628,6 +707,48 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             }
         }
         Output::Error(e) => report(inner, &e),
+    }
+}
+
+/// Keeps binary parts to send after their packet; the core's name for them.
+fn keep_parts(inner: &Inner, parts: &js_sys::Array) -> Attachments {
+    let mut out = inner.attach_out.borrow_mut();
+    // Tokens are never 0 and never reused while their parts wait.
+    let token = out.iter().map(|(t, _)| *t).max().unwrap_or(0) + 1;
+    out.push((token, parts.clone()));
+    Attachments {
+        count: parts.length(),
+        token,
+    }
+}
+
+fn take_parts(inner: &Inner, token: u64) -> Option<js_sys::Array> {
+    let mut out = inner.attach_out.borrow_mut();
+    let at = out.iter().position(|(t, _)| *t == token)?;
+    Some(out.remove(at).1)
+}
+
+/// The `n` binary frames that the packet being delivered announced (the last `n` kept; any
+/// older ones belonged to a packet cut short). `None` for a text-only packet.
+fn received_parts(inner: &Inner, n: u32) -> Option<js_sys::Array> {
+    if n == 0 {
+        return None;
+    }
+    let mut kept = inner.attach_in.borrow_mut();
+    let from = kept.len().saturating_sub(n as usize);
+    let parts: js_sys::Array = kept.drain(from..).collect();
+    kept.clear();
+    Some(parts)
+}
+
+/// Puts the binary parts back where their placeholders are.
+fn with_parts(args: JsValue, parts: Option<js_sys::Array>) -> Result<JsValue, Error> {
+    match parts {
+        Some(parts) if !crate::platform::glue::fill_placeholders(&args, &parts) => Err(Error::new(
+            ErrorCode::DecodeError,
+            "a binary placeholder points past the attachments that came",
+        )),
+        _ => Ok(args),
     }
 }
 
@@ -644,12 +765,14 @@ fn parse_args(args: String) -> Result<JsValue, Error> {
 }
 
 fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
+    let parts = received_parts(inner, ev.attachments);
     if !inner.handlers.borrow().wants(&ev.name) {
         return;
     }
     // Socket.IO events were checked as their frame was split (the core's `Config::schemas`); the
     // JSON protocol's are checked here. Only a mismatch runs the check that says where.
-    if ev.payload_ok != Some(true) {
+    // A binary event's placeholders are not its data: not checked against a schema.
+    if ev.payload_ok != Some(true) && parts.is_none() {
         let first = ev.first_arg().unwrap_or("null");
         let checked = inner
             .core
@@ -688,6 +811,9 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
             )
         }
     };
+    if let Err(e) = with_parts(args.clone().into(), parts) {
+        return report(inner, &e.with_event(ev.name));
+    }
     let handlers = inner.handlers.borrow_mut().take_for(&ev.name);
     let d = Delivery {
         name: &ev.name,

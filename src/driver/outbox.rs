@@ -704,6 +704,7 @@ impl Inner {
                         inner.core.borrow_mut().settle(wall(), &id, sends, outcome);
                         Inner::pump(&inner);
                     }),
+                    None,
                 );
                 if let Err(err) = sent {
                     inner.core.borrow_mut().settle(

@@ -6,13 +6,13 @@ const encoder = new TextEncoder();
 
 /** Hands a WebSocket's text frames to `text(utf8Length, frame)`, their UTF-8 already written
  *  by the browser's own encoder into a buffer in wasm memory (a JS loop over the characters
- *  costs ~5× as much), and binary frames to `binary(byteLength)`. The buffer is asked for with
+ *  costs ~5× as much), and binary frames (ArrayBuffers) to `binary(data)`. The buffer is asked for with
  *  `reserve(bytes)` only when a frame needs more room than it has, or after wasm memory grew
  *  (which detaches the view on it). */
 export function onFrames(ws, memory, reserve, text, binary) {
   let view = new Uint8Array(0);
   const frame = (d) => {
-    if (typeof d !== "string") return binary(d.byteLength);
+    if (typeof d !== "string") return binary(d);
     const room = d.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
     if (room > view.length || view.buffer !== memory.buffer) {
       const size = Math.max(room, 4096);
@@ -49,6 +49,56 @@ export function eventArgs(frame, start, tail, single) {
     return single ? [JSON.parse(text)] : JSON.parse("[" + text + "]");
   } catch {
     return undefined;
+  }
+}
+
+const isBinary = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v) || (typeof Blob !== "undefined" && v instanceof Blob);
+
+/** The binary parts of arguments to send (ArrayBuffer, typed arrays, DataView, Blob, nested in
+ *  plain objects and arrays): `undefined` when there are none, else `[copy, parts]`, the copy
+ *  with `{ _placeholder: true, num }` where each part was (Socket.IO's binary packets). The
+ *  arguments themselves are not changed. */
+export function binaryParts(args) {
+  const parts = [];
+  const walk = (v, depth) => {
+    if (v === null || typeof v !== "object" || depth > 64) return v;
+    if (isBinary(v)) return { _placeholder: true, num: parts.push(v) - 1 };
+    if (typeof v.toJSON === "function") return v; // a Date: as JSON.stringify sees it
+    let copy;
+    for (const k of Object.keys(v)) {
+      const w = walk(v[k], depth + 1);
+      if (w !== v[k]) (copy ??= Array.isArray(v) ? v.slice() : { ...v })[k] = w;
+    }
+    return copy ?? v;
+  };
+  const copy = walk(args, 0);
+  return parts.length ? [copy, parts] : undefined;
+}
+
+/** Puts received binary parts (ArrayBuffers) back where their placeholders sit in `args`
+ *  (freshly parsed, changed in place). False when a placeholder points past the parts. */
+export function fillPlaceholders(args, parts) {
+  let ok = true;
+  const walk = (v) => {
+    for (const k of Object.keys(v)) {
+      const w = v[k];
+      if (w === null || typeof w !== "object") continue;
+      if (w._placeholder === true && typeof w.num === "number") {
+        if (w.num >= 0 && w.num < parts.length) v[k] = parts[w.num];
+        else ok = false;
+      } else walk(w);
+    }
+  };
+  walk(args);
+  return ok;
+}
+
+/** Sends a binary frame (ArrayBuffer, typed array, DataView or Blob). */
+export function sendData(ws, data) {
+  try {
+    ws.send(data);
+  } catch {
+    // closing: the close event tells the rest
   }
 }
 

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/src/platform/glue.js")]
 extern "C" {
     /// Sets `ws.onmessage`: a text frame's UTF-8 goes into the `reserve(bytes) -> pointer`
-    /// buffer, then `text(length, frame)`; binary frames to `binary(byteLength)`.
+    /// buffer, then `text(length, frame)`; binary frames to `binary(arrayBuffer)`.
     #[wasm_bindgen(js_name = onFrames)]
     pub fn on_frames(
         ws: &web_sys::WebSocket,
@@ -27,6 +27,20 @@ extern "C" {
     /// the bytes written, or -1 when all of `s` did not fit.
     #[wasm_bindgen(js_name = encodeInto)]
     fn encode_into(s: &JsString, memory: &JsValue, ptr: u32, cap: u32) -> i32;
+
+    /// The binary parts of `args` (an array to send): `undefined` when none, else
+    /// `[copy with placeholders, parts]`.
+    #[wasm_bindgen(js_name = binaryParts)]
+    pub fn binary_parts(args: &JsValue) -> JsValue;
+
+    /// Puts `parts` back where their placeholders sit in `args` (in place); false when a
+    /// placeholder points past them.
+    #[wasm_bindgen(js_name = fillPlaceholders)]
+    pub fn fill_placeholders(args: &JsValue, parts: &js_sys::Array) -> bool;
+
+    /// `ws.send(data)` of a binary part.
+    #[wasm_bindgen(js_name = sendData)]
+    pub fn send_data(ws: &web_sys::WebSocket, data: &JsValue);
 
     /// Requests the Web Lock `name`; `acquired()` once it is ours. Returns `release()` (which
     /// also withdraws a request not granted yet), or `undefined` without Web Locks.

@@ -17,8 +17,8 @@ pub enum SocketEvent<'a> {
     /// A text frame: its text (in the socket's buffer, valid for this call), and the JS string
     /// it came from.
     Text(&'a str, js_sys::JsString),
-    /// A binary frame of this many bytes (contents unused for now).
-    Binary(usize),
+    /// A binary frame (an ArrayBuffer).
+    Binary(js_sys::ArrayBuffer),
     /// Closed (also after an error), with the close code and reason.
     Closed(u16, String),
 }
@@ -29,7 +29,7 @@ pub struct Socket {
     _on_open: Closure<dyn FnMut()>,
     _reserve: Closure<dyn FnMut(u32) -> u32>,
     _on_text: Closure<dyn FnMut(u32, js_sys::JsString)>,
-    _on_binary: Closure<dyn FnMut(f64)>,
+    _on_binary: Closure<dyn FnMut(js_sys::ArrayBuffer)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
     _on_error: Closure<dyn FnMut()>,
 }
@@ -74,8 +74,9 @@ impl Socket {
             ));
         });
         let s = sink.clone();
-        let on_binary =
-            Closure::<dyn FnMut(f64)>::new(move |len: f64| s(SocketEvent::Binary(len as usize)));
+        let on_binary = Closure::<dyn FnMut(js_sys::ArrayBuffer)>::new(move |data| {
+            s(SocketEvent::Binary(data))
+        });
         let s = sink.clone();
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             s(SocketEvent::Closed(e.code(), e.reason()))
@@ -106,6 +107,11 @@ impl Socket {
     /// Sends a text frame. Returns false if the socket refused it (not open).
     pub fn send(&self, text: &str) -> bool {
         self.ws.send_with_str(text).is_ok()
+    }
+
+    /// Sends a binary frame: an ArrayBuffer, typed array, DataView or Blob.
+    pub fn send_data(&self, data: &wasm_bindgen::JsValue) {
+        crate::platform::glue::send_data(&self.ws, data);
     }
 }
 

@@ -412,14 +412,22 @@ function buildRoutes() {
       return { sent };
     },
 
-    // /control/binary?event=E[&nsp=/]
+    // /control/binary?event=E[&shape=nested][&nsp=/]
     //   socket.emit(E, Buffer.from([1, 2, 3])) to every socket: a BINARY_EVENT with one
     //   attachment, `451-["E",{"_placeholder":true,"num":0},"<offset>"]` + one binary frame.
+    //   shape=nested: socket.emit(E, { id: "f1", image: <1,2,3>, parts: [<4,5>, { deep: <6> }] },
+    //   "second") (three attachments, placeholders nested in objects and arrays, two arguments).
     "/control/binary": (params) => {
       const event = params.get("event");
       if (!event) throw new BadRequest("event is required");
       const sockets = socketsOf([namespaceParam(params)]);
-      for (const socket of sockets) socket.emit(event, Buffer.from([1, 2, 3]));
+      const nested = params.get("shape") === "nested";
+      for (const socket of sockets) {
+        if (nested) {
+          const payload = { id: "f1", image: Buffer.from([1, 2, 3]), parts: [Buffer.from([4, 5]), { deep: Buffer.from([6]) }] };
+          socket.emit(event, payload, "second");
+        } else socket.emit(event, Buffer.from([1, 2, 3]));
+      }
       return { sent: sockets.length };
     },
 

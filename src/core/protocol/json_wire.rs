@@ -66,6 +66,7 @@ pub fn decode(frame: &str) -> Result<Frame, DecodeError> {
             ack: id("id")?,
             payload_ok: None,
             in_frame: None,
+            attachments: 0,
         }));
     }
     if let Some(ack) = id("ack")? {
@@ -161,7 +162,8 @@ mod tests {
                 first_len: 16,
                 ack: Some(3),
                 payload_ok: None,
-                in_frame: None
+                in_frame: None,
+                attachments: 0
             })
         );
         assert_eq!(
@@ -172,7 +174,8 @@ mod tests {
                 first_len: 4,
                 ack: None,
                 payload_ok: None,
-                in_frame: None
+                in_frame: None,
+                attachments: 0
             })
         );
         assert_eq!(
@@ -220,7 +223,8 @@ mod tests {
                 first_len: 13,
                 ack: Some(2),
                 payload_ok: None,
-                in_frame: None
+                in_frame: None,
+                attachments: 0
             })
         );
         assert_eq!(

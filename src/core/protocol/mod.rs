@@ -69,6 +69,10 @@ pub struct Incoming {
     /// JSON array: the glue can then `JSON.parse` them straight from the JS string it already
     /// holds instead of copying `args` back out of wasm memory.
     pub in_frame: Option<InFrame>,
+    /// How many binary attachments its placeholders (`{"_placeholder":true,"num":i}`) stand
+    /// for, which the driver kept as they arrived; 0 for a text-only event. Its payload is not
+    /// checked against a schema (the placeholders are not the data).
+    pub attachments: u32,
 }
 
 impl Incoming {

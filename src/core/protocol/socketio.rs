@@ -373,6 +373,7 @@ pub fn event_from_parts(
                 tail_utf16: utf16_len(&frame[data_at + args_at + args.len()..]),
                 single: count == 1,
             }),
+            attachments: 0,
         },
         offset,
     ))
@@ -389,8 +390,17 @@ fn utf16_len(s: &str) -> usize {
 }
 
 fn header(out: &mut String, kind: char, nsp: &str, id: Option<u64>) {
+    header_attached(out, kind, 0, nsp, id)
+}
+
+/// The packet header; with attachments, `kind` is the binary one and the count follows it.
+fn header_attached(out: &mut String, kind: char, attachments: u32, nsp: &str, id: Option<u64>) {
     out.push('4');
     out.push(kind);
+    if attachments > 0 {
+        out.push_str(&crate::core::text::int(attachments as u64));
+        out.push('-');
+    }
     if nsp != "/" {
         out.push_str(nsp);
         out.push(',');
@@ -419,10 +429,23 @@ pub fn encode_disconnect(nsp: &str) -> String {
 
 /// `42[/nsp,][id]["name",...args]`; `args` is a raw JSON array.
 pub fn encode_event(nsp: &str, id: Option<u64>, name: &str, args: &str) -> String {
+    encode_event_attached(nsp, id, name, args, 0)
+}
+
+/// [`encode_event`] with binary attachments: a BINARY_EVENT `45<n>-[/nsp,][id][...]` when
+/// `attachments` > 0 (its placeholders are in `args`).
+pub fn encode_event_attached(
+    nsp: &str,
+    id: Option<u64>,
+    name: &str,
+    args: &str,
+    attachments: u32,
+) -> String {
     let inner = args.trim();
     let inner = &inner[1..inner.len().saturating_sub(1).max(1)];
     let mut out = String::with_capacity(name.len() + args.len() + 16);
-    header(&mut out, '2', nsp, id);
+    let kind = if attachments > 0 { '5' } else { '2' };
+    header_attached(&mut out, kind, attachments, nsp, id);
     out.push('[');
     json::quote_into(name, &mut out);
     if !inner.trim().is_empty() {
@@ -433,10 +456,12 @@ pub fn encode_event(nsp: &str, id: Option<u64>, name: &str, args: &str) -> Strin
     out
 }
 
-/// `43[/nsp,]id[...args]`: answer a server's ack request; `args` is a raw JSON array.
-pub fn encode_ack(nsp: &str, id: u64, args: &str) -> String {
+/// `43[/nsp,]id[...args]`: answer a server's ack request; `args` is a raw JSON array. With
+/// attachments, a BINARY_ACK `46<n>-[/nsp,]id[...]`.
+pub fn encode_ack(nsp: &str, id: u64, args: &str, attachments: u32) -> String {
     let mut out = String::with_capacity(args.len() + 8);
-    header(&mut out, '3', nsp, Some(id));
+    let kind = if attachments > 0 { '6' } else { '3' };
+    header_attached(&mut out, kind, attachments, nsp, Some(id));
     out.push_str(args.trim());
     out
 }
@@ -677,7 +702,7 @@ mod tests {
             "42/admin,[\"ev\"]"
         );
         assert_eq!(
-            encode_ack("/", 0, r#"[{"eta":"10:30"}]"#),
+            encode_ack("/", 0, r#"[{"eta":"10:30"}]"#, 0),
             r#"430[{"eta":"10:30"}]"#
         );
         assert_eq!(
