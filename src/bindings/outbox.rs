@@ -45,15 +45,16 @@ fn set(o: &JsValue, k: &str, v: JsValue) {
     glue::set(o, k, &v);
 }
 
-/// What `list()` shows of an entry: the stored record with its payload parsed.
-fn entry_view(e: &Entry) -> JsValue {
-    let r = idb::to_record(e, None);
+/// What `list()` shows of an entry: the stored record with its payload parsed, and its binary
+/// `parts` (when given) back where their placeholders are.
+fn entry_view(e: &Entry, parts: Option<Array>) -> JsValue {
+    let r = idb::to_record(e, None, None);
     if let Some(p) = glue::get(&r, "payload").as_string() {
-        set(
-            &r,
-            "payload",
-            js_sys::JSON::parse(&p).unwrap_or(JsValue::NULL),
-        );
+        let payload = js_sys::JSON::parse(&p).unwrap_or(JsValue::NULL);
+        if let Some(parts) = parts {
+            glue::fill_placeholders(&Array::of1(&payload), &parts);
+        }
+        set(&r, "payload", payload);
     }
     r
 }
@@ -151,6 +152,14 @@ impl RawClient {
     /// Queues `payload` for `event`; resolves with `{ id }` once committed to storage.
     #[wasm_bindgen(js_name = outboxEnqueue)]
     pub fn outbox_enqueue(&self, event: String, payload: JsValue, options: JsValue) -> Promise {
+        // Binary parts (ArrayBuffers, typed arrays, Blobs) leave placeholders in the JSON.
+        let split = glue::binary_parts(&payload);
+        let (payload, parts) = if split.is_undefined() {
+            (payload, None)
+        } else {
+            let split: Array = split.unchecked_into();
+            (split.get(0), Some(split.get(1).unchecked_into::<Array>()))
+        };
         let (text, text_js) = match stringify_both(&payload, "payload", Some(&event)) {
             Ok(t) => t,
             Err(e) => return Promise::reject(&e),
@@ -162,7 +171,7 @@ impl RawClient {
         let (p, r) = promise(|resolve, reject| {
             self.with_outbox(|o| {
                 o.enqueue_with(
-                    (&event, &text, Some(text_js)),
+                    (&event, &text, Some(text_js), parts),
                     lane,
                     dedupe,
                     ttl,
@@ -222,9 +231,11 @@ impl RawClient {
                         status_to_js(s, persistence.as_str()),
                         JsValue::UNDEFINED,
                     ),
-                    OutboxEvent::Delivered(e) => ("delivered", entry_view(e), JsValue::UNDEFINED),
-                    OutboxEvent::Failed(e) => ("failed", entry_view(e), JsValue::UNDEFINED),
-                    OutboxEvent::Dropped(e, why) => ("dropped", entry_view(e), (*why).into()),
+                    OutboxEvent::Delivered(e) => {
+                        ("delivered", entry_view(e, None), JsValue::UNDEFINED)
+                    }
+                    OutboxEvent::Failed(e) => ("failed", entry_view(e, None), JsValue::UNDEFINED),
+                    OutboxEvent::Dropped(e, why) => ("dropped", entry_view(e, None), (*why).into()),
                 };
                 let _ = listener.call3(&JsValue::NULL, &kind.into(), &data, &extra);
             }) as f64
@@ -240,7 +251,12 @@ impl RawClient {
     /// Every entry in order, failed ones included.
     #[wasm_bindgen(js_name = outboxList)]
     pub fn outbox_list(&self) -> Result<Array, JsValue> {
-        self.with_outbox(|o| o.entries().iter().map(entry_view).collect())
+        self.with_outbox(|o| {
+            o.entries()
+                .iter()
+                .map(|e| entry_view(e, o.parts_of(&e.id)))
+                .collect()
+        })
     }
 
     /// The failed entries.
@@ -250,7 +266,7 @@ impl RawClient {
             o.entries()
                 .iter()
                 .filter(|e| matches!(e.state, EntryState::Failed(_)))
-                .map(entry_view)
+                .map(|e| entry_view(e, o.parts_of(&e.id)))
                 .collect()
         })
     }

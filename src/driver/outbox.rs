@@ -86,6 +86,9 @@ struct Inner {
     /// The entry being enqueued (its id) and its payload as the JS string the caller made, for
     /// its record: `pump` takes it, so the payload is not decoded out of wasm memory again.
     fresh: RefCell<Option<(String, JsValue)>>,
+    /// The binary parts of entries whose payload has placeholders, by entry id: stored in
+    /// their records, sent after their packets.
+    parts: RefCell<Vec<(String, Array)>>,
     unsaved: RefCell<Vec<String>>,
     /// Ids whose deletion is queued or being committed: storage still holds them, but a reload
     /// must not bring them back (they were delivered, dropped or removed here).
@@ -167,6 +170,7 @@ impl Outbox {
             waiters: RefCell::new(Vec::new()),
             commit_scheduled: Cell::new(false),
             fresh: RefCell::new(None),
+            parts: RefCell::new(Vec::new()),
             unsaved: RefCell::new(Vec::new()),
             deleting: RefCell::new(Vec::new()),
             timer: RefCell::new(None),
@@ -279,14 +283,15 @@ impl Outbox {
         ttl_ms: Option<u64>,
         done: Box<dyn FnOnce(Result<String, Error>)>,
     ) {
-        self.enqueue_with((event, payload, None), lane, dedupe_key, ttl_ms, done)
+        self.enqueue_with((event, payload, None, None), lane, dedupe_key, ttl_ms, done)
     }
 
-    /// [`Outbox::enqueue`] of `(event, payload, payload_js)`: with the payload also as the JS
-    /// string it came as (the bindings have it), which its record then holds.
+    /// [`Outbox::enqueue`] of `(event, payload, payload_js, parts)`: with the payload also as
+    /// the JS string it came as (the bindings have it), which its record then holds, and the
+    /// binary parts its placeholders stand for (stored with it, sent after its packet).
     pub(crate) fn enqueue_with(
         &self,
-        (event, payload, payload_js): (&str, &str, Option<JsValue>),
+        (event, payload, payload_js, parts): (&str, &str, Option<JsValue>, Option<Array>),
         lane: Option<String>,
         dedupe_key: Option<String>,
         ttl_ms: Option<u64>,
@@ -299,8 +304,11 @@ impl Outbox {
             )
             .with_event(event)));
         }
-        if let Err(e) = self.inner.client.check_payload(event, payload) {
-            return done(Err(e));
+        // Placeholders are not the data: a binary payload is not checked against a schema.
+        if parts.is_none() {
+            if let Err(e) = self.inner.client.check_payload(event, payload) {
+                return done(Err(e));
+            }
         }
         let message = Message::Event {
             name: event.to_owned(),
@@ -308,6 +316,20 @@ impl Outbox {
         };
         let id = crate::platform::tabs::uuid();
         *self.inner.fresh.borrow_mut() = payload_js.map(|js| (id.clone(), js));
+        let done: Box<dyn FnOnce(Result<String, Error>)> = match parts {
+            None => done,
+            Some(parts) => {
+                self.inner.parts.borrow_mut().push((id.clone(), parts));
+                let weak = Rc::downgrade(&self.inner);
+                let kept = id.clone();
+                Box::new(move |r| {
+                    if let (Err(_), Some(inner)) = (&r, weak.upgrade()) {
+                        inner.forget_parts(&kept); // refused: never stored or sent
+                    }
+                    done(r)
+                })
+            }
+        };
         self.add(
             NewEntry {
                 id,
@@ -376,6 +398,12 @@ impl Outbox {
     /// Every entry, in order (failed ones included).
     pub fn entries(&self) -> Vec<Entry> {
         self.inner.core.borrow().entries().iter().cloned().collect()
+    }
+
+    /// The binary parts (ArrayBuffers, typed arrays, Blobs) that entry `id`'s placeholders
+    /// stand for, if it has any.
+    pub fn parts_of(&self, id: &str) -> Option<Array> {
+        self.inner.parts_of(id)
     }
 
     /// Listens to changes and delivered / failed / dropped entries.
@@ -512,7 +540,13 @@ impl Inner {
         let mut bad = Vec::new();
         for r in records {
             match idb::from_record(&r) {
-                Ok(e) => entries.push(e),
+                Ok(e) => {
+                    if let Some(parts) = idb::record_parts(&r) {
+                        inner.forget_parts(&e.id);
+                        inner.parts.borrow_mut().push((e.id.clone(), parts));
+                    }
+                    entries.push(e)
+                }
                 Err(why) => {
                     let id = glue::get(&r, "id").as_string();
                     inner.client.report_error(&Error::new(
@@ -541,6 +575,15 @@ impl Inner {
         inner.core.borrow_mut().load(wall(), entries, &unsaved);
     }
 
+    fn parts_of(&self, id: &str) -> Option<Array> {
+        let parts = self.parts.borrow();
+        parts.iter().find(|(i, _)| i == id).map(|(_, p)| p.clone())
+    }
+
+    fn forget_parts(&self, id: &str) {
+        self.parts.borrow_mut().retain(|(i, _)| i != id);
+    }
+
     fn pump(inner: &Rc<Inner>) {
         loop {
             let out = inner.core.borrow_mut().poll();
@@ -553,12 +596,11 @@ impl Inner {
                         let ours = fresh.as_ref().is_some_and(|(id, _)| *id == e.id);
                         ours.then(|| fresh.take()).flatten().map(|(_, p)| p)
                     };
-                    inner
-                        .queue
-                        .borrow_mut()
-                        .push((Op::Put(idb::to_record(&e, payload)), Some(e.id)));
+                    let record = idb::to_record(&e, payload, inner.parts_of(&e.id).as_ref());
+                    inner.queue.borrow_mut().push((Op::Put(record), Some(e.id)));
                 }
                 OutboxOutput::Delete(id) => {
+                    inner.forget_parts(&id);
                     inner.deleting.borrow_mut().push(id.clone());
                     inner.queue.borrow_mut().push((Op::Delete(id), None));
                 }
@@ -691,6 +733,7 @@ impl Inner {
                 };
                 let weak = Rc::downgrade(inner);
                 let (id, sends) = (e.id.clone(), e.sends);
+                let parts = inner.parts_of(&e.id);
                 let sent = inner.client.emit_with_ack_json(
                     name,
                     &["[", &with_id, "]"].concat(),
@@ -704,7 +747,7 @@ impl Inner {
                         inner.core.borrow_mut().settle(wall(), &id, sends, outcome);
                         Inner::pump(&inner);
                     }),
-                    None,
+                    parts.as_ref(),
                 );
                 if let Err(err) = sent {
                     inner.core.borrow_mut().settle(

@@ -259,8 +259,9 @@ extern "C" {
 
 /// The stored form of an entry. It holds the message and its delivery state, never auth.
 /// `payload`: the event payload as a JS string already, when the caller has it (an enqueue
-/// from JS), so it is not decoded out of wasm memory again.
-pub fn to_record(e: &Entry, payload: Option<JsValue>) -> JsValue {
+/// from JS), so it is not decoded out of wasm memory again. `parts`: the binary parts its
+/// placeholders stand for, stored as they are.
+pub fn to_record(e: &Entry, payload: Option<JsValue>, parts: Option<&Array>) -> JsValue {
     let u = JsValue::UNDEFINED;
     let (kind, a, b, c, d) = match &e.message {
         Message::Event {
@@ -271,7 +272,7 @@ pub fn to_record(e: &Entry, payload: Option<JsValue>) -> JsValue {
             name.into(),
             payload.unwrap_or_else(|| text.into()),
             u.clone(),
-            u.clone(),
+            parts.map_or(u.clone(), |p| p.into()),
         ),
         Message::Request {
             url,
@@ -332,6 +333,12 @@ fn number(o: &JsValue, k: &str) -> Result<u64, String> {
         .filter(|n| *n >= 0.0)
         .map(|n| n as u64)
         .ok_or_else(|| ["`", k, "` is not a number"].concat())
+}
+
+/// The binary parts a stored event record holds, if any.
+pub fn record_parts(o: &JsValue) -> Option<Array> {
+    let bin = get(o, "bin");
+    Array::is_array(&bin).then(|| bin.into())
 }
 
 /// Reads a stored record back; `Err` names what is wrong (the record is then quarantined).

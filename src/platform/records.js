@@ -2,12 +2,13 @@
 // which owns the format and its version; `from_record` reads it back). Setting its fields one
 // by one from wasm took a call per field.
 
-/** An outbox entry's record. `kind` "event": `a` is the event name and `b` the payload (JSON
- *  text); "request": `a` the URL, `b` the method, `c` the headers ([name, value] pairs) and
- *  `d` the body. */
+/** An outbox entry's record. `kind` "event": `a` is the event name, `b` the payload (JSON
+ *  text) and `d` its binary parts (ArrayBuffers, typed arrays, Blobs: IndexedDB stores them as
+ *  they are), if any; "request": `a` the URL, `b` the method, `c` the headers ([name, value]
+ *  pairs) and `d` the body. */
 export function outboxRecord(v, id, seq, lane, kind, a, b, c, d, dedupeKey, createdAt, expiresAt, attempts, notBefore, state, failedReason, lastError) {
   const r = kind === "event" ? { v, id, seq, lane, kind, event: a, payload: b } : { v, id, seq, lane, kind, url: a, method: b, headers: c };
-  if (d !== undefined) r.body = d;
+  if (d !== undefined) r[kind === "event" ? "bin" : "body"] = d;
   r.createdAt = createdAt;
   r.expiresAt = expiresAt;
   r.attempts = attempts;

@@ -112,3 +112,41 @@ test("malformed binary packets are DECODE_ERRORs, the connection stays up, later
   assert.equal(r.errors[1].event, "x:bin");
   assert.match(r.errors[2].message, /placeholder points past/);
 });
+
+test("the outbox stores binary payloads durably (IndexedDB) and replays them after a reload", async () => {
+  const name = `binary-outbox-${Date.now()}`;
+  const p = await browser.newPage();
+  p.on("pageerror", (e) => console.error("page error:", e));
+  await withWaitFor(p);
+  await p.goto(site.url + "/");
+  // Offline (nothing listens on port 9): the entry is stored with its parts.
+  const stored = await p.evaluate(async (name) => {
+    const mod = await import("/index.js");
+    await mod.default();
+    const c = mod.connect({ url: "http://127.0.0.1:9", outbox: { name } });
+    const image = new Uint8Array([137, 80, 78, 71]);
+    const { id } = await c.outbox.enqueue("chat:attachment", { chatId: "c1", image, thumb: new Blob([new Uint8Array([1, 2])]) });
+    const listed = c.outbox.list()[0].payload;
+    return { id, image: listed.image instanceof Uint8Array, thumb: listed.thumb instanceof Blob };
+  }, name);
+  assert.deepEqual({ image: stored.image, thumb: stored.thumb }, { image: true, thumb: true }, "list() shows the parts");
+  await p.reload();
+  const after = await p.evaluate(async ({ name, sioUrl }) => {
+    const mod = await import("/index.js");
+    await mod.default();
+    const c = mod.connect({ url: sioUrl, auth: { token: "good" }, outbox: { name } });
+    await waitFor(() => c.outbox.status().persistence === "indexeddb");
+    const listed = c.outbox.list().map((e) => ({ id: e.id, image: Array.from(e.payload.image ?? []) }));
+    await waitFor(() => c.outbox.status().pending === 0 && c.outbox.status().inFlight === 0, 10_000);
+    c.dispose();
+    return listed;
+  }, { name, sioUrl: sio.url });
+  assert.deepEqual(after, [{ id: stored.id, image: [137, 80, 78, 71] }], "read back from IndexedDB with its bytes");
+  const applied = (await control(sio.url, "outbox/stats")).applied.find((a) => a.id === stored.id);
+  assert.ok(applied, "delivered after the reload");
+  assert.equal(applied.event, "chat:attachment");
+  assert.deepEqual(applied.payload.image, { type: "Buffer", data: [137, 80, 78, 71] });
+  assert.deepEqual(applied.payload.thumb, { type: "Buffer", data: [1, 2] });
+  assert.equal(applied.payload.chatId, "c1");
+  await p.close();
+});
