@@ -83,7 +83,17 @@ function sentMessage(p) {
     text: p.message,
     timestamp: p.timestamp,
     pending: true,
+    // A photo being sent: its bytes (a Blob, kept in the outbox's IndexedDB record) shown from
+    // memory until the server's copy arrives.
+    ...(p.image ? { attachments: [{ type: "image", url: blobUrl(p.image.data), name: p.image.name }] } : {}),
   };
+}
+
+const blobUrls = new WeakMap();
+/** One object URL per Blob (or typed array, after a reload) for as long as it is in use. */
+function blobUrl(data) {
+  if (!blobUrls.has(data)) blobUrls.set(data, URL.createObjectURL(data instanceof Blob ? data : new Blob([data])));
+  return blobUrls.get(data);
 }
 
 // Rooms: joined now, re-joined after a reconnect that did not recover the session.
@@ -304,7 +314,8 @@ function renderChat() {
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const online = client.state.status === "open";
   const bubbles = chatMessages.map((m) => bubble(m.senderType === "user" ? "mine" : "agent", m.senderName, m.text, m.timestamp,
-    m.pending ? "pending" : "confirmed", m.senderType !== "user" ? "" : m.pending ? (online ? "sending…" : "queued") : "✓ delivered"));
+    m.pending ? "pending" : "confirmed", m.senderType !== "user" ? "" : m.pending ? (online ? "sending…" : "queued") : "✓ delivered",
+    m.attachments?.find((a) => a.type === "image")));
   // Failed messages are no longer in the chat (their layer was rolled back): shown with Retry.
   for (const e of client.outbox.failed()) {
     if (e.event !== "chat:send_message" || e.payload?.chatId !== CHAT_ID) continue;
@@ -319,10 +330,11 @@ function renderChat() {
   if (atBottom) log.scrollTop = log.scrollHeight;
 }
 
-function bubble(side, who, text, timestamp, state, note) {
+function bubble(side, who, text, timestamp, state, note, image) {
   const b = el("div", { className: `msg ${side} ${state}` },
     el("div", { className: "meta", textContent: `${who} · ${clock(timestamp)}${note ? ` · ${note}` : ""}` }),
     el("div", { className: "text", textContent: text }));
+  if (image) b.append(el("img", { src: image.url, alt: image.name ?? "photo" }));
   b.dataset.state = state;
   return b;
 }
@@ -339,6 +351,25 @@ $("chat-form").addEventListener("submit", async (ev) => {
     await client.mutate({ event: "chat:send_message", payload: { chatId: CHAT_ID, message, timestamp: new Date().toISOString() }, lane: "chat" });
   } catch (e) {
     input.value = message;
+    $("last-error").textContent = `${e.code ?? e.name}: ${e.message}`;
+  }
+});
+
+// A photo: sent as binary (a Socket.IO binary event; no base64), queued in the outbox like any
+// message: stored with its bytes in IndexedDB, shown at once, delivered in order, after a
+// reload too. The demo server turns it into an image attachment of the chat:message it echoes.
+$("chat-image").addEventListener("change", async (ev) => {
+  const file = ev.target.files?.[0];
+  ev.target.value = "";
+  if (!file) return;
+  if (file.size > 512 * 1024) {
+    $("last-error").textContent = "the demo sends photos up to 512 KB";
+    return;
+  }
+  const payload = { chatId: CHAT_ID, message: `Photo: ${file.name}`, timestamp: new Date().toISOString(), image: { name: file.name, type: file.type, data: file } };
+  try {
+    await client.mutate({ event: "chat:send_message", payload, lane: "chat" });
+  } catch (e) {
     $("last-error").textContent = `${e.code ?? e.name}: ${e.message}`;
   }
 });

@@ -35,7 +35,8 @@
 //     {ok:true}. The agent answers each message in turn: chat:typing true, ~1.2 s later a
 //     chat:message from "Sam (support)", chat:typing false when nothing is left to answer.
 //     A message containing "fail" is refused the first time ({ok:false, error}) and accepted
-//     when sent again (the outbox's Retry).
+//     when sent again (the outbox's Retry). A photo comes as binary (`image: { name, type,
+//     data: Buffer }`) and is echoed as an image attachment (a data: URL).
 //   - leaderboard:update to everyone every ~5 s (and to each new connection at once)
 
 import http from "node:http";
@@ -484,6 +485,8 @@ const ANSWER_MS = 1200;
 /** How long storing one sent message takes, ms (one at a time per chat, so a queue that
  *  drains after a reconnect shows its progress). */
 const STORE_MS = 250;
+/** Largest photo stored (the client sends up to 512 KB; socket.io's own limit is 1 MB). */
+const MAX_IMAGE_BYTES = 512 * 1024;
 let messageSeq = 0;
 
 const chat = {
@@ -549,6 +552,13 @@ const chat = {
     }
     const timestamp = typeof payload.timestamp === "string" && !Number.isNaN(Date.parse(payload.timestamp)) ? payload.timestamp : now();
     const stored = this.message(c, USER, text, timestamp, messageId);
+    // A photo arrives as binary (a Buffer); it goes back to the chat as a data: URL attachment.
+    const image = payload.image;
+    if (Buffer.isBuffer(image?.data) && image.data.length <= MAX_IMAGE_BYTES) {
+      const type = /^image\/[\w.+-]+$/.test(image.type ?? "") ? image.type : "application/octet-stream";
+      const name = typeof image.name === "string" ? image.name.slice(0, 100) : "photo";
+      stored.attachments = [{ type: "image", url: `data:${type};base64,${image.data.toString("base64")}`, name }];
+    }
     this.push(c, stored);
     // Sent through the chat's room: a broadcast is kept in the recovery store, so a client that
     // drops in the meantime and comes back recovered still gets it.

@@ -137,6 +137,16 @@ async function main() {
   await waitFor("the agent's answers to every message", () =>
     document.querySelectorAll('[data-testid="chat-log"] .msg.agent').length >= 5 && $("typing").hidden);
 
+  // 7b. A photo: sent as binary through the outbox, shown at once, confirmed, stored by the
+  // server with the same bytes (an image attachment of the echoed chat:message).
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+  await page.locator('[data-testid="chat-image"]').setInputFiles({ name: "dot.png", mimeType: "image/png", buffer: png });
+  await waitFor("the photo shown at once", () => mine().at(-1)?.text === "Photo: dot.png" && mine().at(-1).image, undefined, 1000);
+  await waitFor("the photo confirmed", () => mine().at(-1)?.state === "confirmed" && mine().at(-1).image.startsWith("data:image/png;base64,"));
+  const photo = (await (await fetch(new URL("/api/chats/chat_1/messages", url))).json()).filter((m) => m.senderType === "user").at(-1);
+  check(photo?.attachments?.[0]?.url === `data:image/png;base64,${png.toString("base64")}`, `the server stored ${JSON.stringify(photo?.attachments)}`);
+  step("photo delivered as binary, same bytes");
+
   await noErrors(page);
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   step(`screenshot: ${SCREENSHOT}`);
@@ -177,7 +187,7 @@ async function openPage(url, context = browser) {
   await page.evaluate(() => {
     window.$ = (id) => document.querySelector(`[data-testid="${id}"]`);
     window.mine = () => [...document.querySelectorAll('[data-testid="chat-log"] .msg.mine')]
-      .map((m) => ({ text: m.querySelector(".text").textContent, state: m.dataset.state }));
+      .map((m) => ({ text: m.querySelector(".text").textContent, state: m.dataset.state, image: m.querySelector("img")?.src }));
   });
   return page;
 }
