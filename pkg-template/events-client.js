@@ -31,7 +31,7 @@ function notInBrowser() {
 export function loader(initWasm, fallback) {
   let loading;
   return function init(input) {
-    if (input === undefined && !inBrowser()) return Promise.reject(notInBrowser());
+    if (!loading && input === undefined && !inBrowser()) return Promise.reject(notInBrowser());
     if (!loading) {
       const given = input === undefined ? fallback?.() : input;
       const arg = given === undefined || (given && typeof given === "object" && "module_or_path" in given)
@@ -56,7 +56,10 @@ function standardSchemas(options) {
   const pick = (map) => {
     const found = new Map();
     for (const [event, schema] of Object.entries(map ?? {})) {
-      if (schema?.["~standard"]) found.set(event, schema["~standard"]);
+      // (An object or a function, as arktype's are, with a truthy `~standard`: the test Rust's
+      // options.rs `declare` makes to leave them to JS.)
+      const isValue = typeof schema === "object" || typeof schema === "function";
+      if (isValue && schema?.["~standard"]) found.set(event, schema["~standard"]);
     }
     return found;
   };
@@ -137,8 +140,23 @@ export class EventClient {
   /** Like `on`, for the next `event` only. Returns the unsubscribe function. */
   once(event, handler) {
     const raw = this.#raw;
-    const id = raw.once(event, this.#handler(event, handler));
-    return () => live(raw) && raw.off(id);
+    if (!this.#std?.listen.get(event)) {
+      const id = raw.once(event, this.#handler(event, handler));
+      return () => live(raw) && raw.off(id);
+    }
+    // With a Standard Schema: the first payload it accepts (one it refuses leaves this armed,
+    // as a JSON Schema's refusal does).
+    let done = false;
+    const off = () => {
+      done = true;
+      return live(raw) && raw.off(id);
+    };
+    const id = raw.on(event, this.#handler(event, (payload, meta) => {
+      if (done) return;
+      off();
+      handler(payload, meta);
+    }));
+    return off;
   }
 
   /** Calls `handler(event, payload, meta)` for every event. Returns the unsubscribe function. */

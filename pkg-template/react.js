@@ -61,6 +61,7 @@ export function RealtimeProvider({ client, create, fallback = null, children }) 
       mounted = false;
       slot.dispose = setTimeout(() => {
         if (owned.current === slot) owned.current = null;
+        setMade(null); // hidden, not unmounted (<Activity>): shown again, it makes a new client
         slot.client.then((c) => c.dispose(), () => {});
       });
     };

@@ -64,7 +64,9 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 type TypeOf<S> = S extends { type: infer T }
   ? T extends readonly (infer U)[]
-    ? Exclude<U, "null">
+    ? [Exclude<U, "null">] extends [never]
+      ? "null"
+      : Exclude<U, "null">
     : T
   : S extends { properties: unknown } | { required: unknown } | { additionalProperties: unknown }
     ? "object"
@@ -133,14 +135,17 @@ export type PayloadOf<S> = S extends StandardSchema<any, infer O> ? O : FromJson
 export type InputOf<S> = S extends StandardSchema<infer I, any> ? I : FromJsonSchema<S>;
 
 type Catalog<O, C> = O extends { catalog: false } ? {} : C;
+/** A direction `schemas` does not declare: the catalog's events (unless `catalog: false`) and
+ *  any other name, as without schemas. */
+type Undeclared<O, C> = Catalog<O, C> & { [event: string]: unknown };
 
-/** Server → client events of `connect(options)`: the declared ones, and the catalog's others
- *  (unless `catalog: false`). */
+/** Server → client events of `connect(options)`: the declared ones and the catalog's others
+ *  (unless `catalog: false`); no other name, so a typo is an error. */
 export type ListenOf<O> = O extends { schemas: { listen: infer L } }
   ? Simplify<{ -readonly [K in keyof L]: PayloadOf<L[K]> } & Omit<Catalog<O, CatalogListenEvents>, keyof L>>
-  : Catalog<O, CatalogListenEvents>;
+  : Undeclared<O, CatalogListenEvents>;
 
-/** Client → server events of `connect(options)`: the declared ones, and the catalog's others. */
+/** Client → server events of `connect(options)`: the declared ones and the catalog's others. */
 export type EmitOf<O> = O extends { schemas: { emit: infer E } }
   ? Simplify<{ -readonly [K in keyof E]: InputOf<E[K]> } & Omit<Catalog<O, CatalogEmitEvents>, keyof E>>
-  : Catalog<O, CatalogEmitEvents>;
+  : Undeclared<O, CatalogEmitEvents>;

@@ -164,7 +164,11 @@ fn binary_events_and_acks_both_ways_with_their_attachments_in_order() {
         "placeholders are not checked against a schema"
     );
     // Out: a binary event with an ack; its attachments go right after its frame.
-    let bin = Attachments { count: 1, token: 7 };
+    let bin = Attachments {
+        count: 1,
+        token: 7,
+        largest: 3,
+    };
     let id = s
         .conn
         .emit_attached(
@@ -201,7 +205,11 @@ fn binary_events_and_acks_both_ways_with_their_attachments_in_order() {
             s.now,
             3,
             r#"[{"_placeholder":true,"num":0}]"#,
-            Some(Attachments { count: 1, token: 8 }),
+            Some(Attachments {
+                count: 1,
+                token: 8,
+                largest: 3,
+            }),
         )
         .unwrap();
     s.pump();
@@ -216,7 +224,11 @@ fn binary_events_and_acks_both_ways_with_their_attachments_in_order() {
             s.now,
             "later",
             "[{}]",
-            Attachments { count: 1, token: 9 },
+            Attachments {
+                count: 1,
+                token: 9,
+                largest: 3,
+            },
             None,
         )
         .unwrap();
@@ -227,6 +239,41 @@ fn binary_events_and_acks_both_ways_with_their_attachments_in_order() {
 }
 
 #[test]
+fn a_binary_part_over_the_frame_limit_is_refused_not_sent() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1"}"#);
+    s.take_sent();
+    // The handshake's maxPayload is 1,000,000 bytes.
+    let big = Attachments {
+        count: 1,
+        token: 4,
+        largest: 1_000_001,
+    };
+    let e = s
+        .conn
+        .emit_attached(
+            s.now,
+            "upload",
+            r#"[{"_placeholder":true,"num":0}]"#,
+            big,
+            Some(None),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::FrameTooLarge);
+    assert_eq!(e.message, "1000001 bytes is over the 1000000-byte limit");
+    let e = s
+        .conn
+        .ack_attached(s.now, 2, r#"[{"_placeholder":true,"num":0}]"#, Some(big))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::FrameTooLarge);
+    s.pump();
+    assert!(s.take_sent().is_empty(), "nothing sent");
+    assert_eq!(s.dropped, [4], "the refused ack's parts are forgotten");
+}
+
+#[test]
 fn binary_needs_the_socketio_protocol() {
     let mut s = Sim::new(Config {
         protocol: Protocol::Json,
@@ -234,7 +281,17 @@ fn binary_needs_the_socketio_protocol() {
     });
     let e = s
         .conn
-        .emit_attached(s.now, "x", "[{}]", Attachments { count: 1, token: 1 }, None)
+        .emit_attached(
+            s.now,
+            "x",
+            "[{}]",
+            Attachments {
+                count: 1,
+                token: 1,
+                largest: 3,
+            },
+            None,
+        )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidArgument);
     assert!(!s.conn.handle_binary(s.now, 1));

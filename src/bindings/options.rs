@@ -279,7 +279,10 @@ fn declare(o: &Opts, dir: &'static str, into: &mut Schemas) -> Result<(), JsValu
         let name = name.as_string().unwrap_or_default();
         let schema = glue::get(&map, &name);
         let at = || [&path, "[", &crate::core::json::quote(&name), "]"].concat();
-        if schema.is_object() && !glue::get(&schema, "~standard").is_undefined() {
+        // (events-client.js `standardSchemas` picks the same ones, to run them.)
+        if (schema.is_object() || schema.is_function())
+            && glue::get(&schema, "~standard").is_truthy()
+        {
             into.declare(&name, None);
             continue;
         }

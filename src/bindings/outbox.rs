@@ -160,6 +160,14 @@ impl RawClient {
             let split: Array = split.unchecked_into();
             (split.get(0), Some(split.get(1).unchecked_into::<Array>()))
         };
+        // The payload itself binary: a placeholder now, not the object an entry needs.
+        if parts.is_some() && glue::get(&payload, "_placeholder").is_truthy() {
+            let e = Error::new(
+                ErrorCode::PayloadInvalid,
+                "an outbox payload must be a JSON object",
+            );
+            return Promise::reject(&to_js(&e.with_event(event)));
+        }
         let (text, text_js) = match stringify_both(&payload, "payload", Some(&event)) {
             Ok(t) => t,
             Err(e) => return Promise::reject(&e),

@@ -174,6 +174,8 @@ pub struct Attachments {
     pub count: u32,
     /// The driver's name for them (not 0).
     pub token: u64,
+    /// The byte size of the largest: each is a frame, held to the frame limit.
+    pub largest: u64,
 }
 
 /// A binary packet whose attachments are still arriving.
@@ -183,6 +185,8 @@ enum Awaiting {
     Event(Incoming, Option<String>),
     /// An ack: its id and arguments.
     Ack(u64, String),
+    /// A packet for another namespace on this socket: its attachments are not ours.
+    Elsewhere,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,6 +374,25 @@ impl Connection {
         self.out.push_back(Output::Send(frame));
     }
 
+    /// `FRAME_TOO_LARGE` when a frame of `len` bytes is over the limit (ours, or the server's
+    /// `maxPayload`).
+    fn too_large(&self, len: u64) -> Option<Error> {
+        let limit = self
+            .max_payload
+            .map_or(self.cfg.max_frame_bytes as u64, |m| {
+                m.min(self.cfg.max_frame_bytes as u64)
+            });
+        (len > limit).then(|| {
+            let why = [
+                &text::int(len),
+                " bytes is over the ",
+                &text::int(limit),
+                "-byte limit",
+            ];
+            Error::new(ErrorCode::FrameTooLarge, why.concat())
+        })
+    }
+
     /// Sends `frame`, then the attachments of `token` (0: none).
     fn send_attached(&mut self, frame: String, token: u64) {
         self.send(frame);
@@ -498,21 +521,11 @@ impl Connection {
             }
             (Protocol::Json, Some(_)) => return Err(binary_needs_socketio(name)),
         };
-        let limit = self.max_payload.map_or(self.cfg.max_frame_bytes, |m| {
-            (m as usize).min(self.cfg.max_frame_bytes)
-        });
-        if frame.len() > limit {
-            return Err(Error::new(
-                ErrorCode::FrameTooLarge,
-                [
-                    &text::int(frame.len() as u64),
-                    " bytes is over the ",
-                    &text::int(limit as u64),
-                    "-byte limit",
-                ]
-                .concat(),
-            )
-            .with_event(name));
+        // Each attachment is a frame of its own: the largest must fit too (a server closes the
+        // connection on a frame over its limit, and the send would repeat on every reconnect).
+        let largest = bin.map_or(0, |b| b.largest);
+        if let Some(e) = self.too_large((frame.len() as u64).max(largest)) {
+            return Err(e.with_event(name));
         }
         if let (Some(id), Some((timeout, what))) = (id, ack) {
             self.next_ack += 1;
@@ -556,12 +569,17 @@ impl Connection {
         bin: Option<Attachments>,
     ) -> Result<(), Error> {
         let token = bin.map_or(0, |b| b.token);
-        let checked = json::array_elements(args).map_err(|e| {
-            Error::new(
-                ErrorCode::PayloadInvalid,
-                ["ack arguments are not a JSON array: ", &e.text()].concat(),
-            )
-        });
+        let checked = json::array_elements(args)
+            .map_err(|e| {
+                Error::new(
+                    ErrorCode::PayloadInvalid,
+                    ["ack arguments are not a JSON array: ", &e.text()].concat(),
+                )
+            })
+            .and_then(|_| match self.too_large(bin.map_or(0, |b| b.largest)) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            });
         let frame = match (&self.cfg.protocol, bin) {
             (Protocol::SocketIo { namespace, .. }, _) => {
                 socketio::encode_ack(namespace, id, args, bin.map_or(0, |b| b.count))
@@ -753,7 +771,7 @@ impl Connection {
     /// is reported and ignored; the connection stays up.
     pub fn handle_binary(&mut self, now: u64, len: usize) -> bool {
         self.touch(now);
-        let Some((_, announced, arrived)) = &mut self.binary else {
+        let Some((packet, announced, arrived)) = &mut self.binary else {
             let code = match self.cfg.protocol {
                 Protocol::Json => ErrorCode::UnsupportedBinary,
                 Protocol::SocketIo { .. } => ErrorCode::DecodeError,
@@ -771,10 +789,11 @@ impl Connection {
             return false;
         };
         *arrived += 1;
+        let ours = !matches!(packet, Awaiting::Elsewhere);
         if arrived == announced {
             self.binary_complete();
         }
-        true
+        ours
     }
 
     /// A binary packet announcing `count` attachments: delivered once they have arrived.
@@ -798,6 +817,7 @@ impl Connection {
                 self.deliver(ev);
             }
             Awaiting::Ack(id, args) => self.on_ack(id, args, count),
+            Awaiting::Elsewhere => {}
         }
     }
 
@@ -807,6 +827,7 @@ impl Connection {
             let what = match &packet {
                 Awaiting::Event(ev, _) => ev.name.clone(),
                 Awaiting::Ack(id, _) => ["ack ", &text::int(*id)].concat(),
+                Awaiting::Elsewhere => return,
             };
             let e = Error::new(
                 ErrorCode::DecodeError,
@@ -1156,7 +1177,14 @@ impl Connection {
                 let p = socketio::decode_packet_with(msg, Some(&self.cfg.schemas))?;
                 if !matches!(&self.cfg.protocol, Protocol::SocketIo { namespace, .. } if p.nsp == namespace)
                 {
-                    return Ok(()); // another namespace multiplexed on this socket
+                    // Another namespace multiplexed on this socket (its attachments pass by).
+                    if matches!(
+                        p.kind,
+                        socketio::PacketType::BinaryEvent | socketio::PacketType::BinaryAck
+                    ) {
+                        self.await_binary(Awaiting::Elsewhere, p.attachments);
+                    }
+                    return Ok(());
                 }
                 use socketio::PacketType as T;
                 match p.kind {

@@ -519,6 +519,9 @@ pub fn number(raw: &str) -> Option<f64> {
     if !seen || i != b.len() {
         return None;
     }
+    if mant == 0 {
+        return Some(if neg { -0.0 } else { 0.0 }); // not 0 × ∞ for `0e400`
+    }
     // Two steps keep 10^exp finite where the result is (e.g. 1e-320 is 1e-300 × 1e-20).
     let half = exp / 2;
     let v = mant as f64 * 10f64.powi(half) * 10f64.powi(exp - half);

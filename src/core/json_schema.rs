@@ -132,11 +132,14 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
             }
         }
     }
-    let mut name = None;
+    if names.is_empty() && get("type").is_some() {
+        return Err(error(&at("type"), "expected at least one type"));
+    }
+    let (mut name, mut null) = (None, false);
     for t in names {
         let t = json::unquote(t).map_err(|_| error(&at("type"), "expected a type name"))?;
         match TYPES.iter().find(|n| **n == t) {
-            Some(&"null") if name.is_some() || !nullable => nullable = true,
+            Some(&"null") => null = true,
             Some(n) if name.is_none() => name = Some(*n),
             Some(_) => {
                 return Err(error(
@@ -153,10 +156,11 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
             }
         }
     }
-    // `["null"]` alone, or `type: "null"`: null only.
-    if name.is_none() && nullable && get("type").is_some() {
-        name = Some("null");
-        nullable = false;
+    // `"null"` alone: null only; beside another type: that type or null.
+    match (name, null) {
+        (None, true) => name = Some("null"),
+        (Some(_), true) => nullable = true,
+        _ => {}
     }
 
     for (k, _) in &entries {
@@ -180,26 +184,43 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
         None => None,
     };
 
-    let base = if let Some(raw) = get("enum") {
-        let values = json::array_elements(raw)
-            .map_err(|_| error(&at("enum"), "expected an array of values"))?;
-        values_type(&values, &at("enum"))?
-    } else if let Some(raw) = get("const") {
-        values_type(&[raw], &at("const"))?
-    } else {
-        match implied {
-            Some("string") => text(&get, &at)?,
-            Some("number") => number(&get, &at, name == Some("integer"))?,
-            Some("boolean") => &Type::Bool,
-            Some("null") => &Type::Null,
-            Some("array") => match get("items") {
-                Some(items) => leak(Type::Array(node(items, &at("items"), depth + 1)?)),
-                None => &Type::Array(&Type::Any),
-            },
-            Some(_) => object(&get, &at, depth)?,
-            None => &Type::Any,
+    let typed = match implied {
+        Some("string") => text(&get, &at)?,
+        Some("number") => number(&get, &at, name == Some("integer"))?,
+        Some("boolean") => &Type::Bool,
+        Some("null") => &Type::Null,
+        Some("array") => match get("items") {
+            Some(items) => leak(Type::Array(node(items, &at("items"), depth + 1)?)),
+            None => &Type::Array(&Type::Any),
+        },
+        Some(_) => object(&get, &at, depth)?,
+        None => &Type::Any,
+    };
+    // `enum` / `const`: these values only, each of which must also fit the rest of the schema.
+    let (key, values) = match (get("enum"), get("const")) {
+        (Some(_), Some(_)) => return Err(error(path, "use `enum` or `const`, not both")),
+        (Some(raw), None) => (
+            "enum",
+            json::array_elements(raw)
+                .map_err(|_| error(&at("enum"), "expected an array of values"))?,
+        ),
+        (None, Some(raw)) => ("const", vec![raw]),
+        (None, None) => {
+            return Ok(if nullable {
+                leak(Type::Nullable(typed))
+            } else {
+                typed
+            })
         }
     };
+    for v in &values {
+        let null_ok = nullable && Kind::of(v) == Kind::Null;
+        if !null_ok && super::schema::validate(typed, v).is_err() {
+            let why = [v.trim(), " does not fit the schema's type or bounds"].concat();
+            return Err(error(&at(key), &why));
+        }
+    }
+    let base = values_type(&values, &at(key))?;
     Ok(if nullable {
         leak(Type::Nullable(base))
     } else {
@@ -265,12 +286,11 @@ fn number(get: &Get, at: &dyn Fn(&str) -> String, int: bool) -> Result<&'static 
         return Ok(&Type::Num);
     }
     let mut range = String::from(if int { "an integer" } else { "a number" });
+    let mut and = "";
     for (b, sign) in [(min, " ≥ "), (max, " ≤ ")] {
         if let Some((_, raw)) = b {
-            if range.contains('≥') {
-                range.push_str(" and");
-            }
-            range = range + sign + raw;
+            range = range + and + sign + raw;
+            and = " and";
         }
     }
     Ok(leak(Type::Number {
@@ -472,6 +492,15 @@ mod tests {
                 "required: expected an array of property names",
             ),
             (r#"{"nullable":1}"#, "nullable: expected true or false"),
+            (r#"{"type":[]}"#, "type: expected at least one type"),
+            (
+                r#"{"type":"integer","enum":[1,2.5]}"#,
+                "enum: 2.5 does not fit the schema's type or bounds",
+            ),
+            (
+                r#"{"enum":[1],"const":1}"#,
+                "use `enum` or `const`, not both",
+            ),
             ("1", "a schema must be an object or a boolean"),
             (
                 r#"{"type":"object","properties":[]}"#,
@@ -483,6 +512,30 @@ mod tests {
         }
         let deep = "{\"items\":".repeat(70) + "{}" + &"}".repeat(70);
         assert!(compile(&deep).unwrap_err().ends_with("nested too deeply"));
+    }
+
+    #[test]
+    fn null_beside_a_type_and_odd_numbers() {
+        check(
+            r#"{"type":["null","string"],"nullable":true}"#,
+            &["null", r#""a""#],
+            &[("1", "payload: expected string, got number")],
+        );
+        check(
+            r#"{"type":["null"]}"#,
+            &["null"],
+            &[("1", "payload: expected null, got number")],
+        );
+        check(
+            r#"{"type":"integer","minimum":0}"#,
+            &["0", "0e400", "-0", "7"],
+            &[("1e400", "payload: 1e400 is not an integer ≥ 0")],
+        );
+        check(
+            r#"{"type":["string","null"],"enum":["a",null]}"#,
+            &["null", r#""a""#],
+            &[],
+        );
     }
 
     #[test]

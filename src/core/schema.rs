@@ -149,9 +149,9 @@ impl Schemas {
         }
     }
 
-    /// Whether nothing is checked at all.
-    pub fn is_empty(&self) -> bool {
-        self.own.is_empty() && self.preset.is_none()
+    /// Whether the app declared `name` itself (not the preset).
+    pub fn declares(&self, name: &str) -> bool {
+        self.own.iter().any(|(n, _)| n == name)
     }
 
     /// Checks `name`'s payload (raw JSON); `Ok` when no type checks it.
@@ -321,7 +321,9 @@ fn scalar_fault(ty: &Type, raw: &str) -> Option<String> {
             int,
             range,
         } => match json::number(raw) {
-            Some(n) if n >= *min && n <= *max && (!int || n.trunc() == n) => None,
+            Some(n) if n >= *min && n <= *max && (!int || (n.is_finite() && n.trunc() == n)) => {
+                None
+            }
             Some(_) => Some([": ", raw.trim(), " is not ", range].concat()),
             None => not(if *int { "integer" } else { "number" }),
         },

@@ -342,6 +342,14 @@ impl Client {
         }
     }
 
+    /// Whether binary payloads can be sent: the Socket.IO protocol has binary packets.
+    pub fn speaks_socketio(&self) -> bool {
+        matches!(
+            self.inner.core.borrow().config().protocol,
+            crate::core::protocol::Protocol::SocketIo { .. }
+        )
+    }
+
     /// Checks a payload (raw JSON) for a client → server event against its schema, if any.
     pub fn check_payload(&self, name: &str, payload: &str) -> Result<(), Error> {
         self.inner
@@ -554,9 +562,17 @@ fn report(inner: &Rc<Inner>, e: &Error) {
                 return;
             }
             warned.push(ev.clone());
-            text += ". The event is dropped. Declare its payload in connect({ schemas }), turn \
-                     the built-in catalog off with connect({ catalog: false }), or handle this \
-                     with client.onError. Later drops of this event are not logged.";
+            let own = inner
+                .core
+                .try_borrow()
+                .is_ok_and(|c| c.config().schemas.declares(ev));
+            text += if own {
+                ". Dropped: it does not fit the schema given in connect({ schemas }). Fix one"
+            } else {
+                ". Dropped by the built-in catalog. Declare it in connect({ schemas }), or \
+                 connect({ catalog: false })"
+            };
+            text += ", or handle it in client.onError. Later drops of this event are not logged.";
         }
         web_sys::console::warn_1(&text.into());
     }
@@ -594,6 +610,10 @@ fn socket_event(inner: &Rc<Inner>, ev: SocketEvent) {
         match ev {
             SocketEvent::Open => core.transport_open(t),
             SocketEvent::Text(s, js) => {
+                // What came of binary frames was delivered with the frame that completed its
+                // packet: any left belonged to a packet never delivered (cut short, a late or
+                // unknown ack, another namespace's).
+                inner.attach_in.borrow_mut().clear();
                 core.handle_frame(t, s);
                 frame = Some(js);
             }
@@ -602,7 +622,10 @@ fn socket_event(inner: &Rc<Inner>, ev: SocketEvent) {
                     inner.attach_in.borrow_mut().push(data.into());
                 }
             }
-            SocketEvent::Closed(code, reason) => core.transport_closed(t, code, &reason),
+            SocketEvent::Closed(code, reason) => {
+                inner.attach_in.borrow_mut().clear();
+                core.transport_closed(t, code, &reason)
+            }
         }
     }
     // Every output of this frame is drained by this pump (a handler cannot start another
@@ -719,6 +742,7 @@ fn keep_parts(inner: &Inner, parts: &js_sys::Array) -> Attachments {
     Attachments {
         count: parts.length(),
         token,
+        largest: crate::platform::glue::largest_part(parts) as u64,
     }
 }
 
@@ -728,17 +752,10 @@ fn take_parts(inner: &Inner, token: u64) -> Option<js_sys::Array> {
     Some(out.remove(at).1)
 }
 
-/// The `n` binary frames that the packet being delivered announced (the last `n` kept; any
-/// older ones belonged to a packet cut short). `None` for a text-only packet.
+/// The `n` binary frames that the packet being delivered announced (kept since the last text
+/// frame, in order). `None` for a text-only packet.
 fn received_parts(inner: &Inner, n: u32) -> Option<js_sys::Array> {
-    if n == 0 {
-        return None;
-    }
-    let mut kept = inner.attach_in.borrow_mut();
-    let from = kept.len().saturating_sub(n as usize);
-    let parts: js_sys::Array = kept.drain(from..).collect();
-    kept.clear();
-    Some(parts)
+    (n > 0).then(|| inner.attach_in.borrow_mut().drain(..).collect())
 }
 
 /// Puts the binary parts back where their placeholders are.

@@ -304,6 +304,13 @@ impl Outbox {
             )
             .with_event(event)));
         }
+        if parts.is_some() && !self.inner.client.speaks_socketio() {
+            return done(Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "binary payloads need the Socket.IO protocol",
+            )
+            .with_event(event)));
+        }
         // Placeholders are not the data: a binary payload is not checked against a schema.
         if parts.is_none() {
             if let Err(e) = self.inner.client.check_payload(event, payload) {
@@ -573,6 +580,14 @@ impl Inner {
         core::drop_deleting(&mut entries, &inner.deleting.borrow());
         let unsaved = inner.unsaved.borrow().clone();
         inner.core.borrow_mut().load(wall(), entries, &unsaved);
+        // Entries storage no longer holds (another tab delivered or cleared them) are gone
+        // without a Delete here: so are their parts.
+        let core = inner.core.borrow();
+        let live = core.entries();
+        inner
+            .parts
+            .borrow_mut()
+            .retain(|(id, _)| live.iter().any(|e| e.id == *id));
     }
 
     fn parts_of(&self, id: &str) -> Option<Array> {

@@ -60,19 +60,29 @@ const isBinary = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v) || (ty
  *  arguments themselves are not changed. */
 export function binaryParts(args) {
   const parts = [];
-  const walk = (v, depth) => {
-    if (v === null || typeof v !== "object" || depth > 64) return v;
+  const path = new Set(); // the objects being walked: a cycle is left for JSON.stringify to report
+  const walk = (v) => {
+    if (v === null || typeof v !== "object" || path.has(v)) return v;
     if (isBinary(v)) return { _placeholder: true, num: parts.push(v) - 1 };
     if (typeof v.toJSON === "function") return v; // a Date: as JSON.stringify sees it
+    path.add(v);
     let copy;
     for (const k of Object.keys(v)) {
-      const w = walk(v[k], depth + 1);
+      const w = walk(v[k]);
       if (w !== v[k]) (copy ??= Array.isArray(v) ? v.slice() : { ...v })[k] = w;
     }
+    path.delete(v);
     return copy ?? v;
   };
-  const copy = walk(args, 0);
+  const copy = walk(args);
   return parts.length ? [copy, parts] : undefined;
+}
+
+/** The byte size of the largest of `parts` (each is sent as a frame of its own). */
+export function largestPart(parts) {
+  let n = 0;
+  for (const p of parts) n = Math.max(n, p.byteLength ?? p.size ?? 0);
+  return n;
 }
 
 /** Puts received binary parts (ArrayBuffers) back where their placeholders sit in `args`
@@ -83,7 +93,7 @@ export function fillPlaceholders(args, parts) {
     for (const k of Object.keys(v)) {
       const w = v[k];
       if (w === null || typeof w !== "object") continue;
-      if (w._placeholder === true && typeof w.num === "number") {
+      if (w._placeholder === true && Number.isInteger(w.num)) {
         if (w.num >= 0 && w.num < parts.length) v[k] = parts[w.num];
         else ok = false;
       } else walk(w);

@@ -38,6 +38,10 @@ extern "C" {
     #[wasm_bindgen(js_name = fillPlaceholders)]
     pub fn fill_placeholders(args: &JsValue, parts: &js_sys::Array) -> bool;
 
+    /// The byte size of the largest of `parts` (`byteLength`, or `size` for a Blob).
+    #[wasm_bindgen(js_name = largestPart)]
+    pub fn largest_part(parts: &js_sys::Array) -> f64;
+
     /// `ws.send(data)` of a binary part.
     #[wasm_bindgen(js_name = sendData)]
     pub fn send_data(ws: &web_sys::WebSocket, data: &JsValue);

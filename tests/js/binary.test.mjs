@@ -113,6 +113,34 @@ test("malformed binary packets are DECODE_ERRORs, the connection stays up, later
   assert.match(r.errors[2].message, /placeholder points past/);
 });
 
+test("a binary part over the frame limit is FRAME_TOO_LARGE, not sent; a cyclic payload is PAYLOAD_INVALID at once", async () => {
+  const r = await page.evaluate(async () => {
+    const big = new Uint8Array(1_100_000); // the server's maxPayload is 1,000,000 bytes
+    const out = {};
+    try {
+      client.emit("upload:big", { big });
+    } catch (e) {
+      out.emit = `${e.code}: ${e.message}`;
+    }
+    out.ack = await client.emitWithAck("echo", { big }).catch((e) => e.code);
+    const cyclic = { bytes: new Uint8Array([1]) };
+    cyclic.self = cyclic;
+    try {
+      client.emit("upload:cyclic", cyclic);
+    } catch (e) {
+      out.cyclic = e.code;
+    }
+    out.status = client.state.status;
+    return out;
+  });
+  assert.deepEqual(r, {
+    emit: "FRAME_TOO_LARGE: 1100000 bytes is over the 1000000-byte limit",
+    ack: "FRAME_TOO_LARGE",
+    cyclic: "PAYLOAD_INVALID",
+    status: "open",
+  });
+});
+
 test("the outbox stores binary payloads durably (IndexedDB) and replays them after a reload", async () => {
   const name = `binary-outbox-${Date.now()}`;
   const p = await browser.newPage();

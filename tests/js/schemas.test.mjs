@@ -183,6 +183,30 @@ test("zod and valibot validators: handlers get their output, refusals come back 
   assert.match(r.ack, /^PAYLOAD_INVALID: field `chatId`: /);
 });
 
+test("a Standard Schema that is a function (as arktype's are) is accepted; once() stays armed through a refused payload", async () => {
+  await page.evaluate(async () => {
+    // A callable validator with `~standard`, shaped as arktype 2 makes them.
+    const check = (v) => (typeof v?.orderId === "string" ? { value: v } : { issues: [{ message: "orderId must be a string", path: ["orderId"] }] });
+    const callable = Object.assign((v) => v, { "~standard": { version: 1, vendor: "callable", validate: check } });
+    window.fc = await open({ schemas: { listen: { "order:status_update": callable } } });
+    window.fc.once = [];
+    fc.client.once("order:status_update", (p) => fc.once.push(p));
+  });
+  await join_("fc", "order:s4");
+  await emit("order:s4", "order:status_update", { orderId: 4 });
+  await emit("order:s4", "order:status_update", { orderId: "s4", n: 1 });
+  await emit("order:s4", "order:status_update", { orderId: "s4", n: 2 });
+  await until("the valid one delivered", () => page.evaluate(() => fc.once.length === 1 && fc.errors.length === 1));
+  await new Promise((r) => setTimeout(r, 200));
+  const r = await page.evaluate(() => {
+    const out = { once: fc.once, errors: fc.errors.map((e) => e.message) };
+    fc.client.dispose();
+    return out;
+  });
+  assert.deepEqual(r.once, [{ orderId: "s4", n: 1 }], "once: the first accepted payload, once");
+  assert.deepEqual(r.errors, ["field `orderId`: orderId must be a string"]);
+});
+
 test("validate: false checks nothing, Standard Schemas included", async () => {
   await page.evaluate(async () => {
     const { z } = validators;

@@ -48,13 +48,20 @@ for (const e of ["wiresync", "wiresync/events", "wiresync/metro"]) {
 }
 const initCalls = calls.splice(0);
 
+// With the wasm's bytes given, init() loads (no fetch); later calls with no input share it.
+const { readFile } = await import("node:fs/promises");
+const bytes = await readFile(new URL(import.meta.resolve("wiresync/wiresync_bg.wasm")));
+const withBytes = await mods.wiresync.default(bytes).then(() => "loaded", (e) => String(e));
+const again = await mods.wiresync.default().then(() => "loaded", (e) => e.code);
+
+
 const { createElement } = await import("react");
 const { renderToString } = await import("react-dom/server");
 let created = 0;
 const html = renderToString(createElement(mods["wiresync/react"].RealtimeProvider,
   { create: () => { created++; throw new Error("never on the server"); }, fallback: "connecting…" },
   createElement("p", null, "app")));
-console.log(JSON.stringify({ newGlobals, importCalls, inits, initCalls, html, created }));
+console.log(JSON.stringify({ newGlobals, importCalls, inits, initCalls, html, created, withBytes, again }));
 `;
 
 test("on a server: imports have no side effects, init() rejects with NOT_IN_BROWSER without a fetch, the provider renders its fallback", async () => {
@@ -74,4 +81,6 @@ test("on a server: imports have no side effects, init() rejects with NOT_IN_BROW
   assert.deepEqual(r.initCalls, [], "init() fetched nothing and armed no timer");
   assert.equal(r.html, "connecting…");
   assert.equal(r.created, 0, "create is not called on the server");
+  assert.equal(r.withBytes, "loaded", "init(bytes) loads outside a browser");
+  assert.equal(r.again, "loaded", "a later init() shares that load");
 });

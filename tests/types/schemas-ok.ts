@@ -64,12 +64,21 @@ withCatalog.on("feed:new_post", (post) => {
   const author: string = post.userId;
   void author;
 });
+// Emits are not declared there: the catalog's and any other name, as without schemas.
+withCatalog.emit("cart:add_line", { sku: "A1" });
 withCatalog.on("order:status_update", (p) => {
   const id: string = p.orderId;
   // @ts-expect-error: the app's schema replaced the catalog's, which had `message`
   p.message;
   void id;
 });
+
+// `type: ["null"]` is null only.
+const onlyNull = { type: ["null"] } as const;
+const n: FromJsonSchema<typeof onlyNull> = null;
+// @ts-expect-error: not null
+const notNull: FromJsonSchema<typeof onlyNull> = 1;
+void [n, notNull];
 
 // The helper type on its own.
 const point = { type: "object", properties: { x: { type: "number" }, y: { type: "number" } }, required: ["x"] } as const;
