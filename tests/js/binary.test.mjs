@@ -162,16 +162,19 @@ test("the outbox stores binary payloads durably (IndexedDB) and replays them aft
   const after = await p.evaluate(async ({ name, sioUrl }) => {
     const mod = await import("/index.js");
     await mod.default();
-    const c = mod.connect({ url: sioUrl, auth: { token: "good" }, outbox: { name } });
-    await waitFor(() => c.outbox.status().persistence === "indexeddb");
-    const listed = c.outbox.list().map((e) => ({ id: e.id, image: Array.from(e.payload.image ?? []) }));
-    await waitFor(() => c.outbox.status().pending === 0 && c.outbox.status().inFlight === 0, 10_000);
-    c.dispose();
+    // Still offline: what storage gave back, before anything is sent.
+    const offline = mod.connect({ url: "http://127.0.0.1:9", outbox: { name } });
+    await waitFor(() => offline.outbox.list().length === 1);
+    const listed = offline.outbox.list().map((e) => ({ id: e.id, image: Array.from(e.payload.image ?? []) }));
+    offline.dispose();
+    // Online: delivered.
+    window.online = mod.connect({ url: sioUrl, auth: { token: "good" }, outbox: { name } });
     return listed;
   }, { name, sioUrl: sio.url });
   assert.deepEqual(after, [{ id: stored.id, image: [137, 80, 78, 71] }], "read back from IndexedDB with its bytes");
-  const applied = (await control(sio.url, "outbox/stats")).applied.find((a) => a.id === stored.id);
-  assert.ok(applied, "delivered after the reload");
+  const applied = await until("delivered after the reload", async () =>
+    (await control(sio.url, "outbox/stats")).applied.find((a) => a.id === stored.id), 10_000);
+  await p.evaluate(() => online.dispose());
   assert.equal(applied.event, "chat:attachment");
   assert.deepEqual(applied.payload.image, { type: "Buffer", data: [137, 80, 78, 71] });
   assert.deepEqual(applied.payload.thumb, { type: "Buffer", data: [1, 2] });

@@ -40,6 +40,7 @@ for (const [file, what] of [
   ["readme-ok.ts", "the README's TypeScript snippets compile"],
   ["readme-react.tsx", "the README's React quick start compiles as a .tsx file (Vite, Next.js)"],
   ["readme-next.tsx", "the README's Next.js client component compiles"],
+  ["readme-js.tsx", "the README's other snippets compile as TypeScript under --strict"],
   ["react-ok.ts", "wiresync/react hooks are typed (event payloads, outbox may be undefined, query data from queryFn)"],
   ["schemas-ok.ts", "payload types inferred from connect({ schemas }): JSON Schema literals and zod, both directions, with and without the catalog"],
   ["events-ok.ts", "wiresync/events is typed like the full client, without the outbox, the cache or their options"],
