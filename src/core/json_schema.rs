@@ -87,11 +87,18 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn error(path: &str, why: &str) -> String {
-    if path.is_empty() {
+/// An error at `path` + `key` (`key` empty: at `path`).
+#[inline(never)]
+fn fail(path: &str, key: &str, why: &str) -> String {
+    let at = if key.is_empty() {
+        path.to_owned()
+    } else {
+        join(path, key)
+    };
+    if at.is_empty() {
         why.to_owned()
     } else {
-        [path, ": ", why].concat()
+        [&at, ": ", why].concat()
     }
 }
 
@@ -100,10 +107,10 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
         Kind::Bool if raw.trim() == "true" => return Ok(&Type::Any),
         Kind::Bool => return Ok(&Type::Never),
         Kind::Object if depth < MAX_DEPTH => {}
-        Kind::Object => return Err(error(path, "nested too deeply")),
-        _ => return Err(error(path, "a schema must be an object or a boolean")),
+        Kind::Object => return Err(fail(path, "", "nested too deeply")),
+        _ => return Err(fail(path, "", "a schema must be an object or a boolean")),
     }
-    let entries = json::object_entries(raw).map_err(|e| error(path, &e.text()))?;
+    let entries = json::object_entries(raw).map_err(|e| fail(path, "", &e.text()))?;
     let get = |key: &str| {
         entries
             .iter()
@@ -111,13 +118,12 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
             .find(|(k, _)| k == key)
             .map(|(_, v)| *v)
     };
-    let at = |key: &str| join(path, key);
 
     // The type, and whether null is allowed besides.
     let mut nullable = match get("nullable").map(str::trim) {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(error(&at("nullable"), "expected true or false")),
+        Some(_) => return Err(fail(path, "nullable", "expected true or false")),
     };
     let mut names = Vec::new();
     if let Some(t) = get("type") {
@@ -125,25 +131,27 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
             Kind::String => names.push(t),
             Kind::Array => names = json::array_elements(t).map_err(|e| e.text())?,
             _ => {
-                return Err(error(
-                    &at("type"),
+                return Err(fail(
+                    path,
+                    "type",
                     "expected a type name or an array of them",
                 ))
             }
         }
     }
     if names.is_empty() && get("type").is_some() {
-        return Err(error(&at("type"), "expected at least one type"));
+        return Err(fail(path, "type", "expected at least one type"));
     }
     let (mut name, mut null) = (None, false);
     for t in names {
-        let t = json::unquote(t).map_err(|_| error(&at("type"), "expected a type name"))?;
+        let t = json::unquote(t).map_err(|_| fail(path, "type", "expected a type name"))?;
         match TYPES.iter().find(|n| **n == t) {
             Some(&"null") => null = true,
             Some(n) if name.is_none() => name = Some(*n),
             Some(_) => {
-                return Err(error(
-                    &at("type"),
+                return Err(fail(
+                    path,
+                    "type",
                     "only one type, or one type and \"null\", is supported",
                 ))
             }
@@ -152,7 +160,7 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
                 if let Some(near) = nearest(&t, TYPES) {
                     why = why + " (did you mean \"" + near + "\"?)";
                 }
-                return Err(error(&at("type"), &why));
+                return Err(fail(path, "type", &why));
             }
         }
     }
@@ -169,7 +177,7 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
             if let Some(near) = nearest(k, KEYWORDS) {
                 why = why + " (did you mean `" + near + "`?)";
             }
-            return Err(error(path, &why));
+            return Err(fail(path, "", &why));
         }
     }
     // Without a type, the keywords say which (`{"items": …}` is an array schema).
@@ -185,24 +193,24 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
     };
 
     let typed = match implied {
-        Some("string") => text(&get, &at)?,
-        Some("number") => number(&get, &at, name == Some("integer"))?,
+        Some("string") => text(&get, path)?,
+        Some("number") => number(&get, path, name == Some("integer"))?,
         Some("boolean") => &Type::Bool,
         Some("null") => &Type::Null,
         Some("array") => match get("items") {
-            Some(items) => leak(Type::Array(node(items, &at("items"), depth + 1)?)),
+            Some(items) => leak(Type::Array(node(items, &join(path, "items"), depth + 1)?)),
             None => &Type::Array(&Type::Any),
         },
-        Some(_) => object(&get, &at, depth)?,
+        Some(_) => object(&get, path, depth)?,
         None => &Type::Any,
     };
     // `enum` / `const`: these values only, each of which must also fit the rest of the schema.
     let (key, values) = match (get("enum"), get("const")) {
-        (Some(_), Some(_)) => return Err(error(path, "use `enum` or `const`, not both")),
+        (Some(_), Some(_)) => return Err(fail(path, "", "use `enum` or `const`, not both")),
         (Some(raw), None) => (
             "enum",
             json::array_elements(raw)
-                .map_err(|_| error(&at("enum"), "expected an array of values"))?,
+                .map_err(|_| fail(path, "enum", "expected an array of values"))?,
         ),
         (None, Some(raw)) => ("const", vec![raw]),
         (None, None) => {
@@ -217,10 +225,10 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
         let null_ok = nullable && Kind::of(v) == Kind::Null;
         if !null_ok && super::schema::validate(typed, v).is_err() {
             let why = [v.trim(), " does not fit the schema's type or bounds"].concat();
-            return Err(error(&at(key), &why));
+            return Err(fail(path, key, &why));
         }
     }
-    let base = values_type(&values, &at(key))?;
+    let base = values_type(&values, &join(path, key))?;
     Ok(if nullable {
         leak(Type::Nullable(base))
     } else {
@@ -231,14 +239,15 @@ fn node(raw: &str, path: &str, depth: u32) -> Result<&'static Type, String> {
 /// `enum` / `const`: scalars, compared as values.
 fn values_type(values: &[&str], path: &str) -> Result<&'static Type, String> {
     if values.is_empty() {
-        return Err(error(path, "expected at least one value"));
+        return Err(fail(path, "", "expected at least one value"));
     }
     if values
         .iter()
         .any(|v| matches!(Kind::of(v), Kind::Object | Kind::Array))
     {
-        return Err(error(
+        return Err(fail(
             path,
+            "",
             "only strings, numbers, booleans and null are supported as values",
         ));
     }
@@ -249,19 +258,19 @@ fn values_type(values: &[&str], path: &str) -> Result<&'static Type, String> {
 type Get<'a> = dyn Fn(&str) -> Option<&'a str> + 'a;
 
 /// A non-negative integer keyword (`minLength`).
-fn count(get: &Get, at: &dyn Fn(&str) -> String, key: &str) -> Result<Option<u32>, String> {
+fn count(get: &Get, path: &str, key: &str) -> Result<Option<u32>, String> {
     get(key)
         .map(|v| {
             json::as_u64(v)
                 .map(|n| n.min(u32::MAX as u64) as u32)
-                .ok_or_else(|| error(&at(key), "expected an integer ≥ 0"))
+                .ok_or_else(|| fail(path, key, "expected an integer ≥ 0"))
         })
         .transpose()
 }
 
-fn text(get: &Get, at: &dyn Fn(&str) -> String) -> Result<&'static Type, String> {
-    let min = count(get, at, "minLength")?;
-    let max = count(get, at, "maxLength")?;
+fn text(get: &Get, path: &str) -> Result<&'static Type, String> {
+    let min = count(get, path, "minLength")?;
+    let max = count(get, path, "maxLength")?;
     if min.is_none() && max.is_none() {
         return Ok(&Type::Str);
     }
@@ -271,13 +280,13 @@ fn text(get: &Get, at: &dyn Fn(&str) -> String) -> Result<&'static Type, String>
     }))
 }
 
-fn number(get: &Get, at: &dyn Fn(&str) -> String, int: bool) -> Result<&'static Type, String> {
+fn number(get: &Get, path: &str, int: bool) -> Result<&'static Type, String> {
     let bound = |key: &str| {
         get(key)
             .map(|v| {
                 json::number(v)
                     .map(|n| (n, v.trim()))
-                    .ok_or_else(|| error(&at(key), "expected a number"))
+                    .ok_or_else(|| fail(path, key, "expected a number"))
             })
             .transpose()
     };
@@ -301,10 +310,10 @@ fn number(get: &Get, at: &dyn Fn(&str) -> String, int: bool) -> Result<&'static 
     }))
 }
 
-fn object(get: &Get, at: &dyn Fn(&str) -> String, depth: u32) -> Result<&'static Type, String> {
+fn object(get: &Get, path: &str, depth: u32) -> Result<&'static Type, String> {
     let mut required: Vec<String> = Vec::new();
     if let Some(r) = get("required") {
-        let bad = || error(&at("required"), "expected an array of property names");
+        let bad = || fail(path, "required", "expected an array of property names");
         for name in json::array_elements(r).map_err(|_| bad())? {
             required.push(json::unquote(name).map_err(|_| bad())?);
         }
@@ -312,11 +321,11 @@ fn object(get: &Get, at: &dyn Fn(&str) -> String, depth: u32) -> Result<&'static
     let mut fields = Vec::new();
     if let Some(p) = get("properties") {
         if Kind::of(p) != Kind::Object {
-            return Err(error(&at("properties"), "expected an object of schemas"));
+            return Err(fail(path, "properties", "expected an object of schemas"));
         }
         let props = json::object_entries(p).map_err(|e| e.text())?;
         for (name, schema) in props {
-            let ty = node(schema, &join(&at("properties"), &name), depth + 1)?;
+            let ty = node(schema, &join(&join(path, "properties"), &name), depth + 1)?;
             let needed = required.contains(&name);
             fields.push(Field {
                 ty: if needed { ty } else { leak(Type::Optional(ty)) },
@@ -337,7 +346,7 @@ fn object(get: &Get, at: &dyn Fn(&str) -> String, depth: u32) -> Result<&'static
     }
     let extra = match get("additionalProperties") {
         None => None,
-        Some(raw) => Some(node(raw, &at("additionalProperties"), depth + 1)?)
+        Some(raw) => Some(node(raw, &join(path, "additionalProperties"), depth + 1)?)
             .filter(|t| !matches!(t, Type::Any)),
     };
     Ok(leak(Type::Object {
