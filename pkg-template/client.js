@@ -5,7 +5,7 @@
 import { EventClient, live } from "./events-client.js";
 import { Layers, optimisticSpec } from "./layers.js";
 
-export { loader } from "./events-client.js";
+export { loader, requireLoaded } from "./events-client.js";
 
 /** The durable outbox of a client: `client.outbox`. */
 export class Outbox {

@@ -10,16 +10,26 @@ export const live = (raw) => !disposed.has(raw);
 /** A page or a worker: where the wasm is fetched and sockets and IndexedDB exist. */
 const inBrowser = () => typeof window !== "undefined" || typeof WorkerGlobalScope !== "undefined";
 
-/** `init()` on a server (Next.js prerendering, Node): a `WiresyncError` shaped as the wasm's
- *  are (which cannot load here to make it). */
-function notInBrowser() {
-  const e = new Error(
+/** A `WiresyncError` shaped as the wasm's are, for the two errors raised before the wasm is
+ *  there to make them. */
+function wasmlessError(code, message) {
+  const e = new Error(message);
+  e.name = "WiresyncError";
+  e.code = code;
+  return e;
+}
+
+/** `init()` on a server (Next.js prerendering, Node). */
+const notInBrowser = () =>
+  wasmlessError(
+    "NOT_IN_BROWSER",
     "init() with no input runs in a browser only; on a server, create the client in an effect, " +
       "or with <RealtimeProvider create={…}> from wiresync/react",
   );
-  e.name = "WiresyncError";
-  e.code = "NOT_IN_BROWSER";
-  return e;
+
+/** Throws `NOT_INITIALIZED` unless `init` (a `loader`'s) has loaded the wasm. */
+export function requireLoaded(init) {
+  if (!init.loaded) throw wasmlessError("NOT_INITIALIZED", "call (and await) init() before connect()");
 }
 
 /**
@@ -30,20 +40,24 @@ function notInBrowser() {
  */
 export function loader(initWasm, fallback) {
   let loading;
-  return function init(input) {
+  const init = (input) => {
     if (!loading && input === undefined && !inBrowser()) return Promise.reject(notInBrowser());
     if (!loading) {
       const given = input === undefined ? fallback?.() : input;
       const arg = given === undefined || (given && typeof given === "object" && "module_or_path" in given)
         ? given
         : { module_or_path: given };
-      loading = initWasm(arg).then(() => undefined, (e) => {
+      loading = initWasm(arg).then(() => {
+        init.loaded = true;
+      }, (e) => {
         loading = undefined;
         throw e;
       });
     }
     return loading;
   };
+  init.loaded = false;
+  return init;
 }
 
 function meta(raw, args, ackId) {

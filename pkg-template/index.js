@@ -3,7 +3,7 @@
 // `new URL("wiresync_bg.wasm", import.meta.url)`, which bundlers turn into an asset URL.
 // Metro (Expo web) and bundlers without that: import "wiresync/metro" (the wasm inlined).
 import initWasm, { connect as rawConnect } from "./wiresync.js";
-import { Client, loader } from "./client.js";
+import { Client, loader, requireLoaded } from "./client.js";
 
 export { Cache, Client, Outbox } from "./client.js";
 
@@ -12,9 +12,12 @@ export { Cache, Client, Outbox } from "./client.js";
  * @param {{ module_or_path?: unknown } | URL | string | Response | BufferSource | WebAssembly.Module} [input]
  *   where the wasm comes from; by default `wiresync_bg.wasm` next to this file.
  */
-export default loader(initWasm);
+const init = loader(initWasm);
+export default init;
 
-/** Creates a client and starts connecting. Call (and await) `init()` first. */
+/** Creates a client and starts connecting. Call (and await) `init()` first (else
+ *  `NOT_INITIALIZED`). */
 export function connect(options) {
+  requireLoaded(init);
   return new Client(rawConnect(options), options);
 }

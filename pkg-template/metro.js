@@ -3,7 +3,7 @@
 // in wasm_inline.js, and the glue used here has no `import.meta`. Same API as "wiresync".
 import initWasm, { connect as rawConnect } from "./wiresync_inline.js";
 import wasmBytes from "./wasm_inline.js";
-import { Client, loader } from "./client.js";
+import { Client, loader, requireLoaded } from "./client.js";
 
 export { Cache, Client, Outbox } from "./client.js";
 
@@ -11,9 +11,12 @@ export { Cache, Client, Outbox } from "./client.js";
  * Loads the wasm, by default from the bytes inlined in this package (or from `input`, as in
  * "wiresync"). Idempotent: concurrent and repeated calls share one load.
  */
-export default loader(initWasm, () => ({ module_or_path: wasmBytes() }));
+const init = loader(initWasm, () => ({ module_or_path: wasmBytes() }));
+export default init;
 
-/** Creates a client and starts connecting. Call (and await) `init()` first. */
+/** Creates a client and starts connecting. Call (and await) `init()` first (else
+ *  `NOT_INITIALIZED`). */
 export function connect(options) {
+  requireLoaded(init);
   return new Client(rawConnect(options), options);
 }

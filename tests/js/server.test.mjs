@@ -42,6 +42,12 @@ for (const e of entries) mods[e] = await import(e);
 const newGlobals = Object.getOwnPropertyNames(globalThis).filter((g) => !globalsBefore.has(g));
 const importCalls = calls.splice(0);
 
+let early;
+try {
+  mods.wiresync.connect({ url: "http://127.0.0.1:1" });
+} catch (e) {
+  early = { code: e.code, name: e.name };
+}
 const inits = {};
 for (const e of ["wiresync", "wiresync/events", "wiresync/metro"]) {
   inits[e] = await mods[e].default().then(() => "resolved", (err) => ({ name: err.name, code: err.code, message: err.message, isError: err instanceof Error }));
@@ -61,7 +67,7 @@ let created = 0;
 const html = renderToString(createElement(mods["wiresync/react"].RealtimeProvider,
   { create: () => { created++; throw new Error("never on the server"); }, fallback: "connecting…" },
   createElement("p", null, "app")));
-console.log(JSON.stringify({ newGlobals, importCalls, inits, initCalls, html, created, withBytes, again }));
+console.log(JSON.stringify({ newGlobals, importCalls, early, inits, initCalls, html, created, withBytes, again }));
 `;
 
 test("on a server: imports have no side effects, init() rejects with NOT_IN_BROWSER without a fetch, the provider renders its fallback", async () => {
@@ -72,6 +78,7 @@ test("on a server: imports have no side effects, init() rejects with NOT_IN_BROW
   const r = JSON.parse(stdout.trim().split("\n").at(-1));
   assert.deepEqual(r.newGlobals, [], "no globals added by importing");
   assert.deepEqual(r.importCalls, [], "no fetch, timer, socket or listener while importing");
+  assert.deepEqual(r.early, { code: "NOT_INITIALIZED", name: "WiresyncError" }, "connect() before init() says so");
   for (const [entry, got] of Object.entries(r.inits)) {
     assert.equal(got.code, "NOT_IN_BROWSER", `${entry}: ${JSON.stringify(got)}`);
     assert.equal(got.name, "WiresyncError");

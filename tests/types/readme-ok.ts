@@ -28,7 +28,8 @@ export async function readme(getToken: () => Promise<string>): Promise<void> {
 // "Your own event schemas".
 import { z } from "zod";
 
-export function readmeSchemas(): void {
+export async function readmeSchemas(): Promise<void> {
+  await init();
   const client = connect({
     url: "https://api.example.com",
     schemas: {
