@@ -5,7 +5,7 @@
 import { EventClient, live } from "./events-client.js";
 import { Layers, optimisticSpec } from "./layers.js";
 
-export { loader, requireLoaded } from "./events-client.js";
+export { connectWith, loader } from "./events-client.js";
 
 /** The durable outbox of a client: `client.outbox`. */
 export class Outbox {
@@ -217,9 +217,9 @@ export class Client extends EventClient {
    *  theirs, so `#reconcile` adds no layers until they know their ids. */
   #mutating = 0;
 
-  /** @param raw the wasm `RawClient`; @param options the `connect` options */
-  constructor(raw, options) {
-    super(raw, options);
+  /** @param raw the wasm `RawClient`; @param validators as `EventClient`'s */
+  constructor(raw, validators) {
+    super(raw, validators);
     this.#raw = raw;
     /** The durable outbox (throws `INVALID_ARGUMENT` on use when `outbox: false`). */
     this.outbox = new Outbox(raw, (event, payload) => this[Symbol.for("wiresync.outgoing")](event, payload));

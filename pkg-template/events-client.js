@@ -28,7 +28,7 @@ const notInBrowser = () =>
   );
 
 /** Throws `NOT_INITIALIZED` unless `init` (a `loader`'s) has loaded the wasm. */
-export function requireLoaded(init) {
+function requireLoaded(init) {
   if (!init.loaded) throw wasmlessError("NOT_INITIALIZED", "call (and await) init() before connect()");
 }
 
@@ -64,21 +64,40 @@ function meta(raw, args, ackId) {
   return ackId === undefined ? { args } : { args, ack: (...values) => raw.ack(ackId, values) };
 }
 
-/** The Standard Schema validators (zod, valibot, arktype: `~standard`) among `connect`'s
- *  `schemas`, by direction then event; JSON Schemas are compiled and checked in Rust. */
-function standardSchemas(options) {
+/** Splits `connect`'s `schemas`: the Standard Schema validators (zod, valibot, arktype: an
+ *  object or a function with `~standard`) run here, by direction then event (`validators`,
+ *  none with `validate: false`); the options go to the wasm with each of them as `true` (the
+ *  JSON Schema that accepts anything: declared, so the catalog's type is set aside), where
+ *  the JSON Schemas are compiled and checked. */
+function splitSchemas(options) {
+  const s = options?.schemas;
+  if (!s || typeof s !== "object") return { forWasm: options };
   const pick = (map) => {
     const found = new Map();
-    for (const [event, schema] of Object.entries(map ?? {})) {
-      // (An object or a function, as arktype's are, with a truthy `~standard`: the test Rust's
-      // options.rs `declare` makes to leave them to JS.)
+    if (!map || typeof map !== "object") return [map, found];
+    let copy;
+    for (const [event, schema] of Object.entries(map)) {
       const isValue = typeof schema === "object" || typeof schema === "function";
-      if (isValue && schema?.["~standard"]) found.set(event, schema["~standard"]);
+      if (isValue && schema?.["~standard"]) {
+        found.set(event, schema["~standard"]);
+        (copy ??= { ...map })[event] = true;
+      }
     }
-    return found;
+    return [copy ?? map, found];
   };
-  const s = options?.schemas;
-  return options?.validate === false || !s ? undefined : { listen: pick(s.listen), emit: pick(s.emit) };
+  const [listen, l] = pick(s.listen);
+  const [emit, e] = pick(s.emit);
+  if (!l.size && !e.size) return { forWasm: options };
+  const validators = options.validate === false ? undefined : { listen: l, emit: e };
+  return { forWasm: { ...options, schemas: { ...s, listen, emit } }, validators };
+}
+
+/** `connect()` of an entry: the wasm's client (`rawConnect`, once `init` has loaded it) in
+ *  `Client`, with the Standard Schema validators split off for it. */
+export function connectWith(init, rawConnect, Client, options) {
+  requireLoaded(init);
+  const { forWasm, validators } = splitSchemas(options);
+  return new Client(rawConnect(forWasm), validators);
 }
 
 /** Runs a Standard Schema validator: `{ value }` or `{ issues }`. */
@@ -100,10 +119,11 @@ export class EventClient {
   #raw;
   #std;
 
-  /** @param raw the wasm `RawClient`; @param options the `connect` options */
-  constructor(raw, options) {
+  /** @param raw the wasm `RawClient`; @param validators the Standard Schema validators of
+   *  `connect`'s `schemas` (`connectWith`) */
+  constructor(raw, validators) {
     this.#raw = raw;
-    this.#std = standardSchemas(options);
+    this.#std = validators;
   }
 
   /** The payload a handler of `event` gets: the first argument, or what its Standard Schema

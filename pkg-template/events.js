@@ -3,7 +3,7 @@
 // The wasm is `wiresync_events_bg.wasm` next to this file (`new URL(..., import.meta.url)`, as
 // in "wiresync"). Same `init()` and `connect()`; `connect()` refuses `outbox` and `cache`.
 import initWasm, { connect as rawConnect } from "./wiresync_events.js";
-import { EventClient, loader, requireLoaded } from "./events-client.js";
+import { EventClient, connectWith, loader } from "./events-client.js";
 
 export { EventClient } from "./events-client.js";
 
@@ -18,6 +18,5 @@ export default init;
 /** Creates a client and starts connecting. Call (and await) `init()` first (else
  *  `NOT_INITIALIZED`). */
 export function connect(options) {
-  requireLoaded(init);
-  return new EventClient(rawConnect(options), options);
+  return connectWith(init, rawConnect, EventClient, options);
 }

@@ -3,7 +3,7 @@
 // `new URL("wiresync_bg.wasm", import.meta.url)`, which bundlers turn into an asset URL.
 // Metro (Expo web) and bundlers without that: import "wiresync/metro" (the wasm inlined).
 import initWasm, { connect as rawConnect } from "./wiresync.js";
-import { Client, loader, requireLoaded } from "./client.js";
+import { Client, connectWith, loader } from "./client.js";
 
 export { Cache, Client, Outbox } from "./client.js";
 
@@ -18,6 +18,5 @@ export default init;
 /** Creates a client and starts connecting. Call (and await) `init()` first (else
  *  `NOT_INITIALIZED`). */
 export function connect(options) {
-  requireLoaded(init);
-  return new Client(rawConnect(options), options);
+  return connectWith(init, rawConnect, Client, options);
 }

@@ -3,7 +3,7 @@
 // in wasm_inline.js, and the glue used here has no `import.meta`. Same API as "wiresync".
 import initWasm, { connect as rawConnect } from "./wiresync_inline.js";
 import wasmBytes from "./wasm_inline.js";
-import { Client, loader, requireLoaded } from "./client.js";
+import { Client, connectWith, loader } from "./client.js";
 
 export { Cache, Client, Outbox } from "./client.js";
 
@@ -17,6 +17,5 @@ export default init;
 /** Creates a client and starts connecting. Call (and await) `init()` first (else
  *  `NOT_INITIALIZED`). */
 export function connect(options) {
-  requireLoaded(init);
-  return new Client(rawConnect(options), options);
+  return connectWith(init, rawConnect, Client, options);
 }

@@ -60,6 +60,16 @@ impl Sim {
         })
     }
 
+    /// A Socket.IO client connected and accepted (sid `s1`), what it sent so far cleared.
+    fn open_socketio() -> Sim {
+        let mut s = Sim::socketio();
+        s.conn.connect(s.now);
+        s.pump();
+        s.accept(r#"40{"sid":"s1"}"#);
+        s.take_sent();
+        s
+    }
+
     fn pump(&mut self) {
         while let Some(o) = self.conn.poll() {
             match o {
@@ -143,11 +153,7 @@ impl Sim {
 
 #[test]
 fn binary_events_and_acks_both_ways_with_their_attachments_in_order() {
-    let mut s = Sim::socketio();
-    s.conn.connect(s.now);
-    s.pump();
-    s.accept(r#"40{"sid":"s1"}"#);
-    s.take_sent();
+    let mut s = Sim::open_socketio();
     // In: delivered once its attachments came, with their count; what came after waits.
     s.frame(r#"452-["file",{"a":{"_placeholder":true,"num":0}},[{"_placeholder":true,"num":1}]]"#);
     assert!(s.events.is_empty(), "not before its attachments");
@@ -240,11 +246,7 @@ fn binary_events_and_acks_both_ways_with_their_attachments_in_order() {
 
 #[test]
 fn a_binary_part_over_the_frame_limit_is_refused_not_sent() {
-    let mut s = Sim::socketio();
-    s.conn.connect(s.now);
-    s.pump();
-    s.accept(r#"40{"sid":"s1"}"#);
-    s.take_sent();
+    let mut s = Sim::open_socketio();
     // The handshake's maxPayload is 1,000,000 bytes.
     let big = Attachments {
         count: 1,
@@ -588,11 +590,7 @@ fn emits_buffer_while_down_and_flush_in_order_after_rooms() {
 
 #[test]
 fn acks_resolve_time_out_and_unknown_ones_are_reported() {
-    let mut s = Sim::socketio();
-    s.conn.connect(s.now);
-    s.pump();
-    s.accept(r#"40{"sid":"s1"}"#);
-    s.take_sent();
+    let mut s = Sim::open_socketio();
     let a = s
         .conn
         .emit_with_ack(s.now, "order:ack-me", r#"[{"orderId":"o"}]"#, None)

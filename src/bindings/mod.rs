@@ -56,15 +56,19 @@ fn outgoing(
     what: &str,
     event: Option<&str>,
 ) -> Result<(String, Option<Array>), JsValue> {
-    let split = glue::binary_parts(args);
+    let (args, parts) = split_binary(args.into());
+    Ok((stringify(&args, what, event)?, parts))
+}
+
+/// `value` with its binary parts (ArrayBuffers, typed arrays, Blobs) taken out and left as
+/// placeholders, and those parts; `value` itself and `None` when it has none.
+fn split_binary(value: JsValue) -> (JsValue, Option<Array>) {
+    let split = glue::binary_parts(&value);
     if split.is_undefined() {
-        return Ok((stringify(args, what, event)?, None));
+        return (value, None);
     }
     let split: Array = split.unchecked_into();
-    Ok((
-        stringify(&split.get(0), what, event)?,
-        Some(split.get(1).unchecked_into()),
-    ))
+    (split.get(0), Some(split.get(1).unchecked_into()))
 }
 
 /// Turns a JS auth value (object, function returning an object or a promise of one,

@@ -264,9 +264,9 @@ thread_local! {
     static COMPILED: RefCell<Vec<(String, &'static Type)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Declares the app's schemas of one direction (`schemas.listen` / `schemas.emit`): a JSON
-/// Schema is compiled here; a Standard Schema validator (zod, valibot, arktype: an object with
-/// `~standard`) runs in JS, so the catalog's type for that name is set aside.
+/// Declares the app's schemas of one direction (`schemas.listen` / `schemas.emit`): each JSON
+/// Schema is compiled here. (A Standard Schema validator runs in JS: events-client.js hands it
+/// over as `true`, which sets the catalog's type for that name aside and checks nothing here.)
 fn declare(o: &Opts, dir: &'static str, into: &mut Schemas) -> Result<(), JsValue> {
     let Some(map) = o.value(dir) else {
         return Ok(());
@@ -279,13 +279,6 @@ fn declare(o: &Opts, dir: &'static str, into: &mut Schemas) -> Result<(), JsValu
         let name = name.as_string().unwrap_or_default();
         let schema = glue::get(&map, &name);
         let at = || [&path, "[", &crate::core::json::quote(&name), "]"].concat();
-        // (events-client.js `standardSchemas` picks the same ones, to run them.)
-        if (schema.is_object() || schema.is_function())
-            && glue::get(&schema, "~standard").is_truthy()
-        {
-            into.declare(&name, None);
-            continue;
-        }
         let text = (schema.is_object() || schema.as_bool().is_some())
             .then(|| js_sys::JSON::stringify(&schema).ok())
             .flatten()

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::{stringify, stringify_both, to_js, Opts, RawClient};
+use super::{split_binary, stringify, stringify_both, to_js, Opts, RawClient};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::outbox::{Entry, EntryState};
 use crate::driver::outbox::{HeaderSource, Outbox, OutboxEvent};
@@ -153,13 +153,7 @@ impl RawClient {
     #[wasm_bindgen(js_name = outboxEnqueue)]
     pub fn outbox_enqueue(&self, event: String, payload: JsValue, options: JsValue) -> Promise {
         // Binary parts (ArrayBuffers, typed arrays, Blobs) leave placeholders in the JSON.
-        let split = glue::binary_parts(&payload);
-        let (payload, parts) = if split.is_undefined() {
-            (payload, None)
-        } else {
-            let split: Array = split.unchecked_into();
-            (split.get(0), Some(split.get(1).unchecked_into::<Array>()))
-        };
+        let (payload, parts) = split_binary(payload);
         // The payload itself binary: a placeholder now, not the object an entry needs.
         if parts.is_some() && glue::get(&payload, "_placeholder").is_truthy() {
             let e = Error::new(

@@ -569,35 +569,37 @@ impl Connection {
         bin: Option<Attachments>,
     ) -> Result<(), Error> {
         let token = bin.map_or(0, |b| b.token);
-        let checked = json::array_elements(args)
+        let frame = json::array_elements(args)
             .map_err(|e| {
                 Error::new(
                     ErrorCode::PayloadInvalid,
                     ["ack arguments are not a JSON array: ", &e.text()].concat(),
                 )
             })
-            .and_then(|_| match self.too_large(bin.map_or(0, |b| b.largest)) {
-                Some(e) => Err(e),
-                None => Ok(()),
+            .and_then(|_| {
+                self.too_large(bin.map_or(0, |b| b.largest))
+                    .map_or(Ok(()), Err)
+            })
+            .and_then(|()| match (&self.cfg.protocol, bin) {
+                (Protocol::SocketIo { namespace, .. }, _) => Ok(socketio::encode_ack(
+                    namespace,
+                    id,
+                    args,
+                    bin.map_or(0, |b| b.count),
+                )),
+                (Protocol::Json, None) => Ok(jsonp::encode_ack(id, args)),
+                (Protocol::Json, Some(_)) => Err(binary_needs_socketio("ack")),
             });
-        let frame = match (&self.cfg.protocol, bin) {
-            (Protocol::SocketIo { namespace, .. }, _) => {
-                socketio::encode_ack(namespace, id, args, bin.map_or(0, |b| b.count))
+        match frame {
+            Ok(frame) if self.phase == Phase::Open => self.send_attached(frame, token),
+            // Refused, or not connected (the server forgot the ack id): its parts go too.
+            r => {
+                if token != 0 {
+                    self.out.push_back(Output::DropAttachments(token));
+                }
+                r?;
             }
-            (Protocol::Json, None) => jsonp::encode_ack(id, args),
-            (Protocol::Json, Some(_)) => String::new(),
-        };
-        if checked.is_err() || frame.is_empty() || self.phase != Phase::Open {
-            if token != 0 {
-                self.out.push_back(Output::DropAttachments(token));
-            }
-            checked?;
-            if frame.is_empty() {
-                return Err(binary_needs_socketio("ack"));
-            }
-            return Ok(());
         }
-        self.send_attached(frame, token);
         Ok(())
     }
 
@@ -1247,7 +1249,8 @@ impl Connection {
     }
 }
 
-fn binary_needs_socketio(what: &str) -> Error {
+/// `INVALID_ARGUMENT`: binary payloads over the JSON protocol, which has no binary packets.
+pub fn binary_needs_socketio(what: &str) -> Error {
     Error::new(
         ErrorCode::InvalidArgument,
         "binary payloads need the Socket.IO protocol",

@@ -828,8 +828,10 @@ fn deliver(inner: &Rc<Inner>, ev: crate::core::protocol::Incoming) {
             )
         }
     };
-    if let Err(e) = with_parts(args.clone().into(), parts) {
-        return report(inner, &e.with_event(ev.name));
+    if let Some(parts) = parts {
+        if let Err(e) = with_parts(args.clone().into(), Some(parts)) {
+            return report(inner, &e.with_event(ev.name));
+        }
     }
     let handlers = inner.handlers.borrow_mut().take_for(&ev.name);
     let d = Delivery {

@@ -305,11 +305,7 @@ impl Outbox {
             .with_event(event)));
         }
         if parts.is_some() && !self.inner.client.speaks_socketio() {
-            return done(Err(Error::new(
-                ErrorCode::InvalidArgument,
-                "binary payloads need the Socket.IO protocol",
-            )
-            .with_event(event)));
+            return done(Err(crate::core::connection::binary_needs_socketio(event)));
         }
         // Placeholders are not the data: a binary payload is not checked against a schema.
         if parts.is_none() {
