@@ -15,11 +15,11 @@ export type EventClient<L extends object = DefaultListenEvents, E extends object
   "on" | "once" | "onAny" | "onState" | "onError" | "state" | "emit" | "emitWithAck" | "subscribe" | "setAuth" | "reconnect" | "close" | "dispose"
 >;
 
-/** Creates a client and starts connecting. `await init()` first. `outbox` and `cache` are
- *  refused (`INVALID_ARGUMENT`): they live in the full `wiresync` entry. */
-export declare function connect<const O extends Omit<ConnectOptions, "outbox" | "cache"> & { schemas: SchemasOption }>(
+/** Creates a client and starts connecting. `await init()` first. `outbox`, `cache` and
+ *  `shareAcrossTabs` are refused (`INVALID_ARGUMENT`): they live in the full `wiresync` entry. */
+export declare function connect<const O extends Omit<ConnectOptions, "outbox" | "cache" | "shareAcrossTabs"> & { schemas: SchemasOption }>(
   options: O,
 ): EventClient<ListenOf<O>, EmitOf<O>>;
 export declare function connect<L extends object = DefaultListenEvents, E extends object = DefaultEmitEvents>(
-  options: Omit<ConnectOptions, "outbox" | "cache">,
+  options: Omit<ConnectOptions, "outbox" | "cache" | "shareAcrossTabs">,
 ): EventClient<L, E>;

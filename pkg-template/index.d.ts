@@ -56,6 +56,9 @@ export interface ConnectionState {
    *  missed, so the cache refetches its active queries (and `wiresync/tanstack` invalidates an
    *  app's). False on a first connect, on a recovered one, and while not open. */
   resync: boolean;
+  /** With `shareAcrossTabs`: whether this tab holds the group's connection (`leader`) and how
+   *  many tabs share it (`tabs`, this one included). `null` for a connection of its own. */
+  shared: { leader: boolean; tabs: number } | null;
 }
 
 /** An auth payload: sent in the CONNECT packet (`socket.handshake.auth`), never stored. */
@@ -114,6 +117,12 @@ export interface ConnectOptions {
   outbox?: false | OutboxOptions;
   /** The query cache: persistence, tabs, gc. */
   cache?: CacheOptions;
+  /** One connection for every tab of this origin that connects to the same `url` and
+   *  `namespace` with the same identity (the outbox's): one tab (the leader, elected with Web
+   *  Locks) holds the WebSocket, the others talk to it over a BroadcastChannel, and another
+   *  takes over, recovering the session, when it closes. Not in `wiresync/events`. Default
+   *  false (see the README, "One connection for every tab"). */
+  shareAcrossTabs?: boolean;
 }
 
 /** Outbox options; every one has the default shown. */

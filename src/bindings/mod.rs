@@ -119,6 +119,15 @@ fn state_to_js(s: &State) -> JsValue {
     set("error", s.error.as_ref().map_or(JsValue::NULL, to_js));
     set("recovered", s.recovered.into());
     set("resync", s.resync.into());
+    set(
+        "shared",
+        s.shared.map_or(JsValue::NULL, |sh| {
+            let x = js_sys::Object::new();
+            glue::set(&x, "leader", &sh.leader.into());
+            glue::set(&x, "tabs", &sh.tabs.into());
+            x.into()
+        }),
+    );
     o.into()
 }
 

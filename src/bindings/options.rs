@@ -195,6 +195,7 @@ const CONNECT: &[&str] = &[
     "schemas",
     "outbox",
     "cache",
+    "shareAcrossTabs",
 ];
 
 /// Parses `connect()` options. Returns them, the raw `auth` value, and the options object
@@ -254,6 +255,10 @@ pub fn parse(o: JsValue) -> Result<(Options, JsValue, Opts), JsValue> {
     if o.bool("validate")? == Some(false) {
         opts = opts.without_validation();
     }
+    if o.bool("shareAcrossTabs")? == Some(true) {
+        // The identity is the outbox's (the session sets it), "" without one.
+        opts.share = Some(String::new());
+    }
     let auth = o.value("auth").unwrap_or(JsValue::UNDEFINED);
     Ok((opts, auth, o))
 }
@@ -312,6 +317,8 @@ pub fn refuse_absent_features(o: &Opts) -> Result<(), JsValue> {
         "outbox",
         #[cfg(not(feature = "cache"))]
         "cache",
+        #[cfg(not(feature = "share"))]
+        "shareAcrossTabs",
     ];
     for key in absent {
         if o.value(key).is_some_and(|v| v != JsValue::FALSE) {

@@ -120,6 +120,18 @@ pub struct State {
     /// invalidates its active queries, `wiresync/tanstack` an app's `QueryClient`). The one
     /// place this rule lives. False on a first open and on a recovered one.
     pub resync: bool,
+    /// With `shareAcrossTabs`: whether this tab holds the connection for its group, and how
+    /// many tabs share it. `None` for a connection of its own.
+    pub shared: Option<Shared>,
+}
+
+/// How a tab shares its group's connection ([`State::shared`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shared {
+    /// This tab holds the connection (the others follow it).
+    pub leader: bool,
+    /// Tabs in the group, this one included.
+    pub tabs: u32,
 }
 
 /// Identifies a room subscription.
@@ -319,6 +331,7 @@ impl Connection {
             error: self.error.clone(),
             recovered: self.recovered,
             resync: self.resync && self.phase == Phase::Open,
+            shared: None,
         }
     }
 
@@ -431,13 +444,47 @@ impl Connection {
         self.start_attempt(now);
     }
 
+    /// The session a new connection may recover (Socket.IO connection state recovery), as of
+    /// the last event received: what a tab sharing this connection hands to the next leader.
+    pub fn session(&self) -> Option<crate::core::share::Session> {
+        Some(crate::core::share::Session {
+            sid: self.sid.clone()?,
+            pid: self.pid.clone()?,
+            offset: self.offset.clone(),
+        })
+    }
+
+    /// Takes over a session another tab held: the next connect offers it for recovery, and
+    /// if the server does not recover it, that connect is a resync (rooms re-joined, queries
+    /// refetched), as after any unrecovered reconnect.
+    pub fn resume(&mut self, session: Option<crate::core::share::Session>) {
+        if let Some(s) = session {
+            self.sid = Some(s.sid);
+            self.pid = Some(s.pid);
+            self.offset = s.offset;
+        }
+        self.opened_before = true;
+    }
+
     /// Closes for good: sends the namespace DISCONNECT if connected, closes the transport,
     /// fails pending acks with `CLOSED` and never reconnects (until `connect`/`reconnect`).
-    pub fn close(&mut self, _now: u64) {
+    pub fn close(&mut self, now: u64) {
+        self.close_as(now, true);
+    }
+
+    /// Closes without leaving the session (no DISCONNECT): the transport just drops, as when
+    /// the tab closes, so that another tab can recover the session.
+    pub fn hand_over(&mut self, now: u64) {
+        self.close_as(now, false);
+    }
+
+    fn close_as(&mut self, _now: u64, leave: bool) {
         if self.phase == Phase::Closed {
             return;
         }
-        self.leave_session();
+        if leave {
+            self.leave_session();
+        }
         if self.phase.transport_active() {
             self.leave_transport();
         }

@@ -16,4 +16,5 @@ pub mod query_cache;
 pub mod query_index;
 pub mod query_key;
 pub mod schema;
+pub mod share;
 pub mod text;

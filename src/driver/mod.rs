@@ -27,6 +27,7 @@ pub mod cache;
 #[cfg(feature = "outbox")]
 pub mod outbox;
 pub mod session;
+mod share;
 
 /// Where the outbox keeps its entries, or the cache its data: what JS sees as `persistence`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +88,10 @@ pub struct Options {
     /// The types that check outgoing payloads (`emit`, acks, the outbox). Default: the
     /// catalog's ([`events::emit_schema`]).
     pub emit: Schemas,
+    /// `Some(identity)`: share one connection with the other tabs of this origin that connect
+    /// to the same URL and namespace with the same identity (`shareAcrossTabs`). Default
+    /// `None`: a connection of its own.
+    pub share: Option<String>,
 }
 
 impl Options {
@@ -97,6 +102,7 @@ impl Options {
             auth: Auth::None,
             listen: Schemas::with_preset(Some(events::listen_schema)),
             emit: Schemas::with_preset(Some(events::emit_schema)),
+            share: None,
         }
     }
 
@@ -155,6 +161,14 @@ struct Inner {
     attach_out: RefCell<Vec<(u64, js_sys::Array)>>,
     /// Events whose dropped payload was told to the console (once each, see [`report`]).
     warned: RefCell<Vec<String>>,
+    /// The group this client shares its connection with (`Options::share`), while in one.
+    share: RefCell<Option<share::Share>>,
+    /// The identity of that group, kept while closed (a `reconnect` joins it again).
+    share_identity: RefCell<Option<String>>,
+    share_timer: RefCell<Option<Timer>>,
+    /// Requests that went through the group (a follower's acks, every shared room join), by
+    /// this tab's ids.
+    requests: RefCell<Vec<(u64, AckWaiter)>>,
 }
 
 /// The real-time client: one connection, typed subscriptions, rooms, acks.
@@ -190,6 +204,10 @@ impl Client {
             attach_in: RefCell::new(Vec::new()),
             attach_out: RefCell::new(Vec::new()),
             warned: RefCell::new(Vec::new()),
+            share: RefCell::new(None),
+            share_identity: RefCell::new(options.share.clone()),
+            share_timer: RefCell::new(None),
+            requests: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&inner);
         *inner.lifecycle.borrow_mut() = Some(Lifecycle::listen(move |ev| {
@@ -202,11 +220,14 @@ impl Client {
                 pump(&inner);
             }
         }));
-        {
-            let mut core = inner.core.borrow_mut();
-            let t = now();
-            core.set_online(t, lifecycle::is_online());
-            core.connect(t);
+        match &options.share {
+            Some(identity) => share::start(&inner, identity),
+            None => {
+                let mut core = inner.core.borrow_mut();
+                let t = now();
+                core.set_online(t, lifecycle::is_online());
+                core.connect(t);
+            }
         }
         pump(&inner);
         Client { inner }
@@ -214,7 +235,7 @@ impl Client {
 
     /// The current connection state.
     pub fn state(&self) -> State {
-        self.inner.core.borrow().state()
+        share::state(&self.inner).unwrap_or_else(|| self.inner.core.borrow().state())
     }
 
     /// Registers a raw handler for `name` (arguments as a JS array).
@@ -383,6 +404,17 @@ impl Client {
         ack: Option<Option<u64>>,
     ) -> Result<Option<u64>, Error> {
         let t = now();
+        if share::following(&self.inner) {
+            if parts.is_some() {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedBinary,
+                    "binary payloads are sent from the tab that holds the shared connection only",
+                )
+                .with_event(name));
+            }
+            self.check_outgoing(name, args)?;
+            return Ok(Some(share::emit(&self.inner, name, args, ack)));
+        }
         let r = match parts {
             None => {
                 self.check_outgoing(name, args)?;
@@ -426,10 +458,15 @@ impl Client {
         parts: Option<&js_sys::Array>,
     ) -> Result<(), Error> {
         // The waiter is in place before any output of this call is carried out.
+        let list = if share::following(&self.inner) {
+            &self.inner.requests
+        } else {
+            &self.inner.acks
+        };
         let r = self
             .emit_any(name, args, parts, Some(timeout_ms))
             .map(|id| {
-                self.inner.acks.borrow_mut().push((id.unwrap_or(0), done));
+                list.borrow_mut().push((id.unwrap_or(0), done));
             });
         pump(&self.inner);
         r
@@ -443,6 +480,22 @@ impl Client {
         args: &str,
         parts: Option<&js_sys::Array>,
     ) -> Result<(), Error> {
+        if share::sharing(&self.inner) && (parts.is_none() || share::following(&self.inner)) {
+            if parts.is_some() {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedBinary,
+                    "binary acks are sent from the tab that holds the shared connection only",
+                ));
+            }
+            json::array_elements(args).map_err(|e| {
+                Error::new(
+                    ErrorCode::PayloadInvalid,
+                    ["ack arguments are not a JSON array: ", &e.text()].concat(),
+                )
+            })?;
+            share::answer(&self.inner, id, args);
+            return Ok(());
+        }
         let bin = parts.map(|p| keep_parts(&self.inner, p));
         let r = self
             .inner
@@ -463,6 +516,23 @@ impl Client {
         ack: bool,
         ready: AckWaiter,
     ) -> Result<SubId, Error> {
+        if share::sharing(&self.inner) {
+            if let Some(p) = params {
+                json::validate(p).map_err(|e| {
+                    Error::new(
+                        ErrorCode::PayloadInvalid,
+                        ["subscribe params are not JSON: ", &e.text()].concat(),
+                    )
+                    .with_event(channel)
+                })?;
+            }
+            let sub = share::join(
+                &self.inner,
+                crate::core::share::Room::new(channel, params, ack),
+            );
+            self.inner.requests.borrow_mut().push((sub, ready));
+            return Ok(sub);
+        }
         let id = self
             .inner
             .core
@@ -475,6 +545,10 @@ impl Client {
 
     /// Leaves a room.
     pub fn unsubscribe(&self, id: SubId) {
+        if share::sharing(&self.inner) {
+            take(&self.inner.requests, id);
+            return share::leave(&self.inner, id);
+        }
         take(&self.inner.rooms, id);
         self.inner.core.borrow_mut().unsubscribe(now(), id);
         pump(&self.inner);
@@ -482,18 +556,68 @@ impl Client {
 
     /// Replaces the auth source and reconnects with it at once.
     pub fn set_auth(&self, auth: Auth) {
+        *self.inner.auth.borrow_mut() = auth.clone();
+        if !share::following(&self.inner) {
+            return self.reconnect();
+        }
+        // The leader connects with what this tab's auth gives now.
+        match auth {
+            Auth::None => share::reconnect(&self.inner, Some(None)),
+            Auth::Json(a) => share::reconnect(&self.inner, Some(Some(a))),
+            Auth::Provider(f) => {
+                let weak = Rc::downgrade(&self.inner);
+                let fut = f();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = fut.await;
+                    let Some(inner) = weak.upgrade() else { return };
+                    match result {
+                        Ok(a) => share::reconnect(&inner, Some(a)),
+                        Err(why) => report(&inner, &Error::new(ErrorCode::AuthFailed, why)),
+                    }
+                });
+            }
+        }
+    }
+
+    /// Another user (`setAuth(auth, { identity })`): with `shareAcrossTabs`, this tab leaves
+    /// its group and joins (or forms) that identity's, so a connection is never shared across
+    /// identities.
+    /// Returns whether it did: the new group then connects with the auth given to
+    /// [`keep_auth`](Self::keep_auth) (not `set_auth`, which would reconnect that group).
+    pub fn switch_identity(&self, identity: &str) -> bool {
+        let mut kept = self.inner.share_identity.borrow_mut();
+        if kept.as_deref().is_some_and(|k| k != identity) {
+            *kept = Some(identity.into());
+            drop(kept);
+            share::regroup(&self.inner, identity);
+            return true;
+        }
+        false
+    }
+
+    /// Replaces the auth source for the next connect, without reconnecting.
+    pub fn keep_auth(&self, auth: Auth) {
         *self.inner.auth.borrow_mut() = auth;
-        self.reconnect();
     }
 
     /// Drops the connection and connects again now (also after `close`).
     pub fn reconnect(&self) {
-        self.inner.core.borrow_mut().reconnect(now());
+        if share::sharing(&self.inner) {
+            return share::reconnect(&self.inner, None);
+        }
+        let identity = self.inner.share_identity.borrow().clone();
+        match identity {
+            // Closed: the group is joined again.
+            Some(identity) => share::regroup(&self.inner, &identity),
+            None => self.inner.core.borrow_mut().reconnect(now()),
+        }
         pump(&self.inner);
     }
 
-    /// Closes for good: no reconnect until [`reconnect`](Self::reconnect).
+    /// Closes for good: no reconnect until [`reconnect`](Self::reconnect). A tab that shares
+    /// its connection leaves the group; the connection stays for the other tabs.
     pub fn close(&self) {
+        share::leave_group(&self.inner);
         self.inner.core.borrow_mut().close(now());
         pump(&self.inner);
     }
@@ -702,18 +826,26 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             }
         }
         Output::State(s) => {
-            let listeners = inner.states.borrow_mut().take_for("");
-            for l in listeners {
-                l(&s);
+            if share::sharing(inner) {
+                share::state_changed(inner);
+            } else {
+                tell_state(inner, &s);
             }
         }
-        Output::Event(ev) => deliver(inner, ev),
+        Output::Event(ev) => {
+            if !share::event(inner, &ev) {
+                deliver(inner, ev);
+            }
+        }
         Output::Ack {
             id,
             result,
             attachments,
         } => {
             let parts = received_parts(inner, attachments);
+            if share::acked(inner, id, &result) {
+                return;
+            }
             let waiter = take(&inner.acks, id);
             if let Some(w) = waiter {
                 w(result
@@ -722,6 +854,9 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             }
         }
         Output::Subscribed { id, result } => {
+            if share::subscribed(inner, id, &result) {
+                return;
+            }
             let waiter = take(&inner.rooms, id);
             match (waiter, result) {
                 (Some(w), r) => w(r.and_then(parse_args)),
@@ -730,6 +865,20 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             }
         }
         Output::Error(e) => report(inner, &e),
+    }
+}
+
+fn tell_state(inner: &Rc<Inner>, s: &State) {
+    let listeners = inner.states.borrow_mut().take_for("");
+    for l in listeners {
+        l(s);
+    }
+}
+
+/// Completes a request that went through the group (`Inner::requests`).
+fn complete(inner: &Rc<Inner>, req: u64, result: Result<String, Error>) {
+    if let Some(w) = take(&inner.requests, req) {
+        w(result.and_then(parse_args));
     }
 }
 

@@ -45,6 +45,15 @@ impl Session {
             }
             opts
         };
+        #[cfg(feature = "outbox")]
+        let opts = {
+            let mut opts = opts;
+            if let (Some(share), Some(o)) = (opts.connect.share.as_mut(), &opts.outbox) {
+                // Tabs of one identity share a connection (and an outbox).
+                *share = o.identity.clone();
+            }
+            opts
+        };
         let client = Client::connect(opts.connect);
         Session {
             #[cfg(feature = "outbox")]
@@ -65,7 +74,9 @@ impl Session {
     /// that identity's own stores first (no entry is sent under another user's credentials),
     /// then the client reconnects with `auth`.
     pub fn set_auth(&self, auth: Auth, identity: Option<&str>) {
+        let mut regrouped = false;
         if let Some(identity) = identity {
+            regrouped = self.client.switch_identity(identity);
             #[cfg(feature = "cache")]
             self.cache.switch_identity(identity);
             #[cfg(feature = "outbox")]
@@ -78,7 +89,11 @@ impl Session {
             #[cfg(not(any(feature = "cache", feature = "outbox")))]
             let _ = identity;
         }
-        self.client.set_auth(auth);
+        if regrouped {
+            self.client.keep_auth(auth);
+        } else {
+            self.client.set_auth(auth);
+        }
     }
 
     /// Reconnects now: the cache talks with other tabs again, the outbox asks for the flushing

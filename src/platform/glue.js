@@ -123,20 +123,23 @@ export function encodeInto(s, memory, ptr, cap) {
 /** Asks for the Web Lock `name`: `acquired()` runs once it is ours, and it stays ours until the
  *  returned `release()`, which also withdraws a request not granted yet (`acquired` is then
  *  never called: its Rust closure is gone by then). `undefined` where Web Locks are missing. */
-export function requestLock(name, acquired) {
+export function requestLock(name, acquired, steal, lost) {
   const locks = globalThis.navigator?.locks;
   if (typeof locks?.request !== "function") return undefined;
   const abort = new AbortController();
   let released = false;
+  let granted = false;
   let release;
   const hold = new Promise((r) => (release = r));
   locks
-    .request(name, { signal: abort.signal }, () => {
+    .request(name, steal ? { steal } : { signal: abort.signal }, () => {
       if (released) return undefined;
+      granted = true;
       acquired();
       return hold; // held while this is pending
     })
-    .catch(() => {}); // withdrawn before it was granted
+    // Withdrawn before it was granted, or taken over (`steal`) by another tab after.
+    .catch(() => granted && !released && lost?.());
   return () => {
     released = true;
     abort.abort();

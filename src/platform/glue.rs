@@ -46,10 +46,16 @@ extern "C" {
     #[wasm_bindgen(js_name = sendData)]
     pub fn send_data(ws: &web_sys::WebSocket, data: &JsValue);
 
-    /// Requests the Web Lock `name`; `acquired()` once it is ours. Returns `release()` (which
+    /// Requests the Web Lock `name` (with `steal`, taking it from its holder); `acquired()`
+    /// once it is ours, `lost()` if another tab takes it over later. Returns `release()` (which
     /// also withdraws a request not granted yet), or `undefined` without Web Locks.
     #[wasm_bindgen(js_name = requestLock)]
-    pub fn request_lock(name: &str, acquired: &Function) -> JsValue;
+    pub fn request_lock(
+        name: &str,
+        acquired: &Function,
+        steal: bool,
+        lost: Option<Function>,
+    ) -> JsValue;
 }
 
 thread_local! {

@@ -7,29 +7,54 @@ use std::rc::Rc;
 use js_sys::Function;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
+type Callback = Closure<dyn FnMut()>;
+
 /// Holds (or waits for) the exclusive lock `name`; `on_acquired` runs once it is ours. The
 /// lock is released, or the request withdrawn, when this is dropped. Where Web Locks are
 /// missing, the lock is ours at once (one tab assumed).
 pub struct Leadership {
     release: Option<Function>,
-    _callback: Option<Closure<dyn FnMut()>>,
+    _callbacks: Option<(Callback, Option<Callback>)>,
     held: Rc<Cell<bool>>,
 }
 
 impl Leadership {
     /// Requests the lock.
     pub fn request(name: &str, on_acquired: impl Fn() + 'static) -> Leadership {
+        Self::request_with(name, false, on_acquired, None)
+    }
+
+    /// Requests the lock; with `steal`, takes it at once from the tab holding it. `on_lost`
+    /// runs if another tab takes it over later.
+    pub fn request_with(
+        name: &str,
+        steal: bool,
+        on_acquired: impl Fn() + 'static,
+        on_lost: Option<Box<dyn Fn()>>,
+    ) -> Leadership {
         let held = Rc::new(Cell::new(false));
         let h = held.clone();
         let callback = Closure::<dyn FnMut()>::new(move || {
             h.set(true);
             on_acquired();
         });
-        let release = super::glue::request_lock(name, callback.as_ref().unchecked_ref());
+        let h = held.clone();
+        let lost = on_lost.map(|f| {
+            Closure::<dyn FnMut()>::new(move || {
+                h.set(false);
+                f();
+            })
+        });
+        let release = super::glue::request_lock(
+            name,
+            callback.as_ref().unchecked_ref(),
+            steal,
+            lost.as_ref().map(|l| l.as_ref().clone().unchecked_into()),
+        );
         match release.dyn_into::<Function>() {
             Ok(release) => Leadership {
                 release: Some(release),
-                _callback: Some(callback),
+                _callbacks: Some((callback, lost)),
                 held,
             },
             Err(_) => {
@@ -38,7 +63,7 @@ impl Leadership {
                 let _ = f.call0(&JsValue::NULL);
                 Leadership {
                     release: None,
-                    _callback: None,
+                    _callbacks: None,
                     held,
                 }
             }

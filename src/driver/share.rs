@@ -1,0 +1,613 @@
+//! `shareAcrossTabs`: one connection for the tabs of a group. The rules are
+//! [`core::share`](crate::core::share) (the leader's [`Hub`], each tab's [`Member`], the
+//! messages); here are the Web Locks (the group's, held by the leader; this tab's own, held
+//! while it lives; the other tabs', which the leader waits for to learn that a tab is gone),
+//! the BroadcastChannel and the timer, and what each step means for the client.
+
+use std::rc::Rc;
+
+use super::{deliver, pump, report, Auth, Inner};
+use crate::core::connection::{Connection, Shared, State, Status};
+use crate::core::error::Error;
+use crate::core::protocol::Incoming;
+use crate::core::share::{group_name, Hub, Member, Msg, Room, Step};
+use crate::platform::tabs::{uuid, Channel, Leadership};
+use crate::platform::timers::{self, now};
+
+/// Whether this build shares connections (cargo feature `share`). Without it every entry
+/// point below returns at once, and the compiler drops the rest.
+const ENABLED: bool = cfg!(feature = "share");
+
+/// A tab's membership of its group.
+pub(super) struct Share {
+    name: String,
+    member: Member,
+    /// Set while this tab leads.
+    hub: Option<Hub>,
+    channel: Channel,
+    _own: Leadership,
+    lead: Option<Leadership>,
+    /// The other tabs' locks, waited for while leading: granted when the tab is gone.
+    watched: Vec<(String, Leadership)>,
+    /// This tab took the lock over from a leader that stopped answering (frozen): its session
+    /// is not offered for recovery (its socket may still live on the server).
+    took_over: bool,
+    /// What the state listeners were last told.
+    told: Option<State>,
+}
+
+/// Joins (or forms) the group of `identity` for this client's URL and namespace.
+pub(super) fn start(inner: &Rc<Inner>, identity: &str) {
+    if !ENABLED {
+        return;
+    }
+    let (url, namespace) = {
+        let core = inner.core.borrow();
+        let cfg = core.config();
+        let ns = match &cfg.protocol {
+            crate::core::protocol::Protocol::SocketIo { namespace, .. } => namespace.clone(),
+            crate::core::protocol::Protocol::Json => String::new(),
+        };
+        (cfg.url.clone(), ns)
+    };
+    let name = group_name(&url, &namespace, identity);
+    let me = uuid();
+    let weak = Rc::downgrade(inner);
+    let channel = Channel::open(&name, move |text| {
+        if let Some(inner) = weak.upgrade() {
+            match Msg::decode(&text) {
+                Ok(msg) => handle(&inner, msg),
+                Err(e) => report(&inner, &e),
+            }
+        }
+    });
+    let own = Leadership::request(&[&name, "|tab|", &me].concat(), || {});
+    let member = Member::new(&me, now());
+    channel.post(&member.hello().encode());
+    *inner.share.borrow_mut() = Some(Share {
+        name,
+        member,
+        hub: None,
+        channel,
+        _own: own,
+        lead: None,
+        watched: Vec::new(),
+        took_over: false,
+        told: None,
+    });
+    ask_to_lead(inner, false);
+    arm(inner);
+}
+
+/// Requests the group's lock (taking it over from a quiet leader with `steal`).
+fn ask_to_lead(inner: &Rc<Inner>, steal: bool) {
+    let name = match inner.share.borrow_mut().as_mut() {
+        Some(s) => {
+            s.took_over = steal;
+            s.lead = None;
+            s.name.clone()
+        }
+        None => return,
+    };
+    let (w1, w2) = (Rc::downgrade(inner), Rc::downgrade(inner));
+    let lead = Leadership::request_with(
+        &name,
+        steal,
+        move || {
+            if let Some(inner) = w1.upgrade() {
+                lead(&inner);
+            }
+        },
+        Some(Box::new(move || {
+            if let Some(inner) = w2.upgrade() {
+                step_down(&inner);
+            }
+        })),
+    );
+    if let Some(s) = inner.share.borrow_mut().as_mut() {
+        s.lead = Some(lead);
+    }
+}
+
+/// Whether this client shares a connection and another tab holds it.
+pub(super) fn following(inner: &Inner) -> bool {
+    ENABLED
+        && inner
+            .share
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| s.hub.is_none())
+}
+
+/// Whether this client shares a connection (as leader or follower).
+pub(super) fn sharing(inner: &Inner) -> bool {
+    ENABLED && inner.share.borrow().is_some()
+}
+
+/// This tab became the leader: it takes the group over (its rooms, its session) and connects.
+fn lead(inner: &Rc<Inner>) {
+    let t = now();
+    let (group, took_over, hello) = {
+        let share = inner.share.borrow();
+        let Some(s) = share.as_ref() else { return };
+        (s.member.group(), s.took_over, s.member.hello())
+    };
+    let hub = {
+        let mut core = inner.core.borrow_mut();
+        if let Some(g) = &group {
+            core.resume(if took_over { None } else { g.session.clone() });
+        }
+        let mut hub = Hub::new(hello_tab(&hello), group.as_ref(), &mut core, t);
+        hub.handle(&mut core, t, hello);
+        hub
+    };
+    let tabs: Vec<String> = hub.tabs().iter().skip(1).cloned().collect();
+    if let Some(s) = inner.share.borrow_mut().as_mut() {
+        s.hub = Some(hub);
+    }
+    for tab in tabs {
+        watch(inner, tab);
+    }
+    {
+        let mut core = inner.core.borrow_mut();
+        core.set_online(t, crate::platform::lifecycle::is_online());
+        core.connect(t);
+    }
+    pump(inner);
+    flush(inner);
+}
+
+fn hello_tab(hello: &Msg) -> &str {
+    match hello {
+        Msg::Hello { tab, .. } => tab,
+        _ => "",
+    }
+}
+
+/// Another tab took the lock over while this one was frozen: this one lets its connection go
+/// and follows.
+fn step_down(inner: &Rc<Inner>) {
+    let t = now();
+    let config = inner.core.borrow().config().clone();
+    inner.core.borrow_mut().close(t);
+    pump(inner);
+    *inner.core.borrow_mut() = Connection::new(config, t);
+    let hello = match inner.share.borrow_mut().as_mut() {
+        Some(s) => {
+            s.hub = None;
+            s.watched.clear();
+            s.member.reset(t);
+            s.member.hello()
+        }
+        None => return,
+    };
+    post(inner, &hello);
+    ask_to_lead(inner, false);
+    arm(inner);
+}
+
+/// Waits for `tab`'s own lock: granted once that tab is gone.
+fn watch(inner: &Rc<Inner>, tab: String) {
+    let Some(name) = inner.share.borrow().as_ref().map(|s| s.name.clone()) else {
+        return;
+    };
+    let weak = Rc::downgrade(inner);
+    let t = tab.clone();
+    let lock = Leadership::request(&[&name, "|tab|", &tab].concat(), move || {
+        if let Some(inner) = weak.upgrade() {
+            gone(&inner, &t);
+        }
+    });
+    if let Some(s) = inner.share.borrow_mut().as_mut() {
+        s.watched.push((tab, lock));
+    }
+}
+
+fn gone(inner: &Rc<Inner>, tab: &str) {
+    {
+        let mut share = inner.share.borrow_mut();
+        let Some(s) = share.as_mut() else { return };
+        s.watched.retain(|(t, _)| t != tab);
+        let Some(hub) = s.hub.as_mut() else { return };
+        hub.gone(&mut inner.core.borrow_mut(), now(), tab);
+    }
+    pump(inner);
+    flush(inner);
+}
+
+fn post(inner: &Inner, msg: &Msg) {
+    if let Some(s) = inner.share.borrow().as_ref() {
+        s.channel.post(&msg.encode());
+    }
+}
+
+/// Sends a message to the leader: handled here when this tab leads.
+pub(super) fn to_leader(inner: &Rc<Inner>, msg: Msg) {
+    if following(inner) {
+        post(inner, &msg);
+    } else {
+        handle(inner, msg);
+    }
+}
+
+/// A message from another tab, or one of this tab's own for the leader it is.
+fn handle(inner: &Rc<Inner>, msg: Msg) {
+    let t = now();
+    let leading = !following(inner);
+    if leading {
+        if let Msg::Reconnect { auth } = &msg {
+            if let Some(a) = auth {
+                *inner.auth.borrow_mut() = a.clone().map_or(Auth::None, Auth::Json);
+            }
+            inner.core.borrow_mut().reconnect(t);
+            pump(inner);
+            return;
+        }
+        let new_tab = {
+            let mut share = inner.share.borrow_mut();
+            let Some(hub) = share.as_mut().and_then(|s| s.hub.as_mut()) else {
+                return;
+            };
+            hub.handle(&mut inner.core.borrow_mut(), t, msg.clone())
+        };
+        if let Some(tab) = new_tab {
+            watch(inner, tab);
+        }
+        pump(inner);
+        flush(inner);
+    }
+    receive(inner, &msg, leading);
+}
+
+/// This tab's own side of a message.
+fn receive(inner: &Rc<Inner>, msg: &Msg, leading: bool) {
+    let step = match inner.share.borrow_mut().as_mut() {
+        Some(s) => s.member.receive(now(), msg, leading),
+        None => return,
+    };
+    act(inner, step, Some(msg));
+    arm(inner);
+}
+
+fn act(inner: &Rc<Inner>, step: Step, msg: Option<&Msg>) {
+    match step {
+        Step::None => {}
+        Step::State => tell_state(inner),
+        Step::NewLeader => {
+            let hello = inner.share.borrow().as_ref().map(|s| s.member.hello());
+            if let Some(h) = hello {
+                post(inner, &h);
+            }
+            tell_state(inner);
+        }
+        Step::Deliver => {
+            if let Some(Msg::Event {
+                name, args, ack, ..
+            }) = msg
+            {
+                deliver(inner, relayed(name, args, *ack));
+            }
+        }
+        Step::Complete(req, result) => super::complete(inner, req, result),
+        Step::Probe => post(inner, &Msg::Ping),
+        Step::TakeOver => ask_to_lead(inner, true),
+    }
+}
+
+/// An event that another tab received, as this tab delivers it (its own schemas check it).
+fn relayed(name: &str, args: &str, ack: Option<u64>) -> Incoming {
+    let first_len = crate::core::json::array_elements(args)
+        .ok()
+        .and_then(|a| a.first().map(|f| f.len()))
+        .unwrap_or(0);
+    Incoming {
+        name: name.into(),
+        args: args.into(),
+        ack,
+        first_len,
+        payload_ok: None,
+        in_frame: None,
+        attachments: 0,
+    }
+}
+
+/// Sends (or handles here) what the hub queued.
+pub(super) fn flush(inner: &Rc<Inner>) {
+    loop {
+        let msgs = match inner
+            .share
+            .borrow_mut()
+            .as_mut()
+            .and_then(|s| s.hub.as_mut())
+        {
+            Some(hub) => hub.poll(),
+            None => return,
+        };
+        if msgs.is_empty() {
+            return;
+        }
+        for msg in msgs {
+            let mine = match &msg {
+                Msg::Done { tab, .. } => Some(is_me(inner, tab)),
+                _ => None,
+            };
+            match mine {
+                Some(true) => receive(inner, &msg, true),
+                Some(false) => post(inner, &msg),
+                None => {
+                    post(inner, &msg);
+                    if let Msg::State(_) = msg {
+                        tell_state(inner);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_me(inner: &Inner, tab: &str) -> bool {
+    inner
+        .share
+        .borrow()
+        .as_ref()
+        .is_some_and(|s| s.member.me() == tab)
+}
+
+/// An event the leader's connection received: to the tabs it is for, and here if this tab
+/// is one of them. False when this client does not share its connection.
+pub(super) fn event(inner: &Rc<Inner>, ev: &Incoming) -> bool {
+    if !ENABLED {
+        return false;
+    }
+    let msg = {
+        let mut share = inner.share.borrow_mut();
+        let Some(s) = share.as_mut() else {
+            return false;
+        };
+        let Some(hub) = s.hub.as_mut() else {
+            return false;
+        };
+        let followers = hub.tabs().len() > 1;
+        let msg = hub.event(
+            &inner.core.borrow(),
+            &ev.name,
+            &ev.args,
+            ev.first_arg(),
+            ev.ack,
+        );
+        if followers {
+            s.channel.post(&msg.encode());
+        }
+        msg
+    };
+    if let Msg::Event { to, .. } = &msg {
+        if !(to.is_empty() || to.iter().any(|t| is_me(inner, t))) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The connection's state changed (or the group did): the state listeners hear it with how
+/// the connection is shared, and the other tabs are told.
+pub(super) fn state_changed(inner: &Rc<Inner>) {
+    if !ENABLED {
+        return;
+    }
+    let msg = {
+        let share = inner.share.borrow();
+        let Some(hub) = share.as_ref().and_then(|s| s.hub.as_ref()) else {
+            return;
+        };
+        Msg::State(hub.group(&inner.core.borrow()))
+    };
+    post(inner, &msg);
+    tell_state(inner);
+}
+
+/// The state as this tab sees it: its own connection's when it leads, the leader's when it
+/// follows; `None` when it does not share.
+pub(super) fn state(inner: &Inner) -> Option<State> {
+    if !ENABLED {
+        return None;
+    }
+    let share = inner.share.borrow();
+    let s = share.as_ref()?;
+    let (mut state, tabs) = match &s.hub {
+        Some(hub) => (inner.core.borrow().state(), hub.tabs().len()),
+        None => match s.member.group() {
+            Some(g) => (g.state, g.tabs.len()),
+            None => (
+                State {
+                    status: Status::Connecting,
+                    attempt: 0,
+                    error: None,
+                    recovered: false,
+                    resync: false,
+                    shared: None,
+                },
+                1,
+            ),
+        },
+    };
+    state.shared = Some(Shared {
+        leader: s.hub.is_some(),
+        tabs: tabs as u32,
+    });
+    Some(state)
+}
+
+fn tell_state(inner: &Rc<Inner>) {
+    let Some(state) = state(inner) else { return };
+    {
+        let mut share = inner.share.borrow_mut();
+        let Some(s) = share.as_mut() else { return };
+        if s.told.as_ref() == Some(&state) {
+            return;
+        }
+        s.told = Some(state.clone());
+    }
+    super::tell_state(inner, &state);
+}
+
+/// Arms the timer for this tab's pending requests and its watch on the leader.
+fn arm(inner: &Rc<Inner>) {
+    let at = {
+        let share = inner.share.borrow();
+        let Some(s) = share.as_ref() else { return };
+        s.member.poll_timeout(s.hub.is_none())
+    };
+    if let Some(at) = at {
+        timers::rearm(
+            inner,
+            |i| &i.share_timer,
+            at,
+            |inner| {
+                let steps = match inner.share.borrow_mut().as_mut() {
+                    Some(s) => {
+                        let following = s.hub.is_none();
+                        s.member.timeout(now(), following)
+                    }
+                    None => return,
+                };
+                for step in steps {
+                    act(inner, step, None);
+                }
+                arm(inner);
+            },
+        );
+    }
+}
+
+/// Joins a room through the group; returns this tab's id for it.
+pub(super) fn join(inner: &Rc<Inner>, room: Room) -> u64 {
+    let ack = room.ack;
+    let timeout = inner.core.borrow().config().ack_timeout_ms;
+    let (sub, msg) = {
+        let mut share = inner.share.borrow_mut();
+        let s = share.as_mut().expect("sharing");
+        let (sub, msg) = s.member.join(room);
+        if ack {
+            s.member.expect(now(), sub, timeout);
+        }
+        (sub, msg)
+    };
+    to_leader(inner, msg);
+    arm(inner);
+    sub
+}
+
+/// Leaves a room through the group.
+pub(super) fn leave(inner: &Rc<Inner>, sub: u64) {
+    let msg = inner
+        .share
+        .borrow_mut()
+        .as_mut()
+        .and_then(|s| s.member.leave(sub));
+    if let Some(msg) = msg {
+        to_leader(inner, msg);
+    }
+}
+
+/// Emits through the leader (this tab follows); with `ack`, the request id its answer
+/// completes.
+pub(super) fn emit(inner: &Rc<Inner>, name: &str, args: &str, ack: Option<Option<u64>>) -> u64 {
+    let timeout = inner.core.borrow().config().ack_timeout_ms;
+    let (req, msg) = {
+        let mut share = inner.share.borrow_mut();
+        let s = share.as_mut().expect("sharing");
+        s.member.emit(now(), name, args, ack, timeout)
+    };
+    post(inner, &msg);
+    arm(inner);
+    req
+}
+
+/// Leaves the group: a follower says goodbye; a leader hands its session over (the transport
+/// drops without leaving the session, so the next leader recovers it) when other tabs remain,
+/// or closes it when none do.
+pub(super) fn leave_group(inner: &Rc<Inner>) {
+    if !ENABLED {
+        return;
+    }
+    let Some(s) = inner.share.borrow_mut().take() else {
+        return;
+    };
+    let t = now();
+    match &s.hub {
+        Some(hub) if hub.tabs().len() > 1 => inner.core.borrow_mut().hand_over(t),
+        Some(_) => inner.core.borrow_mut().close(t),
+        None => s.channel.post(
+            &Msg::Bye {
+                tab: s.member.me().into(),
+            }
+            .encode(),
+        ),
+    }
+    inner.share_timer.borrow_mut().take();
+    // The locks and the channel go with `s`, after the transport was told to close.
+    pump(inner);
+    crate::platform::drop_later(s);
+}
+
+/// Reconnects the group's connection (with new credentials: `auth`).
+pub(super) fn reconnect(inner: &Rc<Inner>, auth: Option<Option<String>>) {
+    to_leader(inner, Msg::Reconnect { auth });
+}
+
+/// Answers the server's ack request `id`, once for the group.
+pub(super) fn answer(inner: &Rc<Inner>, id: u64, args: &str) {
+    to_leader(
+        inner,
+        Msg::Answer {
+            id,
+            args: args.into(),
+        },
+    );
+}
+
+/// Leaves this group and joins the one of `identity` with a fresh connection.
+pub(super) fn regroup(inner: &Rc<Inner>, identity: &str) {
+    let config = inner.core.borrow().config().clone();
+    leave_group(inner);
+    *inner.core.borrow_mut() = Connection::new(config, now());
+    start(inner, identity);
+}
+
+/// The connection's ack `id` came: the tab that asked for it is told. False when it was
+/// this tab's own (or this client does not share).
+pub(super) fn acked(inner: &Rc<Inner>, id: u64, result: &Result<String, Error>) -> bool {
+    if !ENABLED {
+        return false;
+    }
+    let mine = match inner
+        .share
+        .borrow_mut()
+        .as_mut()
+        .and_then(|s| s.hub.as_mut())
+    {
+        Some(hub) => hub.acked(id, result),
+        None => return false,
+    };
+    flush(inner);
+    mine
+}
+
+/// The connection joined a room (or failed to): the tabs waiting for it are told. False
+/// when this client does not share.
+pub(super) fn subscribed(inner: &Rc<Inner>, id: u64, result: &Result<String, Error>) -> bool {
+    if !ENABLED {
+        return false;
+    }
+    match inner
+        .share
+        .borrow_mut()
+        .as_mut()
+        .and_then(|s| s.hub.as_mut())
+    {
+        Some(hub) => hub.subscribed(id, result),
+        None => return false,
+    };
+    flush(inner);
+    true
+}
