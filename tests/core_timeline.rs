@@ -381,6 +381,7 @@ fn drop_backoff_reconnect_and_rooms_rejoined_exactly_once_when_not_recovered() {
             error: None,
             recovered: false,
             resync: true,
+            shared: None,
         }
     );
 }

@@ -699,8 +699,8 @@ impl Hub {
         self.out.push(Msg::State(g));
     }
 
-    /// Handles a message from a tab (or from this tab's own calls). Returns the tabs that
-    /// joined, for the driver to watch (their locks).
+    /// Handles a message from a tab (or from this tab's own calls). Returns a tab new to the
+    /// group, for the driver to watch (its lock).
     pub fn handle(&mut self, conn: &mut Connection, now: u64, msg: Msg) -> Option<String> {
         let mut new_tab = None;
         match msg {
@@ -726,6 +726,11 @@ impl Hub {
                 self.tell(conn);
             }
             Msg::Join { tab, sub, room } => {
+                if !self.tabs.contains(&tab) {
+                    // Its Hello went to the previous leader.
+                    self.tabs.push(tab.clone());
+                    new_tab = Some(tab.clone());
+                }
                 self.join(conn, now, &tab, sub, room);
                 self.tell(conn);
             }
@@ -817,10 +822,7 @@ impl Hub {
     /// A tab left or died: its rooms are left where no other tab holds them, and the acks
     /// asked for it are dropped.
     pub fn gone(&mut self, conn: &mut Connection, now: u64, tab: &str) {
-        let Some(at) = self.tabs.iter().position(|t| t == tab) else {
-            return;
-        };
-        self.tabs.remove(at);
+        self.tabs.retain(|t| t != tab);
         let subs: Vec<u64> = self
             .rooms
             .iter()
