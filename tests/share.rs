@@ -147,6 +147,7 @@ fn every_message_reads_back_as_written() {
         Msg::Ping,
         Msg::State(group),
         Msg::Event {
+            from: "a".into(),
             to: vec![],
             name: "n".into(),
             args: "[1]".into(),
@@ -194,7 +195,7 @@ proptest! {
 
     #[test]
     fn decoding_a_damaged_message_never_panics(cut in 0usize..400, at in 0usize..400, c in any::<char>()) {
-        let text = Msg::Event { to: vec!["a".into()], name: "n".into(), args: r#"[{"a":[1,"x"]}]"#.into(), ack: Some(1), offset: Some("o".into()) }.encode();
+        let text = Msg::Event { from: "l".into(), to: vec!["a".into()], name: "n".into(), args: r#"[{"a":[1,"x"]}]"#.into(), ack: Some(1), offset: Some("o".into()) }.encode();
         let mut chars: Vec<char> = text.chars().collect();
         chars.truncate(cut.max(1));
         if at < chars.len() { chars[at] = c; }
@@ -478,6 +479,7 @@ fn a_tab_times_out_its_own_requests_and_takes_over_a_quiet_leader() {
     m.receive(
         t,
         &Msg::Event {
+            from: "a".into(),
             to: vec![],
             name: "n".into(),
             args: "[]".into(),

@@ -192,6 +192,8 @@ pub enum Msg {
     State(Group),
     /// From the leader: an event, for `to` (every tab when empty).
     Event {
+        /// The leader that sent it (a tab that lost the lead while frozen may still send).
+        from: String,
         /// The tabs it is for; empty: all.
         to: Vec<String>,
         /// Event name.
@@ -457,6 +459,7 @@ impl Msg {
                 ]
             }
             Msg::Event {
+                from,
                 to,
                 name,
                 args,
@@ -464,6 +467,7 @@ impl Msg {
                 offset,
             } => vec![
                 q("event"),
+                q(from),
                 list(to, |t| q(t)),
                 q(name),
                 args.clone(),
@@ -571,11 +575,12 @@ impl Msg {
                 })
             }
             "event" => Msg::Event {
-                to: r.strings(1)?,
-                name: r.string(2)?,
-                args: r.array(3)?.into(),
-                ack: r.opt_int(4)?,
-                offset: r.opt_string(5)?,
+                from: r.string(1)?,
+                to: r.strings(2)?,
+                name: r.string(3)?,
+                args: r.array(4)?.into(),
+                ack: r.opt_int(5)?,
+                offset: r.opt_string(6)?,
             },
             "done" => Msg::Done {
                 tab: r.string(1)?,
@@ -899,6 +904,7 @@ impl Hub {
             self.asked.push(id);
         }
         Msg::Event {
+            from: self.me.clone(),
             to,
             name: name.into(),
             args: args.into(),
@@ -1069,7 +1075,12 @@ impl Member {
                     _ => Step::NewLeader,
                 }
             }
-            Msg::Event { to, offset, .. } if !leading => {
+            Msg::Event {
+                from, to, offset, ..
+            } if !leading => {
+                if self.group.as_ref().is_some_and(|g| g.leader != *from) {
+                    return Step::None; // from a tab that lost the lead while it was frozen
+                }
                 self.heard = now;
                 if offset.is_some() {
                     self.offset = offset.clone();

@@ -12,7 +12,7 @@ use crate::core::error::Error;
 use crate::core::protocol::Incoming;
 use crate::core::share::{group_name, Hub, Member, Msg, Room, Step};
 use crate::platform::tabs::{uuid, Channel, Leadership};
-use crate::platform::timers::{self, now};
+use crate::platform::timers::{self, now, Timer};
 
 /// Whether this build shares connections (cargo feature `share`). Without it every entry
 /// point below returns at once, and the compiler drops the rest.
@@ -34,6 +34,8 @@ pub(super) struct Share {
     took_over: bool,
     /// What the state listeners were last told.
     told: Option<State>,
+    /// The answer to a probe, due (see `handle`).
+    pong: Option<Timer>,
 }
 
 /// Joins (or forms) the group of `identity` for this client's URL and namespace.
@@ -61,9 +63,18 @@ pub(super) fn start(inner: &Rc<Inner>, identity: &str) {
             }
         }
     });
-    let own = Leadership::request(&[&name, "|tab|", &me].concat(), || {});
+    // Hello once this tab holds its own lock: the leader then waits for it (granted when the
+    // tab is gone) after this tab got it, whatever order the browser carries the two in.
+    let weak = Rc::downgrade(inner);
+    let own = Leadership::request(&[&name, "|tab|", &me].concat(), move || {
+        if let Some(inner) = weak.upgrade() {
+            let hello = inner.share.borrow().as_ref().map(|s| s.member.hello());
+            if let Some(h) = hello {
+                to_leader(&inner, h);
+            }
+        }
+    });
     let member = Member::new(&me, now());
-    channel.post(&member.hello().encode());
     *inner.share.borrow_mut() = Some(Share {
         name,
         member,
@@ -74,6 +85,7 @@ pub(super) fn start(inner: &Rc<Inner>, identity: &str) {
         watched: Vec::new(),
         took_over: false,
         told: None,
+        pong: None,
     });
     ask_to_lead(inner, false);
     arm(inner);
@@ -243,6 +255,21 @@ fn handle(inner: &Rc<Inner>, msg: Msg) {
             pump(inner);
             return;
         }
+        if msg == Msg::Ping {
+            // Answered from a timer, not from this message's task: a frozen tab still handles
+            // BroadcastChannel messages but runs no timers (nor its socket), so it must not
+            // look alive. A hidden tab's timer is late by a second at most.
+            let weak = Rc::downgrade(inner);
+            let pong = Timer::at(t, move || {
+                if let Some(inner) = weak.upgrade() {
+                    pong(&inner);
+                }
+            });
+            if let Some(s) = inner.share.borrow_mut().as_mut() {
+                s.pong = Some(pong);
+            }
+            return;
+        }
         let new_tab = {
             let mut share = inner.share.borrow_mut();
             let Some(hub) = share.as_mut().and_then(|s| s.hub.as_mut()) else {
@@ -257,6 +284,19 @@ fn handle(inner: &Rc<Inner>, msg: Msg) {
         flush(inner);
     }
     receive(inner, &msg, leading);
+}
+
+/// Answers a probe: the group's state to every tab.
+fn pong(inner: &Rc<Inner>) {
+    if let Some(hub) = inner
+        .share
+        .borrow_mut()
+        .as_mut()
+        .and_then(|s| s.hub.as_mut())
+    {
+        hub.handle(&mut inner.core.borrow_mut(), now(), Msg::Ping);
+    }
+    flush(inner);
 }
 
 /// This tab's own side of a message.

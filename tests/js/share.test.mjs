@@ -1,7 +1,7 @@
 // shareAcrossTabs: one connection for the tabs of a group, in headless Chromium (real Web Locks,
 // BroadcastChannel, IndexedDB) against a socket.io server of its own (its stats count this
 // file's connections only).
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { control, serveStatic, launch, testServer, until, withWaitFor, root } from "./harness.mjs";
 import { join } from "node:path";
@@ -25,13 +25,31 @@ after(async () => {
 
 const stats = () => control(sio.url, "stats");
 
+/** A browser context for one test, closed after it whatever happens (its tabs' connections
+ *  would count in the next test's stats). */
+const contexts = [];
+async function newContext() {
+  const context = await browser.newContext();
+  contexts.push(context);
+  return context;
+}
+afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
+});
+
 /** A tab of `context` with the package loaded and `open(identity, extra)` defined: a shared
  *  client whose events, states and errors are logged in `window.log`. */
-async function tab(context, entry = "/index.js") {
+async function tab(context, entry = "/index.js", base = site.url) {
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e));
   await withWaitFor(page, 15_000);
-  await page.goto(site.url + "/");
+  await prepare(page, entry, base);
+  return page;
+}
+
+/** Loads `base` and the package in `page` (again after a reload). */
+async function prepare(page, entry = "/index.js", base = site.url) {
+  await page.goto(base + "/");
   await page.evaluate(async ({ sioUrl, entry }) => {
     const mod = await import(entry);
     await mod.default();
@@ -56,7 +74,6 @@ async function tab(context, entry = "/index.js") {
     window.join = (room) => (window.subs[room] = client.subscribe("order", { orderId: room })).ready;
     window.seen = (event) => window.log.events.filter((e) => e.event === event).map((e) => e.payload);
   }, { sioUrl: sio.url, entry });
-  return page;
 }
 
 /** Opens `count` tabs of one group, one after the other; resolves once every tab sees the
@@ -81,7 +98,7 @@ const leaderOf = async (tabs) => {
 
 test("three tabs share one connection; each gets the room events it joined, and only those; rooms joined once", async () => {
   await control(sio.url, "reset");
-  const context = await browser.newContext();
+  const context = await newContext();
   const id = uniq("rooms");
   const [a, b, c] = await group(context, id, 3);
   assert.equal((await stats()).connections, 1, "one connection for three tabs");
@@ -114,5 +131,164 @@ test("three tabs share one connection; each gets the room events it joined, and 
   assert.equal(s.connections, 1, "the connection stays for the other tabs");
   assert.equal(s.joins[`order:${ra}`], 1);
   await b.evaluate(() => waitFor(() => client.state.shared.tabs === 2));
-  await context.close();
+});
+
+test("a follower's emitWithAck resolves with the server's value, times out in that tab; a server's ack request is answered once", async () => {
+  await control(sio.url, "reset");
+  const context = await newContext();
+  const tabs = await group(context, uniq("acks"), 2);
+  const leader = await leaderOf(tabs);
+  const follower = tabs.find((t) => t !== leader);
+  const echoed = await follower.evaluate(() => client.emitWithAck("echo", { n: 42 }));
+  assert.deepEqual(echoed, { n: 42 });
+  const timedOut = await follower.evaluate(async () => {
+    const t0 = performance.now();
+    try {
+      await client.emitWithAck("slow:no-ack", { n: 1 }, { timeoutMs: 300 });
+      return "resolved";
+    } catch (e) {
+      return { code: e.code, ms: performance.now() - t0 };
+    }
+  });
+  assert.equal(timedOut.code, "ACK_TIMEOUT");
+  assert.ok(timedOut.ms >= 290 && timedOut.ms < 5000, `${timedOut.ms} ms`);
+  // Both tabs answer the server's question; the server gets one answer (the first).
+  for (const [i, t] of tabs.entries()) {
+    await t.evaluate((i) => client.on("server:question", (q, meta) => meta.ack({ from: i })), i);
+  }
+  const { answers } = await control(sio.url, "ask?event=server:question");
+  assert.equal(answers.length, 1, "one connection asked");
+  assert.ok([0, 1].includes(answers[0]?.from), JSON.stringify(answers));
+  // A plain emit from the follower reaches the server.
+  await follower.evaluate(() => client.emit("note:added", { text: "from a follower" }));
+  await until("the follower's emit", async () => (await stats()).received.some((r) => r.event === "note:added"));
+});
+
+test("the leader tab closes while the server emits 200 events: every other tab gets all 200 once, in order, recovered, no room joined again", async () => {
+  await control(sio.url, "reset");
+  const context = await newContext();
+  const id = uniq("handover");
+  const tabs = await group(context, id, 3);
+  const room = `h${id}`;
+  for (const t of tabs) await t.evaluate((r) => join(r), room);
+  assert.equal((await stats()).joins[`order:${room}`], 1);
+  const leader = await leaderOf(tabs);
+  const rest = tabs.filter((t) => t !== leader);
+  for (let seq = 0; seq < 200; seq++) {
+    if (seq === 60) leader.close(); // not awaited: the server keeps emitting meanwhile
+    await control(sio.url, `emit?event=order:status_update&room=order:${room}&data=${encodeURIComponent(JSON.stringify({ orderId: room, seq }))}`);
+    await new Promise((r) => setTimeout(r, 3));
+  }
+  for (const t of rest) {
+    const seqs = await t.evaluate(() => waitFor(() => seen("order:status_update").length >= 200, 20_000).then(() => seen("order:status_update").map((p) => p.seq)));
+    assert.deepEqual(seqs, Array.from({ length: 200 }, (_, i) => i), "all 200, once, in order");
+  }
+  for (const t of rest) {
+    const s = await t.evaluate(() => client.state);
+    assert.equal(s.status, "open");
+    assert.equal(s.recovered, true, "the next leader recovered the session");
+    assert.equal(s.shared.tabs, 2);
+  }
+  const s = await stats();
+  assert.equal(s.joins[`order:${room}`], 1, "no room joined again");
+  assert.equal(s.recovered, 1);
+  assert.equal(s.connections, 1);
+});
+
+test("a leader that stops running is taken over: the other tabs connect again within seconds, and it follows once it runs again", async () => {
+  // A frozen tab runs no task. Chromium's CDP Page.setWebLifecycleState "frozen" does not freeze
+  // a visible headless page (its timers keep running: measured with Chromium 156), so the
+  // leader's main thread is blocked instead, which the other tabs see the same way.
+  await control(sio.url, "reset");
+  const context = await newContext();
+  const id = uniq("frozen");
+  const tabs = await group(context, id, 3);
+  const room = `f${id}`;
+  for (const t of tabs) await t.evaluate((r) => join(r), room);
+  const leader = await leaderOf(tabs);
+  const rest = tabs.filter((t) => t !== leader);
+  const hangMs = 9000;
+  const stopped = leader.evaluate((ms) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end);
+  }, hangMs);
+  const stoppedAt = Date.now();
+  await until("another tab leads, open", async () => {
+    for (const t of rest) {
+      if (await t.evaluate(() => client.state.shared.leader && client.state.status === "open")) return true;
+    }
+    return false;
+  }, 20_000);
+  const tookOverMs = Date.now() - stoppedAt;
+  for (let seq = 0; seq < 5; seq++) {
+    await control(sio.url, `emit?event=order:status_update&room=order:${room}&data=${encodeURIComponent(JSON.stringify({ orderId: room, seq }))}`);
+  }
+  for (const t of rest) await t.evaluate(() => waitFor(() => seen("order:status_update").length === 5));
+  let s = await stats();
+  // The stopped tab's socket may still live on the server (socket.io#4880): a new session.
+  assert.equal(s.joins[`order:${room}`], 2, "joined once more, by the new leader");
+  assert.equal(s.recovered, 0);
+  for (const t of rest) assert.equal(await t.evaluate(() => client.state.resync), true, "queries refetched");
+  await stopped;
+  await leader.evaluate(() => waitFor(() => client.state.shared.leader === false && client.state.shared.tabs === 3, 10_000));
+  await until("one connection again", async () => (await stats()).connections === 1, 10_000);
+  await new Promise((r) => setTimeout(r, 300));
+  for (const t of rest) {
+    assert.deepEqual(await t.evaluate(() => seen("order:status_update").map((p) => p.seq)), [0, 1, 2, 3, 4], "each event once");
+  }
+  // The stopped tab missed what came while it was stopped: never twice, and it refetches.
+  const thawed = await leader.evaluate(() => [seen("order:status_update").map((p) => p.seq), client.state.resync]);
+  assert.ok(thawed[0].every((seq, i) => i === 0 || seq > thawed[0][i - 1]), JSON.stringify(thawed));
+  assert.equal(thawed[1], true);
+  console.log(`# a stopped leader was taken over in ${tookOverMs} ms`);
+  assert.ok(tookOverMs < hangMs, `${tookOverMs} ms`);
+});
+
+test("two identities in two tabs: two connections, no cross-delivery; switching identity moves a tab to the other group", async () => {
+  await control(sio.url, "reset");
+  const context = await newContext();
+  const alice = await tab(context);
+  const bob = await tab(context);
+  const ids = { alice: uniq("alice"), bob: uniq("bob") };
+  await alice.evaluate((id) => open(id, { auth: { token: "alice" } }), ids.alice);
+  await bob.evaluate((id) => open(id, { auth: { token: "bob" } }), ids.bob);
+  for (const t of [alice, bob]) await t.evaluate(() => waitFor(() => client.state.status === "open"));
+  let s = await stats();
+  assert.equal(s.connections, 2);
+  assert.deepEqual([...s.tokens].sort(), ["alice", "bob"]);
+  const room = `a${ids.alice}`;
+  await alice.evaluate((r) => join(r), room);
+  await control(sio.url, `emit?event=order:status_update&room=order:${room}&data=${encodeURIComponent(JSON.stringify({ orderId: room }))}`);
+  await control(sio.url, `emit?event=notice&data=${encodeURIComponent(JSON.stringify({ text: "all" }))}`);
+  for (const t of [alice, bob]) await t.evaluate(() => waitFor(() => seen("notice").length === 1));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(await alice.evaluate(() => [seen("order:status_update").length, seen("notice").length]), [1, 1]);
+  assert.deepEqual(await bob.evaluate(() => [seen("order:status_update").length, seen("notice").length]), [0, 1]);
+  // Bob's tab signs in as alice: it leaves bob's group (closing that connection) for alice's.
+  await bob.evaluate((id) => client.setAuth({ token: "alice" }, { identity: id }), ids.alice);
+  await bob.evaluate(() => waitFor(() => client.state.shared?.tabs === 2 && client.state.status === "open"));
+  await until("bob's connection closed", async () => (await stats()).connections === 1);
+});
+
+test("a follower enqueues while the server is unreachable, the leader tab closes, the page reloads: delivered once", async () => {
+  await control(sio.url, "reset");
+  await control(sio.url, "outbox/reset");
+  const context = await newContext();
+  const id = uniq("outbox");
+  const [first, second] = await group(context, id, 2);
+  const leader = await leaderOf([first, second]);
+  const follower = leader === first ? second : first;
+  await control(sio.url, "stop?ms=600000");
+  await follower.evaluate(() => waitFor(() => client.state.status !== "open"));
+  const stored = await follower.evaluate(() => client.outbox.enqueue("chat:send_message", { chatId: "c1", message: "offline" }));
+  await leader.close();
+  await prepare(follower);
+  await follower.evaluate((id) => open(id), id);
+  await control(sio.url, "stop?ms=0");
+  await follower.evaluate(() => waitFor(() => client.state.status === "open" && client.outbox.status().pending === 0, 15_000));
+  const ledger = await control(sio.url, "outbox/stats");
+  assert.deepEqual(ledger.applied.map((a) => [a.id, a.payload.message]), [[stored.id, "offline"]], "applied once");
+  assert.equal(ledger.receipts[stored.id], 1, "sent once");
+  assert.equal(ledger.duplicates, 0);
+  assert.equal((await stats()).connections, 1);
 });
