@@ -26,6 +26,8 @@ try {
     // finite number of attempts so "failed" (and its Retry button) can be seen.
     reconnect: { maxDelayMs: 4000, maxAttempts },
     outbox: { name: "wiresync-demo", retry: { initialDelayMs: 500, maxDelayMs: 5000 } },
+    // Every tab of the demo shares one WebSocket (the banner says how many tabs do).
+    shareAcrossTabs: true,
   });
 } catch (e) {
   showFatal(e);
@@ -141,6 +143,10 @@ function renderState(s = client.state) {
   banner.dataset.attempt = s.attempt;
   $("status").textContent = BANNER[v](s);
   $("recovered").hidden = !(s.status === "open" && s.recovered);
+  const tabs = s.shared?.tabs ?? 1;
+  $("tabs").textContent = `${tabs} ${tabs === 1 ? "tab" : "tabs"} · ${s.shared?.leader === false ? "this one follows" : "this one holds the connection"}`;
+  $("tabs").dataset.tabs = tabs;
+  $("tabs").dataset.leader = s.shared?.leader !== false;
   $("last-error").textContent = s.error && s.status !== "open" ? `${s.error.code}: ${s.error.message}` : "";
   $("retry").hidden = !RETRY_LABEL[v];
   $("retry").textContent = RETRY_LABEL[v] ?? "";

@@ -47,7 +47,8 @@ async function main() {
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
     ],
   });
-  const page = await openPage(url);
+  // A context of its own, so that a second tab of it can share its connection (7c).
+  const page = await openPage(url, await browser.newContext({ viewport: { width: 1200, height: 860 } }));
   const { waitFor, text, count, check } = helpers(page);
 
   // 1. Connected.
@@ -150,6 +151,17 @@ async function main() {
   await noErrors(page);
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   step(`screenshot: ${SCREENSHOT}`);
+
+  // 7c. A second tab of the demo shares the first one's connection (shareAcrossTabs).
+  const tab2 = await openPage(url, page.context());
+  await view(tab2, "connected");
+  const tabsOf = (p) => p.evaluate(() => [$("tabs").dataset.tabs, $("tabs").dataset.leader]);
+  await waitFor("two tabs sharing one connection", () => $("tabs").dataset.tabs === "2");
+  check(String(await tabsOf(tab2)) === "2,false", `second tab: ${await tabsOf(tab2)}`);
+  check(String(await tabsOf(page)) === "2,true", `first tab: ${await tabsOf(page)}`);
+  step(`two tabs: "${await text("tabs")}" | "${await helpers(tab2).text("tabs")}"`);
+  await tab2.close();
+  await waitFor("one tab again after the second closed", () => $("tabs").dataset.tabs === "1");
 
   // 8. A second page (its own storage) that gives up after 2 attempts: offline, failed, Retry.
   const context = await browser.newContext({ viewport: { width: 1200, height: 860 } });

@@ -21,9 +21,12 @@ use super::error::{Error, ErrorCode};
 use super::json;
 use super::text;
 
-/// The tab protocol's version, part of every group's channel and lock names: tabs of builds
-/// that speak another version (old tabs after a deploy) never form one group. A build may set
-/// it with the `WIRESYNC_TAB_PROTOCOL` environment variable (the tests build a second one).
+/// The tab protocol's version, part of the name of every group's channel and locks and of the
+/// cache's tab channel: tabs of builds that speak another version (old tabs after a deploy)
+/// never form one group nor read each other's cache messages. (The outbox's lock and its
+/// "the store changed" pings stay shared: one tab flushes a store, whatever its release.)
+/// A build may set it with the `WIRESYNC_TAB_PROTOCOL` environment variable (the tests build a
+/// second one).
 pub const TAB_PROTOCOL: &str = match option_env!("WIRESYNC_TAB_PROTOCOL") {
     Some(v) => v,
     None => "1",

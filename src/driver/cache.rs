@@ -639,7 +639,9 @@ impl Inner {
 
 fn open_channel(inner: &Rc<Inner>) {
     let weak = Rc::downgrade(inner);
-    let channel = Channel::open(&inner.store_name(), move |text| {
+    // Per tab protocol: tabs of another release (after a deploy) never read these messages.
+    let name = [&inner.store_name(), "|", crate::core::share::TAB_PROTOCOL].concat();
+    let channel = Channel::open(&name, move |text| {
         if let Some(inner) = weak.upgrade() {
             from_other_tab(&inner, &text);
         }

@@ -162,6 +162,15 @@ test("a follower's emitWithAck resolves with the server's value, times out in th
   // A plain emit from the follower reaches the server.
   await follower.evaluate(() => client.emit("note:added", { text: "from a follower" }));
   await until("the follower's emit", async () => (await stats()).received.some((r) => r.event === "note:added"));
+  // New credentials from a follower: the leader reconnects the group with them.
+  await follower.evaluate(() => client.setAuth({ token: "alice" }));
+  await until("a connect with the follower's token", async () => (await stats()).tokens.at(-1) === "alice");
+  await leader.evaluate(() => waitFor(() => client.state.status === "open"));
+  // A follower's close leaves the group; the connection stays.
+  await follower.evaluate(() => client.close());
+  await leader.evaluate(() => waitFor(() => client.state.shared.tabs === 1));
+  assert.equal(await follower.evaluate(() => client.state.status), "closed");
+  assert.equal((await stats()).connections, 1);
 });
 
 test("the leader tab closes while the server emits 200 events: every other tab gets all 200 once, in order, recovered, no room joined again", async () => {
@@ -291,4 +300,64 @@ test("a follower enqueues while the server is unreachable, the leader tab closes
   assert.equal(ledger.receipts[stored.id], 1, "sent once");
   assert.equal(ledger.duplicates, 0);
   assert.equal((await stats()).connections, 1);
+});
+
+/** The "previous release": this source built with another tab protocol version (a plain debug
+ *  build, `WIRESYNC_TAB_PROTOCOL=0`), served beside the current pkg/ from one origin, as old
+ *  and new tabs of one app are after a deploy. */
+async function previousRelease() {
+  const { execFileSync } = await import("node:child_process");
+  const { cpSync, mkdirSync, rmSync, symlinkSync } = await import("node:fs");
+  const target = join(root, "target", "skew");
+  execFileSync("cargo", ["build", "--target", "wasm32-unknown-unknown", "--lib", "--quiet"], {
+    cwd: root,
+    env: { ...process.env, CARGO_TARGET_DIR: target, WIRESYNC_TAB_PROTOCOL: "0" },
+    stdio: "inherit",
+    timeout: 600_000,
+  });
+  const dir = join(root, "target", "skew-site");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execFileSync("wasm-bindgen", ["--target", "web", "--out-dir", join(dir, "previous"), "--out-name", "wiresync",
+    join(target, "wasm32-unknown-unknown", "debug", "wiresync.wasm")], { stdio: "inherit" });
+  cpSync(join(root, "pkg-template"), join(dir, "previous"), { recursive: true, filter: (f) => !f.endsWith(".d.ts") });
+  symlinkSync(join(root, "pkg"), join(dir, "current"));
+  return serveStatic(dir);
+}
+
+test("tabs of two releases (tab protocols 1 and 0) form two groups, both working; a message no build reads is a DECODE_ERROR, not a trap", async () => {
+  const skew = await previousRelease();
+  try {
+    await control(sio.url, "reset");
+    const context = await newContext();
+    const id = uniq("skew");
+    const current = await tab(context, "/current/index.js", skew.url);
+    const previous = await tab(context, "/previous/index.js", skew.url);
+    for (const t of [current, previous]) await t.evaluate((id) => open(id), id);
+    for (const t of [current, previous]) {
+      await t.evaluate(() => waitFor(() => client.state.status === "open" && client.state.shared.leader && client.state.shared.tabs === 1));
+    }
+    assert.equal((await stats()).connections, 2, "one connection per release");
+    const room = `v${id}`;
+    for (const t of [current, previous]) await t.evaluate((r) => join(r), room);
+    await control(sio.url, `emit?event=order:status_update&room=order:${room}&data=${encodeURIComponent(JSON.stringify({ orderId: room, seq: 1 }))}`);
+    for (const t of [current, previous]) {
+      await t.evaluate(() => waitFor(() => seen("order:status_update").length === 1));
+      assert.deepEqual(await t.evaluate(() => client.emitWithAck("echo", { ok: 1 })), { ok: 1 });
+    }
+    // Garbage on the current release's group channel: reported, ignored, nothing breaks.
+    const name = `wiresync-share:1|${sio.url}|/|${id}`;
+    await current.evaluate((name) => {
+      const ch = new BroadcastChannel(name);
+      ch.postMessage('["event","x",[],"e"]');
+      ch.postMessage("not json at all");
+      ch.postMessage('["from-the-future",1,2,3]');
+      ch.close();
+    }, name);
+    const errors = await current.evaluate(() => waitFor(() => log.errors.length >= 3).then(() => log.errors));
+    assert.deepEqual(errors.map((e) => e.code), ["DECODE_ERROR", "DECODE_ERROR", "DECODE_ERROR"]);
+    assert.deepEqual(await current.evaluate(() => client.emitWithAck("echo", { still: "works" })), { still: "works" });
+  } finally {
+    skew.close();
+  }
 });
