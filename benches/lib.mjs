@@ -425,6 +425,7 @@ export async function esbuildBundle(contents, resolveDir, external = []) {
 export const ENTRIES = {
   default: { js: "index.js", wasm: "wiresync_bg.wasm" },
   events: { js: "events.js", wasm: "wiresync_events_bg.wasm" },
+  shared: { js: "shared.js", wasm: "wiresync_shared_bg.wasm" },
 };
 
 /** What an app ships with an entry (`import init, { connect } from "wiresync"`, or
@@ -448,4 +449,77 @@ export function requirePkg() {
   for (const f of WIRESYNC_FILES) {
     if (!fs.existsSync(path.join(PKG, f))) throw new Error(`pkg/${f} is missing: build the package first with ./scripts/build.sh`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting (Linux /proc): CPU time of the server and of Chromium's processes over a run
+// ---------------------------------------------------------------------------------------------
+
+const CLK_TCK = 100; // USER_HZ: 100 on every Linux Node supports
+
+/** The kind of process: server, or Chromium's browser / network / renderer / gpu / other. */
+function processKind(cmdline) {
+  if (cmdline.includes("--type=renderer")) return "renderer";
+  if (cmdline.includes("NetworkService")) return "network";
+  if (cmdline.includes("--type=gpu-process")) return "gpu";
+  if (cmdline.includes("--type=")) return "chromium-other";
+  if (cmdline.includes("chromium")) return "browser";
+  return null;
+}
+
+/**
+ * pid -> { kind, ticks } for the server child and the Chromium processes this process started
+ * (descendants of this process only: other Chromium instances on the machine are left out).
+ */
+export function cpuSnapshot(serverPid) {
+  let pids;
+  try {
+    pids = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return null; // not Linux
+  }
+  const procs = new Map();
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      procs.set(Number(pid), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const mine = (pid) => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === process.pid) return true;
+      p = procs.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  const snap = new Map();
+  for (const [pid, { ticks }] of procs) {
+    if (pid === process.pid || !mine(pid)) continue;
+    let kind;
+    if (pid === serverPid) {
+      kind = "server";
+    } else {
+      try {
+        kind = processKind(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " "));
+      } catch {
+        continue;
+      }
+    }
+    if (kind) snap.set(pid, { kind, ticks });
+  }
+  return snap;
+}
+
+/** CPU ms per process kind between two snapshots (processes that exited meanwhile are lost). */
+export function cpuDelta(before, after) {
+  if (!before || !after) return null;
+  const ms = {};
+  for (const [pid, { kind, ticks }] of after) {
+    const t0 = before.get(pid)?.ticks ?? 0;
+    ms[kind] = (ms[kind] ?? 0) + ((ticks - t0) * 1000) / CLK_TCK;
+  }
+  return ms;
 }

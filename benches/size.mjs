@@ -24,6 +24,8 @@ await measure("  + wiresync/react and wiresync/tanstack", 'export { default, con
 const metro = compressed(await esbuildBundle('export { default, connect } from "./metro.js";', PKG));
 rows.push({ label: "wiresync/metro (Expo web: wasm inlined in base64)", js: metro, total: metro });
 rows.push({ label: "wiresync/events (events only): wasm + JS", js: events.js, total: events.total });
+const shared = await shippedSize("shared");
+rows.push({ label: "wiresync/shared (+ shareAcrossTabs): wasm + JS", js: shared.js, total: shared.total });
 const stack = compressed(
   await esbuildBundle('export { io } from "socket.io-client"; export { QueryClient } from "@tanstack/query-core"; export { openDB } from "idb";', TESTS),
 );

@@ -15,8 +15,9 @@ export type EventClient<L extends object = DefaultListenEvents, E extends object
   "on" | "once" | "onAny" | "onState" | "onError" | "state" | "emit" | "emitWithAck" | "subscribe" | "setAuth" | "reconnect" | "close" | "dispose"
 >;
 
-/** Creates a client and starts connecting. `await init()` first. `outbox`, `cache` and
- *  `shareAcrossTabs` are refused (`INVALID_ARGUMENT`): they live in the full `wiresync` entry. */
+/** Creates a client and starts connecting. `await init()` first. `outbox` and `cache` are
+ *  refused (`INVALID_ARGUMENT`): they live in the full `wiresync` entry; `shareAcrossTabs` in
+ *  `wiresync/shared`. */
 export declare function connect<const O extends Omit<ConnectOptions, "outbox" | "cache" | "shareAcrossTabs"> & { schemas: SchemasOption }>(
   options: O,
 ): EventClient<ListenOf<O>, EmitOf<O>>;

@@ -120,8 +120,9 @@ export interface ConnectOptions {
   /** One connection for every tab of this origin that connects to the same `url` and
    *  `namespace` with the same identity (the outbox's): one tab (the leader, elected with Web
    *  Locks) holds the WebSocket, the others talk to it over a BroadcastChannel, and another
-   *  takes over, recovering the session, when it closes. Not in `wiresync/events`. Default
-   *  false (see the README, "One connection for every tab"). */
+   *  takes over, recovering the session, when it closes. Only in `wiresync/shared` (other
+   *  entries refuse it with `INVALID_ARGUMENT`). Default false (see the README, "One
+   *  connection for every tab"). */
   shareAcrossTabs?: boolean;
 }
 

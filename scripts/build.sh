@@ -43,6 +43,8 @@ wasm() {
 }
 # The default entry: events, outbox and cache.
 wasm wiresync --features small-alloc
+# wiresync/shared: the same plus one connection for every tab (shareAcrossTabs).
+wasm wiresync_shared --features small-alloc,share
 # wiresync/events: real-time events only (no outbox, no cache), for apps that need no more.
 wasm wiresync_events --no-default-features --features small-alloc
 cp -r pkg-template/. pkg/
@@ -67,7 +69,7 @@ fi
   echo "}"
 } > pkg/wasm_inline.js
 for f in pkg/wiresync_bg.wasm pkg/wiresync.js pkg/index.js pkg/client.js pkg/wasm_inline.js \
-  pkg/wiresync_events_bg.wasm pkg/wiresync_events.js; do
+  pkg/wiresync_shared_bg.wasm pkg/wiresync_events_bg.wasm pkg/wiresync_events.js; do
   printf '[build] %-22s %7d B raw %7d B gzip\n' "${f#pkg/}" "$(wc -c < "$f")" "$(gzip -9c "$f" | wc -c)"
 done
 # What npm would publish: the tarball the bundler tests install.

@@ -14,6 +14,7 @@ cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --all-targets --features small-alloc -- -D warnings
 # ...and the events-only build (wiresync/events): no outbox, no cache.
 cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features small-alloc -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --features small-alloc,share -- -D warnings
 # The API docs (`cargo doc`, the whole browser API included) must build without a warning.
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown
 

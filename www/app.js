@@ -6,7 +6,7 @@
 //   - chat messages are sent with client.mutate: queued in the durable outbox, shown at once as
 //     an optimistic layer over the chat query, confirmed when the server acks;
 //   - the banner renders client.state, the outbox panel client.outbox, the inspector the cache.
-import init, { connect } from "/pkg/index.js";
+import init, { connect } from "/pkg/shared.js"; // "wiresync/shared": shareAcrossTabs below
 import { $, el, clock, outboxPanel, cacheInspector } from "/panels.js";
 
 const ORDER_ID = "ord_1001";

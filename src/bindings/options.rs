@@ -309,26 +309,29 @@ fn declare(o: &Opts, dir: &'static str, into: &mut Schemas) -> Result<(), JsValu
     Ok(())
 }
 
-/// In a build without the outbox or the cache (`wiresync/events`), asking for one is an
-/// `INVALID_ARGUMENT` that says where it is, not an option silently ignored.
+/// In a build without the outbox, the cache or tab sharing (`wiresync/events`; `wiresync`
+/// without sharing), asking for one is an `INVALID_ARGUMENT` that says which entry has it, not
+/// an option silently ignored.
 pub fn refuse_absent_features(o: &Opts) -> Result<(), JsValue> {
-    let absent: &[&str] = &[
+    let absent: &[(&str, &str)] = &[
         #[cfg(not(feature = "outbox"))]
-        "outbox",
+        ("outbox", "\"wiresync\""),
         #[cfg(not(feature = "cache"))]
-        "cache",
+        ("cache", "\"wiresync\""),
         #[cfg(not(feature = "share"))]
-        "shareAcrossTabs",
+        ("shareAcrossTabs", "\"wiresync/shared\""),
     ];
-    for key in absent {
+    for (key, entry) in absent {
         if o.value(key).is_some_and(|v| v != JsValue::FALSE) {
             return Err(invalid(
                 [
                     "option `",
                     key,
-                    "`: this build has no ",
+                    "`: this entry has no ",
                     key,
-                    " (wiresync/events); import \"wiresync\" for it",
+                    "; import ",
+                    entry,
+                    " for it",
                 ]
                 .concat(),
             ));

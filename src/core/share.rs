@@ -219,60 +219,72 @@ pub enum Msg {
     },
 }
 
-fn q(s: &str) -> String {
-    json::quote(s)
-}
+/// Writes a message: a JSON array, commas put in as values are added.
+struct W(String);
 
-fn opt(s: Option<&str>, f: fn(&str) -> String) -> String {
-    s.map_or("null".into(), f)
-}
-
-fn raw(s: &str) -> String {
-    s.to_owned()
-}
-
-fn bool_text(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
-    }
-}
-
-fn list<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
-    let mut out = String::from("[");
-    for (i, x) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+impl W {
+    fn sep(&mut self) {
+        if !self.0.ends_with('[') {
+            self.0.push(',');
         }
-        out.push_str(&f(x));
     }
-    out.push(']');
-    out
-}
-
-fn room_text(r: &Room) -> String {
-    [
-        &q(&r.channel),
-        ",",
-        &opt(r.params.as_deref(), raw),
-        ",",
-        bool_text(r.ack),
-    ]
-    .concat()
-}
-
-fn error_text(e: &Error) -> String {
-    [
-        "[",
-        &q(e.code.as_str()),
-        ",",
-        &q(&e.message),
-        ",",
-        &opt(e.event.as_deref(), q),
-        "]",
-    ]
-    .concat()
+    fn s(&mut self, v: &str) -> &mut W {
+        self.sep();
+        json::quote_into(v, &mut self.0);
+        self
+    }
+    fn raw(&mut self, v: &str) -> &mut W {
+        self.sep();
+        self.0.push_str(v);
+        self
+    }
+    fn int(&mut self, v: u64) -> &mut W {
+        self.raw(&text::int(v))
+    }
+    fn opt_int(&mut self, v: Option<u64>) -> &mut W {
+        match v {
+            Some(v) => self.int(v),
+            None => self.raw("null"),
+        }
+    }
+    fn opt_s(&mut self, v: Option<&str>) -> &mut W {
+        match v {
+            Some(v) => self.s(v),
+            None => self.raw("null"),
+        }
+    }
+    fn opt_raw(&mut self, v: Option<&str>) -> &mut W {
+        self.raw(v.unwrap_or("null"))
+    }
+    fn b(&mut self, v: bool) -> &mut W {
+        self.raw(if v { "true" } else { "false" })
+    }
+    fn open(&mut self) -> &mut W {
+        self.sep();
+        self.0.push('[');
+        self
+    }
+    fn close(&mut self) -> &mut W {
+        self.0.push(']');
+        self
+    }
+    fn room(&mut self, r: &Room) -> &mut W {
+        self.s(&r.channel).opt_raw(r.params.as_deref()).b(r.ack)
+    }
+    fn error(&mut self, e: &Error) -> &mut W {
+        self.open()
+            .s(e.code.as_str())
+            .s(&e.message)
+            .opt_s(e.event.as_deref())
+            .close()
+    }
+    fn strings(&mut self, items: &[String]) -> &mut W {
+        self.open();
+        for t in items {
+            self.s(t);
+        }
+        self.close()
+    }
 }
 
 fn status_of(s: &str) -> Option<Status> {
@@ -399,67 +411,76 @@ impl<'a> Reader<'a> {
 impl Msg {
     /// The message as JSON text (an array whose first element names it).
     pub fn encode(&self) -> String {
-        let parts: Vec<String> = match self {
-            Msg::Hello { tab, rooms } => vec![
-                q("hello"),
-                q(tab),
-                list(rooms, |(sub, r)| {
-                    ["[", &text::int(*sub), ",", &room_text(r), "]"].concat()
-                }),
-            ],
-            Msg::Join { tab, sub, room } => {
-                vec![q("join"), q(tab), text::int(*sub), room_text(room)]
+        let mut w = W(String::from("["));
+        match self {
+            Msg::Hello { tab, rooms } => {
+                w.s("hello").s(tab).open();
+                for (sub, r) in rooms {
+                    w.open().int(*sub).room(r).close();
+                }
+                w.close();
             }
-            Msg::Leave { tab, sub } => vec![q("leave"), q(tab), text::int(*sub)],
+            Msg::Join { tab, sub, room } => {
+                w.s("join").s(tab).int(*sub).room(room);
+            }
+            Msg::Leave { tab, sub } => {
+                w.s("leave").s(tab).int(*sub);
+            }
             Msg::Emit {
                 tab,
                 req,
                 name,
                 args,
                 timeout,
-            } => vec![
-                q("emit"),
-                q(tab),
-                text::int(*req),
-                q(name),
-                args.clone(),
-                timeout.map_or("null".into(), text::int),
-            ],
-            Msg::Answer { id, args } => vec![q("answer"), text::int(*id), args.clone()],
-            Msg::Reconnect { auth } => match auth {
-                None => vec![q("reconnect")],
-                Some(a) => vec![q("reconnect"), opt(a.as_deref(), raw)],
-            },
-            Msg::Bye { tab } => vec![q("bye"), q(tab)],
-            Msg::Ping => vec![q("ping")],
+            } => {
+                w.s("emit")
+                    .s(tab)
+                    .int(*req)
+                    .s(name)
+                    .raw(args)
+                    .opt_int(*timeout);
+            }
+            Msg::Answer { id, args } => {
+                w.s("answer").int(*id).raw(args);
+            }
+            Msg::Reconnect { auth } => {
+                w.s("reconnect");
+                if let Some(a) = auth {
+                    w.opt_raw(a.as_deref());
+                }
+            }
+            Msg::Bye { tab } => {
+                w.s("bye").s(tab);
+            }
+            Msg::Ping => {
+                w.s("ping");
+            }
             Msg::State(g) => {
-                let s = &g.state;
+                let st = &g.state;
                 let session = g.session.as_ref();
-                vec![
-                    q("state"),
-                    q(&g.leader),
-                    q(s.status.as_str()),
-                    text::int(s.attempt as u64),
-                    s.error.as_ref().map_or("null".into(), error_text),
-                    bool_text(s.recovered).into(),
-                    bool_text(s.resync).into(),
-                    list(&g.tabs, |t| q(t)),
-                    opt(session.map(|x| x.sid.as_str()), q),
-                    opt(session.map(|x| x.pid.as_str()), q),
-                    opt(session.and_then(|x| x.offset.as_deref()), q),
-                    list(&g.rooms, |h| {
-                        [
-                            "[",
-                            &room_text(&h.room),
-                            ",",
-                            &list(&h.holders, |(t, s)| {
-                                ["[", &q(t), ",", &text::int(*s), "]"].concat()
-                            }),
-                            "]",
-                        ]
-                        .concat()
-                    }),
-                ]
+                w.s("state")
+                    .s(&g.leader)
+                    .s(st.status.as_str())
+                    .int(st.attempt as u64);
+                match &st.error {
+                    Some(e) => w.error(e),
+                    None => w.raw("null"),
+                };
+                w.b(st.recovered)
+                    .b(st.resync)
+                    .strings(&g.tabs)
+                    .opt_s(session.map(|x| x.sid.as_str()))
+                    .opt_s(session.map(|x| x.pid.as_str()))
+                    .opt_s(session.and_then(|x| x.offset.as_deref()))
+                    .open();
+                for h in &g.rooms {
+                    w.open().room(&h.room).open();
+                    for (t, sub) in &h.holders {
+                        w.open().s(t).int(*sub).close();
+                    }
+                    w.close().close();
+                }
+                w.close();
             }
             Msg::Event {
                 from,
@@ -468,27 +489,25 @@ impl Msg {
                 args,
                 ack,
                 offset,
-            } => vec![
-                q("event"),
-                q(from),
-                list(to, |t| q(t)),
-                q(name),
-                args.clone(),
-                ack.map_or("null".into(), text::int),
-                opt(offset.as_deref(), q),
-            ],
-            Msg::Done { tab, req, result } => vec![
-                q("done"),
-                q(tab),
-                text::int(*req),
-                bool_text(result.is_ok()).into(),
+            } => {
+                w.s("event")
+                    .s(from)
+                    .strings(to)
+                    .s(name)
+                    .raw(args)
+                    .opt_int(*ack)
+                    .opt_s(offset.as_deref());
+            }
+            Msg::Done { tab, req, result } => {
+                w.s("done").s(tab).int(*req).b(result.is_ok());
                 match result {
-                    Ok(args) => args.clone(),
-                    Err(e) => error_text(e),
-                },
-            ],
-        };
-        ["[", &parts.join(","), "]"].concat()
+                    Ok(args) => w.raw(args),
+                    Err(e) => w.error(e),
+                };
+            }
+        }
+        w.close();
+        w.0
     }
 
     /// Reads a message; a `DECODE_ERROR` for one that cannot be read (a message of another

@@ -27,6 +27,10 @@ pub mod cache;
 #[cfg(feature = "outbox")]
 pub mod outbox;
 pub mod session;
+#[cfg(feature = "share")]
+mod share;
+#[cfg(not(feature = "share"))]
+#[path = "share_off.rs"]
 mod share;
 
 /// Where the outbox keeps its entries, or the cache its data: what JS sees as `persistence`.
@@ -89,8 +93,9 @@ pub struct Options {
     /// catalog's ([`events::emit_schema`]).
     pub emit: Schemas,
     /// `Some(identity)`: share one connection with the other tabs of this origin that connect
-    /// to the same URL and namespace with the same identity (`shareAcrossTabs`). Default
-    /// `None`: a connection of its own.
+    /// to the same URL and namespace with the same identity (`shareAcrossTabs`; needs the
+    /// cargo feature `share`, without which it is ignored). Default `None`: a connection of
+    /// its own.
     pub share: Option<String>,
 }
 
@@ -162,9 +167,11 @@ struct Inner {
     /// Events whose dropped payload was told to the console (once each, see [`report`]).
     warned: RefCell<Vec<String>>,
     /// The group this client shares its connection with (`Options::share`), while in one.
+    #[cfg(feature = "share")]
     share: RefCell<Option<share::Share>>,
     /// The identity of that group, kept while closed (a `reconnect` joins it again).
     share_identity: RefCell<Option<String>>,
+    #[cfg(feature = "share")]
     share_timer: RefCell<Option<Timer>>,
     /// Requests that went through the group (a follower's acks, every shared room join), by
     /// this tab's ids.
@@ -204,8 +211,10 @@ impl Client {
             attach_in: RefCell::new(Vec::new()),
             attach_out: RefCell::new(Vec::new()),
             warned: RefCell::new(Vec::new()),
+            #[cfg(feature = "share")]
             share: RefCell::new(None),
             share_identity: RefCell::new(options.share.clone()),
+            #[cfg(feature = "share")]
             share_timer: RefCell::new(None),
             requests: RefCell::new(Vec::new()),
         });
@@ -221,8 +230,8 @@ impl Client {
             }
         }));
         match &options.share {
-            Some(identity) => share::start(&inner, identity),
-            None => {
+            Some(identity) if share::ENABLED => share::start(&inner, identity),
+            _ => {
                 let mut core = inner.core.borrow_mut();
                 let t = now();
                 core.set_online(t, lifecycle::is_online());
@@ -556,10 +565,11 @@ impl Client {
 
     /// Replaces the auth source and reconnects with it at once.
     pub fn set_auth(&self, auth: Auth) {
-        *self.inner.auth.borrow_mut() = auth.clone();
         if !share::following(&self.inner) {
+            *self.inner.auth.borrow_mut() = auth;
             return self.reconnect();
         }
+        *self.inner.auth.borrow_mut() = auth.clone();
         // The leader connects with what this tab's auth gives now.
         match auth {
             Auth::None => share::reconnect(&self.inner, Some(None)),
@@ -876,6 +886,7 @@ fn tell_state(inner: &Rc<Inner>, s: &State) {
 }
 
 /// Completes a request that went through the group (`Inner::requests`).
+#[cfg(feature = "share")]
 fn complete(inner: &Rc<Inner>, req: u64, result: Result<String, Error>) {
     if let Some(w) = take(&inner.requests, req) {
         w(result.and_then(parse_args));

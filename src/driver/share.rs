@@ -14,9 +14,8 @@ use crate::core::share::{group_name, Hub, Member, Msg, Room, Step};
 use crate::platform::tabs::{uuid, Channel, Leadership};
 use crate::platform::timers::{self, now, Timer};
 
-/// Whether this build shares connections (cargo feature `share`). Without it every entry
-/// point below returns at once, and the compiler drops the rest.
-const ENABLED: bool = cfg!(feature = "share");
+/// This build shares connections (cargo feature `share`; `share_off.rs` without it).
+pub(super) const ENABLED: bool = true;
 
 /// A tab's membership of its group.
 pub(super) struct Share {
@@ -40,9 +39,6 @@ pub(super) struct Share {
 
 /// Joins (or forms) the group of `identity` for this client's URL and namespace.
 pub(super) fn start(inner: &Rc<Inner>, identity: &str) {
-    if !ENABLED {
-        return;
-    }
     let (url, namespace) = {
         let core = inner.core.borrow();
         let cfg = core.config();
@@ -123,17 +119,16 @@ fn ask_to_lead(inner: &Rc<Inner>, steal: bool) {
 
 /// Whether this client shares a connection and another tab holds it.
 pub(super) fn following(inner: &Inner) -> bool {
-    ENABLED
-        && inner
-            .share
-            .borrow()
-            .as_ref()
-            .is_some_and(|s| s.hub.is_none())
+    inner
+        .share
+        .borrow()
+        .as_ref()
+        .is_some_and(|s| s.hub.is_none())
 }
 
 /// Whether this client shares a connection (as leader or follower).
 pub(super) fn sharing(inner: &Inner) -> bool {
-    ENABLED && inner.share.borrow().is_some()
+    inner.share.borrow().is_some()
 }
 
 /// This tab became the leader: it takes the group over (its rooms, its session) and connects.
@@ -396,9 +391,6 @@ fn is_me(inner: &Inner, tab: &str) -> bool {
 /// An event the leader's connection received: to the tabs it is for, and here if this tab
 /// is one of them. False when this client does not share its connection.
 pub(super) fn event(inner: &Rc<Inner>, ev: &Incoming) -> bool {
-    if !ENABLED {
-        return false;
-    }
     let msg = {
         let mut share = inner.share.borrow_mut();
         let Some(s) = share.as_mut() else {
@@ -431,9 +423,6 @@ pub(super) fn event(inner: &Rc<Inner>, ev: &Incoming) -> bool {
 /// The connection's state changed (or the group did): the state listeners hear it with how
 /// the connection is shared, and the other tabs are told.
 pub(super) fn state_changed(inner: &Rc<Inner>) {
-    if !ENABLED {
-        return;
-    }
     let msg = {
         let share = inner.share.borrow();
         let Some(hub) = share.as_ref().and_then(|s| s.hub.as_ref()) else {
@@ -448,9 +437,6 @@ pub(super) fn state_changed(inner: &Rc<Inner>) {
 /// The state as this tab sees it: its own connection's when it leads, the leader's when it
 /// follows; `None` when it does not share.
 pub(super) fn state(inner: &Inner) -> Option<State> {
-    if !ENABLED {
-        return None;
-    }
     let share = inner.share.borrow();
     let s = share.as_ref()?;
     let (mut state, tabs) = match &s.hub {
@@ -567,9 +553,6 @@ pub(super) fn emit(inner: &Rc<Inner>, name: &str, args: &str, ack: Option<Option
 /// drops without leaving the session, so the next leader recovers it) when other tabs remain,
 /// or closes it when none do.
 pub(super) fn leave_group(inner: &Rc<Inner>) {
-    if !ENABLED {
-        return;
-    }
     let Some(s) = inner.share.borrow_mut().take() else {
         return;
     };
@@ -617,9 +600,6 @@ pub(super) fn regroup(inner: &Rc<Inner>, identity: &str) {
 /// The connection's ack `id` came: the tab that asked for it is told. False when it was
 /// this tab's own (or this client does not share).
 pub(super) fn acked(inner: &Rc<Inner>, id: u64, result: &Result<String, Error>) -> bool {
-    if !ENABLED {
-        return false;
-    }
     let mine = match inner
         .share
         .borrow_mut()
@@ -636,9 +616,6 @@ pub(super) fn acked(inner: &Rc<Inner>, id: u64, result: &Result<String, Error>) 
 /// The connection joined a room (or failed to): the tabs waiting for it are told. False
 /// when this client does not share.
 pub(super) fn subscribed(inner: &Rc<Inner>, id: u64, result: &Result<String, Error>) -> bool {
-    if !ENABLED {
-        return false;
-    }
     match inner
         .share
         .borrow_mut()

@@ -1,4 +1,4 @@
-// shareAcrossTabs: one connection for the tabs of a group, in headless Chromium (real Web Locks,
+// shareAcrossTabs (the wiresync/shared entry): one connection for the tabs of a group, in headless Chromium (real Web Locks,
 // BroadcastChannel, IndexedDB) against a socket.io server of its own (its stats count this
 // file's connections only).
 import { after, afterEach, before, test } from "node:test";
@@ -39,7 +39,7 @@ afterEach(async () => {
 
 /** A tab of `context` with the package loaded and `open(identity, extra)` defined: a shared
  *  client whose events, states and errors are logged in `window.log`. */
-async function tab(context, entry = "/index.js", base = site.url) {
+async function tab(context, entry = "/shared.js", base = site.url) {
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e));
   await withWaitFor(page, 15_000);
@@ -48,7 +48,7 @@ async function tab(context, entry = "/index.js", base = site.url) {
 }
 
 /** Loads `base` and the package in `page` (again after a reload). */
-async function prepare(page, entry = "/index.js", base = site.url) {
+async function prepare(page, entry = "/shared.js", base = site.url) {
   await page.goto(base + "/");
   await page.evaluate(async ({ sioUrl, entry }) => {
     const mod = await import(entry);
@@ -309,7 +309,7 @@ async function previousRelease() {
   const { execFileSync } = await import("node:child_process");
   const { cpSync, mkdirSync, rmSync, symlinkSync } = await import("node:fs");
   const target = join(root, "target", "skew");
-  execFileSync("cargo", ["build", "--target", "wasm32-unknown-unknown", "--lib", "--quiet"], {
+  execFileSync("cargo", ["build", "--target", "wasm32-unknown-unknown", "--lib", "--quiet", "--features", "share"], {
     cwd: root,
     env: { ...process.env, CARGO_TARGET_DIR: target, WIRESYNC_TAB_PROTOCOL: "0" },
     stdio: "inherit",
@@ -320,6 +320,8 @@ async function previousRelease() {
   mkdirSync(dir, { recursive: true });
   execFileSync("wasm-bindgen", ["--target", "web", "--out-dir", join(dir, "previous"), "--out-name", "wiresync",
     join(target, "wasm32-unknown-unknown", "debug", "wiresync.wasm")], { stdio: "inherit" });
+  // Served as "previous/shared.js", importing this build's glue.
+  cpSync(join(dir, "previous", "wiresync.js"), join(dir, "previous", "wiresync_shared.js"));
   cpSync(join(root, "pkg-template"), join(dir, "previous"), { recursive: true, filter: (f) => !f.endsWith(".d.ts") });
   symlinkSync(join(root, "pkg"), join(dir, "current"));
   return serveStatic(dir);
@@ -331,8 +333,8 @@ test("tabs of two releases (tab protocols 1 and 0) form two groups, both working
     await control(sio.url, "reset");
     const context = await newContext();
     const id = uniq("skew");
-    const current = await tab(context, "/current/index.js", skew.url);
-    const previous = await tab(context, "/previous/index.js", skew.url);
+    const current = await tab(context, "/current/shared.js", skew.url);
+    const previous = await tab(context, "/previous/shared.js", skew.url);
     for (const t of [current, previous]) await t.evaluate((id) => open(id), id);
     for (const t of [current, previous]) {
       await t.evaluate(() => waitFor(() => client.state.status === "open" && client.state.shared.leader && client.state.shared.tabs === 1));
@@ -360,4 +362,32 @@ test("tabs of two releases (tab protocols 1 and 0) form two groups, both working
   } finally {
     skew.close();
   }
+});
+
+test("shareAcrossTabs is refused where it is not: wiresync and wiresync/events say to import wiresync/shared; a non-boolean is INVALID_ARGUMENT", async () => {
+  const context = await newContext();
+  const page = await context.newPage();
+  await page.goto(site.url + "/");
+  const r = await page.evaluate(async (url) => {
+    const tryConnect = async (entry, extra) => {
+      const mod = await import(entry);
+      await mod.default();
+      try {
+        mod.connect({ url, ...extra }).dispose();
+        return "accepted";
+      } catch (e) {
+        return `${e.code}: ${e.message}`;
+      }
+    };
+    return {
+      full: await tryConnect("/index.js", { shareAcrossTabs: true }),
+      events: await tryConnect("/events.js", { shareAcrossTabs: true }),
+      notBool: await tryConnect("/shared.js", { shareAcrossTabs: "yes" }),
+      off: await tryConnect("/index.js", { shareAcrossTabs: false }),
+    };
+  }, sio.url);
+  assert.match(r.full, /^INVALID_ARGUMENT: .*`shareAcrossTabs`.*import "wiresync\/shared"/);
+  assert.match(r.events, /^INVALID_ARGUMENT: .*`shareAcrossTabs`.*import "wiresync\/shared"/);
+  assert.match(r.notBool, /^INVALID_ARGUMENT: option `shareAcrossTabs` must be a boolean/);
+  assert.equal(r.off, "accepted");
 });
