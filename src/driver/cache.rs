@@ -641,7 +641,7 @@ fn open_channel(inner: &Rc<Inner>) {
     let weak = Rc::downgrade(inner);
     // Per tab protocol: tabs of another release (after a deploy) never read these messages.
     let name = [&inner.store_name(), "|", crate::core::share::TAB_PROTOCOL].concat();
-    let channel = Channel::open(&name, move |text| {
+    let channel = Channel::open(&name, move |text, _| {
         if let Some(inner) = weak.upgrade() {
             from_other_tab(&inner, &text);
         }

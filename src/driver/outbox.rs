@@ -193,7 +193,7 @@ impl Outbox {
         });
         inner.state_listener.set(id);
         let weak = Rc::downgrade(&inner);
-        *inner.channel.borrow_mut() = Some(Channel::open(&key, move |_| {
+        *inner.channel.borrow_mut() = Some(Channel::open(&key, move |_, _| {
             if let Some(inner) = weak.upgrade() {
                 Inner::reload(&inner);
             }

@@ -51,10 +51,10 @@ pub(super) fn start(inner: &Rc<Inner>, identity: &str) {
     let name = group_name(&url, &namespace, identity);
     let me = uuid();
     let weak = Rc::downgrade(inner);
-    let channel = Channel::open(&name, move |text| {
+    let channel = Channel::open(&name, move |text, parts| {
         if let Some(inner) = weak.upgrade() {
             match Msg::decode(&text) {
-                Ok(msg) => handle(&inner, msg),
+                Ok(msg) => handle(&inner, msg, parts),
                 Err(e) => report(&inner, &e),
             }
         }
@@ -233,12 +233,13 @@ pub(super) fn to_leader(inner: &Rc<Inner>, msg: Msg) {
     if following(inner) {
         post(inner, &msg);
     } else {
-        handle(inner, msg);
+        handle(inner, msg, None);
     }
 }
 
-/// A message from another tab, or one of this tab's own for the leader it is.
-fn handle(inner: &Rc<Inner>, msg: Msg) {
+/// A message from another tab (with the binary parts of an event), or one of this tab's own
+/// for the leader it is.
+fn handle(inner: &Rc<Inner>, msg: Msg, parts: Option<js_sys::Array>) {
     let t = now();
     let leading = !following(inner);
     if leading {
@@ -278,7 +279,7 @@ fn handle(inner: &Rc<Inner>, msg: Msg) {
         pump(inner);
         flush(inner);
     }
-    receive(inner, &msg, leading);
+    receive(inner, &msg, leading, parts);
 }
 
 /// Answers a probe: the group's state to every tab.
@@ -295,16 +296,16 @@ fn pong(inner: &Rc<Inner>) {
 }
 
 /// This tab's own side of a message.
-fn receive(inner: &Rc<Inner>, msg: &Msg, leading: bool) {
+fn receive(inner: &Rc<Inner>, msg: &Msg, leading: bool, parts: Option<js_sys::Array>) {
     let step = match inner.share.borrow_mut().as_mut() {
         Some(s) => s.member.receive(now(), msg, leading),
         None => return,
     };
-    act(inner, step, Some(msg));
+    act(inner, step, Some(msg), parts);
     arm(inner);
 }
 
-fn act(inner: &Rc<Inner>, step: Step, msg: Option<&Msg>) {
+fn act(inner: &Rc<Inner>, step: Step, msg: Option<&Msg>, parts: Option<js_sys::Array>) {
     match step {
         Step::None => {}
         Step::State => tell_state(inner),
@@ -320,7 +321,13 @@ fn act(inner: &Rc<Inner>, step: Step, msg: Option<&Msg>) {
                 name, args, ack, ..
             }) = msg
             {
-                deliver(inner, relayed(name, args, *ack));
+                let mut ev = relayed(name, args, *ack);
+                if let Some(parts) = parts {
+                    // Where `deliver` takes a packet's binary parts from, as for the socket's.
+                    ev.attachments = parts.length();
+                    *inner.attach_in.borrow_mut() = parts.iter().collect();
+                }
+                deliver(inner, ev);
             }
         }
         Step::Complete(req, result) => super::complete(inner, req, result),
@@ -367,7 +374,7 @@ pub(super) fn flush(inner: &Rc<Inner>) {
                 _ => None,
             };
             match mine {
-                Some(true) => receive(inner, &msg, true),
+                Some(true) => receive(inner, &msg, true, None),
                 Some(false) => post(inner, &msg),
                 None => {
                     post(inner, &msg);
@@ -407,7 +414,11 @@ pub(super) fn event(inner: &Rc<Inner>, ev: &Incoming) -> bool {
             ev.first_arg(),
             ev.ack,
         );
-        if followers {
+        if followers && ev.attachments > 0 {
+            // The packet's binary parts, which `deliver` takes here after this.
+            let parts: js_sys::Array = inner.attach_in.borrow().iter().collect();
+            s.channel.post_parts(&msg.encode(), &parts);
+        } else if followers {
             s.channel.post(&msg.encode());
         }
         msg
@@ -497,7 +508,7 @@ fn arm(inner: &Rc<Inner>) {
                     None => return,
                 };
                 for step in steps {
-                    act(inner, step, None);
+                    act(inner, step, None, None);
                 }
                 arm(inner);
             },

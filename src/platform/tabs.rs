@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::Function;
+use js_sys::{Array, Function};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
 type Callback = Closure<dyn FnMut()>;
@@ -85,7 +85,8 @@ impl Drop for Leadership {
     }
 }
 
-/// A BroadcastChannel whose messages (plain strings) go to `on_message`; closed on Drop.
+/// A BroadcastChannel whose messages go to `on_message`: plain strings, or (from
+/// [`post_parts`](Channel::post_parts)) a string with binary parts. Closed on Drop.
 pub struct Channel {
     channel: Option<web_sys::BroadcastChannel>,
     _on_message: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
@@ -93,7 +94,7 @@ pub struct Channel {
 
 impl Channel {
     /// Joins channel `name`. Where BroadcastChannel is missing, posts go nowhere.
-    pub fn open(name: &str, on_message: impl Fn(String) + 'static) -> Channel {
+    pub fn open(name: &str, on_message: impl Fn(String, Option<Array>) + 'static) -> Channel {
         let Ok(channel) = web_sys::BroadcastChannel::new(name) else {
             return Channel {
                 channel: None,
@@ -102,8 +103,14 @@ impl Channel {
         };
         let cb =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                if let Some(text) = e.data().as_string() {
-                    on_message(text);
+                let data = e.data();
+                if let Some(text) = data.as_string() {
+                    on_message(text, None);
+                } else if Array::is_array(&data) {
+                    let parts: Array = data.unchecked_into();
+                    if let Some(text) = parts.shift().as_string() {
+                        on_message(text, Some(parts));
+                    }
                 }
             });
         channel.set_onmessage(Some(cb.as_ref().unchecked_ref()));
@@ -117,6 +124,17 @@ impl Channel {
     pub fn post(&self, text: &str) {
         if let Some(c) = &self.channel {
             let _ = c.post_message(&text.into());
+        }
+    }
+
+    /// Tells the other tabs, with binary parts (ArrayBuffers, copied by structured clone).
+    pub fn post_parts(&self, text: &str, parts: &Array) {
+        if let Some(c) = &self.channel {
+            let all = Array::of1(&text.into());
+            for p in parts.iter() {
+                all.push(&p);
+            }
+            let _ = c.post_message(&all);
         }
     }
 }

@@ -162,6 +162,21 @@ test("a follower's emitWithAck resolves with the server's value, times out in th
   // A plain emit from the follower reaches the server.
   await follower.evaluate(() => client.emit("note:added", { text: "from a follower" }));
   await until("the follower's emit", async () => (await stats()).received.some((r) => r.event === "note:added"));
+  // Binary events reach every tab with their bytes; a follower cannot send binary.
+  for (const t of tabs) {
+    await t.evaluate(() => client.on("file:ready", (data, meta) => (window.file = [...new Uint8Array(meta.args[0].image ?? data)])));
+  }
+  await control(sio.url, "binary?event=file:ready&shape=nested");
+  for (const t of tabs) assert.deepEqual(await t.evaluate(() => waitFor(() => window.file).then(() => window.file)), [1, 2, 3]);
+  const refused = await follower.evaluate(() => {
+    try {
+      client.emit("upload", new Uint8Array([1]));
+      return "sent";
+    } catch (e) {
+      return e.code;
+    }
+  });
+  assert.equal(refused, "UNSUPPORTED_BINARY");
   // New credentials from a follower: the leader reconnects the group with them.
   await follower.evaluate(() => client.setAuth({ token: "alice" }));
   await until("a connect with the follower's token", async () => (await stats()).tokens.at(-1) === "alice");
