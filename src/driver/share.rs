@@ -11,6 +11,7 @@ use crate::core::connection::{Connection, Shared, State, Status};
 use crate::core::error::Error;
 use crate::core::protocol::Incoming;
 use crate::core::share::{group_name, Hub, Member, Msg, Room, Step};
+use crate::platform::drop_later;
 use crate::platform::tabs::{uuid, Channel, Leadership};
 use crate::platform::timers::{self, now, Timer};
 
@@ -92,7 +93,10 @@ fn ask_to_lead(inner: &Rc<Inner>, steal: bool) {
     let name = match inner.share.borrow_mut().as_mut() {
         Some(s) => {
             s.took_over = steal;
-            s.lead = None;
+            // Later: this may run in that lock's own callback (`step_down`).
+            if let Some(old) = s.lead.take() {
+                drop_later(old);
+            }
             s.name.clone()
         }
         None => return,
@@ -175,10 +179,7 @@ fn hello_tab(hello: &Msg) -> &str {
 /// and follows.
 fn step_down(inner: &Rc<Inner>) {
     let t = now();
-    let config = inner.core.borrow().config().clone();
-    inner.core.borrow_mut().close(t);
-    pump(inner);
-    *inner.core.borrow_mut() = Connection::new(config, t);
+    // Not leading first: the group hears nothing of this connection's end.
     let hello = match inner.share.borrow_mut().as_mut() {
         Some(s) => {
             s.hub = None;
@@ -188,6 +189,10 @@ fn step_down(inner: &Rc<Inner>) {
         }
         None => return,
     };
+    let config = inner.core.borrow().config().clone();
+    inner.core.borrow_mut().close(t);
+    pump(inner);
+    *inner.core.borrow_mut() = Connection::new(config, t);
     post(inner, &hello);
     ask_to_lead(inner, false);
     arm(inner);
@@ -214,7 +219,10 @@ fn gone(inner: &Rc<Inner>, tab: &str) {
     {
         let mut share = inner.share.borrow_mut();
         let Some(s) = share.as_mut() else { return };
-        s.watched.retain(|(t, _)| t != tab);
+        // Later: this runs in that lock's own callback.
+        if let Some(at) = s.watched.iter().position(|(t, _)| t == tab) {
+            drop_later(s.watched.remove(at));
+        }
         let Some(hub) = s.hub.as_mut() else { return };
         hub.gone(&mut inner.core.borrow_mut(), now(), tab);
     }

@@ -6,6 +6,7 @@
 import init, { connect, type Client } from "../../pkg/index.js";
 import initEvents, { connect as connectEvents } from "../../pkg/events.js";
 import initMetro from "../../pkg/metro.js";
+import initShared, { connect as connectShared } from "../../pkg/shared.js";
 import { bindQueryClient } from "../../pkg/tanstack.js";
 import { RealtimeProvider, useConnectionState, useEvent, useOutboxStatus, useQueryData } from "../../pkg/react.js";
 import { QueryClient } from "@tanstack/react-query";
@@ -181,4 +182,14 @@ export function hooks(client: Client) {
     return <p>{conn.status} · {order.data?.status ?? "loading"} · {outbox?.pending ?? 0} queued</p>;
   }
   return App;
+}
+
+// One connection for every tab (`wiresync/shared`).
+export async function sharedTabs() {
+  await initShared();
+  const client = connectShared({ url: "https://api.example.com", auth: async () => ({ token: await getToken() }),
+    shareAcrossTabs: true });
+  client.subscribe("order", { orderId: "123" });     // joined once for every tab that asks
+  client.on("order:status_update", (u) => show(u.status));  // the same API in every tab
+  client.onState((s) => show(`${s.shared?.tabs} tabs; this one ${s.shared?.leader ? "holds the connection" : "follows"}`));
 }
