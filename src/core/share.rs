@@ -991,6 +991,11 @@ impl Member {
         &self.me
     }
 
+    /// Whether a leader has told this tab of the group (since it joined or last reset).
+    pub fn knows_leader(&self) -> bool {
+        self.group.is_some()
+    }
+
     /// The group as the leader last told it, with the latest offset seen since.
     pub fn group(&self) -> Option<Group> {
         let mut g = self.group.clone()?;

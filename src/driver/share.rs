@@ -36,6 +36,8 @@ pub(super) struct Share {
     told: Option<State>,
     /// The answer to a probe, due (see `handle`).
     pong: Option<Timer>,
+    /// Messages for a leader, sent before this tab knew of one.
+    waiting: Vec<Msg>,
 }
 
 /// Joins (or forms) the group of `identity` for this client's URL and namespace.
@@ -83,6 +85,7 @@ pub(super) fn start(inner: &Rc<Inner>, identity: &str) {
         took_over: false,
         told: None,
         pong: None,
+        waiting: Vec::new(),
     });
     ask_to_lead(inner, false);
     arm(inner);
@@ -166,6 +169,7 @@ fn lead(inner: &Rc<Inner>) {
     }
     pump(inner);
     flush(inner);
+    send_waiting(inner);
 }
 
 fn hello_tab(hello: &Msg) -> &str {
@@ -236,12 +240,31 @@ fn post(inner: &Inner, msg: &Msg) {
     }
 }
 
-/// Sends a message to the leader: handled here when this tab leads.
+/// Sends a message to the leader: handled here when this tab leads, kept until there is one
+/// when no tab is known to lead yet (a tab that just opened: its first emits wait, as they
+/// wait for the connection without sharing).
 pub(super) fn to_leader(inner: &Rc<Inner>, msg: Msg) {
-    if following(inner) {
-        post(inner, &msg);
-    } else {
-        handle(inner, msg, None);
+    if !following(inner) {
+        return handle(inner, msg, None);
+    }
+    let kept = match inner.share.borrow_mut().as_mut() {
+        Some(s) if !s.member.knows_leader() => {
+            s.waiting.push(msg);
+            return;
+        }
+        _ => msg,
+    };
+    post(inner, &kept);
+}
+
+/// What waited for a leader goes to the one there now (this tab, or another).
+fn send_waiting(inner: &Rc<Inner>) {
+    let waiting = match inner.share.borrow_mut().as_mut() {
+        Some(s) => std::mem::take(&mut s.waiting),
+        None => return,
+    };
+    for msg in waiting {
+        to_leader(inner, msg);
     }
 }
 
@@ -322,6 +345,7 @@ fn act(inner: &Rc<Inner>, step: Step, msg: Option<&Msg>, parts: Option<js_sys::A
             if let Some(h) = hello {
                 post(inner, &h);
             }
+            send_waiting(inner);
             tell_state(inner);
         }
         Step::Deliver => {
@@ -563,7 +587,7 @@ pub(super) fn emit(inner: &Rc<Inner>, name: &str, args: &str, ack: Option<Option
         let s = share.as_mut().expect("sharing");
         s.member.emit(now(), name, args, ack, timeout)
     };
-    post(inner, &msg);
+    to_leader(inner, msg);
     arm(inner);
     req
 }

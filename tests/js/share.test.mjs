@@ -406,3 +406,16 @@ test("shareAcrossTabs is refused where it is not: wiresync and wiresync/events s
   assert.match(r.notBool, /^INVALID_ARGUMENT: option `shareAcrossTabs` must be a boolean/);
   assert.equal(r.off, "accepted");
 });
+
+test("a tab's first calls, made before any tab leads, wait for the leader: an emitWithAck right after connect resolves", async () => {
+  const context = await newContext();
+  const page = await tab(context);
+  const r = await page.evaluate(async (id) => {
+    const state = open(id);
+    const echoed = await client.emitWithAck("echo", { first: true });
+    return { before: state.shared, echoed, after: client.state.shared };
+  }, uniq("first"));
+  assert.deepEqual(r.before, { leader: false, tabs: 1 }, "not leading yet at connect");
+  assert.deepEqual(r.echoed, { first: true });
+  assert.deepEqual(r.after, { leader: true, tabs: 1 });
+});
