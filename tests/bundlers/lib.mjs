@@ -9,6 +9,8 @@
 //   joined    "yes" once the room subscription's `ready` resolved
 //   event     "<orderId> <status>" of the last `order:status_update`
 //   enqueued  the id that `client.outbox.enqueue("note:add", { text })` resolved with
+//   shared    (Vite and webpack) "1 true" once a `wiresync/shared` client with
+//             `shareAcrossTabs` is open, leading its group of one tab
 import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";

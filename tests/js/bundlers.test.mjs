@@ -30,8 +30,11 @@ for (const [name, app] of Object.entries(apps)) {
     assert.ok(emitted.some((f) => f.endsWith(".wasm")), `${name} emitted the wasm as an asset: ${emitted.join(", ")}`);
     const site = await serveDir(join(dir, "dist"));
     try {
-      const r = await checkApp(fixtures.browser, site.url, fixtures.sio.url, name);
+      const sharedEntry = (page) => until(`${name}: the wiresync/shared client`, () =>
+        page.evaluate(() => document.querySelector('[data-testid="shared"]').textContent === "1 true"), 20_000);
+      const r = await checkApp(fixtures.browser, site.url, fixtures.sio.url, name, sharedEntry);
       assert.match(r.id, /^[0-9a-f-]{36}$/, "enqueue resolved with the entry's id");
+      assert.ok(emitted.filter((f) => f.endsWith(".wasm")).length >= 2, `both wasms emitted: ${emitted.join(", ")}`);
       assert.deepEqual(r.problems, [], "no page errors");
       assert.match(version, /^\d+\.\d+\.\d+/);
     } finally {
