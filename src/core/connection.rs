@@ -616,14 +616,8 @@ impl Connection {
         bin: Option<Attachments>,
     ) -> Result<(), Error> {
         let token = bin.map_or(0, |b| b.token);
-        let frame = json::array_elements(args)
-            .map_err(|e| {
-                Error::new(
-                    ErrorCode::PayloadInvalid,
-                    ["ack arguments are not a JSON array: ", &e.text()].concat(),
-                )
-            })
-            .and_then(|_| {
+        let frame = check_ack_args(args)
+            .and_then(|()| {
                 self.too_large(bin.map_or(0, |b| b.largest))
                     .map_or(Ok(()), Err)
             })
@@ -660,15 +654,7 @@ impl Connection {
         params: Option<&str>,
         ack: bool,
     ) -> Result<SubId, Error> {
-        if let Some(p) = params {
-            json::validate(p).map_err(|e| {
-                Error::new(
-                    ErrorCode::PayloadInvalid,
-                    ["subscribe params are not JSON: ", &e.text()].concat(),
-                )
-                .with_event(channel)
-            })?;
-        }
+        check_params(channel, params)?;
         let id = self.next_room;
         self.next_room += 1;
         let room = Room {
@@ -1309,6 +1295,28 @@ fn room_args(room: &Room) -> String {
     match &room.params {
         Some(p) => ["[", p, "]"].concat(),
         None => "[]".into(),
+    }
+}
+
+/// `PAYLOAD_INVALID` unless `args` (an ack's arguments) is a JSON array.
+pub fn check_ack_args(args: &str) -> Result<(), Error> {
+    json::array_elements(args).map(drop).map_err(|e| {
+        Error::new(
+            ErrorCode::PayloadInvalid,
+            ["ack arguments are not a JSON array: ", &e.text()].concat(),
+        )
+    })
+}
+
+/// `PAYLOAD_INVALID` unless a room's `params` are JSON.
+pub fn check_params(channel: &str, params: Option<&str>) -> Result<(), Error> {
+    match params.map(json::validate) {
+        Some(Err(e)) => Err(Error::new(
+            ErrorCode::PayloadInvalid,
+            ["subscribe params are not JSON: ", &e.text()].concat(),
+        )
+        .with_event(channel)),
+        _ => Ok(()),
     }
 }
 

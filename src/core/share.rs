@@ -63,26 +63,35 @@ pub struct Room {
 }
 
 impl Room {
-    /// A room.
+    /// A room. Params that are JSON are kept in canonical form (object keys sorted), so that
+    /// `{"a":1,"b":2}` and `{"b":2,"a":1}` are one room.
     pub fn new(channel: &str, params: Option<&str>, ack: bool) -> Room {
+        let canonical = |p: &str| super::query_key::Value::parse(p).map_or(p.into(), |v| v.hash());
         Room {
             channel: channel.into(),
-            params: params.map(Into::into),
+            params: params.map(canonical),
             ack,
         }
     }
 
     fn same(&self, other: &Room) -> bool {
-        self.channel == other.channel && self.params == other.params
+        self.channel == other.channel && self.params == other.params && self.ack == other.ack
     }
 
-    /// Whether an event with payload `first` (raw JSON) is this room's: the room's params are
-    /// an object with at least one field, and the payload holds every one of them with the
-    /// same value. `{"orderId":"1"}` claims `{"orderId":"1","status":"late"}`.
-    pub fn claims(&self, first: &[(&str, &str)]) -> bool {
+    /// Whether event `name` with payload `first` (its fields, raw JSON) is this room's: the
+    /// event is named `<channel>:…`, the room's params are an object with at least one field,
+    /// and the payload holds every one of them with the same value. Room `order`
+    /// `{"orderId":"1"}` claims `order:status_update` `{"orderId":"1","status":"late"}`.
+    pub fn claims(&self, name: &str, first: &[(&str, &str)]) -> bool {
         let Some(params) = self.params.as_deref() else {
             return false;
         };
+        let named = name
+            .strip_prefix(self.channel.as_str())
+            .is_some_and(|rest| rest.starts_with(':'));
+        if !named {
+            return false;
+        }
         let Ok(wanted) = json::object_entries_raw(params) else {
             return false;
         };
@@ -319,6 +328,10 @@ fn code_of(s: &str) -> ErrorCode {
         InvalidArgument,
         Closed,
         ReconnectFailed,
+        OutboxFull,
+        QuotaExceeded,
+        StorageUnavailable,
+        StorageCorrupt,
         HandlerError,
     ]
     .into_iter()
@@ -773,25 +786,14 @@ impl Hub {
                 timeout,
             } => {
                 let r = if req == 0 {
-                    conn.emit(now, &name, &args)
+                    conn.emit(now, &name, &args).map(|()| None)
                 } else {
-                    conn.emit_with_ack(now, &name, &args, timeout).map(|id| {
-                        self.relayed.push((id, tab.clone(), req));
-                    })
+                    conn.emit_with_ack(now, &name, &args, timeout).map(Some)
                 };
-                if let (Err(e), true) = (r, req != 0) {
-                    self.out.push(Msg::Done {
-                        tab,
-                        req,
-                        result: Err(e),
-                    });
-                }
+                self.emitted(&tab, req, r);
             }
-            Msg::Answer { id, args } => {
-                if let Some(at) = self.asked.iter().position(|a| *a == id) {
-                    self.asked.remove(at);
-                    let _ = conn.ack(now, id, &args);
-                }
+            Msg::Answer { id, args } if self.take_asked(id) => {
+                let _ = conn.ack(now, id, &args);
             }
             Msg::Bye { tab } => self.gone(conn, now, &tab),
             Msg::Ping => self.tell(conn),
@@ -801,10 +803,46 @@ impl Hub {
         new_tab
     }
 
+    /// A tab's emit went out (with the connection's ack id when it asked for one) or failed:
+    /// the ack is relayed to it when it comes, a failure at once. (The driver sends a follower's
+    /// binary emits itself, and tells the hub here.)
+    pub fn emitted(&mut self, tab: &str, req: u64, sent: Result<Option<u64>, Error>) {
+        match sent {
+            Ok(Some(id)) => self.relayed.push((id, tab.into(), req)),
+            Ok(None) => {}
+            Err(e) if req != 0 => self.out.push(Msg::Done {
+                tab: tab.into(),
+                req,
+                result: Err(e),
+            }),
+            Err(_) => {}
+        }
+    }
+
+    /// Whether the server's ack request `id` is still unanswered; it is answered now (the
+    /// first answer wins).
+    pub fn take_asked(&mut self, id: u64) -> bool {
+        match self.asked.iter().position(|a| *a == id) {
+            Some(at) => {
+                self.asked.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn join(&mut self, conn: &mut Connection, now: u64, tab: &str, sub: u64, room: Room) {
         let holder = (tab.to_owned(), sub);
         if let Some(r) = self.rooms.iter_mut().find(|r| r.room.same(&room)) {
             if r.holders.contains(&holder) {
+                // Again (to a new leader): its answer may have been lost with the old one.
+                if let Some(args) = &r.ready {
+                    self.out.push(Msg::Done {
+                        tab: holder.0,
+                        req: sub,
+                        result: Ok(args.clone()),
+                    });
+                }
                 return;
             }
             r.holders.push(holder.clone());
@@ -913,7 +951,7 @@ impl Hub {
             .and_then(|f| json::object_entries_raw(f).ok());
         if let Some(fields) = fields {
             for r in &self.rooms {
-                if r.room.claims(&fields) {
+                if r.room.claims(name, &fields) {
                     for (t, _) in &r.holders {
                         if !to.contains(t) {
                             to.push(t.clone());
@@ -959,7 +997,7 @@ pub enum Step {
 
 /// One tab's own side of a group: its id, rooms and pending requests, and the group as the
 /// leader last told it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Member {
     me: String,
     next: u64,
@@ -984,6 +1022,13 @@ impl Member {
             heard: now,
             probed: None,
         }
+    }
+
+    /// Takes over `old`'s rooms and ids (the tab moved to another group): the new group's
+    /// leader hears of them with this tab's `Hello`.
+    pub fn carry(&mut self, old: Member) {
+        self.next = self.next.max(old.next);
+        self.rooms = old.rooms;
     }
 
     /// This tab's id.
@@ -1136,11 +1181,22 @@ impl Member {
         }
     }
 
+    /// This tab's grace for a probe: [`PROBE_GRACE_MS`] and up to a second more, drawn from its
+    /// id, so that the tabs of a group do not all take a quiet leader's lock over at once (the
+    /// first to lead tells the others, who then wait for it).
+    fn grace(&self) -> u64 {
+        let spread = self
+            .me
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+        PROBE_GRACE_MS + spread % 1000
+    }
+
     /// When [`timeout`](Self::timeout) must next be called; `following`: whether a leader is
     /// to be watched.
     pub fn poll_timeout(&self, following: bool) -> Option<u64> {
         let watch = following.then(|| match self.probed {
-            Some(at) => at.saturating_add(PROBE_GRACE_MS),
+            Some(at) => at.saturating_add(self.grace()),
             None => self.heard.saturating_add(PROBE_AFTER_MS),
         });
         self.pending.iter().map(|(_, d)| *d).chain(watch).min()
@@ -1162,7 +1218,7 @@ impl Member {
         }
         if following {
             match self.probed {
-                Some(at) if now >= at.saturating_add(PROBE_GRACE_MS) => {
+                Some(at) if now >= at.saturating_add(self.grace()) => {
                     self.probed = None;
                     self.heard = now;
                     steps.push(Step::TakeOver);

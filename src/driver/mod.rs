@@ -213,7 +213,7 @@ impl Client {
             warned: RefCell::new(Vec::new()),
             #[cfg(feature = "share")]
             share: RefCell::new(None),
-            share_identity: RefCell::new(options.share.clone()),
+            share_identity: RefCell::new(options.share.clone().filter(|_| share::ENABLED)),
             #[cfg(feature = "share")]
             share_timer: RefCell::new(None),
             requests: RefCell::new(Vec::new()),
@@ -414,15 +414,11 @@ impl Client {
     ) -> Result<Option<u64>, Error> {
         let t = now();
         if share::following(&self.inner) {
-            if parts.is_some() {
-                return Err(Error::new(
-                    ErrorCode::UnsupportedBinary,
-                    "binary payloads are sent from the tab that holds the shared connection only",
-                )
-                .with_event(name));
+            // The placeholders are not the data: binary payloads are not checked here.
+            if parts.is_none() {
+                self.check_outgoing(name, args)?;
             }
-            self.check_outgoing(name, args)?;
-            return Ok(Some(share::emit(&self.inner, name, args, ack)));
+            return Ok(Some(share::emit(&self.inner, name, args, ack, parts)));
         }
         let r = match parts {
             None => {
@@ -489,20 +485,10 @@ impl Client {
         args: &str,
         parts: Option<&js_sys::Array>,
     ) -> Result<(), Error> {
-        if share::sharing(&self.inner) && (parts.is_none() || share::following(&self.inner)) {
-            if parts.is_some() {
-                return Err(Error::new(
-                    ErrorCode::UnsupportedBinary,
-                    "binary acks are sent from the tab that holds the shared connection only",
-                ));
-            }
-            json::array_elements(args).map_err(|e| {
-                Error::new(
-                    ErrorCode::PayloadInvalid,
-                    ["ack arguments are not a JSON array: ", &e.text()].concat(),
-                )
-            })?;
-            share::answer(&self.inner, id, args);
+        if share::sharing(&self.inner) {
+            // Through the group, which answers each of the server's requests once.
+            crate::core::connection::check_ack_args(args)?;
+            share::answer(&self.inner, id, args, parts);
             return Ok(());
         }
         let bin = parts.map(|p| keep_parts(&self.inner, p));
@@ -526,21 +512,9 @@ impl Client {
         ready: AckWaiter,
     ) -> Result<SubId, Error> {
         if share::sharing(&self.inner) {
-            if let Some(p) = params {
-                json::validate(p).map_err(|e| {
-                    Error::new(
-                        ErrorCode::PayloadInvalid,
-                        ["subscribe params are not JSON: ", &e.text()].concat(),
-                    )
-                    .with_event(channel)
-                })?;
-            }
-            let sub = share::join(
-                &self.inner,
-                crate::core::share::Room::new(channel, params, ack),
-            );
-            self.inner.requests.borrow_mut().push((sub, ready));
-            return Ok(sub);
+            crate::core::connection::check_params(channel, params)?;
+            let room = crate::core::share::Room::new(channel, params, ack);
+            return Ok(share::join(&self.inner, room, ready));
         }
         let id = self
             .inner
@@ -811,6 +785,9 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             take_parts(inner, token);
         }
         Output::NeedAuth => {
+            if let Some(once) = share::auth_once(inner) {
+                return inner.core.borrow_mut().provide_auth(now(), once.as_deref());
+            }
             let auth = inner.auth.borrow().clone();
             match auth {
                 Auth::None => inner.core.borrow_mut().provide_auth(now(), None),
@@ -853,7 +830,7 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             attachments,
         } => {
             let parts = received_parts(inner, attachments);
-            if share::acked(inner, id, &result) {
+            if share::acked(inner, id, &result, &parts) {
                 return;
             }
             let waiter = take(&inner.acks, id);
@@ -887,9 +864,16 @@ fn tell_state(inner: &Rc<Inner>, s: &State) {
 
 /// Completes a request that went through the group (`Inner::requests`).
 #[cfg(feature = "share")]
-fn complete(inner: &Rc<Inner>, req: u64, result: Result<String, Error>) {
+fn complete(
+    inner: &Rc<Inner>,
+    req: u64,
+    result: Result<String, Error>,
+    parts: Option<js_sys::Array>,
+) {
     if let Some(w) = take(&inner.requests, req) {
-        w(result.and_then(parse_args));
+        w(result
+            .and_then(parse_args)
+            .and_then(|args| with_parts(args, parts)));
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use super::{deliver, pump, report, Auth, Inner};
+use super::{deliver, pump, report, Inner};
 use crate::core::connection::{Connection, Shared, State, Status};
 use crate::core::error::Error;
 use crate::core::protocol::Incoming;
@@ -36,8 +36,11 @@ pub(super) struct Share {
     told: Option<State>,
     /// The answer to a probe, due (see `handle`).
     pong: Option<Timer>,
-    /// Messages for a leader, sent before this tab knew of one.
-    waiting: Vec<Msg>,
+    /// Credentials a follower handed over with `setAuth`, for the next connect only (this
+    /// tab's own auth source is asked again after it).
+    auth_once: Option<Option<String>>,
+    /// Messages for a leader (with their binary parts), sent before this tab knew of one.
+    waiting: Vec<(Msg, Option<js_sys::Array>)>,
 }
 
 /// Joins (or forms) the group of `identity` for this client's URL and namespace.
@@ -68,8 +71,11 @@ pub(super) fn start(inner: &Rc<Inner>, identity: &str) {
     let own = Leadership::request(&[&name, "|tab|", &me].concat(), move || {
         if let Some(inner) = weak.upgrade() {
             let hello = inner.share.borrow().as_ref().map(|s| s.member.hello());
-            if let Some(h) = hello {
-                to_leader(&inner, h);
+            match hello {
+                // Posted, not kept for a leader: it is how a leader learns of this tab.
+                Some(h) if following(&inner) => post(&inner, &h),
+                Some(h) => handle(&inner, h, None),
+                None => {}
             }
         }
     });
@@ -85,6 +91,7 @@ pub(super) fn start(inner: &Rc<Inner>, identity: &str) {
         took_over: false,
         told: None,
         pong: None,
+        auth_once: None,
         waiting: Vec::new(),
     });
     ask_to_lead(inner, false);
@@ -244,17 +251,28 @@ fn post(inner: &Inner, msg: &Msg) {
 /// when no tab is known to lead yet (a tab that just opened: its first emits wait, as they
 /// wait for the connection without sharing).
 pub(super) fn to_leader(inner: &Rc<Inner>, msg: Msg) {
+    to_leader_with(inner, msg, None);
+}
+
+/// [`to_leader`] with binary parts (an emit's or an ack's).
+fn to_leader_with(inner: &Rc<Inner>, msg: Msg, parts: Option<js_sys::Array>) {
     if !following(inner) {
-        return handle(inner, msg, None);
+        return handle(inner, msg, parts);
     }
-    let kept = match inner.share.borrow_mut().as_mut() {
+    let (msg, parts) = match inner.share.borrow_mut().as_mut() {
         Some(s) if !s.member.knows_leader() => {
-            s.waiting.push(msg);
+            s.waiting.push((msg, parts));
             return;
         }
-        _ => msg,
+        Some(_) => (msg, parts),
+        None => return,
     };
-    post(inner, &kept);
+    if let Some(s) = inner.share.borrow().as_ref() {
+        match &parts {
+            Some(p) => s.channel.post_parts(&msg.encode(), p),
+            None => s.channel.post(&msg.encode()),
+        }
+    }
 }
 
 /// What waited for a leader goes to the one there now (this tab, or another).
@@ -263,8 +281,8 @@ fn send_waiting(inner: &Rc<Inner>) {
         Some(s) => std::mem::take(&mut s.waiting),
         None => return,
     };
-    for msg in waiting {
-        to_leader(inner, msg);
+    for (msg, parts) in waiting {
+        to_leader_with(inner, msg, parts);
     }
 }
 
@@ -275,8 +293,8 @@ fn handle(inner: &Rc<Inner>, msg: Msg, parts: Option<js_sys::Array>) {
     let leading = !following(inner);
     if leading {
         if let Msg::Reconnect { auth } = &msg {
-            if let Some(a) = auth {
-                *inner.auth.borrow_mut() = a.clone().map_or(Auth::None, Auth::Json);
+            if let Some(s) = inner.share.borrow_mut().as_mut() {
+                s.auth_once = auth.clone();
             }
             inner.core.borrow_mut().reconnect(t);
             pump(inner);
@@ -297,6 +315,9 @@ fn handle(inner: &Rc<Inner>, msg: Msg, parts: Option<js_sys::Array>) {
             }
             return;
         }
+        if let Some(parts) = &parts {
+            return binary_for_group(inner, t, &msg, parts);
+        }
         let new_tab = {
             let mut share = inner.share.borrow_mut();
             let Some(hub) = share.as_mut().and_then(|s| s.hub.as_mut()) else {
@@ -311,6 +332,63 @@ fn handle(inner: &Rc<Inner>, msg: Msg, parts: Option<js_sys::Array>) {
         flush(inner);
     }
     receive(inner, &msg, leading, parts);
+}
+
+/// A tab's emit or ack answer with binary parts, sent by the leader: the parts wait beside the
+/// connection as the leader's own do (`keep_parts`).
+fn binary_for_group(inner: &Rc<Inner>, t: u64, msg: &Msg, parts: &js_sys::Array) {
+    let bin = super::keep_parts(inner, parts);
+    let (sent, token) = match msg {
+        Msg::Emit {
+            tab,
+            req,
+            name,
+            args,
+            timeout,
+        } => {
+            let ack = (*req != 0).then_some(*timeout);
+            let r = inner
+                .core
+                .borrow_mut()
+                .emit_attached(t, name, args, bin, ack);
+            let failed = r.is_err();
+            if let Some(hub) = inner
+                .share
+                .borrow_mut()
+                .as_mut()
+                .and_then(|s| s.hub.as_mut())
+            {
+                hub.emitted(tab, *req, r);
+            }
+            (!failed, bin.token)
+        }
+        Msg::Answer { id, args } => {
+            let first = inner
+                .share
+                .borrow_mut()
+                .as_mut()
+                .and_then(|s| s.hub.as_mut())
+                .is_some_and(|hub| hub.take_asked(*id));
+            let ok = first
+                && inner
+                    .core
+                    .borrow_mut()
+                    .ack_attached(t, *id, args, Some(bin))
+                    .is_ok();
+            (ok, bin.token)
+        }
+        _ => (false, bin.token),
+    };
+    if !sent {
+        super::take_parts(inner, token);
+    }
+    pump(inner);
+    flush(inner);
+}
+
+/// The credentials for this connect, when a follower handed them over (used once).
+pub(super) fn auth_once(inner: &Inner) -> Option<Option<String>> {
+    inner.share.borrow_mut().as_mut()?.auth_once.take()
 }
 
 /// Answers a probe: the group's state to every tab.
@@ -362,7 +440,7 @@ fn act(inner: &Rc<Inner>, step: Step, msg: Option<&Msg>, parts: Option<js_sys::A
                 deliver(inner, ev);
             }
         }
-        Step::Complete(req, result) => super::complete(inner, req, result),
+        Step::Complete(req, result) => super::complete(inner, req, result, parts),
         Step::Probe => post(inner, &Msg::Ping),
         Step::TakeOver => ask_to_lead(inner, true),
     }
@@ -548,8 +626,9 @@ fn arm(inner: &Rc<Inner>) {
     }
 }
 
-/// Joins a room through the group; returns this tab's id for it.
-pub(super) fn join(inner: &Rc<Inner>, room: Room) -> u64 {
+/// Joins a room through the group; returns this tab's id for it. `ready` is in place before
+/// the join goes out (a leader may answer it at once).
+pub(super) fn join(inner: &Rc<Inner>, room: Room, ready: super::AckWaiter) -> u64 {
     let ack = room.ack;
     let timeout = inner.core.borrow().config().ack_timeout_ms;
     let (sub, msg) = {
@@ -561,6 +640,7 @@ pub(super) fn join(inner: &Rc<Inner>, room: Room) -> u64 {
         }
         (sub, msg)
     };
+    inner.requests.borrow_mut().push((sub, ready));
     to_leader(inner, msg);
     arm(inner);
     sub
@@ -580,14 +660,20 @@ pub(super) fn leave(inner: &Rc<Inner>, sub: u64) {
 
 /// Emits through the leader (this tab follows); with `ack`, the request id its answer
 /// completes.
-pub(super) fn emit(inner: &Rc<Inner>, name: &str, args: &str, ack: Option<Option<u64>>) -> u64 {
+pub(super) fn emit(
+    inner: &Rc<Inner>,
+    name: &str,
+    args: &str,
+    ack: Option<Option<u64>>,
+    parts: Option<&js_sys::Array>,
+) -> u64 {
     let timeout = inner.core.borrow().config().ack_timeout_ms;
     let (req, msg) = {
         let mut share = inner.share.borrow_mut();
         let s = share.as_mut().expect("sharing");
         s.member.emit(now(), name, args, ack, timeout)
     };
-    to_leader(inner, msg);
+    to_leader_with(inner, msg, parts.cloned());
     arm(inner);
     req
 }
@@ -613,7 +699,15 @@ pub(super) fn leave_group(inner: &Rc<Inner>) {
     inner.share_timer.borrow_mut().take();
     // The locks and the channel go with `s`, after the transport was told to close.
     pump(inner);
-    crate::platform::drop_later(s);
+    drop_later(s);
+    // What went through the group is not answered now (as `close` fails a connection's acks).
+    let pending = std::mem::take(&mut *inner.requests.borrow_mut());
+    for (_, w) in pending {
+        w(Err(Error::new(
+            crate::core::error::ErrorCode::Closed,
+            "the client left its group of tabs",
+        )));
+    }
 }
 
 /// Reconnects the group's connection (with new credentials: `auth`).
@@ -622,38 +716,63 @@ pub(super) fn reconnect(inner: &Rc<Inner>, auth: Option<Option<String>>) {
 }
 
 /// Answers the server's ack request `id`, once for the group.
-pub(super) fn answer(inner: &Rc<Inner>, id: u64, args: &str) {
-    to_leader(
-        inner,
-        Msg::Answer {
-            id,
-            args: args.into(),
-        },
-    );
+pub(super) fn answer(inner: &Rc<Inner>, id: u64, args: &str, parts: Option<&js_sys::Array>) {
+    let msg = Msg::Answer {
+        id,
+        args: args.into(),
+    };
+    to_leader_with(inner, msg, parts.cloned());
 }
 
-/// Leaves this group and joins the one of `identity` with a fresh connection.
+/// Leaves this group and joins the one of `identity` with a fresh connection. The tab's rooms
+/// (and its ids for them) come along: the new group joins them.
 pub(super) fn regroup(inner: &Rc<Inner>, identity: &str) {
     let config = inner.core.borrow().config().clone();
+    let kept = inner.share.borrow().as_ref().map(|s| s.member.clone());
     leave_group(inner);
     *inner.core.borrow_mut() = Connection::new(config, now());
     start(inner, identity);
+    if let (Some(old), Some(s)) = (kept, inner.share.borrow_mut().as_mut()) {
+        s.member.carry(old);
+    }
 }
 
 /// The connection's ack `id` came: the tab that asked for it is told. False when it was
 /// this tab's own (or this client does not share).
-pub(super) fn acked(inner: &Rc<Inner>, id: u64, result: &Result<String, Error>) -> bool {
-    let mine = match inner
+pub(super) fn acked(
+    inner: &Rc<Inner>,
+    id: u64,
+    result: &Result<String, Error>,
+    parts: &Option<js_sys::Array>,
+) -> bool {
+    let relayed = match inner
         .share
         .borrow_mut()
         .as_mut()
         .and_then(|s| s.hub.as_mut())
     {
-        Some(hub) => hub.acked(id, result),
+        Some(hub) => match hub.acked(id, result) {
+            true => hub.poll(),
+            false => return false,
+        },
         None => return false,
     };
+    // The `Done` for the tab that asked (this one, when its first emits waited for it to
+    // lead), with the ack's binary parts.
+    for msg in relayed {
+        let mine = matches!(&msg, Msg::Done { tab, .. } if is_me(inner, tab));
+        match parts {
+            _ if mine => receive(inner, &msg, true, parts.clone()),
+            Some(p) if matches!(msg, Msg::Done { .. }) => {
+                if let Some(s) = inner.share.borrow().as_ref() {
+                    s.channel.post_parts(&msg.encode(), p);
+                }
+            }
+            _ => post(inner, &msg),
+        }
+    }
     flush(inner);
-    mine
+    true
 }
 
 /// The connection joined a room (or failed to): the tabs waiting for it are told. False

@@ -25,18 +25,32 @@ pub(super) fn state_changed(_: &Rc<Inner>) {}
 pub(super) fn state(_: &Inner) -> Option<State> {
     None
 }
-pub(super) fn join(_: &Rc<Inner>, _: Room) -> u64 {
+pub(super) fn join(_: &Rc<Inner>, _: Room, _: super::AckWaiter) -> u64 {
     0
 }
 pub(super) fn leave(_: &Rc<Inner>, _: u64) {}
-pub(super) fn emit(_: &Rc<Inner>, _: &str, _: &str, _: Option<Option<u64>>) -> u64 {
+pub(super) fn emit(
+    _: &Rc<Inner>,
+    _: &str,
+    _: &str,
+    _: Option<Option<u64>>,
+    _: Option<&js_sys::Array>,
+) -> u64 {
     0
 }
 pub(super) fn leave_group(_: &Rc<Inner>) {}
 pub(super) fn reconnect(_: &Rc<Inner>, _: Option<Option<String>>) {}
-pub(super) fn answer(_: &Rc<Inner>, _: u64, _: &str) {}
+pub(super) fn answer(_: &Rc<Inner>, _: u64, _: &str, _: Option<&js_sys::Array>) {}
 pub(super) fn regroup(_: &Rc<Inner>, _: &str) {}
-pub(super) fn acked(_: &Rc<Inner>, _: u64, _: &Result<String, Error>) -> bool {
+pub(super) fn auth_once(_: &Inner) -> Option<Option<String>> {
+    None
+}
+pub(super) fn acked(
+    _: &Rc<Inner>,
+    _: u64,
+    _: &Result<String, Error>,
+    _: &Option<js_sys::Array>,
+) -> bool {
     false
 }
 pub(super) fn subscribed(_: &Rc<Inner>, _: u64, _: &Result<String, Error>) -> bool {
