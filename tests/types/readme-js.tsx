@@ -191,5 +191,5 @@ export async function sharedTabs() {
     shareAcrossTabs: true });
   client.subscribe("order", { orderId: "123" });     // joined once for every tab that asks
   client.on("order:status_update", (u) => show(u.status));  // the same API in every tab
-  client.onState((s) => show(`${s.shared?.tabs} tabs; this one ${s.shared?.leader ? "holds the connection" : "follows"}`));
+  client.onState((s) => show(`${s.status}: ${s.shared?.tabs} tab(s) share it; this one ${s.shared?.leader ? "holds it" : "follows"}`));
 }
