@@ -90,6 +90,14 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status named by [`as_str`](Self::as_str)'s text, if one is.
+    pub fn parse(text: &str) -> Option<Status> {
+        use Status::*;
+        [Idle, Connecting, Open, Reconnecting, Offline, Closed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
     /// `"idle"`, `"connecting"`, ...
     pub fn as_str(self) -> &'static str {
         match self {
@@ -238,11 +246,16 @@ struct PendingAck {
     what: AckFor,
 }
 
-#[derive(Debug)]
-struct Room {
-    channel: String,
-    params: Option<String>,
-    ack: bool,
+/// A room: `subscribe:<channel>` with `params`, joined on every connect that does not
+/// recover the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    /// The channel.
+    pub channel: String,
+    /// Raw JSON params, if any.
+    pub params: Option<String>,
+    /// Whether the join waits for the server's ack.
+    pub ack: bool,
 }
 
 /// The connection state machine. See the module docs for how to drive it.

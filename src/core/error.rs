@@ -54,6 +54,37 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code whose [`as_str`](Self::as_str) is `code` (a server's own code otherwise).
+    pub fn parse(code: &str) -> ErrorCode {
+        use ErrorCode::*;
+        [
+            AuthRejected,
+            AuthFailed,
+            AckTimeout,
+            DecodeError,
+            PayloadInvalid,
+            FrameTooLarge,
+            UnknownAck,
+            EventBeforeConnect,
+            HeartbeatTimeout,
+            ConnectTimeout,
+            TransportError,
+            ServerDisconnect,
+            UnsupportedBinary,
+            InvalidArgument,
+            Closed,
+            ReconnectFailed,
+            OutboxFull,
+            QuotaExceeded,
+            StorageUnavailable,
+            StorageCorrupt,
+            HandlerError,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == code)
+        .unwrap_or_else(|| Server(code.into()))
+    }
+
     /// The code as JavaScript sees it, e.g. `"ACK_TIMEOUT"`.
     pub fn as_str(&self) -> &str {
         match self {

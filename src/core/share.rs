@@ -16,7 +16,8 @@
 //! assert!(Msg::decode("[\"from a newer build\"]").is_err());
 //! ```
 
-use super::connection::{Connection, State, Status, SubId};
+pub use super::connection::Room;
+use super::connection::{Attachments, Connection, State, Status, SubId};
 use super::error::{Error, ErrorCode};
 use super::json;
 use super::text;
@@ -51,17 +52,8 @@ pub fn group_name(url: &str, namespace: &str, identity: &str) -> String {
     out
 }
 
-/// A room as the group knows it: `subscribe:<channel>` with `params`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Room {
-    /// The channel.
-    pub channel: String,
-    /// Raw JSON params, if any.
-    pub params: Option<String>,
-    /// Whether the join waits for the server's ack.
-    pub ack: bool,
-}
-
+/// How the group handles rooms: one per channel and params (see [`Room::new`]), and which
+/// events each claims.
 impl Room {
     /// A room. Params that are JSON are kept in canonical form (object keys sorted), so that
     /// `{"a":1,"b":2}` and `{"b":2,"a":1}` are one room.
@@ -296,49 +288,6 @@ impl W {
     }
 }
 
-fn status_of(s: &str) -> Option<Status> {
-    [
-        Status::Idle,
-        Status::Connecting,
-        Status::Open,
-        Status::Reconnecting,
-        Status::Offline,
-        Status::Closed,
-    ]
-    .into_iter()
-    .find(|x| x.as_str() == s)
-}
-
-fn code_of(s: &str) -> ErrorCode {
-    use ErrorCode::*;
-    [
-        AuthRejected,
-        AuthFailed,
-        AckTimeout,
-        DecodeError,
-        PayloadInvalid,
-        FrameTooLarge,
-        UnknownAck,
-        EventBeforeConnect,
-        HeartbeatTimeout,
-        ConnectTimeout,
-        TransportError,
-        ServerDisconnect,
-        UnsupportedBinary,
-        InvalidArgument,
-        Closed,
-        ReconnectFailed,
-        OutboxFull,
-        QuotaExceeded,
-        StorageUnavailable,
-        StorageCorrupt,
-        HandlerError,
-    ]
-    .into_iter()
-    .find(|c| c.as_str() == s)
-    .unwrap_or_else(|| Server(s.into()))
-}
-
 /// Reads the elements of one message (all of them raw JSON); `None` for anything amiss.
 struct Reader<'a>(Vec<&'a str>);
 
@@ -407,7 +356,7 @@ impl<'a> Reader<'a> {
     fn error(&self, i: usize) -> Option<Error> {
         let e = elements(self.array(i)?)?;
         Some(Error {
-            code: code_of(&e.string(0)?),
+            code: ErrorCode::parse(&e.string(0)?),
             message: e.string(1)?,
             event: e.opt_string(2)?,
         })
@@ -594,7 +543,7 @@ impl Msg {
                 Msg::State(Group {
                     leader: r.string(1)?,
                     state: State {
-                        status: status_of(&r.string(2)?)?,
+                        status: Status::parse(&r.string(2)?)?,
                         attempt: r.int(3)? as u32,
                         error: match r.raw(4)? {
                             "null" => None,
@@ -778,22 +727,8 @@ impl Hub {
                 self.leave(conn, now, &tab, sub);
                 self.tell(conn);
             }
-            Msg::Emit {
-                tab,
-                req,
-                name,
-                args,
-                timeout,
-            } => {
-                let r = if req == 0 {
-                    conn.emit(now, &name, &args).map(|()| None)
-                } else {
-                    conn.emit_with_ack(now, &name, &args, timeout).map(Some)
-                };
-                self.emitted(&tab, req, r);
-            }
-            Msg::Answer { id, args } if self.take_asked(id) => {
-                let _ = conn.ack(now, id, &args);
+            m @ (Msg::Emit { .. } | Msg::Answer { .. }) => {
+                self.send(conn, now, &m, None);
             }
             Msg::Bye { tab } => self.gone(conn, now, &tab),
             Msg::Ping => self.tell(conn),
@@ -803,31 +738,58 @@ impl Hub {
         new_tab
     }
 
-    /// A tab's emit went out (with the connection's ack id when it asked for one) or failed:
-    /// the ack is relayed to it when it comes, a failure at once. (The driver sends a follower's
-    /// binary emits itself, and tells the hub here.)
-    pub fn emitted(&mut self, tab: &str, req: u64, sent: Result<Option<u64>, Error>) {
-        match sent {
-            Ok(Some(id)) => self.relayed.push((id, tab.into(), req)),
-            Ok(None) => {}
-            Err(e) if req != 0 => self.out.push(Msg::Done {
-                tab: tab.into(),
+    /// Sends a tab's `Emit` or `Answer` on the connection, with its binary parts (`bin`, which
+    /// the driver keeps) if it has any. An emit's ack is relayed to the tab when it comes, a
+    /// failure at once; an answer goes only if it is the first to the server's request.
+    /// Returns whether the connection took it (if not, the driver lets go of the parts).
+    pub fn send(
+        &mut self,
+        conn: &mut Connection,
+        now: u64,
+        msg: &Msg,
+        bin: Option<Attachments>,
+    ) -> bool {
+        match msg {
+            Msg::Emit {
+                tab,
                 req,
-                result: Err(e),
-            }),
-            Err(_) => {}
-        }
-    }
-
-    /// Whether the server's ack request `id` is still unanswered; it is answered now (the
-    /// first answer wins).
-    pub fn take_asked(&mut self, id: u64) -> bool {
-        match self.asked.iter().position(|a| *a == id) {
-            Some(at) => {
-                self.asked.remove(at);
-                true
+                name,
+                args,
+                timeout,
+            } => {
+                let ack = (*req != 0).then_some(*timeout);
+                let sent = match bin {
+                    Some(bin) => conn.emit_attached(now, name, args, bin, ack),
+                    None if *req == 0 => conn.emit(now, name, args).map(|()| None),
+                    None => conn.emit_with_ack(now, name, args, *timeout).map(Some),
+                };
+                match sent {
+                    Ok(id) => {
+                        if let Some(id) = id {
+                            self.relayed.push((id, tab.clone(), *req));
+                        }
+                        true
+                    }
+                    Err(e) => {
+                        if *req != 0 {
+                            self.out.push(Msg::Done {
+                                tab: tab.clone(),
+                                req: *req,
+                                result: Err(e),
+                            });
+                        }
+                        false
+                    }
+                }
             }
-            None => false,
+            Msg::Answer { id, args } => match self.asked.iter().position(|a| a == id) {
+                Some(at) => {
+                    self.asked.remove(at);
+                    conn.ack_attached(now, *id, args, bin).is_ok()
+                }
+                None => false,
+            },
+            _ => false,
         }
     }
 

@@ -148,17 +148,18 @@ pub(super) fn sharing(inner: &Inner) -> bool {
 /// This tab became the leader: it takes the group over (its rooms, its session) and connects.
 fn lead(inner: &Rc<Inner>) {
     let t = now();
-    let (group, took_over, hello) = {
+    let (group, took_over, hello, me) = {
         let share = inner.share.borrow();
         let Some(s) = share.as_ref() else { return };
-        (s.member.group(), s.took_over, s.member.hello())
+        let me = s.member.me().to_owned();
+        (s.member.group(), s.took_over, s.member.hello(), me)
     };
     let hub = {
         let mut core = inner.core.borrow_mut();
         if let Some(g) = &group {
             core.resume(if took_over { None } else { g.session.clone() });
         }
-        let mut hub = Hub::new(hello_tab(&hello), group.as_ref(), &mut core, t);
+        let mut hub = Hub::new(&me, group.as_ref(), &mut core, t);
         hub.handle(&mut core, t, hello);
         hub
     };
@@ -177,13 +178,6 @@ fn lead(inner: &Rc<Inner>) {
     pump(inner);
     flush(inner);
     send_waiting(inner);
-}
-
-fn hello_tab(hello: &Msg) -> &str {
-    match hello {
-        Msg::Hello { tab, .. } => tab,
-        _ => "",
-    }
 }
 
 /// Another tab took the lock over while this one was frozen: this one lets its connection go
@@ -338,49 +332,17 @@ fn handle(inner: &Rc<Inner>, msg: Msg, parts: Option<js_sys::Array>) {
 /// connection as the leader's own do (`keep_parts`).
 fn binary_for_group(inner: &Rc<Inner>, t: u64, msg: &Msg, parts: &js_sys::Array) {
     let bin = super::keep_parts(inner, parts);
-    let (sent, token) = match msg {
-        Msg::Emit {
-            tab,
-            req,
-            name,
-            args,
-            timeout,
-        } => {
-            let ack = (*req != 0).then_some(*timeout);
-            let r = inner
-                .core
-                .borrow_mut()
-                .emit_attached(t, name, args, bin, ack);
-            let failed = r.is_err();
-            if let Some(hub) = inner
-                .share
-                .borrow_mut()
-                .as_mut()
-                .and_then(|s| s.hub.as_mut())
-            {
-                hub.emitted(tab, *req, r);
-            }
-            (!failed, bin.token)
-        }
-        Msg::Answer { id, args } => {
-            let first = inner
-                .share
-                .borrow_mut()
-                .as_mut()
-                .and_then(|s| s.hub.as_mut())
-                .is_some_and(|hub| hub.take_asked(*id));
-            let ok = first
-                && inner
-                    .core
-                    .borrow_mut()
-                    .ack_attached(t, *id, args, Some(bin))
-                    .is_ok();
-            (ok, bin.token)
-        }
-        _ => (false, bin.token),
+    let sent = match inner
+        .share
+        .borrow_mut()
+        .as_mut()
+        .and_then(|s| s.hub.as_mut())
+    {
+        Some(hub) => hub.send(&mut inner.core.borrow_mut(), t, msg, Some(bin)),
+        None => false,
     };
     if !sent {
-        super::take_parts(inner, token);
+        super::take_parts(inner, bin.token);
     }
     pump(inner);
     flush(inner);
