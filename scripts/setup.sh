@@ -35,6 +35,14 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# ...and Redis, for the two-node Socket.IO cluster the cluster tests run (tests/servers/cluster.mjs
+#    starts it on 127.0.0.1 on a free port, and stops it).
+if ! command -v redis-server >/dev/null 2>&1; then
+  log "installing redis-server"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+
 # 3. The wasm-bindgen CLI at exactly the version in Cargo.lock (without --locked: its lockfile
 #    pins a crate the registry here lacks).
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)

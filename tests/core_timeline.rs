@@ -6,6 +6,7 @@ use wiresync::core::backoff::Backoff;
 use wiresync::core::connection::{Attachments, Config, Connection, Output, State, Status};
 use wiresync::core::error::{Error, ErrorCode};
 use wiresync::core::protocol::{InFrame, Incoming, Protocol};
+use wiresync::core::transport::Transport;
 
 const OPEN: &str =
     r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
@@ -28,6 +29,15 @@ struct Sim {
     /// Attachment tokens dropped with their packet.
     dropped: Vec<u64>,
     subscribed: Vec<(u64, Result<String, Error>)>,
+    /// Polling requests asked for: id, URL, POST body.
+    fetches: Vec<(u64, String, Option<String>)>,
+    /// What was asked of the upgrade probe: `open <url>`, `send <text>`, `close`, `upgrade`.
+    probe: Vec<String>,
+    /// Binary packets that came over polling, and bytes sent as binary frames.
+    received: Vec<Vec<u8>>,
+    binary_sent: Vec<Vec<u8>>,
+    /// What the `url` function answers, in turn (`Output::NeedUrl`).
+    next_urls: Vec<String>,
 }
 
 impl Sim {
@@ -47,6 +57,11 @@ impl Sim {
             ack_parts: vec![],
             dropped: vec![],
             subscribed: vec![],
+            fetches: vec![],
+            probe: vec![],
+            received: vec![],
+            binary_sent: vec![],
+            next_urls: vec![],
         }
     }
 
@@ -100,6 +115,17 @@ impl Sim {
                 Output::DropAttachments(token) => self.dropped.push(token),
                 Output::Subscribed { id, result } => self.subscribed.push((id, result)),
                 Output::Error(e) => self.errors.push(e),
+                Output::NeedUrl => {
+                    let url = self.next_urls.remove(0);
+                    self.conn.provide_url(self.now, &url);
+                }
+                Output::Fetch { id, url, body } => self.fetches.push((id, url, body)),
+                Output::Attachment(bytes) => self.received.push(bytes),
+                Output::OpenProbe(url) => self.probe.push(format!("open {url}")),
+                Output::SendProbe(text) => self.probe.push(format!("send {text}")),
+                Output::CloseProbe => self.probe.push("close".into()),
+                Output::UpgradeProbe => self.probe.push("upgrade".into()),
+                Output::SendBinary(bytes) => self.binary_sent.push(bytes),
             }
         }
     }
@@ -382,6 +408,8 @@ fn drop_backoff_reconnect_and_rooms_rejoined_exactly_once_when_not_recovered() {
             recovered: false,
             resync: true,
             shared: None,
+            url: "http://127.0.0.1:3000".into(),
+            transport: Some(Transport::WebSocket),
         }
     );
 }
@@ -842,4 +870,346 @@ fn argument_positions_are_in_utf16_units_of_the_whole_frame() {
         String::from_utf16(&utf16[at.start_utf16..utf16.len() - at.tail_utf16]).unwrap(),
         r#"{"k":"ü"},"😀""#
     );
+}
+
+// ---- HTTP long-polling, the upgrade, transport fallback, URL failover ------------------------
+
+const POLL_OPEN: &str = r#"0{"sid":"p1","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+impl Sim {
+    fn with_transports(transports: Vec<Transport>) -> Sim {
+        let mut s = Sim::socketio();
+        let mut cfg = s.conn.config().clone();
+        cfg.transports = transports;
+        s.conn = Connection::new(cfg, 42);
+        s
+    }
+
+    /// Answers polling request `id` (the last asked for when `None`) with 200 and `body`.
+    fn answer(&mut self, id: Option<u64>, body: &str) {
+        let id = id.unwrap_or_else(|| self.fetches.last().expect("a request").0);
+        self.conn.fetch_done(self.now, id, 200, body);
+        self.pump();
+    }
+
+    /// The GET in flight: the last request without a body.
+    fn get(&self) -> (u64, String) {
+        let (id, url, _) = self.fetches.iter().rev().find(|f| f.2.is_none()).unwrap();
+        (*id, url.clone())
+    }
+
+    /// POSTs asked for since the last call, as their bodies, each answered `ok`.
+    fn posts(&mut self) -> Vec<String> {
+        let mut out = vec![];
+        loop {
+            let Some(at) = self.fetches.iter().position(|f| f.2.is_some()) else {
+                return out;
+            };
+            let (id, _, body) = self.fetches.remove(at);
+            out.push(body.unwrap());
+            self.conn.fetch_done(self.now, id, 200, "ok");
+            self.pump();
+        }
+    }
+
+    /// Moves the clock to the next timer and fires it.
+    fn step(&mut self) {
+        let t = self.conn.poll_timeout().expect("a timer");
+        self.advance(t.saturating_sub(self.now));
+    }
+
+    /// A polling client connected and accepted (sid `s1`).
+    fn open_polling(transports: Vec<Transport>) -> Sim {
+        let mut s = Sim::with_transports(transports);
+        s.conn.connect(s.now);
+        s.pump();
+        s.answer(None, POLL_OPEN);
+        assert_eq!(s.posts(), [r#"40{"token":"t"}"#]);
+        s.answer(Some(s.get().0), r#"40{"sid":"s1"}"#);
+        assert!(s.conn.is_open());
+        s
+    }
+}
+
+#[test]
+fn polling_connects_posts_in_batches_and_answers_pings() {
+    let mut s = Sim::with_transports(vec![Transport::Polling]);
+    s.conn.connect(s.now);
+    s.pump();
+    assert_eq!(
+        s.fetches[0].1,
+        "http://127.0.0.1:3000/socket.io/?EIO=4&transport=polling"
+    );
+    assert_eq!(s.conn.state().transport, Some(Transport::Polling));
+    s.answer(None, POLL_OPEN);
+    // The handshake is answered by a GET with the sid, and CONNECT goes in a POST.
+    assert_eq!(
+        s.get().1,
+        "http://127.0.0.1:3000/socket.io/?EIO=4&transport=polling&sid=p1"
+    );
+    assert_eq!(s.posts(), [r#"40{"token":"t"}"#]);
+    s.answer(
+        Some(s.get().0),
+        "40{\"sid\":\"s1\"}\u{1e}42[\"order:status_update\",{\"orderId\":\"o1\"}]\u{1e}2",
+    );
+    assert!(s.conn.is_open());
+    assert_eq!(s.events.len(), 1);
+    assert_eq!(s.events[0].name, "order:status_update");
+    // The ping is answered in a POST; emits made together go in one.
+    s.conn.emit(s.now, "a", "[1]").unwrap();
+    s.conn.emit(s.now, "b", "[2]").unwrap();
+    s.pump();
+    // (The pong went at once; the two emits waited for its POST.)
+    assert_eq!(s.posts(), ["3", "42[\"a\",1]\u{1e}42[\"b\",2]"]);
+    // One POST at a time: what is sent while one is in flight waits for it.
+    s.conn.emit(s.now, "c", "[3]").unwrap();
+    s.pump();
+    let (first, ..) = s.fetches.iter().find(|f| f.2.is_some()).cloned().unwrap();
+    s.conn.emit(s.now, "d", "[4]").unwrap();
+    s.pump();
+    assert_eq!(s.fetches.iter().filter(|f| f.2.is_some()).count(), 1);
+    s.fetches.retain(|f| f.0 != first);
+    s.conn.fetch_done(s.now, first, 200, "ok");
+    s.pump();
+    assert_eq!(s.posts(), ["42[\"d\",4]"]);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+}
+
+#[test]
+fn polling_ends_with_a_close_packet_and_a_failed_request_reconnects() {
+    let mut s = Sim::open_polling(vec![Transport::Polling]);
+    s.conn.close(s.now);
+    s.pump();
+    assert_eq!(s.closes, 1);
+    assert_eq!(s.posts(), ["41\u{1e}1"]);
+
+    let mut s = Sim::open_polling(vec![Transport::Polling]);
+    let (get, _) = s.get();
+    s.conn.fetch_done(s.now, get, 400, "");
+    s.pump();
+    assert_eq!(s.conn.state().status, Status::Reconnecting);
+    assert_eq!(s.codes(), ["TRANSPORT_ERROR"]);
+    // A late answer to the old session's request is ignored.
+    s.conn.fetch_done(s.now, get, 200, "42[\"x\"]");
+    s.pump();
+    assert!(s.events.is_empty());
+}
+
+#[test]
+fn polling_upgrades_to_websocket_after_the_probe() {
+    let mut s = Sim::open_polling(vec![Transport::Polling, Transport::WebSocket]);
+    assert_eq!(
+        s.probe,
+        ["open ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket&sid=p1"]
+    );
+    s.conn.probe_open(s.now);
+    s.pump();
+    assert_eq!(s.probe[1], "send 2probe");
+    s.conn.probe_frame(s.now, "3probe");
+    s.pump();
+    // Paused: no new request; an emit waits; the GET in flight ends with the server's NOOP.
+    s.conn.emit(s.now, "during", "[]").unwrap();
+    s.pump();
+    assert!(s.posts().is_empty());
+    let gets = s.fetches.len();
+    s.answer(Some(s.get().0), "6");
+    assert_eq!(s.fetches.len(), gets, "no GET after the pause");
+    assert_eq!(s.probe[2..], ["send 5", "upgrade"]);
+    assert_eq!(s.take_sent(), ["42[\"during\"]"]);
+    assert_eq!(s.conn.state().transport, Some(Transport::WebSocket));
+    assert!(!s.conn.polling());
+    // From now on frames come and go over the WebSocket.
+    s.frame("42[\"after\"]");
+    s.conn.emit(s.now, "ws", "[]").unwrap();
+    s.pump();
+    assert_eq!(s.take_sent(), ["42[\"ws\"]"]);
+    assert_eq!(s.events.last().unwrap().name, "after");
+}
+
+#[test]
+fn a_failed_probe_stays_on_polling() {
+    let mut s = Sim::open_polling(vec![Transport::Polling, Transport::WebSocket]);
+    s.conn.probe_closed(s.now);
+    s.pump();
+    assert_eq!(s.probe.last().unwrap(), "close");
+    assert_eq!(s.conn.state().transport, Some(Transport::Polling));
+    // A probe that answers something else fails too; one that never opens times out.
+    let mut s = Sim::open_polling(vec![Transport::Polling, Transport::WebSocket]);
+    s.conn.probe_open(s.now);
+    s.conn.probe_frame(s.now, "3nope");
+    s.pump();
+    assert_eq!(s.probe.last().unwrap(), "close");
+    let mut s = Sim::open_polling(vec![Transport::Polling, Transport::WebSocket]);
+    s.advance(20_001);
+    assert_eq!(s.probe.last().unwrap(), "close");
+    // Paused when it failed: polling resumes with a new GET.
+    let mut s = Sim::open_polling(vec![Transport::Polling, Transport::WebSocket]);
+    s.conn.probe_open(s.now);
+    s.conn.probe_frame(s.now, "3probe");
+    s.pump();
+    s.answer(Some(s.get().0), "6\u{1e}6");
+    s.pump();
+    assert_eq!(s.probe.last().unwrap(), "upgrade");
+    let mut s = Sim::open_polling(vec![Transport::Polling, Transport::WebSocket]);
+    s.conn.probe_open(s.now);
+    s.conn.probe_frame(s.now, "3probe");
+    s.conn.probe_closed(s.now);
+    s.pump();
+    let gets = s.fetches.iter().filter(|f| f.2.is_none()).count();
+    s.answer(Some(s.get().0), "6");
+    assert_eq!(s.fetches.iter().filter(|f| f.2.is_none()).count(), gets + 1);
+    assert!(s.conn.polling());
+    // Without websocket listed after polling, no probe at all.
+    let s = Sim::open_polling(vec![Transport::Polling]);
+    assert!(s.probe.is_empty());
+}
+
+#[test]
+fn a_websocket_that_cannot_open_gives_way_to_polling_in_the_same_attempt() {
+    let mut s = Sim::with_transports(vec![Transport::WebSocket, Transport::Polling]);
+    s.conn.connect(s.now);
+    s.pump();
+    assert_eq!(s.opened.len(), 1);
+    s.conn.transport_closed(s.now, 1006, "refused");
+    s.pump();
+    assert!(s.errors.is_empty(), "no failed attempt yet");
+    assert_eq!(s.fetches.len(), 1);
+    assert_eq!(s.conn.state().status, Status::Connecting);
+    s.answer(None, POLL_OPEN);
+    // The WebSocket already failed in this attempt: no probe.
+    assert!(s.probe.is_empty());
+    // Both failing is one failed attempt; the next starts with the WebSocket again.
+    let mut s = Sim::with_transports(vec![Transport::WebSocket, Transport::Polling]);
+    s.conn.connect(s.now);
+    s.pump();
+    s.conn.transport_closed(s.now, 1006, "refused");
+    s.pump();
+    s.conn
+        .fetch_done(s.now, s.fetches[0].0, 0, "Failed to fetch");
+    s.pump();
+    assert_eq!(s.conn.state().status, Status::Reconnecting);
+    assert_eq!(s.conn.state().attempt, 1);
+    s.step();
+    assert_eq!(s.opened.len(), 2);
+}
+
+#[test]
+fn failover_takes_the_next_url_and_offers_the_session_there() {
+    let mut cfg = Sim::socketio().conn.config().clone();
+    cfg.failover = vec!["http://b:2".into()];
+    let mut s = Sim::new(cfg);
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1","pid":"p"}"#);
+    s.frame(r#"42["e",1,"off-1"]"#);
+    assert_eq!(s.conn.state().url, "http://127.0.0.1:3000");
+    // Node A dies: the next attempt goes to B and offers pid and offset.
+    s.conn.transport_closed(s.now, 1006, "");
+    s.pump();
+    s.advance(60_000);
+    assert_eq!(
+        s.opened.last().unwrap(),
+        "ws://b:2/socket.io/?EIO=4&transport=websocket"
+    );
+    assert_eq!(s.conn.state().url, "http://b:2");
+    s.take_sent();
+    s.conn.transport_open(s.now);
+    s.frame(OPEN);
+    assert_eq!(
+        s.take_sent(),
+        [r#"40{"pid":"p","offset":"off-1","token":"t"}"#]
+    );
+    s.frame(r#"40{"sid":"s1","pid":"p"}"#);
+    assert!(s.conn.state().recovered);
+    // B refuses next time: back to A (in turn).
+    s.conn.transport_closed(s.now, 1006, "");
+    s.pump();
+    s.advance(60_000);
+    assert!(s.opened.last().unwrap().starts_with("ws://127.0.0.1:3000/"));
+    // A user's reconnect() stays where it is.
+    let before = s.opened.len();
+    s.conn.reconnect(s.now);
+    s.pump();
+    assert_eq!(s.opened.len(), before + 1);
+    assert!(s.opened.last().unwrap().starts_with("ws://127.0.0.1:3000/"));
+}
+
+#[test]
+fn a_url_function_is_asked_after_each_failure_and_a_bad_answer_fails_the_attempt() {
+    let mut cfg = Sim::socketio().conn.config().clone();
+    cfg.ask_url = true;
+    let mut s = Sim::new(cfg);
+    s.next_urls = vec!["not a url".into(), "https://c.example".into()];
+    s.conn.connect(s.now);
+    s.pump();
+    s.conn.transport_closed(s.now, 1006, "");
+    s.pump();
+    s.step();
+    assert_eq!(s.codes(), ["TRANSPORT_ERROR", "INVALID_ARGUMENT"]);
+    assert_eq!(s.conn.state().status, Status::Reconnecting);
+    s.step();
+    assert_eq!(
+        s.opened.last().unwrap(),
+        "wss://c.example/socket.io/?EIO=4&transport=websocket"
+    );
+    assert_eq!(s.conn.state().url, "https://c.example");
+}
+
+#[test]
+fn binary_packets_go_as_base64_over_polling() {
+    let mut s = Sim::open_polling(vec![Transport::Polling]);
+    s.answer(
+        Some(s.get().0),
+        "451-[\"file\",{\"_placeholder\":true,\"num\":0}]\u{1e}bAQID",
+    );
+    assert_eq!(s.received, [vec![1, 2, 3]]);
+    assert_eq!(s.events[0].attachments, 1);
+    let bin = Attachments {
+        count: 1,
+        token: 7,
+        largest: 2,
+    };
+    s.conn
+        .emit_attached(s.now, "up", r#"[{"_placeholder":true,"num":0}]"#, bin, None)
+        .unwrap();
+    s.pump();
+    assert_eq!(s.take_sent(), ["<attachments 7>"]);
+    assert!(s.conn.polling());
+    s.conn.send_bytes(&[255, 0]);
+    s.pump();
+    // (A driver hands the bytes over before the POST goes: here it went first.)
+    assert_eq!(
+        s.posts(),
+        ["451-[\"up\",{\"_placeholder\":true,\"num\":0}]", "b/wA="]
+    );
+    s.answer(Some(s.get().0), "bnope!");
+    assert_eq!(s.codes(), ["DECODE_ERROR"]);
+}
+
+#[test]
+fn server_urls_are_checked() {
+    use wiresync::core::protocol::check_url;
+    for ok in [
+        "http://a",
+        "https://a.example/x?y=1",
+        "ws://127.0.0.1:3000",
+        "wss://h/",
+    ] {
+        assert!(check_url(ok).is_ok(), "{ok}");
+    }
+    for bad in [
+        "",
+        "a.example",
+        "ftp://a",
+        "http://",
+        "http://:3000",
+        "http://a b",
+        "http:/a",
+    ] {
+        assert_eq!(
+            check_url(bad).unwrap_err().code,
+            ErrorCode::InvalidArgument,
+            "{bad}"
+        );
+    }
 }

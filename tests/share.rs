@@ -98,6 +98,8 @@ fn every_message_reads_back_as_written() {
             recovered: true,
             resync: false,
             shared: None,
+            url: "http://b:1".into(),
+            transport: Some(wiresync::core::transport::Transport::Polling),
         },
         tabs: vec!["a".into(), "b\u{e9}".into()],
         session: Some(Session {

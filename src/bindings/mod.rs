@@ -119,6 +119,11 @@ fn state_to_js(s: &State) -> JsValue {
     set("error", s.error.as_ref().map_or(JsValue::NULL, to_js));
     set("recovered", s.recovered.into());
     set("resync", s.resync.into());
+    set("url", s.url.as_str().into());
+    set(
+        "transport",
+        s.transport.map_or(JsValue::NULL, |t| t.as_str().into()),
+    );
     set(
         "shared",
         s.shared.map_or(JsValue::NULL, |sh| {
@@ -262,7 +267,7 @@ impl RawClient {
         self.client.off_error(id as u64);
     }
 
-    /// `{ status, attempt, error, recovered }`.
+    /// `{ status, attempt, error, recovered, resync, url, transport, shared }`.
     pub fn state(&self) -> JsValue {
         state_to_js(&self.client.state())
     }

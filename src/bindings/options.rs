@@ -3,11 +3,9 @@
 //! the option. `undefined` and `null` mean "not given" (the default). Durations are ms; a
 //! non-negative number, where `Infinity` means never.
 
-#[cfg(any(feature = "outbox", feature = "cache"))]
-use js_sys::Function;
 use std::cell::RefCell;
 
-use js_sys::{Array, Object};
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::to_js;
@@ -18,11 +16,12 @@ use crate::core::outbox::Overflow;
 use crate::core::protocol::Protocol;
 use crate::core::schema::{Schemas, Type};
 use crate::core::text::nearest;
+use crate::core::transport::{check_transports, Transport};
 #[cfg(feature = "cache")]
 use crate::driver::cache::{CacheOptions, PersistOptions};
 #[cfg(feature = "outbox")]
 use crate::driver::outbox::OutboxOptions;
-use crate::driver::Options;
+use crate::driver::{NextUrl, Options};
 use crate::platform::glue;
 
 fn invalid(message: String) -> JsValue {
@@ -180,6 +179,7 @@ fn join(path: &str, key: &str) -> String {
 
 const CONNECT: &[&str] = &[
     "url",
+    "transports",
     "protocol",
     "path",
     "namespace",
@@ -203,11 +203,12 @@ const CONNECT: &[&str] = &[
 pub fn parse(o: JsValue) -> Result<(Options, JsValue, Opts), JsValue> {
     let o =
         Opts::of(o, "", CONNECT)?.ok_or_else(|| bad("options", "an object with at least `url`"))?;
-    let url = o
-        .string("url")?
-        .filter(|u| !u.is_empty())
-        .ok_or_else(|| bad("url", "a non-empty string"))?;
-    let mut opts = Options::new(url);
+    let (urls, next_url) = urls(&o)?;
+    let mut urls = urls.into_iter();
+    let mut opts = Options::new(urls.next().unwrap_or_default());
+    opts.config.failover = urls.collect();
+    opts.config.ask_url = next_url.is_some();
+    opts.next_url = next_url;
     let cfg = &mut opts.config;
     let path = o.string("path")?.unwrap_or_else(|| "/socket.io/".into());
     let namespace = o.string("namespace")?.unwrap_or_else(|| "/".into());
@@ -218,6 +219,23 @@ pub fn parse(o: JsValue) -> Result<(Options, JsValue, Opts), JsValue> {
         Some(1) => Protocol::Json,
         _ => Protocol::SocketIo { path, namespace },
     };
+    if let Some(list) = o.value("transports") {
+        let names: Option<Vec<Transport>> = Array::is_array(&list)
+            .then(|| {
+                let list: &Array = list.unchecked_ref();
+                list.iter()
+                    .map(|t| t.as_string().and_then(|t| Transport::parse(&t)))
+                    .collect()
+            })
+            .flatten();
+        let want = "a list of \"websocket\" and/or \"polling\", each at most once";
+        let names = names.ok_or_else(|| bad("transports", want))?;
+        check_transports(&names).map_err(|_| bad("transports", want))?;
+        if cfg.protocol == Protocol::Json && names != [Transport::WebSocket] {
+            return Err(bad("transports", "[\"websocket\"] with protocol \"json\""));
+        }
+        cfg.transports = names;
+    }
     let set = |into: &mut u64, v: Option<u64>| *into = v.unwrap_or(*into);
     set(&mut cfg.ack_timeout_ms, o.ms("ackTimeoutMs")?);
     set(&mut cfg.connect_timeout_ms, o.ms("connectTimeoutMs")?);
@@ -261,6 +279,46 @@ pub fn parse(o: JsValue) -> Result<(Options, JsValue, Opts), JsValue> {
     }
     let auth = o.value("auth").unwrap_or(JsValue::UNDEFINED);
     Ok((opts, auth, o))
+}
+
+/// `url`: one server URL, a list of them (failover, in turn), or a function giving the URL of
+/// each attempt from the last one's (called once here for the first, with `undefined`). Every
+/// URL given here is checked (`INVALID_ARGUMENT`); the function's later answers are checked
+/// by the core as each attempt starts.
+fn urls(o: &Opts) -> Result<(Vec<String>, Option<NextUrl>), JsValue> {
+    let want = "a server URL, a non-empty list of them, or a function returning one";
+    let value = o.value("url").ok_or_else(|| bad("url", want))?;
+    let (list, next): (Vec<JsValue>, Option<NextUrl>) = if let Some(f) = value.dyn_ref::<Function>() {
+        let first = f.call1(&JsValue::NULL, &JsValue::UNDEFINED).map_err(|e| {
+            let why = e
+                .dyn_ref::<js_sys::Error>()
+                .map_or_else(String::new, |e| e.message().into());
+            invalid(["option `url`: the function threw: ", &why].concat())
+        })?;
+        let f = f.clone();
+        let next = move |last: &str| {
+            f.call1(&JsValue::NULL, &last.into())
+                .ok()
+                .and_then(|u| u.as_string())
+                .unwrap_or_default()
+        };
+        (vec![first], Some(std::rc::Rc::new(next)))
+    } else if Array::is_array(&value) {
+        (value.unchecked_into::<Array>().iter().collect(), None)
+    } else {
+        (vec![value], None)
+    };
+    if list.is_empty() {
+        return Err(bad("url", want));
+    }
+    let mut urls = Vec::with_capacity(list.len());
+    for v in list {
+        let url = v.as_string().ok_or_else(|| bad("url", want))?;
+        crate::core::protocol::check_url(&url)
+            .map_err(|e| invalid(["option `url`: ", &e.message].concat()))?;
+        urls.push(url);
+    }
+    Ok((urls, next))
 }
 
 thread_local! {

@@ -18,6 +18,7 @@ use super::json::{self, Kind};
 use super::protocol::{json_wire as jsonp, socketio, DecodeError, Incoming, Protocol};
 use super::schema::Schemas;
 use super::text;
+use super::transport::{self, Packet, Polling, Probe, Transport};
 
 /// Event names Socket.IO reserves; emitting them is refused.
 pub const RESERVED_EVENTS: &[&str] = &[
@@ -32,8 +33,22 @@ pub const RESERVED_EVENTS: &[&str] = &[
 /// Connection settings. Every field has the default written beside it.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Server URL as the user gave it (`http(s)` is mapped to `ws(s)`). Required.
+    /// Server URL as the user gave it (`http(s)` is mapped to `ws(s)`). Required. With
+    /// `failover`, the first one tried.
     pub url: String,
+    /// More server URLs (failover): after a failed attempt or a lost connection, the next
+    /// attempt goes to the next URL, in turn, back to `url` after the last. The session is
+    /// offered for recovery wherever it goes. Default empty.
+    pub failover: Vec<String>,
+    /// Ask the driver for the URL of every attempt after a failure ([`Output::NeedUrl`],
+    /// answered with [`Connection::provide_url`]) instead of taking the next of `failover`:
+    /// a JavaScript `url` function. Default false.
+    pub ask_url: bool,
+    /// The transports, in socket.io-client's meaning: the first is opened first, one that
+    /// cannot open gives way to the next in the same attempt, and a WebSocket listed after
+    /// polling is an upgrade. Socket.IO only (the JSON protocol is WebSocket only). Default
+    /// `[WebSocket]`.
+    pub transports: Vec<Transport>,
     /// Wire protocol. Default Socket.IO, path `/socket.io/`, namespace `/`.
     pub protocol: Protocol,
     /// Reconnect policy. Default [`Backoff::default`].
@@ -60,6 +75,9 @@ impl Config {
     pub fn new(url: impl Into<String>) -> Config {
         Config {
             url: url.into(),
+            failover: Vec::new(),
+            ask_url: false,
+            transports: vec![Transport::WebSocket],
             protocol: Protocol::default(),
             backoff: Backoff::default(),
             ack_timeout_ms: 10_000,
@@ -131,6 +149,10 @@ pub struct State {
     /// With `shareAcrossTabs`: whether this tab holds the connection for its group, and how
     /// many tabs share it. `None` for a connection of its own.
     pub shared: Option<Shared>,
+    /// The server URL of the current (or last) attempt, as the user gave it.
+    pub url: String,
+    /// The transport under way, `None` when there is none.
+    pub transport: Option<Transport>,
 }
 
 /// How a tab shares its group's connection ([`State::shared`]).
@@ -183,6 +205,35 @@ pub enum Output {
     /// The packet these attachments went with will never be sent (the client closed): forget
     /// them.
     DropAttachments(u64),
+    /// Call the `url` function (`Config::ask_url`), then [`Connection::provide_url`].
+    NeedUrl,
+    /// HTTP long-polling: `GET` (`body: None`) or `POST` this URL, then call
+    /// [`Connection::fetch_done`] with the status and body (status 0: it failed). Requests
+    /// still in flight are abandoned at the next `CloseTransport`.
+    Fetch {
+        /// Names the request in `fetch_done`.
+        id: u64,
+        /// The URL.
+        url: String,
+        /// A POST's body.
+        body: Option<String>,
+    },
+    /// A binary packet came over polling that `handle_binary` kept: keep its bytes, as a
+    /// WebSocket's binary frame would be kept.
+    Attachment(Vec<u8>),
+    /// Open a second WebSocket, the upgrade probe, to this URL; report it with `probe_open`,
+    /// `probe_frame` and `probe_closed`.
+    OpenProbe(String),
+    /// Send this text frame on the probe.
+    SendProbe(String),
+    /// Close the probe: the session stays on polling.
+    CloseProbe,
+    /// The probe is now the transport: its frames go to `handle_frame` (and its close to
+    /// `transport_closed`), as the WebSocket's would.
+    UpgradeProbe,
+    /// Send these bytes as a binary frame (an attachment queued for polling when the session
+    /// moved to WebSocket).
+    SendBinary(Vec<u8>),
 }
 
 /// Binary attachments that go with an outgoing packet: how many, and the driver's token for
@@ -294,13 +345,27 @@ pub struct Connection {
     rooms: Vec<(SubId, Room)>,
     next_room: SubId,
     pending_leaves: Vec<String>,
+    // transports and failover
+    /// Which of `url` and `failover` (0: `url`), and the URL itself.
+    url_at: usize,
+    current_url: String,
+    /// The next attempt goes to the next URL.
+    advance: bool,
+    /// `NeedUrl` is out; `provide_url` is due.
+    asking_url: bool,
+    /// Which of `transports` this attempt is on.
+    transport_at: usize,
+    transport: Option<Transport>,
+    polling: Option<Polling>,
+    next_fetch: u64,
+    probe_deadline: Option<u64>,
 }
 
 impl Connection {
     /// A new, idle connection. `seed` feeds the backoff jitter.
     pub fn new(cfg: Config, seed: u64) -> Connection {
         Connection {
-            cfg,
+            current_url: cfg.url.clone(),
             phase: Phase::Idle,
             attempt: 0,
             error: None,
@@ -328,6 +393,15 @@ impl Connection {
             rooms: Vec::new(),
             next_room: 1,
             pending_leaves: Vec::new(),
+            url_at: 0,
+            advance: false,
+            asking_url: false,
+            transport_at: 0,
+            transport: None,
+            polling: None,
+            next_fetch: 1,
+            probe_deadline: None,
+            cfg,
         }
     }
 
@@ -345,6 +419,8 @@ impl Connection {
             recovered: self.recovered,
             resync: self.resync && self.phase == Phase::Open,
             shared: None,
+            url: self.current_url.clone(),
+            transport: self.transport.filter(|_| self.phase.transport_active()),
         }
     }
 
@@ -367,7 +443,24 @@ impl Connection {
 
     /// The next output, if any. Call until `None` after every input.
     pub fn poll(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        if let Some(out) = self.out.pop_front() {
+            return Some(out);
+        }
+        // Over polling, what was sent since the last POST goes in one.
+        let id = self.next_fetch;
+        let body = self.polling.as_mut()?.take_post(id)?;
+        self.next_fetch += 1;
+        Some(Output::Fetch {
+            id,
+            url: self.polling_url(),
+            body: Some(body),
+        })
+    }
+
+    /// Whether the session runs over HTTP long-polling now (binary parts then go as base64,
+    /// through [`send_bytes`](Self::send_bytes)).
+    pub fn polling(&self) -> bool {
+        self.polling.is_some()
     }
 
     /// When `handle_timeout` must next be called, in the same clock as `now`.
@@ -377,6 +470,7 @@ impl Connection {
             self.connect_deadline,
             self.heartbeat_deadline,
             self.next_ping,
+            self.probe_deadline,
             self.acks.iter().map(|a| a.deadline).min(),
         ]
         .into_iter()
@@ -397,7 +491,10 @@ impl Connection {
     }
 
     fn send(&mut self, frame: String) {
-        self.out.push_back(Output::Send(frame));
+        match &mut self.polling {
+            Some(p) => p.queue.push(frame),
+            None => self.out.push_back(Output::Send(frame)),
+        }
     }
 
     /// `FRAME_TOO_LARGE` when a frame of `len` bytes is over the limit (ours, or the server's
@@ -942,8 +1039,17 @@ impl Connection {
             .concat()
         };
         let e = Error::new(ErrorCode::TransportError, what);
+        let deadline = self.connect_deadline;
         self.reset_session_timers();
+        // A transport that could not open gives way to the next one listed, in this attempt.
+        let opening = matches!(self.phase, Phase::Opening | Phase::Handshake);
+        if opening && self.transport_at + 1 < self.cfg.transports.len() {
+            self.transport_at += 1;
+            self.connect_deadline = deadline;
+            return self.open_transport(now);
+        }
         if self.phase == Phase::Open {
+            self.advance = true;
             // Lost after working: report, then retry like socket.io-client does.
             self.error = Some(e.clone());
             self.report(e);
@@ -973,6 +1079,7 @@ impl Connection {
             );
             if self.phase == Phase::Open {
                 self.leave_transport();
+                self.advance = true;
                 self.error = Some(e.clone());
                 self.report(e);
                 self.phase = Phase::Waiting;
@@ -991,10 +1098,187 @@ impl Connection {
             self.next_ping = Some(now.saturating_add(self.cfg.ping_interval_ms));
             self.send(jsonp::PING.to_owned());
         }
+        if self.probe_deadline.is_some_and(|t| now >= t) {
+            self.probe_failed(now);
+        }
         if self.retry_at.is_some_and(|t| now >= t) {
             self.retry_at = None;
             self.start_attempt(now);
         }
+    }
+
+    // ---- HTTP long-polling and the upgrade -------------------------------------------------
+
+    /// A polling request ended: `status` 200 with the body, another status, or 0 when it
+    /// failed (network, CORS, aborted). A request of an earlier session is ignored.
+    pub fn fetch_done(&mut self, now: u64, id: u64, status: u16, body: &str) {
+        let Some(p) = self.polling.as_mut() else {
+            return;
+        };
+        let is_get = p.get == Some(id);
+        if is_get {
+            p.get = None;
+        } else if p.post == Some(id) {
+            p.post = None;
+        } else {
+            return;
+        }
+        if status != 200 {
+            let what = if status == 0 {
+                ["polling request failed: ", body].concat()
+            } else {
+                ["polling request answered HTTP ", &text::int(status.into())].concat()
+            };
+            // The other request in flight goes with the session.
+            self.out.push_back(Output::CloseTransport);
+            return self.transport_closed(now, 1006, &what);
+        }
+        if is_get {
+            for packet in transport::split_payload(body) {
+                if self.polling.is_none() {
+                    break; // the session ended on a packet before
+                }
+                match packet {
+                    Ok(Packet::Text(frame)) => {
+                        if self.phase == Phase::Opening {
+                            self.transport_open(now);
+                        }
+                        self.handle_frame(now, frame);
+                    }
+                    Ok(Packet::Binary(bytes)) => {
+                        if self.handle_binary(now, bytes.len()) {
+                            self.out.push_back(Output::Attachment(bytes));
+                        }
+                    }
+                    Err(at) => self.report(Error::new(
+                        ErrorCode::DecodeError,
+                        [
+                            "binary packet ",
+                            &text::int(at as u64),
+                            " of a polling payload is not base64; ignored",
+                        ]
+                        .concat(),
+                    )),
+                }
+            }
+            let url = self.polling_url();
+            let id = self.next_fetch;
+            if let Some(p) = self.polling.as_mut().filter(|p| p.running()) {
+                if p.sid.is_some() {
+                    p.get = Some(id);
+                    self.next_fetch += 1;
+                    let body = None;
+                    self.out.push_back(Output::Fetch { id, url, body });
+                }
+            }
+        }
+        self.finish_upgrade(now);
+    }
+
+    /// A binary part to send over polling (`Output::SendAttachments` while [`polling`](Self::polling)):
+    /// it goes as base64 in the next POST, after the packet that announced it.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        match &mut self.polling {
+            Some(p) => p.queue.push(transport::binary_packet(bytes)),
+            None => self.out.push_back(Output::SendBinary(bytes.to_vec())),
+        }
+    }
+
+    /// The session's OPEN came over polling: its id, and the upgrade probe if the server
+    /// offers one and `transports` lists a WebSocket after polling.
+    fn polling_opened(&mut self, now: u64, sid: &str, upgrade: bool) {
+        let wanted = self.cfg.transports[self.transport_at.min(self.cfg.transports.len())..]
+            .contains(&Transport::WebSocket);
+        let path = match &self.cfg.protocol {
+            Protocol::SocketIo { path, .. } => path.as_str(),
+            Protocol::Json => "",
+        };
+        let probe_url = socketio::engine_url(&self.current_url, path, false, Some(sid));
+        let Some(p) = self.polling.as_mut() else {
+            return;
+        };
+        p.sid = Some(sid.to_owned());
+        if upgrade && wanted {
+            p.probe = Probe::Opening;
+            self.probe_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
+            self.out.push_back(Output::OpenProbe(probe_url));
+        }
+    }
+
+    /// The probe WebSocket opened.
+    pub fn probe_open(&mut self, _now: u64) {
+        if let Some(p) = self.polling.as_mut().filter(|p| p.probe == Probe::Opening) {
+            p.probe = Probe::Sent;
+            self.out.push_back(Output::SendProbe("2probe".into()));
+        }
+    }
+
+    /// A text frame on the probe: `3probe` pauses polling for the upgrade; anything else
+    /// fails the probe.
+    pub fn probe_frame(&mut self, now: u64, frame: &str) {
+        match self.polling.as_mut() {
+            Some(p) if p.probe == Probe::Sent && frame == "3probe" => {
+                p.probe = Probe::Pausing;
+                self.finish_upgrade(now);
+            }
+            Some(p) if p.probe != Probe::Idle && p.probe != Probe::Failed => self.probe_failed(now),
+            _ => {}
+        }
+    }
+
+    /// The probe closed or failed before the upgrade.
+    pub fn probe_closed(&mut self, now: u64) {
+        if self
+            .polling
+            .as_ref()
+            .is_some_and(|p| matches!(p.probe, Probe::Opening | Probe::Sent | Probe::Pausing))
+        {
+            self.probe_failed(now);
+        }
+    }
+
+    /// The upgrade did not happen: the session stays on polling, which resumes.
+    fn probe_failed(&mut self, _now: u64) {
+        self.probe_deadline = None;
+        let url = self.polling_url();
+        let id = self.next_fetch;
+        let Some(p) = self.polling.as_mut() else {
+            return;
+        };
+        p.probe = Probe::Failed;
+        self.out.push_back(Output::CloseProbe);
+        if p.get.is_none() && p.sid.is_some() && self.phase.transport_active() {
+            p.get = Some(id);
+            self.next_fetch += 1;
+            self.out.push_back(Output::Fetch {
+                id,
+                url,
+                body: None,
+            });
+        }
+    }
+
+    /// Polling paused with nothing in flight: `5` (UPGRADE) on the probe, which becomes the
+    /// transport, and what was queued goes over it.
+    fn finish_upgrade(&mut self, _now: u64) {
+        if !self.polling.as_ref().is_some_and(Polling::drained) {
+            return;
+        }
+        let Some(p) = self.polling.take() else {
+            return;
+        };
+        self.probe_deadline = None;
+        self.out.push_back(Output::SendProbe("5".into()));
+        self.out.push_back(Output::UpgradeProbe);
+        self.transport = Some(Transport::WebSocket);
+        for packet in p.queue {
+            match packet.strip_prefix('b').map(transport::base64_decode) {
+                Some(Some(bytes)) => self.out.push_back(Output::SendBinary(bytes)),
+                Some(None) => {} // never: queued by send_bytes
+                None => self.out.push_back(Output::Send(packet)),
+            }
+        }
+        self.report_state();
     }
 
     // ---- internals -------------------------------------------------------------------------
@@ -1013,9 +1297,70 @@ impl Connection {
         }
         self.phase = Phase::Opening;
         self.connect_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
-        self.out
-            .push_back(Output::OpenTransport(self.cfg.protocol.url(&self.cfg.url)));
+        if std::mem::take(&mut self.advance) {
+            if self.cfg.ask_url {
+                self.asking_url = true;
+                self.out.push_back(Output::NeedUrl);
+                return self.report_state();
+            }
+            self.url_at = (self.url_at + 1) % (1 + self.cfg.failover.len());
+            self.current_url = match self.url_at {
+                0 => self.cfg.url.clone(),
+                i => self.cfg.failover[i - 1].clone(),
+            };
+        }
+        self.transport_at = 0;
+        self.open_transport(now);
+    }
+
+    /// The URL for this attempt, from the `url` function ([`Output::NeedUrl`]). One that is not
+    /// a server URL fails the attempt (`INVALID_ARGUMENT`), which is retried with backoff.
+    pub fn provide_url(&mut self, now: u64, url: &str) {
+        if !std::mem::take(&mut self.asking_url) || self.phase != Phase::Opening {
+            return;
+        }
+        match super::protocol::check_url(url) {
+            Ok(()) => {
+                self.current_url = url.to_owned();
+                self.transport_at = 0;
+                self.open_transport(now);
+            }
+            Err(e) => self.fail_attempt_no_close(now, e),
+        }
+    }
+
+    /// Opens this attempt's transport (`transports[transport_at]`) to the current URL.
+    fn open_transport(&mut self, now: u64) {
+        let _ = now;
+        self.phase = Phase::Opening;
+        let kind = self.cfg.transports.get(self.transport_at).copied();
+        self.transport = Some(kind.unwrap_or(Transport::WebSocket));
+        let out = match (kind, &self.cfg.protocol) {
+            (Some(Transport::Polling), Protocol::SocketIo { path, .. }) => {
+                let id = self.next_fetch;
+                self.next_fetch += 1;
+                self.polling = Some(Polling::new(id));
+                let url = socketio::engine_url(&self.current_url, path, true, None);
+                Output::Fetch {
+                    id,
+                    url,
+                    body: None,
+                }
+            }
+            _ => Output::OpenTransport(self.cfg.protocol.url(&self.current_url)),
+        };
+        self.out.push_back(out);
         self.report_state();
+    }
+
+    /// The polling URL of this session.
+    fn polling_url(&self) -> String {
+        let path = match &self.cfg.protocol {
+            Protocol::SocketIo { path, .. } => path.as_str(),
+            Protocol::Json => "",
+        };
+        let sid = self.polling.as_ref().and_then(|p| p.sid.as_deref());
+        socketio::engine_url(&self.current_url, path, true, sid)
     }
 
     fn reset_session_timers(&mut self) {
@@ -1024,6 +1369,14 @@ impl Connection {
         self.next_ping = None;
         self.connect_deadline = None;
         self.binary = None;
+        self.transport = None;
+        self.asking_url = false;
+        if let Some(p) = self.polling.take() {
+            if matches!(p.probe, Probe::Opening | Probe::Sent | Probe::Pausing) {
+                self.out.push_back(Output::CloseProbe);
+            }
+        }
+        self.probe_deadline = None;
     }
 
     /// When open, tells the server this session ends (Socket.IO: the namespace DISCONNECT,
@@ -1040,8 +1393,21 @@ impl Connection {
     }
 
     fn leave_transport(&mut self) {
+        // Over polling, what is still queued goes in a last POST with the CLOSE packet, so the
+        // server ends the session now rather than at its ping timeout.
+        let last = self.polling.as_mut().filter(|p| p.sid.is_some()).map(|p| {
+            p.queue.push("1".into());
+            std::mem::take(&mut p.queue)
+        });
+        let url = last.as_ref().map(|_| self.polling_url());
         self.reset_session_timers();
         self.out.push_back(Output::CloseTransport);
+        if let (Some(packets), Some(url)) = (last, url) {
+            let id = self.next_fetch;
+            self.next_fetch += 1;
+            let body = Some(transport::join_payload(packets));
+            self.out.push_back(Output::Fetch { id, url, body });
+        }
     }
 
     fn fail_attempt(&mut self, now: u64, e: Error) {
@@ -1051,6 +1417,7 @@ impl Connection {
 
     fn fail_attempt_no_close(&mut self, now: u64, e: Error) {
         self.reset_session_timers();
+        self.advance = true;
         self.error = Some(e.clone());
         self.report(e);
         self.phase = Phase::Waiting;
@@ -1205,6 +1572,9 @@ impl Connection {
         match socketio::decode_engine(frame)? {
             socketio::EnginePacket::Open(hs) => {
                 if self.phase == Phase::Handshake {
+                    if self.polling.is_some() {
+                        self.polling_opened(now, &hs.sid, hs.upgrade);
+                    }
                     self.max_payload = Some(hs.max_payload);
                     self.heartbeat_ms = Some(hs.ping_interval.saturating_add(hs.ping_timeout));
                     self.touch(now);

@@ -18,3 +18,4 @@ pub mod query_key;
 pub mod schema;
 pub mod share;
 pub mod text;
+pub mod transport;

@@ -442,7 +442,7 @@ impl Msg {
                     }
                     w.close().close();
                 }
-                w.close();
+                w.close().s(&st.url).opt_s(st.transport.map(|t| t.as_str()));
             }
             Msg::Event {
                 from,
@@ -552,6 +552,11 @@ impl Msg {
                         recovered: r.bool(5)?,
                         resync: r.bool(6)?,
                         shared: None,
+                        // Absent from an older release's message: unknown.
+                        url: r.string(12).unwrap_or_default(),
+                        transport: r
+                            .string(13)
+                            .and_then(|t| crate::core::transport::Transport::parse(&t)),
                     },
                     tabs: r.strings(7)?,
                     session,

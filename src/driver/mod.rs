@@ -77,6 +77,9 @@ pub enum Auth {
     Provider(Rc<dyn Fn() -> LocalFuture<Result<Option<String>, String>>>),
 }
 
+/// Gives the URL of the next attempt from the last one's ([`Options::next_url`]).
+pub type NextUrl = Rc<dyn Fn(&str) -> String>;
+
 /// Client options beyond the core [`Config`].
 #[derive(Clone)]
 pub struct Options {
@@ -97,6 +100,10 @@ pub struct Options {
     /// cargo feature `share`, without which it is ignored). Default `None`: a connection of
     /// its own.
     pub share: Option<String>,
+    /// Gives the URL of every attempt after a failed one or a lost connection, from the URL
+    /// of the last (failover; `url` as a function in JavaScript). Needs `config.ask_url`.
+    /// Default `None`: `config.failover` is taken in turn.
+    pub next_url: Option<NextUrl>,
 }
 
 impl Options {
@@ -108,6 +115,7 @@ impl Options {
             listen: Schemas::with_preset(Some(events::listen_schema)),
             emit: Schemas::with_preset(Some(events::emit_schema)),
             share: None,
+            next_url: None,
         }
     }
 
@@ -176,6 +184,15 @@ struct Inner {
     /// Requests that went through the group (a follower's acks, every shared room join), by
     /// this tab's ids.
     requests: RefCell<Vec<(u64, AckWaiter)>>,
+    /// HTTP long-polling requests in flight: the core's id, and `abort()`.
+    fetches: RefCell<Vec<(u64, js_sys::Function)>>,
+    /// The upgrade probe (a second WebSocket), and its tag while it is one.
+    probe: RefCell<Option<Socket>>,
+    probe_tag: Cell<u64>,
+    /// The tag of the probe that became the transport (its events then go to the core as the
+    /// transport's, while `generation` is the one it was opened in).
+    upgraded: Cell<(u64, u64)>,
+    next_url: Option<NextUrl>,
 }
 
 /// The real-time client: one connection, typed subscriptions, rooms, acks.
@@ -217,6 +234,11 @@ impl Client {
             #[cfg(feature = "share")]
             share_timer: RefCell::new(None),
             requests: RefCell::new(Vec::new()),
+            fetches: RefCell::new(Vec::new()),
+            probe: RefCell::new(None),
+            probe_tag: Cell::new(0),
+            upgraded: Cell::new((0, 0)),
+            next_url: options.next_url.clone(),
         });
         let weak = Rc::downgrade(&inner);
         *inner.lifecycle.borrow_mut() = Some(Lifecycle::listen(move |ev| {
@@ -743,6 +765,36 @@ fn socket_event(inner: &Rc<Inner>, ev: SocketEvent) {
     inner.frame.borrow_mut().take();
 }
 
+/// What the upgrade probe reports, before it is the transport.
+fn probe_event(inner: &Rc<Inner>, ev: SocketEvent) {
+    let t = now();
+    {
+        let mut core = inner.core.borrow_mut();
+        match ev {
+            SocketEvent::Open => core.probe_open(t),
+            SocketEvent::Text(s, _) => core.probe_frame(t, s),
+            SocketEvent::Binary(_) => core.probe_frame(t, ""),
+            SocketEvent::Closed(..) => core.probe_closed(t),
+        }
+    }
+    pump(inner);
+}
+
+fn take_fetch(inner: &Inner, id: u64) -> Option<js_sys::Function> {
+    let mut list = inner.fetches.borrow_mut();
+    let at = list.iter().position(|(k, _)| *k == id)?;
+    Some(list.remove(at).1)
+}
+
+/// A number unique in this page, for telling sockets apart.
+fn id_counter() -> u64 {
+    thread_local!(static NEXT: Cell<u64> = const { Cell::new(0) });
+    NEXT.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    })
+}
+
 fn carry_out(inner: &Rc<Inner>, out: Output) {
     match out {
         Output::OpenTransport(url) => {
@@ -767,6 +819,9 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             if let Some(old) = inner.socket.borrow_mut().take() {
                 drop_later(old);
             }
+            for (_, abort) in inner.fetches.take() {
+                let _ = abort.call0(&JsValue::NULL);
+            }
         }
         Output::Send(frame) => {
             if let Some(s) = inner.socket.borrow().as_ref() {
@@ -775,10 +830,98 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
         }
         Output::SendAttachments(token) => {
             let parts = take_parts(inner, token);
-            if let (Some(s), Some(parts)) = (inner.socket.borrow().as_ref(), parts) {
-                for part in parts.iter() {
-                    s.send_data(&part);
+            let polling = inner.core.borrow().polling();
+            match (inner.socket.borrow().as_ref(), parts) {
+                (_, Some(parts)) if polling => {
+                    for part in parts.iter() {
+                        let bytes = crate::platform::glue::part_bytes(&part);
+                        let bytes = wasm_bindgen::JsCast::dyn_into::<js_sys::Uint8Array>(bytes);
+                        match bytes {
+                            Ok(b) => inner.core.borrow_mut().send_bytes(&b.to_vec()),
+                            Err(_) => report(
+                                inner,
+                                &Error::new(
+                                    ErrorCode::InvalidArgument,
+                                    "a Blob cannot be sent over HTTP long-polling; send an \
+                                     ArrayBuffer or a typed array",
+                                ),
+                            ),
+                        }
+                    }
                 }
+                (Some(s), Some(parts)) => {
+                    for part in parts.iter() {
+                        s.send_data(&part);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Output::SendBinary(bytes) => {
+            if let Some(s) = inner.socket.borrow().as_ref() {
+                s.send_data(&js_sys::Uint8Array::from(&bytes[..]).into());
+            }
+        }
+        Output::Attachment(bytes) => {
+            let data = js_sys::Uint8Array::from(&bytes[..]).buffer();
+            inner.attach_in.borrow_mut().push(data.into());
+        }
+        Output::NeedUrl => {
+            let last = inner.core.borrow().state().url;
+            let url = inner.next_url.as_ref().map_or(last.clone(), |f| f(&last));
+            inner.core.borrow_mut().provide_url(now(), &url);
+        }
+        Output::Fetch { id, url, body } => {
+            let weak = Rc::downgrade(inner);
+            let done =
+                wasm_bindgen::closure::Closure::once_into_js(move |status: u16, text: String| {
+                    let Some(inner) = weak.upgrade() else { return };
+                    let known = take_fetch(&inner, id).is_some();
+                    if known {
+                        inner.core.borrow_mut().fetch_done(now(), id, status, &text);
+                        pump(&inner);
+                    }
+                });
+            let abort = crate::platform::glue::request(&url, body, &done);
+            inner.fetches.borrow_mut().push((id, abort));
+        }
+        Output::OpenProbe(url) => {
+            let tag = id_counter();
+            inner.probe_tag.set(tag);
+            let generation = inner.generation.get();
+            let weak = Rc::downgrade(inner);
+            let sink = move |ev: SocketEvent<'_>| {
+                let Some(inner) = weak.upgrade() else { return };
+                if inner.probe_tag.get() == tag {
+                    probe_event(&inner, ev);
+                } else if inner.upgraded.get() == (tag, generation)
+                    && inner.generation.get() == generation
+                {
+                    socket_event(&inner, ev);
+                }
+            };
+            match Socket::open(&url, sink) {
+                Ok(s) => *inner.probe.borrow_mut() = Some(s),
+                Err(_) => inner.core.borrow_mut().probe_closed(now()),
+            }
+        }
+        Output::SendProbe(frame) => {
+            if let Some(s) = inner.probe.borrow().as_ref() {
+                s.send(&frame);
+            }
+        }
+        Output::CloseProbe => {
+            inner.probe_tag.set(0);
+            if let Some(old) = inner.probe.borrow_mut().take() {
+                drop_later(old);
+            }
+        }
+        Output::UpgradeProbe => {
+            let tag = inner.probe_tag.replace(0);
+            inner.upgraded.set((tag, inner.generation.get()));
+            let probe = inner.probe.borrow_mut().take();
+            if let Some(old) = std::mem::replace(&mut *inner.socket.borrow_mut(), probe) {
+                drop_later(old);
             }
         }
         Output::DropAttachments(token) => {

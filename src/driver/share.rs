@@ -534,6 +534,8 @@ pub(super) fn state(inner: &Inner) -> Option<State> {
                     recovered: false,
                     resync: false,
                     shared: None,
+                    url: inner.core.borrow().config().url.clone(),
+                    transport: None,
                 },
                 1,
             ),

@@ -146,3 +146,22 @@ export function requestLock(name, acquired, steal, lost) {
     release();
   };
 }
+
+/** An HTTP long-polling request: `GET url`, or `POST url` with `body` (text). `done(status,
+ *  text)` once, with status 0 and the reason when it failed. Returns `abort()`. */
+export function request(url, body, done) {
+  const abort = new AbortController();
+  const init = { method: body === undefined ? "GET" : "POST", body, cache: "no-store", signal: abort.signal };
+  if (body !== undefined) init.headers = { "content-type": "text/plain;charset=UTF-8" };
+  fetch(url, init)
+    .then((r) => r.text().then((t) => done(r.status, t)))
+    .catch((e) => done(0, String(e?.message ?? e)));
+  return () => abort.abort();
+}
+
+/** The bytes of a binary part as a Uint8Array (a Blob, which cannot be read at once: undefined). */
+export function partBytes(part) {
+  if (part instanceof ArrayBuffer) return new Uint8Array(part);
+  if (ArrayBuffer.isView(part)) return new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+  return undefined;
+}

@@ -46,6 +46,15 @@ extern "C" {
     #[wasm_bindgen(js_name = sendData)]
     pub fn send_data(ws: &web_sys::WebSocket, data: &JsValue);
 
+    /// An HTTP long-polling request: `GET url` (`body` undefined) or `POST url` with `body`;
+    /// `done(status, text)` once (status 0 and the reason when it failed). Returns `abort()`.
+    pub fn request(url: &str, body: Option<String>, done: &JsValue) -> Function;
+
+    /// The bytes of a binary part (ArrayBuffer or view) as a `Uint8Array`; `undefined` for a
+    /// Blob.
+    #[wasm_bindgen(js_name = partBytes)]
+    pub fn part_bytes(part: &JsValue) -> JsValue;
+
     /// Requests the Web Lock `name` (with `steal`, taking it from its holder); `acquired()`
     /// once it is ours, `lost()` if another tab takes it over later. Returns `release()` (which
     /// also withdraws a request not granted yet), or `undefined` without Web Locks.

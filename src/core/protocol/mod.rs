@@ -9,7 +9,7 @@ pub mod socketio;
 /// Which wire protocol a connection speaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Protocol {
-    /// Socket.IO v5 over Engine.IO v4, WebSocket only (the default).
+    /// Socket.IO v5 over Engine.IO v4 (the default), over WebSocket or HTTP long-polling.
     SocketIo {
         /// Engine.IO path, default `/socket.io/`.
         path: String,
@@ -48,6 +48,40 @@ pub fn ws_scheme(url: &str) -> String {
     } else {
         url.to_owned()
     }
+}
+
+/// `ws(s)://` becomes `http(s)://` (HTTP long-polling); other URLs are kept.
+pub fn http_scheme(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("ws://") {
+        ["http://", rest].concat()
+    } else if let Some(rest) = url.strip_prefix("wss://") {
+        ["https://", rest].concat()
+    } else {
+        url.to_owned()
+    }
+}
+
+/// `INVALID_ARGUMENT` unless `url` is a server URL: `http`, `https`, `ws` or `wss`, then a
+/// host, and no whitespace.
+pub fn check_url(url: &str) -> Result<(), crate::core::error::Error> {
+    let host = ["http://", "https://", "ws://", "wss://"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(scheme));
+    let ok = host.is_some_and(|h| {
+        let host = h.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !host.starts_with(':') && !url.contains(char::is_whitespace)
+    });
+    if ok {
+        return Ok(());
+    }
+    Err(crate::core::error::Error::new(
+        crate::core::error::ErrorCode::InvalidArgument,
+        [
+            "not a server URL (http, https, ws or wss, then a host): ",
+            &crate::core::json::quote(url),
+        ]
+        .concat(),
+    ))
 }
 
 /// An application event received from the server.

@@ -35,6 +35,8 @@ pub struct Handshake {
     pub ping_timeout: u64,
     /// Largest frame the server accepts, in bytes.
     pub max_payload: u64,
+    /// Whether the server offers the upgrade of this session to WebSocket (`upgrades`).
+    pub upgrade: bool,
 }
 
 /// Socket.IO packet types.
@@ -126,6 +128,7 @@ fn handshake(raw: &str) -> Result<Handshake, DecodeError> {
         ping_interval: num("pingInterval", 25_000)?,
         ping_timeout: num("pingTimeout", 20_000)?,
         max_payload: num("maxPayload", 1_000_000)?,
+        upgrade: field("upgrades").is_some_and(|u| u.contains("\"websocket\"")),
     })
 }
 
@@ -469,7 +472,17 @@ pub fn encode_ack(nsp: &str, id: u64, args: &str, attachments: u32) -> String {
 /// The WebSocket URL for a Socket.IO server: `http(s)` becomes `ws(s)`, the path (default
 /// `/socket.io/`) and `EIO=4&transport=websocket` are added, a query in `base` is kept.
 pub fn url(base: &str, path: &str) -> String {
-    let base = super::ws_scheme(base);
+    engine_url(base, path, false, None)
+}
+
+/// The Engine.IO URL of a transport: WebSocket (`ws(s)`), or HTTP long-polling (`http(s)`),
+/// with the session id once there is one (polling requests, the upgrade probe).
+pub fn engine_url(base: &str, path: &str, polling: bool, sid: Option<&str>) -> String {
+    let base = if polling {
+        super::http_scheme(base)
+    } else {
+        super::ws_scheme(base)
+    };
     let (base, query) = match base.split_once('?') {
         Some((b, q)) => (b.to_owned(), Some(q.to_owned())),
         None => (base, None),
@@ -485,10 +498,24 @@ pub fn url(base: &str, path: &str) -> String {
     if !path.ends_with('/') {
         path.push('/');
     }
-    let mut out = [&base[..origin_end], &path, "?EIO=4&transport=websocket"].concat();
+    let transport = if polling { "polling" } else { "websocket" };
+    let mut out = [&base[..origin_end], &path, "?EIO=4&transport=", transport].concat();
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         out.push('&');
         out.push_str(&q);
+    }
+    if let Some(sid) = sid {
+        out.push_str("&sid=");
+        // Engine.IO ids are URL-safe base64; anything else is escaped.
+        for b in sid.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push('%');
+                out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
+                out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 15)]));
+            }
+        }
     }
     out
 }
@@ -506,9 +533,12 @@ mod tests {
                 sid: "wZv9".into(),
                 ping_interval: 25000,
                 ping_timeout: 20000,
-                max_payload: 1_000_000
+                max_payload: 1_000_000,
+                upgrade: false,
             })
         );
+        let polling = r#"0{"sid":"s","upgrades":["websocket"],"pingInterval":1,"pingTimeout":2}"#;
+        assert!(matches!(decode_engine(polling), Ok(EnginePacket::Open(h)) if h.upgrade));
         assert_eq!(decode_engine("2").unwrap(), EnginePacket::Ping);
         assert_eq!(decode_engine("40").unwrap(), EnginePacket::Message("0"));
         assert_eq!(decode_engine("6").unwrap(), EnginePacket::Noop);
@@ -735,5 +765,13 @@ mod tests {
         for (base, path, want) in cases {
             assert_eq!(url(base, path), want);
         }
+        assert_eq!(
+            engine_url("ws://h:1/?x=1", "/socket.io", true, Some("a+b=")),
+            "http://h:1/socket.io/?EIO=4&transport=polling&x=1&sid=a%2Bb%3D"
+        );
+        assert_eq!(
+            engine_url("https://h", "/socket.io/", false, Some("Ab-_9")),
+            "wss://h/socket.io/?EIO=4&transport=websocket&sid=Ab-_9"
+        );
     }
 }
