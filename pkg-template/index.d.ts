@@ -59,7 +59,15 @@ export interface ConnectionState {
   /** With `shareAcrossTabs`: whether this tab holds the group's connection (`leader`) and how
    *  many tabs share it (`tabs`, this one included). `null` for a connection of its own. */
   shared: { leader: boolean; tabs: number } | null;
+  /** The server URL of the current (or last) attempt, as given in `url`. */
+  url: string;
+  /** The transport under way: `"websocket"`, `"polling"` (HTTP long-polling), or `null` while
+   *  there is none. Changes from `"polling"` to `"websocket"` when the session is upgraded. */
+  transport: Transport | null;
 }
+
+/** An Engine.IO transport, as socket.io-client names them. */
+export type Transport = "websocket" | "polling";
 
 /** An auth payload: sent in the CONNECT packet (`socket.handshake.auth`), never stored. */
 export type AuthPayload = Record<string, unknown>;
@@ -69,8 +77,23 @@ export type AuthPayload = Record<string, unknown>;
  *  throws `INVALID_ARGUMENT` naming it (and the nearest known name); `undefined` and `null`
  *  mean the default. Durations (`…Ms`, `staleTime`, `gcTime`) are ms ≥ 0; `Infinity` means never. */
 export interface ConnectOptions {
-  /** Server URL; `http(s)` is mapped to `ws(s)`. Required. */
-  url: string;
+  /** Server URL (`http`, `https`, `ws` or `wss`); `http(s)` is mapped to `ws(s)`. Required.
+   *  - A list: failover. After a failed attempt or a lost connection the next attempt goes to
+   *    the next URL, in turn; the session is offered for recovery there (Socket.IO's
+   *    `pid`/`offset`, which a cluster's Redis streams adapter restores on any node).
+   *  - A function: called with `undefined` for the first URL, then with the last URL after
+   *    each failure or loss; returns the next one.
+   *  An empty list or a URL that is not one throws `INVALID_ARGUMENT` here; a bad answer of
+   *  the function later fails that attempt with `INVALID_ARGUMENT` (retried with backoff). */
+  url: string | readonly string[] | ((previous: string | undefined) => string);
+  /** The transports, with socket.io-client's meaning: the first is opened first; a transport
+   *  that cannot open gives way to the next in the same attempt; `"websocket"` after
+   *  `"polling"` is an upgrade of the polling session, and a failed upgrade stays on polling.
+   *  `["polling", "websocket"]` (socket.io-client's default) connects where a proxy refuses
+   *  WebSockets; `["websocket", "polling"]` tries the WebSocket first. Polling needs sticky
+   *  sessions on a cluster and CORS on another origin. Socket.IO only. Default
+   *  `["websocket"]`. */
+  transports?: readonly Transport[];
   /** Wire protocol. Default `"socket.io"`. */
   protocol?: "socket.io" | "json";
   /** Socket.IO path. Default `"/socket.io/"`. */
