@@ -114,6 +114,8 @@ const PORT = envInt("NODE_PORT", 0);
 const NAME = process.env.NODE_NAME || "a";
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const MAX_DISCONNECTION = envInt("SIO_MAX_DISCONNECTION", 30000);
+/** Sessions are persisted again this often (see persist). */
+const PERSIST_EVERY_MS = Math.max(100, Math.min(5000, Math.floor(MAX_DISCONNECTION / 3)));
 const PING_INTERVAL = envInt("SIO_PING_INTERVAL", 25000);
 const PING_TIMEOUT = envInt("SIO_PING_TIMEOUT", 20000);
 const LOG = `cluster-node ${NAME}`;
@@ -198,6 +200,8 @@ await store.connect();
 
 let recoveredTotal = 0;
 let emitting = 0;
+/** Session restores under way on this node, by the time each began (see holdDuringRestores). */
+const restoring = [];
 let closing = false;
 
 // Registered BEFORE socket.io attaches: engine.io forwards requests outside /socket.io/ to the
@@ -225,8 +229,15 @@ io.use((socket, next) => {
   next(err);
 });
 
+persistEagerly();
+holdDuringRestores();
+
 io.on("connection", (socket) => {
-  if (socket.recovered) recoveredTotal++;
+  if (socket.recovered) {
+    recoveredTotal++;
+    restoring.shift();
+  }
+  persist(socket);
   socket.onAny((event, ...args) => {
     handleEvent(socket, event, args).catch((err) => {
       console.error(`${LOG}: event ${event} failed:`, err?.message ?? err);
@@ -250,6 +261,7 @@ async function handleEvent(socket, event, args) {
     const room = roomFor(channel, args[0]);
     if (action === "subscribe") socket.join(room);
     else socket.leave(room);
+    persist(socket);
     await countRoom(action === "subscribe" ? KEYS.joins : KEYS.leaves, room);
     ack?.({ ok: true, room });
     return;
@@ -260,6 +272,48 @@ async function handleEvent(socket, event, args) {
     return;
   }
   ack?.({ ok: true, node: NAME });
+}
+
+/**
+ * Crash recovery: socket.io persists a session only when its node sees the connection close,
+ * which a SIGKILLed node never does. So every session is persisted as it starts, whenever its
+ * rooms change, and again every PERSIST_EVERY_MS (its key expires after
+ * maxDisconnectionDuration): the other node can then restore the session of a node that died.
+ * (What README "Running on a cluster" tells a server to do.)
+ */
+function persist(socket) {
+  if (!socket.connected || closing) return;
+  socket.nsp.adapter.persistSession({ sid: socket.id, pid: socket.pid, rooms: [...socket.rooms], data: socket.data });
+}
+function persistEagerly() {
+  const timer = setInterval(() => io.of("/").sockets.forEach(persist), PERSIST_EVERY_MS);
+  timer.unref();
+}
+
+/**
+ * @socket.io/redis-streams-adapter 0.3.1 reads the missed packets (XRANGE) a few promise steps
+ * before the restored socket re-joins its rooms: a broadcast this node sends in between reaches
+ * neither (see the cluster selfcheck, a1). This node's own /control/emit runs wait while it
+ * restores a session, so the tests see what the client does, not that server-side race.
+ */
+function holdDuringRestores() {
+  const adapter = io.of("/").adapter;
+  const restore = adapter.restoreSession.bind(adapter);
+  const forget = (began) => restoring.includes(began) && restoring.splice(restoring.indexOf(began), 1);
+  adapter.restoreSession = async (pid, offset) => {
+    const began = Symbol("restore");
+    restoring.push(began);
+    // A restore whose socket never connects (refused later) holds emits for 2 s at most.
+    setTimeout(() => forget(began), 2000).unref();
+    try {
+      const session = await restore(pid, offset);
+      if (!session) forget(began);
+      return session;
+    } catch (err) {
+      forget(began);
+      throw err;
+    }
+  };
 }
 
 /** Counts a join or leave cluster-wide; a Redis failure is logged, the subscription stands. */
@@ -331,6 +385,7 @@ function runEmit({ room, event, count, intervalMs, payload }) {
   const emitOne = () => target.emit(event, { ...payload, seq: ++seq });
   const step = () => {
     if (closing) return done();
+    if (restoring.length > 0) return void setTimeout(step, 1);
     if (intervalMs > 0) {
       emitOne();
       if (seq >= count) return done();

@@ -7,15 +7,18 @@
 // Checks:
 //   a1  cross-node recovery after a network drop: client on node A (through a non-sticky
 //       WebSocket proxy), 200 events from node B's control API, the proxy cuts the connection
-//       after ~50 and now routes to B only: recovered on B, all 200 seqs exactly once, in order
+//       after ~50 and now routes to B only: recovered on B, seqs in order, none twice, none lost
+//       but (rarely) one or a few to the adapter's restore race (see RACE below)
+//   a1q the same, but the client reconnects after the last emit: all 200 exactly once, in order
 //   a2  cross-node recovery after node A is SIGKILLed: NOT recovered (the redis-streams adapter
 //       persists a session only when the node holding it sees the disconnect; a killed node never
 //       does), the client gets a new session on B and the rest of the events are lost to it
 //   a3  cross-node recovery after node A is SIGTERMed (graceful close persists the sessions):
-//       recovered on B, all 200 seqs exactly once, in order
+//       recovered on B, seqs as in a1
 //   a4  cross-node recovery after a half-open drop (the proxy cuts the client side only, node A
 //       keeps its TCP connection and notices by ping timeout): NOT recovered, because the client
 //       is back on B before A persists the session; A persists it later, unclaimed
+//   e   auth middleware, echo, default ack, join/leave counts in Redis, /control/sockets, emit
 //   b   the Redis ledger applies a clientMessageId once across nodes; drop-acks withholds acks
 //   c   polling through the sticky proxy (sid pinned to its node); websocket refused by the
 //       proxy keeps the client on polling; allowed again, a new client upgrades
@@ -121,10 +124,10 @@ async function check(name, fn) {
  * to `room`; node B emits EVENTS events 5 ms apart; after KILL_AFTER arrive, `interrupt()` runs.
  * Resolves with what the client saw once B finished emitting.
  */
-async function crossNodeRun({ cluster, room, targets, interrupt, beforeInterrupt = () => {} }) {
+async function crossNodeRun({ cluster, room, targets, interrupt, beforeInterrupt = () => {}, clientOptions = {} }) {
   const [a, b] = cluster.nodes;
   const front = await proxy({ targets, sticky: false });
-  const socket = connect(front.url);
+  const socket = connect(front.url, clientOptions);
   await next(socket, "connect");
   const seqs = collectSeqs(socket, "order:update");
   const ack = await socket.timeout(WAIT_MS).emitWithAck("subscribe:order", { orderId: room });
@@ -145,7 +148,39 @@ async function crossNodeRun({ cluster, room, targets, interrupt, beforeInterrupt
   const onB = await b.control("sockets");
   await until(async () => (await b.control("stats")).emitting === 0, "node B to finish emitting", 10_000);
   await sleep(300); // late duplicates would show up here
-  return { socket, seqs: [...seqs], before, interruptedAt, reconnectMs, recovered, onB };
+  const statsB = await b.control("stats");
+  const id = socket.id;
+  socket.close();
+  await front.close();
+  return { id, seqs: [...seqs], before, interruptedAt, reconnectMs, recovered, onB, statsB };
+}
+
+/** Most events a recovery may lose to the adapter's restore race (see RACE below). */
+const MAX_RACE_LOSS = 5;
+
+/**
+ * RACE: @socket.io/redis-streams-adapter 0.3.1 restoreSession() reads the missed packets with
+ * XRANGE, and only after that (several promise hops later, in socket.io's Namespace._add) does
+ * the restored socket join its rooms. A broadcast whose local delivery runs in between is in
+ * neither: not in the XRANGE result, not delivered live. Under a steady stream of emits this
+ * loses about one event in a fraction of cross-node recoveries (widening the window with a delay
+ * loses every event emitted during the delay). Asserts what holds anyway: in order, none twice,
+ * everything up to the interruption, at most MAX_RACE_LOSS lost after it. Returns the losses.
+ */
+function assertRecoveredSeqs(seqs, before) {
+  for (let i = 1; i < seqs.length; i++) {
+    assert.ok(seqs[i] > seqs[i - 1], `seqs in order and none twice: ${seqs[i - 1]} then ${seqs[i]}`);
+  }
+  const got = new Set(seqs);
+  const lost = range(EVENTS).filter((seq) => !got.has(seq));
+  assert.ok(lost.every((seq) => seq > before), `lost seqs ${lost} include some from before the interruption (${before})`);
+  assert.ok(lost.length <= MAX_RACE_LOSS, `lost ${lost.length} seqs: ${lost}`);
+  return lost;
+}
+
+/** "200/200 seqs" or "199/200 seqs, lost [72] to the restore race". */
+function describeSeqs(seqs, lost) {
+  return `${seqs.length}/${EVENTS} seqs in order, none twice${lost.length ? `, lost [${lost}] to the adapter's restore race` : ""}`;
 }
 
 async function checkRecoveryAfterDrop(cluster) {
@@ -160,11 +195,28 @@ async function checkRecoveryAfterDrop(cluster) {
     },
   });
   assert.equal(run.recovered, true, "socket.recovered after reconnecting to node B");
-  assert.ok(run.onB.some((s) => s.id === run.socket.id && s.recovered && s.transport === "websocket"));
+  assert.ok(run.onB.some((s) => s.id === run.id && s.recovered && s.transport === "websocket"));
+  assert.equal(run.statsB.recovered, 1);
+  const lost = assertRecoveredSeqs(run.seqs, run.before);
+  return `recovered on B ${run.reconnectMs} ms after the drop (${run.before} events before it), emits still running; ${describeSeqs(run.seqs, lost)}`;
+}
+
+async function checkRecoveryAfterDropQuiet(cluster) {
+  const [a, b] = cluster.nodes;
+  const run = await crossNodeRun({
+    cluster,
+    room: "a1q",
+    targets: [a.url],
+    interrupt: async (front) => {
+      front.setTargets([b.url]);
+      front.dropConnections();
+    },
+    // Reconnect only after node B has emitted everything: nothing races the restore.
+    clientOptions: { reconnectionDelay: 2000, reconnectionDelayMax: 2000 },
+  });
+  assert.equal(run.recovered, true, "socket.recovered after reconnecting to node B");
   assert.deepEqual(run.seqs, range(EVENTS), "every seq exactly once, in order");
-  const stats = await b.control("stats");
-  assert.equal(stats.recovered, 1);
-  return `recovered on B ${run.reconnectMs} ms after the drop (${run.before} events before it), ${run.seqs.length}/${EVENTS} seqs in order, none twice`;
+  return `recovered on B ${run.reconnectMs} ms after the drop, ${EVENTS - run.before} missed events replayed from the stream: ${run.seqs.length}/${EVENTS} seqs exactly once, in order`;
 }
 
 async function checkRecoveryAfterKill(cluster) {
@@ -177,7 +229,7 @@ async function checkRecoveryAfterKill(cluster) {
   });
   assert.equal(run.recovered, false,
     "with @socket.io/redis-streams-adapter a SIGKILLed node's sessions were never persisted, so they cannot be recovered");
-  assert.ok(run.onB.some((s) => s.id === run.socket.id && !s.recovered), "new session on node B");
+  assert.ok(run.onB.some((s) => s.id === run.id && !s.recovered), "new session on node B");
   const distinct = new Set(run.seqs).size;
   assert.equal(distinct, run.seqs.length, "no seq twice");
   assert.deepEqual(run.seqs, range(run.seqs.length), "the seqs received are a prefix, in order");
@@ -200,9 +252,9 @@ async function checkRecoveryAfterTerm(cluster) {
   });
   assert.equal(exitCode, 0, "node A exits 0 on SIGTERM");
   assert.equal(run.recovered, true, "socket.recovered after node A's graceful close");
-  assert.deepEqual(run.seqs, range(EVENTS), "every seq exactly once, in order");
+  const lost = assertRecoveredSeqs(run.seqs, run.before);
   await a.start();
-  return `recovered on B ${run.reconnectMs} ms after SIGTERM (exit 0), ${run.seqs.length}/${EVENTS} seqs in order, none twice`;
+  return `recovered on B ${run.reconnectMs} ms after SIGTERM (exit 0), ${describeSeqs(run.seqs, lost)}`;
 }
 
 async function checkRecoveryAfterHalfOpen(cluster) {
@@ -229,7 +281,7 @@ async function checkRecoveryAfterHalfOpen(cluster) {
   const noticedMs = Date.now() - run.interruptedAt;
   const orphan = await redisCommand(cluster, (r) => r.exists(`sio:session:${oldPid}`));
   assert.equal(orphan, 1, "the session node A persisted late is in Redis, unclaimed");
-  return `NOT recovered: client back on B after ${run.reconnectMs} ms, node A noticed after ${noticedMs} ms (pingInterval+pingTimeout ${PING_MS * 2} ms) and only then persisted the (now orphaned) session; got ${run.seqs.length}/${EVENTS} seqs`;
+  return `NOT recovered: client back on B after ${run.reconnectMs} ms, node A noticed after ${noticedMs} ms (at most pingInterval + pingTimeout = ${PING_MS * 2} ms) and only then persisted the (now orphaned) session; got ${run.seqs.length}/${EVENTS} seqs`;
 }
 
 /** Runs `fn(client)` with a short-lived node-redis client of the cluster's Redis. */
@@ -242,6 +294,46 @@ async function redisCommand(cluster, fn) {
   } finally {
     client.destroy();
   }
+}
+
+async function checkBasics(cluster) {
+  const [a, b] = cluster.nodes;
+  await a.control("reset");
+  const refused = connect(a.url, { token: "nope", reconnection: false });
+  const [err] = await next(refused, "connect_error");
+  assert.equal(err.message, "invalid token");
+  assert.deepEqual(err.data, { code: "AUTH_REJECTED" });
+
+  const ca = connect(a.url, { token: "alice" });
+  const cb = connect(b.url, { transports: ["polling"], token: "bob" });
+  await Promise.all([next(ca, "connect"), next(cb, "connect")]);
+  assert.deepEqual(await ca.timeout(WAIT_MS).emitWithAck("echo", 1, "two", { three: 3 }), 1);
+  assert.deepEqual(await cb.timeout(WAIT_MS).emitWithAck("anything:else", {}), { ok: true, node: "b" });
+  assert.deepEqual(await ca.timeout(WAIT_MS).emitWithAck("subscribe:order", { orderId: "e1" }), { ok: true, room: "order:e1" });
+  assert.deepEqual(await cb.timeout(WAIT_MS).emitWithAck("subscribe:order", "e1"), { ok: true, room: "order:e1" });
+  assert.deepEqual(await cb.timeout(WAIT_MS).emitWithAck("unsubscribe:order", "e1"), { ok: true, room: "order:e1" });
+  await cb.timeout(WAIT_MS).emitWithAck("subscribe:news");
+
+  const stats = await a.control("stats");
+  assert.deepEqual(stats.joins, { "order:e1": 2, "news:all": 1 });
+  assert.deepEqual(stats.leaves, { "order:e1": 1 });
+  assert.equal(stats.clients, 1);
+  const onB = await b.control("sockets");
+  assert.deepEqual(onB.map((s) => ({ ...s, rooms: s.rooms.sort() })), [
+    { id: cb.id, rooms: ["news:all", cb.id].sort(), recovered: false, transport: "polling" },
+  ]);
+
+  // /control/emit without a room reaches every socket of every node.
+  const got = { a: [], b: [] };
+  ca.on("hello", (p) => got.a.push(p));
+  cb.on("hello", (p) => got.b.push(p));
+  const answer = await b.control(`emit?event=hello&count=3&payload=${encodeURIComponent('{"x":1}')}`);
+  assert.deepEqual(answer, { ok: true, node: "b", count: 3 });
+  await until(() => got.a.length === 3 && got.b.length === 3, "3 hello events on both nodes");
+  assert.deepEqual(got.a, [1, 2, 3].map((seq) => ({ x: 1, seq })));
+  ca.close();
+  cb.close();
+  return "auth, echo, default ack, cluster-wide join/leave counts, /control/sockets, emit to all";
 }
 
 async function checkLedger(cluster) {
@@ -394,9 +486,11 @@ try {
   });
   console.log(`ok   cluster started (${Date.now() - startedAt} ms): redis ${cluster.redis.url}, ${cluster.nodes.map((n) => `${n.name} ${n.url}`).join(", ")}`);
   await check("a1 recovery on node B after a network drop", () => checkRecoveryAfterDrop(cluster));
+  await check("a1q same, reconnecting after the last emit", () => checkRecoveryAfterDropQuiet(cluster));
   await check("a2 node A SIGKILLed: not recoverable on node B", () => checkRecoveryAfterKill(cluster));
   await check("a3 node A SIGTERMed: recovered on node B", () => checkRecoveryAfterTerm(cluster));
   await check("a4 half-open connection to node A: not recoverable on node B", () => checkRecoveryAfterHalfOpen(cluster));
+  await check("e  basics on both nodes", () => checkBasics(cluster));
   await check("b  ledger applies once across nodes", () => checkLedger(cluster));
   await check("c  polling through the sticky proxy, websocket refused/allowed", () => checkPolling(cluster));
   await check("d  redis restart while connected", () => checkRedisRestart(cluster));

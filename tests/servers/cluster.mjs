@@ -8,7 +8,8 @@
 //   const [a, b] = cluster.nodes;
 //   await a.kill(); await a.start(); await cluster.redis.restart(); await cluster.stop();
 //
-// startCluster({ nodes = 2, env = {}, log = true }) resolves to
+// startCluster({ nodes = 2, env = {}, log = true, durable = false }) resolves to (durable: Redis
+// keeps its data across restart(), see startRedis)
 //   redis: { port, url ("redis://127.0.0.1:PORT"), pid, alive,
 //            async restart()  SIGKILL, wait for the exit, start again on the same port and
 //                             resolve once it answers PING (all data is gone: no persistence)
@@ -25,9 +26,9 @@
 // otherwise copied to this process's stderr with a `[cluster-node a]` prefix.
 //
 // No child outlives this process: an 'exit' handler SIGKILLs whatever is still running, and
-// each node also exits when its stdin pipe closes (CLUSTER_WATCH_STDIN), which covers this
-// process dying from a signal. Only redis-server cannot watch its parent: a test process that
-// is SIGKILLed leaves it running (on a random port, without persistence).
+// for the case of this process dying from a signal, each node exits when its stdin pipe closes
+// (CLUSTER_WATCH_STDIN) and a small watchdog process per redis-server, also watching its stdin,
+// sends that Redis `SHUTDOWN NOSAVE`.
 //
 // As a CLI:
 //   node tests/servers/cluster.mjs     (CLUSTER_NODES=3 for three nodes)
@@ -137,16 +138,37 @@ function track(child) {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Starts redis-server on 127.0.0.1 (a free port unless `port` is given) without persistence.
- * Resolves to { port, url, pid, alive, restart(), stop() } once it answers PING.
+ * Watchdog run with `node -e WATCHDOG <port>`: when its stdin closes (the process that started
+ * it is gone) it sends SHUTDOWN NOSAVE to the Redis on <port> and exits.
  */
-export async function startRedis({ port } = {}) {
+const WATCHDOG = `
+const net = require("node:net");
+const port = Number(process.argv[1]);
+const shutdown = () => {
+  setTimeout(() => process.exit(0), 2000).unref();
+  const socket = net.connect(port, "127.0.0.1", () => socket.write("SHUTDOWN NOSAVE\\r\\n"));
+  socket.on("error", () => process.exit(0));
+  socket.on("close", () => process.exit(0));
+};
+process.stdin.on("end", shutdown);
+process.stdin.on("error", shutdown);
+process.stdin.resume();
+`;
+
+/**
+ * Starts redis-server on 127.0.0.1 (a free port unless `port` is given) without persistence,
+ * or with `durable: true` with an append-only file synced on every write (what a production
+ * Redis keeps across a restart). Resolves to { port, url, pid, alive, restart(), stop() } once
+ * it answers PING.
+ */
+export async function startRedis({ port, durable = false } = {}) {
   const redisPort = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "wiresync-redis-"));
   let child = null;
 
   const launch = async () => {
-    const args = ["--port", String(redisPort), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", dir];
+    const aof = durable ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+    const args = ["--port", String(redisPort), "--bind", HOST, "--save", "", ...aof, "--dir", dir];
     child = track(spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] }));
     const tail = collectLines(child.stdout);
     collectLines(child.stderr, (line) => tail.push(line));
@@ -162,6 +184,8 @@ export async function startRedis({ port } = {}) {
   };
 
   await launch();
+  const watchdog = track(spawn(process.execPath, ["-e", WATCHDOG, String(redisPort)], { stdio: ["pipe", "ignore", "ignore"] }));
+  watchdog.stdin.on("error", () => {});
   let stopped = false;
   return {
     port: redisPort,
@@ -177,6 +201,7 @@ export async function startRedis({ port } = {}) {
       await launch();
     },
     async stop() {
+      await stopChild(watchdog);
       await stopChild(child);
       if (!stopped) {
         stopped = true;
@@ -276,8 +301,8 @@ const nodeName = (i) => String.fromCharCode(97 + i);
 // Cluster
 // ---------------------------------------------------------------------------------------------
 
-export async function startCluster({ nodes = 2, env = {}, log = true } = {}) {
-  const redis = await startRedis();
+export async function startCluster({ nodes = 2, env = {}, log = true, durable = false } = {}) {
+  const redis = await startRedis({ durable });
   const started = [];
   const stop = async () => {
     await Promise.all(started.map((node) => node.kill()));

@@ -36,14 +36,17 @@
 //     targets that refuse the connection); polling sessions then break, as behind a
 //     misconfigured load balancer, while WebSocket-only clients are fine.
 // Everything else (headers, CORS headers of the nodes, bodies, /control/... requests) passes
-// through untouched, except hop-by-hop headers. A request body is buffered (at most 10 MB) so
-// it can be re-sent to the next target.
+// through untouched, except hop-by-hop headers (a node's `Connection: close` is kept; the
+// proxy's own connections to the nodes are kept alive otherwise). A request body is buffered
+// (at most 10 MB) so it can be re-sent to the next target. At most MAX_SESSIONS sids are
+// remembered (the oldest are forgotten first).
 
 import http from "node:http";
 import net from "node:net";
 
 const HOST = "127.0.0.1";
 const MAX_BODY = 10 * 1024 * 1024;
+const MAX_SESSIONS = 10_000;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"]);
 
 /** { url, host, port } of a target given as a URL string or an object with `url`. */
@@ -91,6 +94,8 @@ export async function startProxy({ targets, sticky = true, websocket = true } = 
   let list = (targets ?? []).map(toTarget);
   let allowWebSocket = websocket;
   let turn = 0;
+  /** Keep-alive connections to the nodes, so a node's own `Connection: close` shows through. */
+  const agent = new http.Agent({ keepAlive: true });
   /** sid -> target url */
   const sessions = new Map();
   const counts = { polls: 0, posts: 0, upgrades: 0, refusedUpgrades: 0, badGateway: 0 };
@@ -118,19 +123,26 @@ export async function startProxy({ targets, sticky = true, websocket = true } = 
   // Plain HTTP requests (polling, /control/...)
   // ------------------------------------------------------------------------------------------
 
-  /** Sends one request to `target`; resolves the response, rejects on a connection error. */
-  function forwardOnce(target, req, body) {
+  /**
+   * Sends one request to `target`; resolves the response, rejects on an error before it.
+   * `current.request` holds the upstream request meanwhile, so it can be aborted.
+   */
+  function forwardOnce(target, req, body, current) {
     return new Promise((resolve, reject) => {
       const upstream = http.request({
         host: target.host,
         port: target.port,
         method: req.method,
         path: req.url,
-        headers: { ...withoutHopByHop(req.headers), "content-length": String(body.length), connection: "close" },
-        agent: false,
+        headers: { ...withoutHopByHop(req.headers), "content-length": String(body.length) },
+        agent,
       });
+      current.request = upstream;
       upstream.on("response", resolve);
-      upstream.on("error", reject);
+      upstream.on("error", (err) => {
+        err.reusedSocket = upstream.reusedSocket;
+        reject(err);
+      });
       upstream.end(body);
     });
   }
@@ -154,35 +166,50 @@ export async function startProxy({ targets, sticky = true, websocket = true } = 
     } catch {
       return;
     }
-    const { pinned, order } = candidates(params);
-    let upstreamRes = null;
-    for (const target of order) {
-      try {
-        upstreamRes = await forwardOnce(target, req, body);
-        upstreamRes.target = target;
-        break;
-      } catch {
-        if (pinned) break;
-      }
-    }
-    if (!upstreamRes) {
-      return badGateway(res, pinned ? "session's node is unreachable" : "no target reachable");
-    }
-
+    // From here until the client's response closes, dropConnections() can cut it (a long poll
+    // waits for its response headers until the node has something to send).
+    const current = { request: null, response: null };
     const drop = () => {
-      upstreamRes.destroy();
+      current.request?.destroy();
+      current.response?.destroy();
       res.destroy();
     };
     open.requests.add(drop);
     res.on("close", () => {
       open.requests.delete(drop);
-      upstreamRes.destroy();
+      current.request?.destroy();
+      current.response?.destroy();
     });
+
+    const { pinned, order } = candidates(params);
+    let target = null;
+    for (const candidate of order) {
+      if (res.destroyed) return;
+      try {
+        current.response = await forwardOnce(candidate, req, body, current).catch((err) => {
+          // A kept-alive connection the node closed meanwhile: once more on a new one.
+          if (err.reusedSocket && !res.destroyed) return forwardOnce(candidate, req, body, current);
+          throw err;
+        });
+        target = candidate;
+        break;
+      } catch {
+        if (pinned) break;
+      }
+    }
+    if (res.destroyed) return;
+    if (!target) return badGateway(res, pinned ? "session's node is unreachable" : "no target reachable");
+
+    const upstreamRes = current.response;
     upstreamRes.on("error", () => res.destroy());
+    upstreamRes.on("aborted", () => res.destroy());
+    const headers = withoutHopByHop(upstreamRes.headers);
+    // Keep a node's `Connection: close` (its control API never keeps connections alive).
+    if (/\bclose\b/i.test(upstreamRes.headers.connection ?? "")) headers.connection = "close";
+    res.writeHead(upstreamRes.statusCode, headers);
 
     const handshake = polling && req.method === "GET" && !params.has("sid") && upstreamRes.statusCode === 200 &&
       !upstreamRes.headers["content-encoding"];
-    res.writeHead(upstreamRes.statusCode, withoutHopByHop(upstreamRes.headers));
     if (!handshake) {
       upstreamRes.pipe(res);
       return;
@@ -192,7 +219,10 @@ export async function startProxy({ targets, sticky = true, websocket = true } = 
     upstreamRes.on("end", () => {
       const text = Buffer.concat(chunks);
       const sid = handshakeSid(text);
-      if (sid) sessions.set(sid, upstreamRes.target.url);
+      if (sid) {
+        sessions.set(sid, target.url);
+        if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value);
+      }
       res.end(text);
     });
   }
@@ -319,6 +349,7 @@ export async function startProxy({ targets, sticky = true, websocket = true } = 
         server.close(() => resolve());
         dropConnections();
         for (const upstream of open.halfOpen) upstream.destroy();
+        agent.destroy();
         server.closeAllConnections();
       });
       return closed;
