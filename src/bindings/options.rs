@@ -288,7 +288,8 @@ pub fn parse(o: JsValue) -> Result<(Options, JsValue, Opts), JsValue> {
 fn urls(o: &Opts) -> Result<(Vec<String>, Option<NextUrl>), JsValue> {
     let want = "a server URL, a non-empty list of them, or a function returning one";
     let value = o.value("url").ok_or_else(|| bad("url", want))?;
-    let (list, next): (Vec<JsValue>, Option<NextUrl>) = if let Some(f) = value.dyn_ref::<Function>() {
+    let (list, next): (Vec<JsValue>, Option<NextUrl>) = if let Some(f) = value.dyn_ref::<Function>()
+    {
         let first = f.call1(&JsValue::NULL, &JsValue::UNDEFINED).map_err(|e| {
             let why = e
                 .dyn_ref::<js_sys::Error>()
