@@ -86,8 +86,9 @@ export interface ConnectOptions {
    *  An empty list or a URL that is not one throws `INVALID_ARGUMENT` here; a bad answer of
    *  the function later fails that attempt with `INVALID_ARGUMENT` (retried with backoff). */
   url: string | readonly string[] | ((previous: string | undefined) => string);
-  /** The transports, with socket.io-client's meaning: the first is opened first; a transport
-   *  that cannot open gives way to the next in the same attempt; `"websocket"` after
+  /** The transports, with socket.io-client's meaning (as with its `tryAllTransports: true`):
+   *  the first is opened first; a transport that cannot open (or hangs past
+   *  `connectTimeoutMs`) gives way to the next in the same attempt; `"websocket"` after
    *  `"polling"` is an upgrade of the polling session, and a failed upgrade stays on polling.
    *  `["polling", "websocket"]` (socket.io-client's default) connects where a proxy refuses
    *  WebSockets; `["websocket", "polling"]` tries the WebSocket first. Polling needs sticky

@@ -122,9 +122,12 @@ function snapshotStore(read, listen, same) {
 const sameError = (a, b) => a === b || (a != null && b != null && a.code === b.code && a.message === b.message);
 
 const sameState = (a, b) =>
-  a.status === b.status && a.attempt === b.attempt && a.recovered === b.recovered && sameError(a.error, b.error);
+  a.status === b.status && a.attempt === b.attempt && a.recovered === b.recovered && a.resync === b.resync &&
+  a.url === b.url && a.transport === b.transport && a.shared?.leader === b.shared?.leader &&
+  a.shared?.tabs === b.shared?.tabs && sameError(a.error, b.error);
 
-/** `{ status, attempt, error, recovered }`, re-rendering on every connection state change. */
+/** The connection state (`{ status, attempt, error, recovered, resync, url, transport, shared }`),
+ *  re-rendering on every change of it. */
 export function useConnectionState() {
   const client = useClient();
   const store = useMemo(

@@ -38,6 +38,8 @@ struct Sim {
     binary_sent: Vec<Vec<u8>>,
     /// What the `url` function answers, in turn (`Output::NeedUrl`).
     next_urls: Vec<String>,
+    /// The bytes handed over for attachments that go over polling (`None`: a Blob).
+    part_bytes: Option<Vec<Vec<u8>>>,
 }
 
 impl Sim {
@@ -62,6 +64,7 @@ impl Sim {
             received: vec![],
             binary_sent: vec![],
             next_urls: vec![],
+            part_bytes: Some(vec![vec![255, 0]]),
         }
     }
 
@@ -126,6 +129,10 @@ impl Sim {
                 Output::CloseProbe => self.probe.push("close".into()),
                 Output::UpgradeProbe => self.probe.push("upgrade".into()),
                 Output::SendBinary(bytes) => self.binary_sent.push(bytes),
+                Output::AttachmentBytes(token) => {
+                    let used = self.conn.attachment_bytes(token, self.part_bytes.clone());
+                    self.sent.push(format!("<bytes {token} {used}>"));
+                }
             }
         }
     }
@@ -978,9 +985,12 @@ fn polling_connects_posts_in_batches_and_answers_pings() {
 #[test]
 fn polling_ends_with_a_close_packet_and_a_failed_request_reconnects() {
     let mut s = Sim::open_polling(vec![Transport::Polling]);
+    let closes = s.closes;
     s.conn.close(s.now);
     s.pump();
-    assert_eq!(s.closes, 1);
+    assert_eq!(s.closes, closes + 1);
+    // The last POST goes after the close, with nobody waiting for its answer (id 0).
+    assert_eq!(s.fetches.last().unwrap().0, 0);
     assert_eq!(s.posts(), ["41\u{1e}1"]);
 
     let mut s = Sim::open_polling(vec![Transport::Polling]);
@@ -1158,32 +1168,175 @@ fn a_url_function_is_asked_after_each_failure_and_a_bad_answer_fails_the_attempt
 #[test]
 fn binary_packets_go_as_base64_over_polling() {
     let mut s = Sim::open_polling(vec![Transport::Polling]);
+    let from = s.received.len();
     s.answer(
         Some(s.get().0),
         "451-[\"file\",{\"_placeholder\":true,\"num\":0}]\u{1e}bAQID",
     );
-    assert_eq!(s.received, [vec![1, 2, 3]]);
+    assert_eq!(s.received[from..], [vec![1, 2, 3]]);
     assert_eq!(s.events[0].attachments, 1);
-    let bin = Attachments {
+    let bin = |token| Attachments {
         count: 1,
-        token: 7,
+        token,
         largest: 2,
     };
+    let placeholder = r#"[{"_placeholder":true,"num":0}]"#;
     s.conn
-        .emit_attached(s.now, "up", r#"[{"_placeholder":true,"num":0}]"#, bin, None)
+        .emit_attached(s.now, "up", placeholder, bin(7), None)
         .unwrap();
     s.pump();
-    assert_eq!(s.take_sent(), ["<attachments 7>"]);
-    assert!(s.conn.polling());
-    s.conn.send_bytes(&[255, 0]);
-    s.pump();
-    // (A driver hands the bytes over before the POST goes: here it went first.)
+    assert_eq!(s.take_sent(), ["<bytes 7 true>"]);
+    // The frame and its part go in one POST, in order.
     assert_eq!(
         s.posts(),
-        ["451-[\"up\",{\"_placeholder\":true,\"num\":0}]", "b/wA="]
+        ["451-[\"up\",{\"_placeholder\":true,\"num\":0}]\u{1e}b/wA="]
     );
+    // A Blob (no bytes at once): the packet is not sent, and that is said.
+    s.part_bytes = None;
+    s.conn.emit(s.now, "before", "[]").unwrap();
+    s.conn
+        .emit_attached(s.now, "blob", placeholder, bin(8), None)
+        .unwrap();
+    s.conn.emit(s.now, "after", "[]").unwrap();
+    s.pump();
+    assert_eq!(s.posts(), ["42[\"before\"]\u{1e}42[\"after\"]"]);
+    assert_eq!(s.codes(), ["INVALID_ARGUMENT"]);
     s.answer(Some(s.get().0), "bnope!");
-    assert_eq!(s.codes(), ["DECODE_ERROR"]);
+    assert_eq!(s.codes(), ["INVALID_ARGUMENT", "DECODE_ERROR"]);
+}
+
+#[test]
+fn over_polling_a_binary_packet_is_delivered_after_its_parts_are_kept() {
+    // The order the driver sees: each part, then the packet it completes.
+    let mut s = Sim::with_transports(vec![Transport::Polling]);
+    s.conn.connect(s.now);
+    s.pump();
+    s.answer(None, POLL_OPEN);
+    s.posts();
+    let (get, _) = s.get();
+    let mut order = vec![];
+    s.conn.fetch_done(
+        s.now,
+        get,
+        200,
+        "40{\"sid\":\"s1\"}\u{1e}451-[\"f\",{\"_placeholder\":true,\"num\":0}]\u{1e}bAQ==\u{1e}42[\"t\"]",
+    );
+    while let Some(o) = s.conn.poll() {
+        match o {
+            Output::Attachment(b) => order.push(format!("part {b:?}")),
+            Output::Event(e) => order.push(format!("event {}", e.name)),
+            _ => {}
+        }
+    }
+    assert_eq!(order, ["part [1]", "event f", "event t"]);
+}
+
+#[test]
+fn a_binary_emit_buffered_before_connect_keeps_its_parts_next_to_it_over_polling_and_at_the_upgrade(
+) {
+    let placeholder = r#"[{"_placeholder":true,"num":0}]"#;
+    let bin = Attachments {
+        count: 1,
+        token: 5,
+        largest: 2,
+    };
+    let mut s = Sim::with_transports(vec![Transport::Polling]);
+    s.conn.connect(s.now);
+    s.pump();
+    s.conn
+        .emit_attached(s.now, "pic", placeholder, bin, None)
+        .unwrap();
+    s.conn.emit(s.now, "text", "[]").unwrap();
+    s.answer(None, POLL_OPEN);
+    s.posts();
+    s.answer(Some(s.get().0), "40{\"sid\":\"s1\"}");
+    assert_eq!(
+        s.posts(),
+        ["451-[\"pic\",{\"_placeholder\":true,\"num\":0}]\u{1e}b/wA=\u{1e}42[\"text\"]"]
+    );
+    // At the upgrade: the CONNECT answer ends the pause, and a part the driver has not handed
+    // over yet goes over the WebSocket right after its packet.
+    let mut s = Sim::with_transports(vec![Transport::Polling, Transport::WebSocket]);
+    s.part_bytes = None; // never asked for: the session is a WebSocket by then
+    s.conn.connect(s.now);
+    s.pump();
+    s.conn
+        .emit_attached(s.now, "pic", placeholder, bin, None)
+        .unwrap();
+    s.answer(None, POLL_OPEN);
+    s.posts();
+    s.conn.probe_open(s.now);
+    s.conn.probe_frame(s.now, "3probe");
+    s.pump();
+    s.answer(Some(s.get().0), "40{\"sid\":\"s1\"}\u{1e}6");
+    let sent = s.take_sent();
+    assert_eq!(
+        sent,
+        [
+            "<bytes 5 false>",
+            "451-[\"pic\",{\"_placeholder\":true,\"num\":0}]",
+            "<attachments 5>"
+        ]
+    );
+    assert!(s.codes().is_empty());
+}
+
+#[test]
+fn a_hanging_or_odd_transport_gives_way_to_the_next() {
+    // A WebSocket the proxy holds open: at the connect timeout, polling is tried.
+    let mut s = Sim::with_transports(vec![Transport::WebSocket, Transport::Polling]);
+    s.conn.connect(s.now);
+    s.pump();
+    s.advance(20_000);
+    assert_eq!(s.fetches.len(), 1, "polling tried");
+    assert!(s.codes().is_empty());
+    s.answer(None, POLL_OPEN);
+    assert!(s.conn.polling());
+    // A handshake answered with something else (a portal's page) is a failed transport.
+    let mut s = Sim::with_transports(vec![Transport::Polling, Transport::WebSocket]);
+    s.conn.connect(s.now);
+    s.pump();
+    s.answer(None, "<html>sign in</html>");
+    assert_eq!(s.opened.len(), 1, "the WebSocket was tried next");
+    // A CLOSE packet during the handshake: the next transport opens and stays open.
+    let mut s = Sim::with_transports(vec![Transport::WebSocket, Transport::Polling]);
+    s.conn.connect(s.now);
+    s.pump();
+    s.conn.transport_open(s.now);
+    s.frame("1");
+    let closes = s.closes;
+    assert_eq!(s.fetches.len(), 1);
+    s.answer(None, POLL_OPEN);
+    assert_eq!(s.closes, closes);
+    assert!(s.conn.polling());
+}
+
+#[test]
+fn reconnect_while_reconnecting_stays_on_the_url() {
+    let mut cfg = Sim::socketio().conn.config().clone();
+    cfg.failover = vec!["http://b:2".into()];
+    let mut s = Sim::new(cfg);
+    s.conn.connect(s.now);
+    s.pump();
+    s.conn.transport_closed(s.now, 1006, "");
+    s.pump();
+    s.conn.reconnect(s.now);
+    s.pump();
+    assert!(s.opened.last().unwrap().starts_with("ws://127.0.0.1:3000/"));
+    assert_eq!(s.conn.state().url, "http://127.0.0.1:3000");
+}
+
+#[test]
+fn the_json_protocol_never_polls() {
+    let mut cfg = Sim::socketio().conn.config().clone();
+    cfg.protocol = Protocol::Json;
+    cfg.transports = vec![Transport::Polling];
+    let mut s = Sim::new(cfg);
+    s.conn.connect(s.now);
+    s.pump();
+    assert_eq!(s.opened.len(), 1);
+    assert!(s.fetches.is_empty());
+    assert_eq!(s.conn.state().transport, Some(Transport::WebSocket));
 }
 
 #[test]

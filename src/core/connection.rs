@@ -18,7 +18,7 @@ use super::json::{self, Kind};
 use super::protocol::{json_wire as jsonp, socketio, DecodeError, Incoming, Protocol};
 use super::schema::Schemas;
 use super::text;
-use super::transport::{self, Packet, Polling, Probe, Transport};
+use super::transport::{self, Packet, Polling, Probe, Queued, Transport};
 
 /// Event names Socket.IO reserves; emitting them is refused.
 pub const RESERVED_EVENTS: &[&str] = &[
@@ -209,9 +209,10 @@ pub enum Output {
     NeedUrl,
     /// HTTP long-polling: `GET` (`body: None`) or `POST` this URL, then call
     /// [`Connection::fetch_done`] with the status and body (status 0: it failed). Requests
-    /// still in flight are abandoned at the next `CloseTransport`.
+    /// still in flight are abandoned at the next `CloseTransport` (after a short grace, so
+    /// that a last POST reaches the server first).
     Fetch {
-        /// Names the request in `fetch_done`.
+        /// Names the request in `fetch_done`; 0: a last POST whose answer nobody waits for.
         id: u64,
         /// The URL.
         url: String,
@@ -234,6 +235,10 @@ pub enum Output {
     /// Send these bytes as a binary frame (an attachment queued for polling when the session
     /// moved to WebSocket).
     SendBinary(Vec<u8>),
+    /// The attachments of this token go over polling: hand their bytes over with
+    /// [`Connection::attachment_bytes`] (keep them if it answers false: they then go as
+    /// `SendAttachments`, the session having moved to a WebSocket).
+    AttachmentBytes(u64),
 }
 
 /// Binary attachments that go with an outgoing packet: how many, and the driver's token for
@@ -492,7 +497,7 @@ impl Connection {
 
     fn send(&mut self, frame: String) {
         match &mut self.polling {
-            Some(p) => p.queue.push(frame),
+            Some(p) => p.queue.push(Queued::Text(frame)),
             None => self.out.push_back(Output::Send(frame)),
         }
     }
@@ -516,11 +521,19 @@ impl Connection {
         })
     }
 
-    /// Sends `frame`, then the attachments of `token` (0: none).
+    /// Sends `frame`, then the attachments of `token` (0: none). Over polling they follow it
+    /// in the queue once the driver has handed their bytes over.
     fn send_attached(&mut self, frame: String, token: u64) {
         self.send(frame);
-        if token != 0 {
-            self.out.push_back(Output::SendAttachments(token));
+        if token == 0 {
+            return;
+        }
+        match &mut self.polling {
+            Some(p) => {
+                p.queue.push(Queued::Parts(token));
+                self.out.push_back(Output::AttachmentBytes(token));
+            }
+            None => self.out.push_back(Output::SendAttachments(token)),
         }
     }
 
@@ -551,6 +564,7 @@ impl Connection {
             self.leave_transport();
         }
         self.attempt = 0;
+        self.advance = false;
         self.start_attempt(now);
     }
 
@@ -1039,25 +1053,14 @@ impl Connection {
             .concat()
         };
         let e = Error::new(ErrorCode::TransportError, what);
-        let deadline = self.connect_deadline;
         self.reset_session_timers();
-        // A transport that could not open gives way to the next one listed, in this attempt.
-        let opening = matches!(self.phase, Phase::Opening | Phase::Handshake);
-        if opening && self.transport_at + 1 < self.cfg.transports.len() {
-            self.transport_at += 1;
-            self.connect_deadline = deadline;
-            return self.open_transport(now);
+        if self.fall_back(now) {
+            return;
         }
         if self.phase == Phase::Open {
-            self.advance = true;
-            // Lost after working: report, then retry like socket.io-client does.
-            self.error = Some(e.clone());
-            self.report(e);
-            self.phase = Phase::Waiting;
-            self.schedule_retry(now);
-        } else {
-            self.fail_attempt_no_close(now, e);
+            return self.lost(now, e);
         }
+        self.fail_attempt_no_close(now, e);
     }
 
     /// Timers: retries, connect timeout, heartbeat, client pings (JSON), ack timeouts.
@@ -1079,20 +1082,23 @@ impl Connection {
             );
             if self.phase == Phase::Open {
                 self.leave_transport();
-                self.advance = true;
-                self.error = Some(e.clone());
-                self.report(e);
-                self.phase = Phase::Waiting;
-                self.schedule_retry(now);
+                self.lost(now, e);
             } else {
                 self.fail_attempt(now, e);
             }
         }
         if self.connect_deadline.is_some_and(|t| now >= t) && self.phase.transport_active() {
-            self.fail_attempt(
-                now,
-                Error::new(ErrorCode::ConnectTimeout, "connecting took too long"),
-            );
+            // A transport that hangs (a proxy holding the upgrade) gives way to the next.
+            let listed = self.transport_at + 1 < self.cfg.transports.len();
+            if !(listed && matches!(self.phase, Phase::Opening | Phase::Handshake)) {
+                self.fail_attempt(
+                    now,
+                    Error::new(ErrorCode::ConnectTimeout, "connecting took too long"),
+                );
+            } else {
+                self.leave_transport();
+                self.fall_back(now);
+            }
         }
         if self.next_ping.is_some_and(|t| now >= t) && self.phase.transport_active() {
             self.next_ping = Some(now.saturating_add(self.cfg.ping_interval_ms));
@@ -1146,8 +1152,10 @@ impl Connection {
                         self.handle_frame(now, frame);
                     }
                     Ok(Packet::Binary(bytes)) => {
+                        // Kept before the packet it completes is delivered.
+                        let at = self.out.len();
                         if self.handle_binary(now, bytes.len()) {
-                            self.out.push_back(Output::Attachment(bytes));
+                            self.out.insert(at, Output::Attachment(bytes));
                         }
                     }
                     Err(at) => self.report(Error::new(
@@ -1160,6 +1168,11 @@ impl Connection {
                         .concat(),
                     )),
                 }
+            }
+            if self.polling.as_ref().is_some_and(|p| p.sid.is_none()) {
+                // Answered, but not with an OPEN packet (a portal's page, another server).
+                self.out.push_back(Output::CloseTransport);
+                return self.transport_closed(now, 1006, "not an Engine.IO handshake");
             }
             let url = self.polling_url();
             let id = self.next_fetch;
@@ -1175,29 +1188,46 @@ impl Connection {
         self.finish_upgrade(now);
     }
 
-    /// A binary part to send over polling (`Output::SendAttachments` while [`polling`](Self::polling)):
-    /// it goes as base64 in the next POST, after the packet that announced it.
-    pub fn send_bytes(&mut self, bytes: &[u8]) {
-        match &mut self.polling {
-            Some(p) => p.queue.push(transport::binary_packet(bytes)),
-            None => self.out.push_back(Output::SendBinary(bytes.to_vec())),
+    /// The bytes of the attachments of `token` ([`Output::AttachmentBytes`]), or `None` when
+    /// they cannot be read at once (a Blob): the packet they go with is then not sent, and
+    /// `INVALID_ARGUMENT` says so. Returns false when the session is no longer polling (the
+    /// driver keeps the parts for the `SendAttachments` that follows).
+    pub fn attachment_bytes(&mut self, token: u64, parts: Option<Vec<Vec<u8>>>) -> bool {
+        let Some(p) = self.polling.as_mut() else {
+            return false;
+        };
+        let Some(at) = p.queue.iter().position(|q| *q == Queued::Parts(token)) else {
+            return false;
+        };
+        match parts {
+            Some(parts) => {
+                p.queue
+                    .splice(at..=at, parts.into_iter().map(Queued::Bytes));
+            }
+            None => {
+                p.queue.drain(at.saturating_sub(1)..=at);
+                self.report(Error::new(
+                    ErrorCode::InvalidArgument,
+                    "a Blob cannot be sent over HTTP long-polling (send an ArrayBuffer or a \
+                     typed array); the event was not sent",
+                ));
+            }
         }
+        true
     }
 
     /// The session's OPEN came over polling: its id, and the upgrade probe if the server
     /// offers one and `transports` lists a WebSocket after polling.
-    fn polling_opened(&mut self, now: u64, sid: &str, upgrade: bool) {
+    fn polling_opened(&mut self, now: u64, sid: &str, upgrade: bool, max_payload: u64) {
         let wanted = self.cfg.transports[self.transport_at.min(self.cfg.transports.len())..]
             .contains(&Transport::WebSocket);
-        let path = match &self.cfg.protocol {
-            Protocol::SocketIo { path, .. } => path.as_str(),
-            Protocol::Json => "",
-        };
-        let probe_url = socketio::engine_url(&self.current_url, path, false, Some(sid));
+        let probe_url =
+            socketio::engine_url(&self.current_url, self.engine_path(), false, Some(sid));
         let Some(p) = self.polling.as_mut() else {
             return;
         };
         p.sid = Some(sid.to_owned());
+        p.max_payload = max_payload;
         if upgrade && wanted {
             p.probe = Probe::Opening;
             self.probe_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
@@ -1272,11 +1302,11 @@ impl Connection {
         self.out.push_back(Output::UpgradeProbe);
         self.transport = Some(Transport::WebSocket);
         for packet in p.queue {
-            match packet.strip_prefix('b').map(transport::base64_decode) {
-                Some(Some(bytes)) => self.out.push_back(Output::SendBinary(bytes)),
-                Some(None) => {} // never: queued by send_bytes
-                None => self.out.push_back(Output::Send(packet)),
-            }
+            self.out.push_back(match packet {
+                Queued::Text(frame) => Output::Send(frame),
+                Queued::Bytes(bytes) => Output::SendBinary(bytes),
+                Queued::Parts(token) => Output::SendAttachments(token),
+            });
         }
         self.report_state();
     }
@@ -1333,34 +1363,62 @@ impl Connection {
     fn open_transport(&mut self, now: u64) {
         let _ = now;
         self.phase = Phase::Opening;
-        let kind = self.cfg.transports.get(self.transport_at).copied();
-        self.transport = Some(kind.unwrap_or(Transport::WebSocket));
-        let out = match (kind, &self.cfg.protocol) {
-            (Some(Transport::Polling), Protocol::SocketIo { path, .. }) => {
-                let id = self.next_fetch;
-                self.next_fetch += 1;
-                self.polling = Some(Polling::new(id));
-                let url = socketio::engine_url(&self.current_url, path, true, None);
-                Output::Fetch {
-                    id,
-                    url,
-                    body: None,
-                }
-            }
-            _ => Output::OpenTransport(self.cfg.protocol.url(&self.current_url)),
-        };
-        self.out.push_back(out);
+        let polling = self.cfg.transports.get(self.transport_at) == Some(&Transport::Polling)
+            && self.cfg.protocol != Protocol::Json;
+        if polling {
+            // A new session: whatever the last one left (a failed WebSocket, requests, an auth
+            // call under way) is let go, as `OpenTransport` does for a WebSocket.
+            self.out.push_back(Output::CloseTransport);
+            let id = self.next_fetch;
+            self.next_fetch += 1;
+            self.polling = Some(Polling::new(id));
+            let url = socketio::engine_url(&self.current_url, self.engine_path(), true, None);
+            let body = None;
+            self.out.push_back(Output::Fetch { id, url, body });
+            self.transport = Some(Transport::Polling);
+        } else {
+            let url = self.cfg.protocol.url(&self.current_url);
+            self.out.push_back(Output::OpenTransport(url));
+            self.transport = Some(Transport::WebSocket);
+        }
         self.report_state();
+    }
+
+    /// The Engine.IO path (Socket.IO).
+    fn engine_path(&self) -> &str {
+        match &self.cfg.protocol {
+            Protocol::SocketIo { path, .. } => path,
+            Protocol::Json => "",
+        }
     }
 
     /// The polling URL of this session.
     fn polling_url(&self) -> String {
-        let path = match &self.cfg.protocol {
-            Protocol::SocketIo { path, .. } => path.as_str(),
-            Protocol::Json => "",
-        };
         let sid = self.polling.as_ref().and_then(|p| p.sid.as_deref());
-        socketio::engine_url(&self.current_url, path, true, sid)
+        socketio::engine_url(&self.current_url, self.engine_path(), true, sid)
+    }
+
+    /// A transport that could not open gives way to the next one listed, in this attempt (it
+    /// then has its own connect timeout). Returns whether there was one.
+    fn fall_back(&mut self, now: u64) -> bool {
+        let opening = matches!(self.phase, Phase::Opening | Phase::Handshake);
+        if !opening || self.transport_at + 1 >= self.cfg.transports.len() {
+            return false;
+        }
+        self.transport_at += 1;
+        self.connect_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
+        self.open_transport(now);
+        true
+    }
+
+    /// The connection was lost after working: report, then retry (at the next URL) like
+    /// socket.io-client does.
+    fn lost(&mut self, now: u64, e: Error) {
+        self.advance = true;
+        self.error = Some(e.clone());
+        self.report(e);
+        self.phase = Phase::Waiting;
+        self.schedule_retry(now);
     }
 
     fn reset_session_timers(&mut self) {
@@ -1374,6 +1432,11 @@ impl Connection {
         if let Some(p) = self.polling.take() {
             if matches!(p.probe, Probe::Opening | Probe::Sent | Probe::Pausing) {
                 self.out.push_back(Output::CloseProbe);
+            }
+            for q in p.queue {
+                if let Queued::Parts(token) = q {
+                    self.out.push_back(Output::DropAttachments(token));
+                }
             }
         }
         self.probe_deadline = None;
@@ -1393,20 +1456,25 @@ impl Connection {
     }
 
     fn leave_transport(&mut self) {
-        // Over polling, what is still queued goes in a last POST with the CLOSE packet, so the
-        // server ends the session now rather than at its ping timeout.
+        // Over polling, what is ready goes in a last POST with the CLOSE packet, so the server
+        // ends the session now rather than at its ping timeout (binary parts not handed over
+        // yet are dropped, and what follows them).
         let last = self.polling.as_mut().filter(|p| p.sid.is_some()).map(|p| {
-            p.queue.push("1".into());
-            std::mem::take(&mut p.queue)
+            let ready = p
+                .queue
+                .iter()
+                .position(|q| matches!(q, Queued::Parts(_)))
+                .unwrap_or(p.queue.len());
+            let mut packets: Vec<Queued> = p.queue.drain(..ready).collect();
+            packets.push(Queued::Text("1".into()));
+            transport::join_payload(packets)
         });
         let url = last.as_ref().map(|_| self.polling_url());
         self.reset_session_timers();
         self.out.push_back(Output::CloseTransport);
-        if let (Some(packets), Some(url)) = (last, url) {
-            let id = self.next_fetch;
-            self.next_fetch += 1;
-            let body = Some(transport::join_payload(packets));
-            self.out.push_back(Output::Fetch { id, url, body });
+        if let (Some(body), Some(url)) = (last, url) {
+            let body = Some(body);
+            self.out.push_back(Output::Fetch { id: 0, url, body });
         }
     }
 
@@ -1573,7 +1641,7 @@ impl Connection {
             socketio::EnginePacket::Open(hs) => {
                 if self.phase == Phase::Handshake {
                     if self.polling.is_some() {
-                        self.polling_opened(now, &hs.sid, hs.upgrade);
+                        self.polling_opened(now, &hs.sid, hs.upgrade, hs.max_payload);
                     }
                     self.max_payload = Some(hs.max_payload);
                     self.heartbeat_ms = Some(hs.ping_interval.saturating_add(hs.ping_timeout));
@@ -1584,8 +1652,9 @@ impl Connection {
             }
             socketio::EnginePacket::Ping => self.send("3".into()),
             socketio::EnginePacket::Close => {
-                self.transport_closed(now, 1000, "engine close");
+                // First, so that a transport opened next (a fallback) is not closed with it.
                 self.out.push_back(Output::CloseTransport);
+                self.transport_closed(now, 1000, "engine close");
             }
             socketio::EnginePacket::Pong
             | socketio::EnginePacket::Noop

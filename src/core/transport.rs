@@ -87,9 +87,34 @@ pub struct Polling {
     /// The POST in flight.
     pub post: Option<u64>,
     /// Packets waiting for the next POST, in order.
-    pub queue: Vec<String>,
+    pub queue: Vec<Queued>,
     /// The upgrade probe.
     pub probe: Probe,
+    /// Largest POST body the server takes (its `maxPayload`), bytes.
+    pub max_payload: u64,
+}
+
+/// A packet waiting to be posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queued {
+    /// A text packet.
+    Text(String),
+    /// The binary parts of the packet before, still with the driver (its token): nothing after
+    /// them goes until the driver hands their bytes over (`Connection::attachment_bytes`).
+    Parts(u64),
+    /// A binary packet's bytes (sent as base64).
+    Bytes(Vec<u8>),
+}
+
+impl Queued {
+    /// Its size in a polling payload.
+    fn len(&self) -> u64 {
+        match self {
+            Queued::Text(t) => t.len() as u64,
+            Queued::Parts(_) => 0,
+            Queued::Bytes(b) => 1 + (b.len() as u64).div_ceil(3) * 4,
+        }
+    }
 }
 
 impl Polling {
@@ -101,6 +126,7 @@ impl Polling {
             post: None,
             queue: Vec::new(),
             probe: Probe::Idle,
+            max_payload: 1_000_000,
         }
     }
 
@@ -114,24 +140,41 @@ impl Polling {
         self.probe == Probe::Pausing && self.get.is_none() && self.post.is_none()
     }
 
-    /// The body of the next POST, if one is due (packets waiting, none in flight, running).
+    /// The body of the next POST, if one is due (packets ready, none in flight, running): as
+    /// many packets as fit the server's `maxPayload` (at least one), up to the first binary
+    /// parts still with the driver.
     pub fn take_post(&mut self, id: u64) -> Option<String> {
-        if self.queue.is_empty() || self.post.is_some() || !self.running() || self.sid.is_none() {
+        if self.post.is_some() || !self.running() || self.sid.is_none() {
+            return None;
+        }
+        let (mut n, mut size) = (0, 0);
+        for q in &self.queue {
+            if matches!(q, Queued::Parts(_)) || (n > 0 && size + 1 + q.len() > self.max_payload) {
+                break;
+            }
+            size += q.len() + u64::from(n > 0);
+            n += 1;
+        }
+        if n == 0 {
             return None;
         }
         self.post = Some(id);
-        Some(join_payload(std::mem::take(&mut self.queue)))
+        Some(join_payload(self.queue.drain(..n)))
     }
 }
 
 /// Joins packets into one polling payload.
-pub fn join_payload(packets: Vec<String>) -> String {
-    let mut out = String::with_capacity(packets.iter().map(|p| p.len() + 1).sum());
+pub fn join_payload(packets: impl IntoIterator<Item = Queued>) -> String {
+    let mut out = String::new();
     for (i, p) in packets.into_iter().enumerate() {
         if i > 0 {
             out.push(SEPARATOR);
         }
-        out.push_str(&p);
+        match p {
+            Queued::Text(t) => out.push_str(&t),
+            Queued::Bytes(b) => out.push_str(&binary_packet(&b)),
+            Queued::Parts(_) => {} // never: take_post stops before them
+        }
     }
     out
 }
@@ -223,7 +266,11 @@ mod tests {
 
     #[test]
     fn payloads_split_and_join() {
-        let body = join_payload(vec!["2".into(), "42[\"a\"]".into(), binary_packet(&[1, 2])]);
+        let body = join_payload([
+            Queued::Text("2".into()),
+            Queued::Text("42[\"a\"]".into()),
+            Queued::Bytes(vec![1, 2]),
+        ]);
         assert_eq!(body, "2\u{1e}42[\"a\"]\u{1e}bAQI=");
         let packets: Vec<_> = split_payload(&body).collect();
         assert_eq!(
@@ -235,6 +282,30 @@ mod tests {
             ]
         );
         assert_eq!(split_payload("6\u{1e}b!!").nth(1), Some(Err(1)));
+    }
+
+    #[test]
+    fn posts_stop_at_parts_not_handed_over_and_at_max_payload() {
+        let mut p = Polling::new(1);
+        p.sid = Some("s".into());
+        p.max_payload = 10;
+        p.queue = vec![
+            Queued::Text("4a".into()),
+            Queued::Text("4bcdef".into()),
+            Queued::Text("4g".into()),
+            Queued::Parts(9),
+            Queued::Text("4h".into()),
+        ];
+        assert_eq!(p.take_post(2).as_deref(), Some("4a\u{1e}4bcdef"));
+        assert_eq!(p.take_post(3), None, "one POST at a time");
+        p.post = None;
+        assert_eq!(p.take_post(3).as_deref(), Some("4g"));
+        p.post = None;
+        assert_eq!(p.take_post(4), None, "waits for the parts");
+        p.queue[0] = Queued::Bytes(vec![0; 30]); // 41 bytes as base64: alone, over the limit
+        assert_eq!(p.take_post(4).map(|b| b.len()), Some(41));
+        p.post = None;
+        assert_eq!(p.take_post(5).as_deref(), Some("4h"));
     }
 
     #[test]

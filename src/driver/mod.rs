@@ -780,6 +780,20 @@ fn probe_event(inner: &Rc<Inner>, ev: SocketEvent) {
     pump(inner);
 }
 
+/// Abandons the polling requests in flight, after a grace that lets a last POST (the CLOSE
+/// packet) reach the server before the GET it would otherwise see cut.
+fn abort_fetches(inner: &Inner) {
+    for (_, abort) in inner.fetches.take() {
+        let _ = abort.call1(&JsValue::NULL, &500.into());
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        abort_fetches(self);
+    }
+}
+
 fn take_fetch(inner: &Inner, id: u64) -> Option<js_sys::Function> {
     let mut list = inner.fetches.borrow_mut();
     let at = list.iter().position(|(k, _)| *k == id)?;
@@ -819,9 +833,7 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
             if let Some(old) = inner.socket.borrow_mut().take() {
                 drop_later(old);
             }
-            for (_, abort) in inner.fetches.take() {
-                let _ = abort.call0(&JsValue::NULL);
-            }
+            abort_fetches(inner);
         }
         Output::Send(frame) => {
             if let Some(s) = inner.socket.borrow().as_ref() {
@@ -830,31 +842,26 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
         }
         Output::SendAttachments(token) => {
             let parts = take_parts(inner, token);
-            let polling = inner.core.borrow().polling();
-            match (inner.socket.borrow().as_ref(), parts) {
-                (_, Some(parts)) if polling => {
-                    for part in parts.iter() {
-                        let bytes = crate::platform::glue::part_bytes(&part);
-                        let bytes = wasm_bindgen::JsCast::dyn_into::<js_sys::Uint8Array>(bytes);
-                        match bytes {
-                            Ok(b) => inner.core.borrow_mut().send_bytes(&b.to_vec()),
-                            Err(_) => report(
-                                inner,
-                                &Error::new(
-                                    ErrorCode::InvalidArgument,
-                                    "a Blob cannot be sent over HTTP long-polling; send an \
-                                     ArrayBuffer or a typed array",
-                                ),
-                            ),
-                        }
-                    }
+            if let (Some(s), Some(parts)) = (inner.socket.borrow().as_ref(), parts) {
+                for part in parts.iter() {
+                    s.send_data(&part);
                 }
-                (Some(s), Some(parts)) => {
-                    for part in parts.iter() {
-                        s.send_data(&part);
-                    }
-                }
-                _ => {}
+            }
+        }
+        Output::AttachmentBytes(token) => {
+            let bytes = peek_parts(inner, token).and_then(|parts| {
+                parts
+                    .iter()
+                    .map(|part| {
+                        let b = crate::platform::glue::part_bytes(&part);
+                        let b = wasm_bindgen::JsCast::dyn_into::<js_sys::Uint8Array>(b).ok()?;
+                        Some(b.to_vec())
+                    })
+                    .collect::<Option<Vec<_>>>()
+            });
+            let used = inner.core.borrow_mut().attachment_bytes(token, bytes);
+            if used {
+                take_parts(inner, token);
             }
         }
         Output::SendBinary(bytes) => {
@@ -883,7 +890,10 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
                     }
                 });
             let abort = crate::platform::glue::request(&url, body, &done);
-            inner.fetches.borrow_mut().push((id, abort));
+            // A last POST (id 0) is let run: nobody waits for its answer.
+            if id != 0 {
+                inner.fetches.borrow_mut().push((id, abort));
+            }
         }
         Output::OpenProbe(url) => {
             let tag = id_counter();
@@ -1033,16 +1043,28 @@ fn keep_parts(inner: &Inner, parts: &js_sys::Array) -> Attachments {
     }
 }
 
+fn peek_parts(inner: &Inner, token: u64) -> Option<js_sys::Array> {
+    let out = inner.attach_out.borrow();
+    out.iter()
+        .find(|(t, _)| *t == token)
+        .map(|(_, p)| p.clone())
+}
+
 fn take_parts(inner: &Inner, token: u64) -> Option<js_sys::Array> {
     let mut out = inner.attach_out.borrow_mut();
     let at = out.iter().position(|(t, _)| *t == token)?;
     Some(out.remove(at).1)
 }
 
-/// The `n` binary frames that the packet being delivered announced (kept since the last text
-/// frame, in order). `None` for a text-only packet.
+/// The `n` binary frames that the packet being delivered announced: the last `n` kept, in
+/// order (any before them belonged to a packet never delivered, and go). `None` for a
+/// text-only packet.
 fn received_parts(inner: &Inner, n: u32) -> Option<js_sys::Array> {
-    (n > 0).then(|| inner.attach_in.borrow_mut().drain(..).collect())
+    let mut kept = inner.attach_in.borrow_mut();
+    let from = kept.len().saturating_sub(n as usize);
+    let parts = (n > 0).then(|| kept.drain(from..).collect());
+    kept.clear();
+    parts
 }
 
 /// Puts the binary parts back where their placeholders are.

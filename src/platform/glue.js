@@ -148,7 +148,7 @@ export function requestLock(name, acquired, steal, lost) {
 }
 
 /** An HTTP long-polling request: `GET url`, or `POST url` with `body` (text). `done(status,
- *  text)` once, with status 0 and the reason when it failed. Returns `abort()`. */
+ *  text)` once, with status 0 and the reason when it failed. Returns `abort(afterMs)`. */
 export function request(url, body, done) {
   const abort = new AbortController();
   const init = { method: body === undefined ? "GET" : "POST", body, cache: "no-store", signal: abort.signal };
@@ -156,7 +156,7 @@ export function request(url, body, done) {
   fetch(url, init)
     .then((r) => r.text().then((t) => done(r.status, t)))
     .catch((e) => done(0, String(e?.message ?? e)));
-  return () => abort.abort();
+  return (ms) => setTimeout(() => abort.abort(), ms);
 }
 
 /** The bytes of a binary part as a Uint8Array (a Blob, which cannot be read at once: undefined). */

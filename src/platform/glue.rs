@@ -47,7 +47,8 @@ extern "C" {
     pub fn send_data(ws: &web_sys::WebSocket, data: &JsValue);
 
     /// An HTTP long-polling request: `GET url` (`body` undefined) or `POST url` with `body`;
-    /// `done(status, text)` once (status 0 and the reason when it failed). Returns `abort()`.
+    /// `done(status, text)` once (status 0 and the reason when it failed). Returns
+    /// `abort(afterMs)`.
     pub fn request(url: &str, body: Option<String>, done: &JsValue) -> Function;
 
     /// The bytes of a binary part (ArrayBuffer or view) as a `Uint8Array`; `undefined` for a

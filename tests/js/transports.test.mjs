@@ -78,6 +78,49 @@ test("behind a proxy that refuses WebSockets: connects by polling; events, acks 
   assert.ok(stats.polls > 0 && stats.posts > 0, JSON.stringify(stats));
 });
 
+test("binary over polling, both ways: the server's Buffers arrive with their bytes, binary emits and acks reach it, a Blob is refused", async () => {
+  await control(sio.url, "reset");
+  await page.evaluate(async (url) => {
+    const client = wiresync.connect({ url, transports: ["polling"], auth: { token: "good" }, catalog: false });
+    const t = { client, files: [], errors: [] };
+    client.on("file:nested", (p) => t.files.push(p));
+    client.on("server:file-question", (q, meta) => meta.ack({ answer: new Uint8Array([9, 8]), to: q.q }));
+    client.onError((e) => t.errors.push(e.code));
+    window.tb = t;
+    await waitFor(() => client.state.status === "open");
+  }, proxy.url);
+  await control(sio.url, "binary?event=file:nested&shape=nested");
+  await control(sio.url, "binary?event=file:nested&shape=nested");
+  await until("two binary events", () => page.evaluate(() => window.tb.files.length === 2));
+  const asked = await control(sio.url, "ask?event=server:file-question");
+  const r = await page.evaluate(async () => {
+    const { client, files, errors } = window.tb;
+    const bytes = (b) => [...new Uint8Array(b)];
+    const echoed = await client.emitWithAck("echo", { file: new Uint8Array([5, 6, 7]), note: "hi" });
+    client.emit("upload:file", { data: new Uint8Array([10, 11]).buffer, blob: new Blob([new Uint8Array([1])]) });
+    client.emit("upload:file", { data: new Uint8Array([12]).buffer });
+    await waitFor(() => errors.length > 0);
+    const out = {
+      files: files.map((p) => [bytes(p.image), bytes(p.parts[0]), bytes(p.parts[1].deep)]),
+      echoed: { note: echoed.note, bytes: bytes(echoed.file) },
+      transport: client.state.transport,
+      errors,
+    };
+    return out;
+  });
+  assert.deepEqual(r.files, [[[1, 2, 3], [4, 5], [6]], [[1, 2, 3], [4, 5], [6]]], "each event with its own bytes");
+  assert.deepEqual(r.echoed, { note: "hi", bytes: [5, 6, 7] });
+  assert.deepEqual(asked.answers, [{ answer: { type: "Buffer", data: [9, 8] }, to: "eta?" }]);
+  assert.equal(r.transport, "polling");
+  assert.deepEqual(r.errors, ["INVALID_ARGUMENT"], "the event with a Blob is refused, and said so");
+  const got = await until("the upload after the refused one", async () => {
+    const uploads = (await control(sio.url, "stats")).received.filter((m) => m.event === "upload:file");
+    return uploads.length > 0 && uploads;
+  });
+  assert.deepEqual(got.map((m) => m.args[0].data), [{ type: "Buffer", data: [12] }], "only the one without a Blob");
+  await page.evaluate(() => window.tb.client.close());
+});
+
 test("once the proxy allows upgrades, a new connection starts on polling and upgrades to WebSocket", async () => {
   proxy.setWebSocket(true);
   const r = await page.evaluate(async (url) => {
