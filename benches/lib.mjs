@@ -451,6 +451,17 @@ export function requirePkg() {
   }
 }
 
+/** The package directory a runner measures: `flag` (e.g. `--pkg DIR`), else the environment's
+ *  WIRESYNC_PKG, else pkg/ (PKG). A copy of pkg/ (`cp -r pkg /tmp/pkg-x`) keeps a bench's input
+ *  stable while pkg/ is rebuilt. Throws when the default entry's files are not there. */
+export function packageDir(flag) {
+  const dir = path.resolve(flag || process.env.WIRESYNC_PKG || PKG);
+  for (const f of ["index.js", "wiresync.js", "wiresync_bg.wasm"]) {
+    if (!fs.existsSync(path.join(dir, f))) throw new Error(`${path.join(dir, f)} is missing: build the package (./scripts/build.sh) or name a built one with --pkg DIR / WIRESYNC_PKG`);
+  }
+  return dir;
+}
+
 // ---------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc): CPU time of the server and of Chromium's processes over a run
 // ---------------------------------------------------------------------------------------------
