@@ -1366,3 +1366,38 @@ fn server_urls_are_checked() {
         );
     }
 }
+
+#[test]
+fn replayed_events_come_after_the_recovered_state_not_before() {
+    let mut s = Sim::socketio();
+    s.conn.connect(s.now);
+    s.pump();
+    s.accept(r#"40{"sid":"s1","pid":"p"}"#);
+    s.conn.subscribe(s.now, "order", None, false).unwrap();
+    s.frame(r#"42["e",1,"off-1"]"#);
+    s.conn.transport_closed(s.now, 1006, "");
+    s.pump();
+    s.step();
+    s.conn.transport_open(s.now);
+    s.frame(OPEN);
+    s.take_sent();
+    // socket.io sends the missed events of a restored session before its CONNECT.
+    s.conn.handle_frame(s.now, r#"42["e",2,"off-2"]"#);
+    let mut order = vec![];
+    while let Some(o) = s.conn.poll() {
+        match o {
+            Output::State(st) => order.push(format!("{:?} recovered={}", st.status, st.recovered)),
+            Output::Event(e) => order.push(format!("event {}", e.args)),
+            _ => {}
+        }
+    }
+    assert_eq!(order, ["Open recovered=true", "event [2]"]);
+    let states = s.states.len();
+    s.frame(r#"40{"sid":"s1","pid":"p"}"#);
+    assert_eq!(
+        s.states.len(),
+        states,
+        "the CONNECT after it changes nothing"
+    );
+    assert!(s.take_sent().is_empty(), "no room joined again");
+}

@@ -950,20 +950,20 @@ impl Connection {
         *arrived += 1;
         let ours = !matches!(packet, Awaiting::Elsewhere);
         if arrived == announced {
-            self.binary_complete();
+            self.binary_complete(now);
         }
         ours
     }
 
     /// A binary packet announcing `count` attachments: delivered once they have arrived.
-    fn await_binary(&mut self, packet: Awaiting, count: u32) {
+    fn await_binary(&mut self, now: u64, packet: Awaiting, count: u32) {
         self.binary = Some((packet, count, 0));
         if count == 0 {
-            self.binary_complete();
+            self.binary_complete(now);
         }
     }
 
-    fn binary_complete(&mut self) {
+    fn binary_complete(&mut self, now: u64) {
         let Some((packet, count, _)) = self.binary.take() else {
             return;
         };
@@ -973,7 +973,7 @@ impl Connection {
                     self.offset = offset;
                 }
                 ev.attachments = count;
-                self.deliver(ev);
+                self.deliver(now, ev);
             }
             Awaiting::Ack(id, args) => self.on_ack(id, args, count),
             Awaiting::Elsewhere => {}
@@ -1590,10 +1590,15 @@ impl Connection {
         }
     }
 
-    fn deliver(&mut self, ev: Incoming) {
-        let accepting =
-            self.phase == Phase::Open || (self.phase == Phase::Connecting && self.asked_recovery);
-        if accepting {
+    fn deliver(&mut self, now: u64, ev: Incoming) {
+        if self.phase == Phase::Connecting && self.asked_recovery {
+            // Socket.IO replays a restored session's missed events before its CONNECT, and
+            // only for a session it restored: the session is recovered, and open, before any
+            // handler runs (the CONNECT that follows is then taken as said already).
+            let (sid, pid) = (self.sid.clone(), self.pid.clone());
+            self.on_connected(now, sid, pid);
+        }
+        if self.phase == Phase::Open {
             self.out.push_back(Output::Event(ev));
         } else {
             let name = ev.name.clone();
@@ -1669,7 +1674,7 @@ impl Connection {
                         p.kind,
                         socketio::PacketType::BinaryEvent | socketio::PacketType::BinaryAck
                     ) {
-                        self.await_binary(Awaiting::Elsewhere, p.attachments);
+                        self.await_binary(now, Awaiting::Elsewhere, p.attachments);
                     }
                     return Ok(());
                 }
@@ -1695,7 +1700,7 @@ impl Connection {
                         if offset.is_some() {
                             self.offset = offset;
                         }
-                        self.deliver(ev);
+                        self.deliver(now, ev);
                     }
                     T::Ack => {
                         let data = p.data.unwrap_or("[]");
@@ -1705,11 +1710,15 @@ impl Connection {
                         let strip = self.pid.is_some();
                         let parts = p.event.ok_or(DecodeError::InvalidPayload("empty event"))?;
                         let (ev, offset) = socketio::event_from_parts(parts, p.id, strip, None)?;
-                        self.await_binary(Awaiting::Event(ev, offset), p.attachments);
+                        self.await_binary(now, Awaiting::Event(ev, offset), p.attachments);
                     }
                     T::BinaryAck => {
                         let data = p.data.unwrap_or("[]").to_owned();
-                        self.await_binary(Awaiting::Ack(p.id.unwrap_or(0), data), p.attachments);
+                        self.await_binary(
+                            now,
+                            Awaiting::Ack(p.id.unwrap_or(0), data),
+                            p.attachments,
+                        );
                     }
                 }
             }
@@ -1724,7 +1733,7 @@ impl Connection {
             }
             jsonp::Frame::Connected { .. } => {}
             jsonp::Frame::ConnectError(raw) => self.connect_refused(now, &raw),
-            jsonp::Frame::Event(ev) => self.deliver(ev),
+            jsonp::Frame::Event(ev) => self.deliver(now, ev),
             jsonp::Frame::Ack { id, args } => self.on_ack(id, args, 0),
             jsonp::Frame::Ping => self.send(jsonp::PONG.to_owned()),
             jsonp::Frame::Pong => {}
