@@ -1060,11 +1060,14 @@ fn take_parts(inner: &Inner, token: u64) -> Option<js_sys::Array> {
 /// order (any before them belonged to a packet never delivered, and go). `None` for a
 /// text-only packet.
 fn received_parts(inner: &Inner, n: u32) -> Option<js_sys::Array> {
+    if n == 0 {
+        return None;
+    }
     let mut kept = inner.attach_in.borrow_mut();
     let from = kept.len().saturating_sub(n as usize);
-    let parts = (n > 0).then(|| kept.drain(from..).collect());
+    let parts = kept.drain(from..).collect();
     kept.clear();
-    parts
+    Some(parts)
 }
 
 /// Puts the binary parts back where their placeholders are.
