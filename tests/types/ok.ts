@@ -110,3 +110,16 @@ export async function mutationTypes(): Promise<void> {
   // @ts-expect-error persist is a boolean or options
   connect({ url: "x", cache: { persist: "yes" } });
 }
+
+// url lists and functions, transports, and the state's url and transport.
+{
+  const c = connect({ url: ["http://a:1", "http://b:2"], transports: ["polling", "websocket"] });
+  const t: "websocket" | "polling" | null = c.state.transport;
+  const u: string = c.state.url;
+  void t, u;
+  connect({ url: (previous: string | undefined) => previous ?? "http://a:1" });
+  // @ts-expect-error not a transport
+  connect({ url: "http://a:1", transports: ["xhr-polling"] });
+  // @ts-expect-error a list of URLs, not of numbers
+  connect({ url: [1, 2] });
+}

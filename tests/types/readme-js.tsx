@@ -193,3 +193,16 @@ export async function sharedTabs() {
   client.on("order:status_update", (u) => show(u.status));  // the same API in every tab
   client.onState((s) => show(`${s.status}: ${s.shared?.tabs} tab(s) share it; this one ${s.shared?.leader ? "holds it" : "follows"}`));
 }
+
+// Running on a cluster.
+export async function cluster() {
+  await init();
+  const client = connect({
+    url: ["https://rt-a.example.com", "https://rt-b.example.com"], // or one balanced URL
+    transports: ["websocket", "polling"],   // polling where a proxy refuses WebSockets
+    auth: async () => ({ token: await getToken() }),
+  });
+  client.onState((s) => console.log(s.status, s.url, s.transport, s.recovered));
+  const next = connect({ url: (previous) => (previous === "https://rt-a.example.com" ? "https://rt-b.example.com" : "https://rt-a.example.com") });
+  next.close();
+}
