@@ -120,7 +120,12 @@ impl Sim {
                 Output::Error(e) => self.errors.push(e),
                 Output::NeedUrl => {
                     let url = self.next_urls.remove(0);
-                    self.conn.provide_url(self.now, &url);
+                    // "!why": the function threw `why`.
+                    let url = match url.strip_prefix('!') {
+                        Some(why) => Err(why),
+                        None => Ok(url.as_str()),
+                    };
+                    self.conn.provide_url(self.now, url);
                 }
                 Output::Fetch { id, url, body } => self.fetches.push((id, url, body)),
                 Output::Attachment(bytes) => self.received.push(bytes),
@@ -1149,7 +1154,11 @@ fn a_url_function_is_asked_after_each_failure_and_a_bad_answer_fails_the_attempt
     let mut cfg = Sim::socketio().conn.config().clone();
     cfg.ask_url = true;
     let mut s = Sim::new(cfg);
-    s.next_urls = vec!["not a url".into(), "https://c.example".into()];
+    s.next_urls = vec![
+        "not a url".into(),
+        "!directory down".into(),
+        "https://c.example".into(),
+    ];
     s.conn.connect(s.now);
     s.pump();
     s.conn.transport_closed(s.now, 1006, "");
@@ -1157,6 +1166,12 @@ fn a_url_function_is_asked_after_each_failure_and_a_bad_answer_fails_the_attempt
     s.step();
     assert_eq!(s.codes(), ["TRANSPORT_ERROR", "INVALID_ARGUMENT"]);
     assert_eq!(s.conn.state().status, Status::Reconnecting);
+    s.step();
+    assert!(
+        s.errors[2].message.contains("directory down"),
+        "{:?}",
+        s.errors[2]
+    );
     s.step();
     assert_eq!(
         s.opened.last().unwrap(),
@@ -1201,6 +1216,18 @@ fn binary_packets_go_as_base64_over_polling() {
     s.pump();
     assert_eq!(s.posts(), ["42[\"before\"]\u{1e}42[\"after\"]"]);
     assert_eq!(s.codes(), ["INVALID_ARGUMENT"]);
+    // With an ack asked for, the ack fails at once instead (not at its timeout).
+    let id = s
+        .conn
+        .emit_attached(s.now, "blob", placeholder, bin(9), Some(None))
+        .unwrap()
+        .unwrap();
+    s.pump();
+    assert_eq!(s.acks.last().unwrap().0, id);
+    let failed = s.acks.last().unwrap().1.as_ref().unwrap_err();
+    assert_eq!(failed.code, ErrorCode::InvalidArgument);
+    assert_eq!(s.codes(), ["INVALID_ARGUMENT"], "told through the ack only");
+    assert!(s.posts().is_empty());
     s.answer(Some(s.get().0), "bnope!");
     assert_eq!(s.codes(), ["INVALID_ARGUMENT", "DECODE_ERROR"]);
 }

@@ -285,23 +285,26 @@ pub fn parse(o: JsValue) -> Result<(Options, JsValue, Opts), JsValue> {
 /// each attempt from the last one's (called once here for the first, with `undefined`). Every
 /// URL given here is checked (`INVALID_ARGUMENT`); the function's later answers are checked
 /// by the core as each attempt starts.
+/// What a `url` function that threw says.
+fn thrown(e: &JsValue) -> String {
+    let why = e
+        .dyn_ref::<js_sys::Error>()
+        .map_or_else(|| e.as_string().unwrap_or_default(), |e| e.message().into());
+    ["the function threw: ", &why].concat()
+}
+
 fn urls(o: &Opts) -> Result<(Vec<String>, Option<NextUrl>), JsValue> {
     let want = "a server URL, a non-empty list of them, or a function returning one";
     let value = o.value("url").ok_or_else(|| bad("url", want))?;
     let (list, next): (Vec<JsValue>, Option<NextUrl>) = if let Some(f) = value.dyn_ref::<Function>()
     {
-        let first = f.call1(&JsValue::NULL, &JsValue::UNDEFINED).map_err(|e| {
-            let why = e
-                .dyn_ref::<js_sys::Error>()
-                .map_or_else(String::new, |e| e.message().into());
-            invalid(["option `url`: the function threw: ", &why].concat())
-        })?;
+        let first = f
+            .call1(&JsValue::NULL, &JsValue::UNDEFINED)
+            .map_err(|e| invalid(["option `url`: ", &thrown(&e)].concat()))?;
         let f = f.clone();
-        let next = move |last: &str| {
-            f.call1(&JsValue::NULL, &last.into())
-                .ok()
-                .and_then(|u| u.as_string())
-                .unwrap_or_default()
+        let next = move |last: &str| match f.call1(&JsValue::NULL, &last.into()) {
+            Ok(u) => Ok(u.as_string().unwrap_or_default()),
+            Err(e) => Err(thrown(&e)),
         };
         (vec![first], Some(std::rc::Rc::new(next)))
     } else if Array::is_array(&value) {

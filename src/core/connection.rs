@@ -1205,12 +1205,24 @@ impl Connection {
                     .splice(at..=at, parts.into_iter().map(Queued::Bytes));
             }
             None => {
-                p.queue.drain(at.saturating_sub(1)..=at);
-                self.report(Error::new(
+                let dropped: Vec<Queued> = p.queue.drain(at.saturating_sub(1)..=at).collect();
+                let e = Error::new(
                     ErrorCode::InvalidArgument,
                     "a Blob cannot be sent over HTTP long-polling (send an ArrayBuffer or a \
                      typed array); the event was not sent",
-                ));
+                );
+                // An ack it asked for fails now, not at its timeout.
+                let ack = match dropped.first() {
+                    Some(Queued::Text(frame)) => frame
+                        .get(1..)
+                        .and_then(|f| socketio::decode_packet(f).ok())
+                        .and_then(|p| p.id),
+                    _ => None,
+                };
+                match ack.and_then(|id| self.take_ack(id)) {
+                    Some(a) => self.finish_ack(a.id, a.what, Err(e), 0),
+                    None => self.report(e),
+                }
             }
         }
         true
@@ -1343,14 +1355,18 @@ impl Connection {
         self.open_transport(now);
     }
 
-    /// The URL for this attempt, from the `url` function ([`Output::NeedUrl`]). One that is not
-    /// a server URL fails the attempt (`INVALID_ARGUMENT`), which is retried with backoff.
-    pub fn provide_url(&mut self, now: u64, url: &str) {
+    /// The URL for this attempt, from the `url` function ([`Output::NeedUrl`]), or why the
+    /// function gave none. One that is not a server URL, or none, fails the attempt
+    /// (`INVALID_ARGUMENT`), which is retried with backoff.
+    pub fn provide_url(&mut self, now: u64, url: Result<&str, &str>) {
         if !std::mem::take(&mut self.asking_url) || self.phase != Phase::Opening {
             return;
         }
-        match super::protocol::check_url(url) {
-            Ok(()) => {
+        let checked = url
+            .map_err(|why| Error::new(ErrorCode::InvalidArgument, ["`url`: ", why].concat()))
+            .and_then(|u| super::protocol::check_url(u).map(|()| u));
+        match checked {
+            Ok(url) => {
                 self.current_url = url.to_owned();
                 self.transport_at = 0;
                 self.open_transport(now);

@@ -77,8 +77,9 @@ pub enum Auth {
     Provider(Rc<dyn Fn() -> LocalFuture<Result<Option<String>, String>>>),
 }
 
-/// Gives the URL of the next attempt from the last one's ([`Options::next_url`]).
-pub type NextUrl = Rc<dyn Fn(&str) -> String>;
+/// Gives the URL of the next attempt from the last one's ([`Options::next_url`]), or why it
+/// cannot.
+pub type NextUrl = Rc<dyn Fn(&str) -> Result<String, String>>;
 
 /// Client options beyond the core [`Config`].
 #[derive(Clone)]
@@ -875,8 +876,12 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
         }
         Output::NeedUrl => {
             let last = inner.core.borrow().state().url;
-            let url = inner.next_url.as_ref().map_or(last.clone(), |f| f(&last));
-            inner.core.borrow_mut().provide_url(now(), &url);
+            let url = inner
+                .next_url
+                .as_ref()
+                .map_or(Ok(last.clone()), |f| f(&last));
+            let url = url.as_deref().map_err(String::as_str);
+            inner.core.borrow_mut().provide_url(now(), url);
         }
         Output::Fetch { id, url, body } => {
             let weak = Rc::downgrade(inner);

@@ -100,11 +100,16 @@ test("binary over polling, both ways: the server's Buffers arrive with their byt
     client.emit("upload:file", { data: new Uint8Array([10, 11]).buffer, blob: new Blob([new Uint8Array([1])]) });
     client.emit("upload:file", { data: new Uint8Array([12]).buffer });
     await waitFor(() => errors.length > 0);
+    const started = performance.now();
+    const refused = await client.emitWithAck("echo", new Blob([new Uint8Array([1])]), { timeoutMs: 5000 })
+      .then(() => "resolved", (e) => e.code);
     const out = {
       files: files.map((p) => [bytes(p.image), bytes(p.parts[0]), bytes(p.parts[1].deep)]),
       echoed: { note: echoed.note, bytes: bytes(echoed.file) },
       transport: client.state.transport,
       errors,
+      refused,
+      refusedFast: performance.now() - started < 2000,
     };
     return out;
   });
@@ -113,6 +118,8 @@ test("binary over polling, both ways: the server's Buffers arrive with their byt
   assert.deepEqual(asked.answers, [{ answer: { type: "Buffer", data: [9, 8] }, to: "eta?" }]);
   assert.equal(r.transport, "polling");
   assert.deepEqual(r.errors, ["INVALID_ARGUMENT"], "the event with a Blob is refused, and said so");
+  assert.equal(r.refused, "INVALID_ARGUMENT", "emitWithAck with a Blob rejects");
+  assert.ok(r.refusedFast, "at once, not at its timeout");
   const got = await until("the upload after the refused one", async () => {
     const uploads = (await control(sio.url, "stats")).received.filter((m) => m.event === "upload:file");
     return uploads.length > 0 && uploads;
