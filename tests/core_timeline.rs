@@ -1428,3 +1428,21 @@ fn replayed_events_come_after_the_recovered_state_not_before() {
     );
     assert!(s.take_sent().is_empty(), "no room joined again");
 }
+
+#[test]
+fn over_polling_an_events_place_is_given_in_the_whole_body() {
+    // The driver parses each event's arguments straight from the body's JS string.
+    let mut s = Sim::open_polling(vec![Transport::Polling]);
+    let body = "2\u{1e}42[\"a\",{\"é\":\"😀\"}]\u{1e}bAQ==\u{1e}42[\"b\",1,2]";
+    s.answer(Some(s.get().0), body);
+    let units: Vec<u16> = body.encode_utf16().collect();
+    let sliced: Vec<String> = s
+        .events
+        .iter()
+        .map(|e| {
+            let f = e.in_frame.expect("in the body");
+            String::from_utf16(&units[f.start_utf16..units.len() - f.tail_utf16]).unwrap()
+        })
+        .collect();
+    assert_eq!(sliced, ["{\"é\":\"😀\"}", "1,2"]);
+}

@@ -1140,29 +1140,45 @@ impl Connection {
             return self.transport_closed(now, 1006, &what);
         }
         if is_get {
-            for packet in transport::split_payload(body) {
+            // Where each packet sits in the body, in UTF-16 units: an event's `in_frame` is
+            // made relative to the whole body, which the driver holds as one JS string.
+            let total = socketio::utf16_len(body);
+            let mut at = 0;
+            for (raw, packet) in transport::split_payload(body) {
                 if self.polling.is_none() {
                     break; // the session ended on a packet before
                 }
+                let (start, end) = (at, at + socketio::utf16_len(raw));
+                at = end + 1;
                 match packet {
                     Ok(Packet::Text(frame)) => {
                         if self.phase == Phase::Opening {
                             self.transport_open(now);
                         }
+                        let from = self.out.len();
                         self.handle_frame(now, frame);
+                        for out in self.out.iter_mut().skip(from) {
+                            if let Output::Event(Incoming {
+                                in_frame: Some(f), ..
+                            }) = out
+                            {
+                                f.start_utf16 += start;
+                                f.tail_utf16 += total - end;
+                            }
+                        }
                     }
                     Ok(Packet::Binary(bytes)) => {
                         // Kept before the packet it completes is delivered.
-                        let at = self.out.len();
+                        let from = self.out.len();
                         if self.handle_binary(now, bytes.len()) {
-                            self.out.insert(at, Output::Attachment(bytes));
+                            self.out.insert(from, Output::Attachment(bytes));
                         }
                     }
-                    Err(at) => self.report(Error::new(
+                    Err(nth) => self.report(Error::new(
                         ErrorCode::DecodeError,
                         [
                             "binary packet ",
-                            &text::int(at as u64),
+                            &text::int(nth as u64),
                             " of a polling payload is not base64; ignored",
                         ]
                         .concat(),

@@ -189,15 +189,16 @@ pub enum Packet<'a> {
     Binary(Vec<u8>),
 }
 
-/// Splits a polling payload into its packets. A binary packet that is not base64 is an
-/// error, named by its position.
-pub fn split_payload(body: &str) -> impl Iterator<Item = Result<Packet<'_>, usize>> {
-    body.split(SEPARATOR)
-        .enumerate()
-        .map(|(i, p)| match p.strip_prefix('b') {
+/// Splits a polling payload into its packets, each with its text as it sits in the payload.
+/// A binary packet that is not base64 is an error, named by its position.
+pub fn split_payload(body: &str) -> impl Iterator<Item = (&str, Result<Packet<'_>, usize>)> {
+    body.split(SEPARATOR).enumerate().map(|(i, p)| {
+        let packet = match p.strip_prefix('b') {
             Some(b64) => base64_decode(b64).map(Packet::Binary).ok_or(i),
             None => Ok(Packet::Text(p)),
-        })
+        };
+        (p, packet)
+    })
 }
 
 /// A binary packet for a polling payload: `b` + base64 of `bytes`.
@@ -272,7 +273,7 @@ mod tests {
             Queued::Bytes(vec![1, 2]),
         ]);
         assert_eq!(body, "2\u{1e}42[\"a\"]\u{1e}bAQI=");
-        let packets: Vec<_> = split_payload(&body).collect();
+        let packets: Vec<_> = split_payload(&body).map(|(_, p)| p).collect();
         assert_eq!(
             packets,
             [
@@ -281,7 +282,7 @@ mod tests {
                 Ok(Packet::Binary(vec![1, 2]))
             ]
         );
-        assert_eq!(split_payload("6\u{1e}b!!").nth(1), Some(Err(1)));
+        assert_eq!(split_payload("6\u{1e}b!!").nth(1), Some(("b!!", Err(1))));
     }
 
     #[test]

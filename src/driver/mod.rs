@@ -885,15 +885,21 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
         }
         Output::Fetch { id, url, body } => {
             let weak = Rc::downgrade(inner);
-            let done =
-                wasm_bindgen::closure::Closure::once_into_js(move |status: u16, text: String| {
+            let done = wasm_bindgen::closure::Closure::once_into_js(
+                move |status: u16, text: js_sys::JsString| {
                     let Some(inner) = weak.upgrade() else { return };
-                    let known = take_fetch(&inner, id).is_some();
-                    if known {
-                        inner.core.borrow_mut().fetch_done(now(), id, status, &text);
-                        pump(&inner);
+                    if take_fetch(&inner, id).is_none() {
+                        return;
                     }
-                });
+                    let body = String::from(&text);
+                    inner.core.borrow_mut().fetch_done(now(), id, status, &body);
+                    // Events' arguments are parsed from the body's JS string, as they are
+                    // from a WebSocket frame's (`Incoming::in_frame`, made relative to it).
+                    *inner.frame.borrow_mut() = Some(text);
+                    pump(&inner);
+                    inner.frame.borrow_mut().take();
+                },
+            );
             let abort = crate::platform::glue::request(&url, body, &done);
             // A last POST (id 0) is let run: nobody waits for its answer.
             if id != 0 {

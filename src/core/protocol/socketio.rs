@@ -383,7 +383,8 @@ pub fn event_from_parts(
 }
 
 /// How many UTF-16 units `s` takes: one per UTF-8 sequence, two for the four-byte ones.
-fn utf16_len(s: &str) -> usize {
+/// The length of `s` in UTF-16 units (how JS counts).
+pub fn utf16_len(s: &str) -> usize {
     if s.is_ascii() {
         return s.len(); // the usual frame: checked a word at a time
     }
