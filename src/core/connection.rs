@@ -463,7 +463,7 @@ impl Connection {
     }
 
     /// Whether the session runs over HTTP long-polling now (binary parts then go as base64,
-    /// through [`send_bytes`](Self::send_bytes)).
+    /// through [`attachment_bytes`](Self::attachment_bytes)).
     pub fn polling(&self) -> bool {
         self.polling.is_some()
     }
