@@ -23,6 +23,14 @@ else
   cargo_build() { cargo build --release --target wasm32-unknown-unknown --lib --quiet "$@"; }
   echo "[build] plain stable build (no rust-src component, or WIRESYNC_PLAIN_BUILD=1): larger than the published one" >&2
 fi
+# The glue wasm-bindgen writes must match the wasm-bindgen crate built in: the CLI's version must
+# be the one in Cargo.lock (Cargo.toml only asks for a caret range; scripts/setup.sh installs it).
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  echo "[build] wasm-bindgen CLI ${have:-missing}, but Cargo.lock has wasm-bindgen $want: run scripts/setup.sh" >&2
+  exit 1
+fi
 rm -rf pkg
 # wasm NAME CARGO-FLAGS...: builds the crate with those features into pkg/NAME_bg.wasm + NAME.js.
 wasm() {
@@ -42,11 +50,11 @@ wasm() {
   rm -f "pkg/${name}_bg.wasm.d.ts"
 }
 # The default entry: events, outbox and cache.
-wasm wiresync --features small-alloc
+wasm wiresync --features small-alloc,js
 # wiresync/shared: the same plus one connection for every tab (shareAcrossTabs).
-wasm wiresync_shared --features small-alloc,share
+wasm wiresync_shared --features small-alloc,share,js
 # wiresync/events: real-time events only (no outbox, no cache), for apps that need no more.
-wasm wiresync_events --no-default-features --features small-alloc
+wasm wiresync_events --no-default-features --features small-alloc,js
 cp -r pkg-template/. pkg/
 rm -f pkg/.gitignore
 # The Metro entry (wiresync/metro): a glue without import.meta (Metro rewrites it to null on

@@ -11,15 +11,28 @@ results=$(mktemp)   # every runner's output, for the total at the end
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --quiet --all-targets -- -D warnings
-cargo clippy --quiet --target wasm32-unknown-unknown --all-targets --features small-alloc -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --all-targets --features small-alloc,js -- -D warnings
+# ...and the crate as a Rust app builds it: no JS API.
+cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
 # ...and the events-only build (wiresync/events): no outbox, no cache.
-cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features small-alloc -- -D warnings
-cargo clippy --quiet --target wasm32-unknown-unknown --lib --features small-alloc,share -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features small-alloc,js -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --features small-alloc,share,js -- -D warnings
 # The API docs (`cargo doc`, the whole browser API included) must build without a warning.
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown
 
 step "native tests (sans-IO core, catalog, property tests, doc tests)"
 cargo test --quiet 2>&1 | tee -a "$results"
+
+step "a Rust app's wasm: its own #[wasm_bindgen] connect, none of wiresync's JS API (examples/own-exports)"
+CARGO_TARGET_DIR=target/examples cargo build --quiet --target wasm32-unknown-unknown \
+  --manifest-path examples/own-exports/Cargo.toml
+rm -rf target/examples/own-exports-js
+wasm-bindgen --target web --out-dir target/examples/own-exports-js \
+  target/examples/wasm32-unknown-unknown/debug/own_exports.wasm
+js=target/examples/own-exports-js/own_exports.js
+grep -q "export function connect" "$js" && ! grep -q "RawClient" "$js" \
+  || { echo "the app's wasm exports wiresync's JS API"; exit 1; }
+echo "ok - a Rust app exports its own connect; no RawClient in its wasm"
 
 step "build the npm package"
 ./scripts/build.sh

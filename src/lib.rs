@@ -9,7 +9,8 @@
 //!
 //! - [`core`]: sans-IO codecs and state machines; time and randomness are parameters.
 //! - [`events`]: the typed event catalog.
-//! - `platform`, `driver`, `bindings`: browser glue, only on `wasm32`.
+//! - `platform`, `driver`: browser glue, only on `wasm32`; `bindings`, the JavaScript API,
+//!   only with the cargo feature `js` (the npm build's; a Rust app leaves it off).
 //!
 //! ```no_run
 //! # #[cfg(target_arch = "wasm32")] {
@@ -28,7 +29,7 @@
 pub mod core;
 pub mod events;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 mod bindings;
 #[cfg(target_arch = "wasm32")]
 pub mod driver;

@@ -77,6 +77,38 @@ pub enum Auth {
     Provider(Rc<dyn Fn() -> LocalFuture<Result<Option<String>, String>>>),
 }
 
+impl std::fmt::Debug for Auth {
+    /// Never shows the credentials: only where they come from.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::None => "Auth::None",
+            Auth::Json(_) => "Auth::Json(..)",
+            Auth::Provider(_) => "Auth::Provider(..)",
+        })
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("config", &self.config)
+            .field("auth", &self.auth)
+            .field("listen", &self.listen)
+            .field("emit", &self.emit)
+            .field("share", &self.share)
+            .field("next_url", &self.next_url.is_some())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Gives the URL of the next attempt from the last one's ([`Options::next_url`]), or why it
 /// cannot.
 pub type NextUrl = Rc<dyn Fn(&str) -> Result<String, String>>;
@@ -655,6 +687,7 @@ enum Kind {
 
 /// A registration that ends when dropped (`#[must_use]`: bind it, or call `forget`).
 #[must_use = "dropping a Subscription unsubscribes at once"]
+#[derive(Debug)]
 pub struct Subscription {
     inner: Weak<Inner>,
     kind: Kind,

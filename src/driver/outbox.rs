@@ -47,6 +47,24 @@ pub struct OutboxOptions {
     pub request_headers: Option<HeaderSource>,
 }
 
+impl std::fmt::Debug for OutboxOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxOptions")
+            .field("name", &self.name)
+            .field("identity", &self.identity)
+            .field("config", &self.config)
+            .field("id_field", &self.id_field)
+            .field("request_headers", &self.request_headers.is_some())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").finish_non_exhaustive()
+    }
+}
+
 impl Default for OutboxOptions {
     fn default() -> Self {
         OutboxOptions {

@@ -318,7 +318,7 @@ async function previousRelease() {
   const { execFileSync } = await import("node:child_process");
   const { cpSync, mkdirSync, rmSync, symlinkSync } = await import("node:fs");
   const target = join(root, "target", "skew");
-  execFileSync("cargo", ["build", "--target", "wasm32-unknown-unknown", "--lib", "--quiet", "--features", "share"], {
+  execFileSync("cargo", ["build", "--target", "wasm32-unknown-unknown", "--lib", "--quiet", "--features", "share,js"], {
     cwd: root,
     env: { ...process.env, CARGO_TARGET_DIR: target, WIRESYNC_TAB_PROTOCOL: "0" },
     stdio: "inherit",
