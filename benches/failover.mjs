@@ -42,6 +42,7 @@ import {
   sleep,
   startStaticServer,
   withTimeout,
+  boundRun,
 } from "./lib.mjs";
 import { startCluster } from "../tests/servers/cluster.mjs";
 
@@ -85,11 +86,7 @@ const BEFORE_KILL = 20;
 const ROOM = "order:f1";
 
 installExitHandlers(log);
-const watchdog = setTimeout(() => {
-  log(`FAILED: the run took longer than --max-seconds ${maxSeconds}`);
-  cleanup(log).finally(() => process.exit(1));
-}, maxSeconds * 1000);
-watchdog.unref();
+boundRun(maxSeconds, log);
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>wiresync failover bench</title>`;
 

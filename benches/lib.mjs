@@ -451,6 +451,44 @@ export function requirePkg() {
   }
 }
 
+/**
+ * The gate, GET /go/<id>: a page asks for it before starting and is held until the runner
+ * releases it (after the CPU times are read). Unknown ids are answered at once. `route` goes to
+ * startStaticServer's `route`; `wait(id)` gives `{ arrived, release, close }` for one page.
+ */
+export function createGate() {
+  const pending = new Map();
+  return {
+    async route(req, res, urlPath, headers) {
+      const m = req.method === "GET" && /^\/go\/([\w-]+)$/.exec(urlPath);
+      if (!m) return false;
+      const go = pending.get(m[1]);
+      if (go) {
+        go.arrived();
+        await go.released;
+      }
+      res.writeHead(204, headers).end();
+      return true;
+    },
+    wait(id) {
+      let release;
+      const go = { released: new Promise((r) => (release = r)) };
+      const arrived = new Promise((r) => (go.arrived = r));
+      pending.set(id, go);
+      return { arrived, release, close: () => pending.delete(id) };
+    },
+  };
+}
+
+/** Bounds the whole run: past `maxSeconds` everything is cleaned up and the process fails. */
+export function boundRun(maxSeconds, log) {
+  const watchdog = setTimeout(() => {
+    log(`FAILED: the run took longer than --max-seconds ${maxSeconds}`);
+    cleanup(log).finally(() => process.exit(1));
+  }, maxSeconds * 1000);
+  watchdog.unref();
+}
+
 /** The package directory a runner measures: `flag` (e.g. `--pkg DIR`), else the environment's
  *  WIRESYNC_PKG, else pkg/ (PKG). A copy of pkg/ (`cp -r pkg /tmp/pkg-x`) keeps a bench's input
  *  stable while pkg/ is rebuilt. Throws when the default entry's files are not there. */

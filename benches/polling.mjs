@@ -35,6 +35,8 @@ import {
   startSocketIoServer,
   startStaticServer,
   withTimeout,
+  createGate,
+  boundRun,
 } from "./lib.mjs";
 
 const SIO_VERSION = requireTests("socket.io-client/package.json").version;
@@ -70,11 +72,7 @@ const PKG_DIR = packageDir(raw.pkg);
 
 installExitHandlers(log);
 // The whole run is bounded: past --max-seconds everything is cleaned up and the bench fails.
-const watchdog = setTimeout(() => {
-  log(`FAILED: the run took longer than --max-seconds ${maxSeconds}`);
-  cleanup(log).finally(() => process.exit(1));
-}, maxSeconds * 1000);
-watchdog.unref();
+boundRun(maxSeconds, log);
 
 // ---------------------------------------------------------------------------------------------
 // The page (served from memory as /bench.mjs): reads its job from the URL, POSTs the result.
@@ -211,18 +209,7 @@ const PAGE_JS = `(${pageMain.toString()})();\n`;
 // Static server with the gate (GET /go/<id>, as run.mjs)
 // ---------------------------------------------------------------------------------------------
 
-const pendingGo = new Map();
-async function goRoute(req, res, urlPath, headers) {
-  const m = req.method === "GET" && /^\/go\/([\w-]+)$/.exec(urlPath);
-  if (!m) return false;
-  const go = pendingGo.get(m[1]);
-  if (go) {
-    go.arrived();
-    await go.released;
-  }
-  res.writeHead(204, headers).end();
-  return true;
-}
+const gate = createGate();
 
 function resolveStatic(urlPath) {
   if (urlPath === "/") return { body: PAGE_HTML, type: "text/html; charset=utf-8" };
@@ -238,12 +225,9 @@ async function runOnce(browser, site, fn, args, serverPid) {
   const id = `p${++runSeq}`;
   const cdp = await browser.newBrowserCDPSession();
   let browserContextId = null;
+  const { arrived, release: released, close } = gate.wait(id);
   try {
     const result = site.expect(id);
-    let released;
-    const go = { released: new Promise((r) => (released = r)) };
-    const arrived = new Promise((r) => (go.arrived = r));
-    pendingGo.set(id, go);
     ({ browserContextId } = await cdp.send("Target.createBrowserContext"));
     const query = new URLSearchParams({ run: id, fn, args: JSON.stringify(args) });
     await cdp.send("Target.createTarget", { url: `${site.base}/?${query}`, browserContextId });
@@ -257,7 +241,7 @@ async function runOnce(browser, site, fn, args, serverPid) {
     return { ...reply.result, cpuMs: cpuDelta(before, after) };
   } finally {
     site.forget(id);
-    pendingGo.delete(id);
+    close();
     if (browserContextId) {
       await withTimeout(cdp.send("Target.disposeBrowserContext", { browserContextId }), 10000, "dispose context").catch((e) =>
         log(`dispose context: ${e.message}`),
@@ -283,7 +267,7 @@ async function main() {
   const started = Date.now();
   log(`package ${PKG_DIR}`);
   const server = await startSocketIoServer(timeoutMs);
-  const site = await startStaticServer(resolveStatic, { resultLimit: 1 << 20, route: goRoute });
+  const site = await startStaticServer(resolveStatic, { resultLimit: 1 << 20, route: gate.route });
   const browser = await launchChromium();
   log(`socket.io ${SIO_SERVER_VERSION} server on ${server.url}, page on ${site.base}, Chromium ${browser.version()}`);
 

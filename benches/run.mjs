@@ -39,6 +39,7 @@ import {
   startSocketIoServer,
   startStaticServer,
   withTimeout,
+  createGate,
 } from "./lib.mjs";
 
 // Node packages come from tests/node_modules (playwright-core, socket.io-client; esbuild through lib.mjs).
@@ -143,27 +144,12 @@ function resolveStatic(urlPath) {
   return m && path.join(m.dir === "pkg" ? PKG : SIO_DIST, m.file);
 }
 
-/**
- * The gate, GET /go/<id>: id -> { arrived, released }. A page asks for it before starting and is
- * held until runOnce releases it (after the CPU times are read and, with --profile, the profiler
- * runs). Unknown ids are answered at once.
- */
-const pendingGo = new Map();
-
-async function goRoute(req, res, urlPath, headers) {
-  const m = req.method === "GET" && /^\/go\/([\w-]+)$/.exec(urlPath);
-  if (!m) return false;
-  const go = pendingGo.get(m[1]);
-  if (go) {
-    go.arrived();
-    await go.released;
-  }
-  res.writeHead(204, headers).end();
-  return true;
-}
+/** The gate (lib.mjs): the page waits there until runOnce releases it (after the CPU times are
+ *  read and, with --profile, the profiler runs). */
+const gate = createGate();
 
 /** Page results are at most 1 MB (the CPU profile goes over CDP, not through here). */
-const startSite = () => startStaticServer(resolveStatic, { resultLimit: 1 << 20, route: goRoute });
+const startSite = () => startStaticServer(resolveStatic, { resultLimit: 1 << 20, route: gate.route });
 
 function cpuText(cpu) {
   if (!cpu) return "n/a";
@@ -224,12 +210,9 @@ async function runOnce(browser, site, fn, args, timeoutMs, profile = false, serv
   const cdp = await browser.newBrowserCDPSession();
   let browserContextId = null;
   let raw = null;
+  const { arrived, release: released, close } = gate.wait(id);
   try {
     const result = site.expect(id);
-    let released;
-    const go = { released: new Promise((r) => (released = r)) };
-    const arrived = new Promise((r) => (go.arrived = r));
-    pendingGo.set(id, go);
     ({ browserContextId } = await cdp.send("Target.createBrowserContext"));
     const query = new URLSearchParams({ run: id, fn, args: JSON.stringify({ ...args, profile }) });
     const { targetId } = await cdp.send("Target.createTarget", { url: `${site.base}/?${query}`, browserContextId });
@@ -255,7 +238,7 @@ async function runOnce(browser, site, fn, args, timeoutMs, profile = false, serv
     return r;
   } finally {
     site.forget(id);
-    pendingGo.delete(id);
+    close();
     if (raw) await raw.detach();
     if (browserContextId) {
       await withTimeout(cdp.send("Target.disposeBrowserContext", { browserContextId }), 10000, "dispose context").catch(

@@ -1105,7 +1105,7 @@ impl Connection {
             self.send(jsonp::PING.to_owned());
         }
         if self.probe_deadline.is_some_and(|t| now >= t) {
-            self.probe_failed(now);
+            self.probe_failed();
         }
         if self.retry_at.is_some_and(|t| now >= t) {
             self.retry_at = None;
@@ -1135,9 +1135,7 @@ impl Connection {
             } else {
                 ["polling request answered HTTP ", &text::int(status.into())].concat()
             };
-            // The other request in flight goes with the session.
-            self.out.push_back(Output::CloseTransport);
-            return self.transport_closed(now, 1006, &what);
+            return self.polling_failed(now, &what);
         }
         if is_get {
             // Where each packet sits in the body, in UTF-16 units: an event's `in_frame` is
@@ -1187,21 +1185,32 @@ impl Connection {
             }
             if self.polling.as_ref().is_some_and(|p| p.sid.is_none()) {
                 // Answered, but not with an OPEN packet (a portal's page, another server).
-                self.out.push_back(Output::CloseTransport);
-                return self.transport_closed(now, 1006, "not an Engine.IO handshake");
+                return self.polling_failed(now, "not an Engine.IO handshake");
             }
-            let url = self.polling_url();
-            let id = self.next_fetch;
-            if let Some(p) = self.polling.as_mut().filter(|p| p.running()) {
-                if p.sid.is_some() {
-                    p.get = Some(id);
-                    self.next_fetch += 1;
-                    let body = None;
-                    self.out.push_back(Output::Fetch { id, url, body });
-                }
-            }
+            self.next_get();
         }
-        self.finish_upgrade(now);
+        self.finish_upgrade();
+    }
+
+    /// A polling request failed: the session ends, with the other request in flight.
+    fn polling_failed(&mut self, now: u64, why: &str) {
+        self.out.push_back(Output::CloseTransport);
+        self.transport_closed(now, 1006, why);
+    }
+
+    /// The next long-poll GET, unless one is in flight or polling is paused for the upgrade.
+    fn next_get(&mut self) {
+        let url = self.polling_url();
+        let id = self.next_fetch;
+        let Some(p) = self.polling.as_mut() else {
+            return;
+        };
+        if p.get.is_none() && p.sid.is_some() && p.running() && self.phase.transport_active() {
+            p.get = Some(id);
+            self.next_fetch += 1;
+            let body = None;
+            self.out.push_back(Output::Fetch { id, url, body });
+        }
     }
 
     /// The bytes of the attachments of `token` ([`Output::AttachmentBytes`]), or `None` when
@@ -1273,52 +1282,42 @@ impl Connection {
 
     /// A text frame on the probe: `3probe` pauses polling for the upgrade; anything else
     /// fails the probe.
-    pub fn probe_frame(&mut self, now: u64, frame: &str) {
+    pub fn probe_frame(&mut self, _now: u64, frame: &str) {
         match self.polling.as_mut() {
             Some(p) if p.probe == Probe::Sent && frame == "3probe" => {
                 p.probe = Probe::Pausing;
-                self.finish_upgrade(now);
+                self.finish_upgrade();
             }
-            Some(p) if p.probe != Probe::Idle && p.probe != Probe::Failed => self.probe_failed(now),
+            Some(p) if p.probe != Probe::Idle && p.probe != Probe::Failed => self.probe_failed(),
             _ => {}
         }
     }
 
     /// The probe closed or failed before the upgrade.
-    pub fn probe_closed(&mut self, now: u64) {
+    pub fn probe_closed(&mut self, _now: u64) {
         if self
             .polling
             .as_ref()
             .is_some_and(|p| matches!(p.probe, Probe::Opening | Probe::Sent | Probe::Pausing))
         {
-            self.probe_failed(now);
+            self.probe_failed();
         }
     }
 
     /// The upgrade did not happen: the session stays on polling, which resumes.
-    fn probe_failed(&mut self, _now: u64) {
+    fn probe_failed(&mut self) {
         self.probe_deadline = None;
-        let url = self.polling_url();
-        let id = self.next_fetch;
         let Some(p) = self.polling.as_mut() else {
             return;
         };
         p.probe = Probe::Failed;
         self.out.push_back(Output::CloseProbe);
-        if p.get.is_none() && p.sid.is_some() && self.phase.transport_active() {
-            p.get = Some(id);
-            self.next_fetch += 1;
-            self.out.push_back(Output::Fetch {
-                id,
-                url,
-                body: None,
-            });
-        }
+        self.next_get();
     }
 
     /// Polling paused with nothing in flight: `5` (UPGRADE) on the probe, which becomes the
     /// transport, and what was queued goes over it.
-    fn finish_upgrade(&mut self, _now: u64) {
+    fn finish_upgrade(&mut self) {
         if !self.polling.as_ref().is_some_and(Polling::drained) {
             return;
         }
@@ -1368,7 +1367,7 @@ impl Connection {
             };
         }
         self.transport_at = 0;
-        self.open_transport(now);
+        self.open_transport();
     }
 
     /// The URL for this attempt, from the `url` function ([`Output::NeedUrl`]), or why the
@@ -1385,15 +1384,14 @@ impl Connection {
             Ok(url) => {
                 self.current_url = url.to_owned();
                 self.transport_at = 0;
-                self.open_transport(now);
+                self.open_transport();
             }
             Err(e) => self.fail_attempt_no_close(now, e),
         }
     }
 
     /// Opens this attempt's transport (`transports[transport_at]`) to the current URL.
-    fn open_transport(&mut self, now: u64) {
-        let _ = now;
+    fn open_transport(&mut self) {
         self.phase = Phase::Opening;
         let polling = self.cfg.transports.get(self.transport_at) == Some(&Transport::Polling)
             && self.cfg.protocol != Protocol::Json;
@@ -1439,7 +1437,7 @@ impl Connection {
         }
         self.transport_at += 1;
         self.connect_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
-        self.open_transport(now);
+        self.open_transport();
         true
     }
 

@@ -774,10 +774,8 @@ fn socket_event(inner: &Rc<Inner>, ev: SocketEvent) {
         match ev {
             SocketEvent::Open => core.transport_open(t),
             SocketEvent::Text(s, js) => {
-                // What came of binary frames was delivered with the frame that completed its
-                // packet: any left belonged to a packet never delivered (cut short, a late or
-                // unknown ack, another namespace's).
-                inner.attach_in.borrow_mut().clear();
+                // (Binary frames left from a packet never delivered are let go by the next
+                // delivery that takes parts, `received_parts`.)
                 core.handle_frame(t, s);
                 frame = Some(js);
             }

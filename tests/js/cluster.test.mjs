@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { launch, root, serveStatic, until, withWaitFor } from "./harness.mjs";
+import { launch, root, serveStatic, until, wiresyncPage } from "./harness.mjs";
 import { startCluster } from "../servers/cluster.mjs";
 import { startProxy } from "../servers/proxy.mjs";
 
@@ -13,14 +13,9 @@ let browser, site, page;
 before(async () => {
   site = await serveStatic(join(root, "pkg"));
   browser = await launch();
-  page = await browser.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e));
-  await withWaitFor(page, 30_000);
-  await page.goto(site.url + "/");
-  await page.evaluate(async () => {
-    const mod = await import("/index.js");
-    await mod.default();
-    window.wiresync = mod;
+  page = await wiresyncPage(browser, site, 30_000);
+  await page.evaluate(() => {
+    const mod = window.wiresync;
     // A client of the cluster whose events and outbox progress are recorded in `log`.
     window.clusterClient = (url, extra = {}) => {
       const client = mod.connect({

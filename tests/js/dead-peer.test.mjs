@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { control, launch, root, serveStatic, testServer, withWaitFor } from "./harness.mjs";
+import { control, launch, root, serveStatic, testServer, wiresyncPage } from "./harness.mjs";
 
 const PING_INTERVAL = 400;
 const PING_TIMEOUT = 300;
@@ -14,15 +14,7 @@ before(async () => {
   sio = await testServer("sio", { SIO_PING_INTERVAL: String(PING_INTERVAL), SIO_PING_TIMEOUT: String(PING_TIMEOUT) });
   site = await serveStatic(join(root, "pkg"));
   browser = await launch();
-  page = await browser.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e));
-  await withWaitFor(page, 8000);
-  await page.goto(site.url + "/");
-  await page.evaluate(async () => {
-    const mod = await import("/index.js");
-    await mod.default();
-    window.wiresync = mod;
-  });
+  page = await wiresyncPage(browser, site, 8000);
 });
 
 after(async () => {

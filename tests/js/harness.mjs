@@ -93,6 +93,21 @@ export function withWaitFor(page, defaultMs = 5000) {
   }, defaultMs);
 }
 
+/** A new page of `browser` on `site` (pkg/ served) with `waitFor` (default `waitMs`), page errors
+ *  logged, and the default entry loaded and initialised as `window.wiresync`. */
+export async function wiresyncPage(browser, site, waitMs = 5000) {
+  const page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e));
+  await withWaitFor(page, waitMs);
+  await page.goto(site.url + "/");
+  await page.evaluate(async () => {
+    const mod = await import("/index.js");
+    await mod.default();
+    window.wiresync = mod;
+  });
+  return page;
+}
+
 /** What a browser test file needs: the socket.io test server, pkg/ served, Chromium. */
 export async function startFixtures() {
   const sio = await testServer("sio");

@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { control, launch, root, serveStatic, testServer, until, withWaitFor } from "./harness.mjs";
+import { control, launch, root, serveStatic, testServer, until, wiresyncPage } from "./harness.mjs";
 import { startProxy } from "../servers/proxy.mjs";
 
 let browser, site, sio, proxy, page;
@@ -15,15 +15,7 @@ before(async () => {
   proxy = await startProxy({ targets: [sio.url], websocket: false });
   site = await serveStatic(join(root, "pkg"));
   browser = await launch();
-  page = await browser.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e));
-  await withWaitFor(page, 10_000);
-  await page.goto(site.url + "/");
-  await page.evaluate(async () => {
-    const mod = await import("/index.js");
-    await mod.default();
-    window.wiresync = mod;
-  });
+  page = await wiresyncPage(browser, site, 10_000);
 });
 
 after(async () => {

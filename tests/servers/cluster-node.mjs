@@ -98,7 +98,7 @@ import { Server } from "socket.io";
 import {
   HOST,
   MAX_APPLIED,
-  VALID_TOKENS,
+  authError,
   BadRequest,
   controlHandler,
   envInt,
@@ -222,12 +222,7 @@ const io = new Server(httpServer, {
   adapter: createAdapter(redis),
 });
 
-io.use((socket, next) => {
-  if (VALID_TOKENS.has(socket.handshake.auth?.token)) return next();
-  const err = new Error("invalid token");
-  err.data = { code: "AUTH_REJECTED" };
-  next(err);
-});
+io.use((socket, next) => next(authError(socket.handshake.auth) ?? undefined));
 
 persistEagerly();
 holdDuringRestores();

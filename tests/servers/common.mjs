@@ -10,6 +10,28 @@ export const HOST = "127.0.0.1";
 /** Tokens the auth check accepts; anything else is refused with AUTH_REJECTED. */
 export const VALID_TOKENS = new Set(["good", "alice", "bob"]);
 
+/** The test servers' auth rule: `null` when `auth.token` is a valid token, else the error their
+ *  middleware refuses the CONNECT with (`{"message":"invalid token","data":{"code":"AUTH_REJECTED"}}`). */
+export function authError(auth) {
+  if (VALID_TOKENS.has(auth?.token)) return null;
+  const err = new Error("invalid token");
+  err.data = { code: "AUTH_REJECTED" };
+  return err;
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `predicate` every 25 ms until it returns a truthy value (the selfchecks' wait). */
+export async function until(predicate, what, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await sleep(25);
+  }
+}
+
 /** Upper bound on stats.received so a chatty test cannot grow the server without limit. */
 export const MAX_RECEIVED = 10_000;
 

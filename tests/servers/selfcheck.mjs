@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { sleep, until as waitUntil } from "./common.mjs";
 import { io as connectSocketIO } from "socket.io-client";
 import WebSocket from "ws";
 
@@ -44,18 +45,8 @@ function withoutOffset(args) {
   return args.slice(0, -1);
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `predicate` every 25 ms until it returns a truthy value. */
-async function until(predicate, what, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await predicate();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await sleep(25);
-  }
-}
+/** `until` of common.mjs, waiting WAIT_MS unless told. */
+const until = (predicate, what, ms = WAIT_MS) => waitUntil(predicate, what, ms);
 
 const children = [];
 

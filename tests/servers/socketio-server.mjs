@@ -40,7 +40,7 @@ import http from "node:http";
 import { Server } from "socket.io";
 import {
   HOST,
-  VALID_TOKENS,
+  authError,
   BadRequest,
   benchPayload,
   bump,
@@ -160,10 +160,7 @@ function setUpNamespace(nsp) {
   nsp.use((socket, next) => {
     const auth = socket.handshake.auth;
     recordHandshake(nsp.name, auth, false);
-    if (VALID_TOKENS.has(auth?.token)) return next();
-    const err = new Error("invalid token");
-    err.data = { code: "AUTH_REJECTED" };
-    next(err);
+    next(authError(auth) ?? undefined);
   });
 
   nsp.on("connection", (socket) => {

@@ -41,23 +41,19 @@ impl Protocol {
 
 /// `http(s)://` becomes `ws(s)://`; other URLs are kept.
 pub fn ws_scheme(url: &str) -> String {
-    if let Some(rest) = url.strip_prefix("http://") {
-        ["ws://", rest].concat()
-    } else if let Some(rest) = url.strip_prefix("https://") {
-        ["wss://", rest].concat()
-    } else {
-        url.to_owned()
-    }
+    swap_scheme(url, ["http", "ws"])
 }
 
 /// `ws(s)://` becomes `http(s)://` (HTTP long-polling); other URLs are kept.
 pub fn http_scheme(url: &str) -> String {
-    if let Some(rest) = url.strip_prefix("ws://") {
-        ["http://", rest].concat()
-    } else if let Some(rest) = url.strip_prefix("wss://") {
-        ["https://", rest].concat()
-    } else {
-        url.to_owned()
+    swap_scheme(url, ["ws", "http"])
+}
+
+/// `from://` (or `froms://`) becomes `to://` (`tos://`).
+fn swap_scheme(url: &str, [from, to]: [&str; 2]) -> String {
+    match url.strip_prefix(from).and_then(|r| r.split_once("://")) {
+        Some((secure @ ("" | "s"), rest)) => [to, secure, "://", rest].concat(),
+        _ => url.to_owned(),
     }
 }
 
