@@ -52,6 +52,15 @@ if [ "$have" != "$want" ] || ! command -v wasm-bindgen-test-runner >/dev/null 2>
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
 
+# ...and wasm-pack, which runs the browser tests the way Rust users run them
+#    (`wasm-pack test --headless --chrome`). From crates.io: its npm package and prebuilt
+#    binaries download from the internet. It uses the wasm-bindgen CLI above (same version as
+#    Cargo.lock, else it tries a download) and /usr/bin/chromedriver (on PATH).
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}' || true)" != 0.15.1 ]; then
+  log "installing wasm-pack 0.15.1 (a few minutes, once)"
+  cargo install wasm-pack --version 0.15.1 --locked --force
+fi
+
 # 4. Node packages for the test servers, the browser driver, wasm-opt, esbuild and tsc.
 # npm ci in each directory whose lock file changed since its last install (a stamp holds the
 # lock's hash): tests/ (servers, Playwright, tools) and the bundler test apps.

@@ -9,11 +9,11 @@
 //!
 //! - [`core`]: sans-IO codecs and state machines; time and randomness are parameters.
 //! - [`events`]: the typed event catalog.
-//! - `platform`, `driver`: browser glue, only on `wasm32`; `bindings`, the JavaScript API,
-//!   only with the cargo feature `js` (the npm build's; a Rust app leaves it off).
+//! - [`platform`], [`driver`]: browser glue (inert off `wasm32`: the client compiles there and
+//!   never connects, for SSR apps and `cargo check`); `bindings`, the JavaScript API, only
+//!   with the cargo feature `js` (the npm build's; a Rust app leaves it off).
 //!
 //! ```no_run
-//! # #[cfg(target_arch = "wasm32")] {
 //! use wiresync::{Client, Options};
 //! use wiresync::events::OrderStatusUpdate;
 //!
@@ -22,18 +22,21 @@
 //!     web_sys::console::log_1(&format!("{} is {}", u.order_id, u.status).into());
 //! });
 //! let _states = client.on_state(|s| web_sys::console::log_1(&s.status.as_str().into()));
-//! # }
 //! ```
-#![deny(missing_docs)]
+#![deny(missing_docs, missing_debug_implementations)]
+
+/// The README's Rust snippets, compiled and run as doc tests (on the host, where the client is
+/// inert).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod core;
 pub mod events;
 
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 mod bindings;
-#[cfg(target_arch = "wasm32")]
 pub mod driver;
-#[cfg(target_arch = "wasm32")]
 pub mod platform;
 #[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
 mod small_alloc;
@@ -45,7 +48,11 @@ static ALLOCATOR: small_alloc::SizeClasses = small_alloc::SizeClasses::new();
 
 pub use crate::core::connection::{State, Status};
 pub use crate::core::error::{Error, ErrorCode, Result};
-#[cfg(all(target_arch = "wasm32", feature = "outbox"))]
+pub use crate::core::query_key::QueryKey;
+#[cfg(feature = "cache")]
+pub use crate::driver::cache::Cache;
+#[cfg(feature = "outbox")]
+pub use crate::driver::outbox::{EntryId, EntryOptions};
+#[cfg(feature = "outbox")]
 pub use crate::driver::outbox::{Outbox, OutboxOptions};
-#[cfg(target_arch = "wasm32")]
-pub use crate::driver::{Auth, Client, Options, Subscription};
+pub use crate::driver::{Auth, Client, Membership, Options, Reply, Subscription};

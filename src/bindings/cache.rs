@@ -176,7 +176,7 @@ impl RawClient {
     pub fn cache_watch(&self, filters: JsValue, hook: Function) -> Result<f64, JsValue> {
         let (f, _) = filters_from_js(filters, WATCH)?;
         let report = self.client.reporter();
-        Ok(self.session.cache.watch(f, move |keys| {
+        Ok(self.session.cache.watch_raw(f, move |keys| {
             let list: Array = keys.iter().map(key_to_js).collect();
             if let Err(e) = hook.call1(&JsValue::NULL, &list) {
                 report(&listener_error(&e));
@@ -223,7 +223,7 @@ impl RawClient {
             }) as crate::driver::LocalFuture<Result<String, String>>
         });
         let report = self.client.reporter();
-        let id = self.session.cache.observe(
+        let id = self.session.cache.observe_raw(
             &key,
             f,
             stale_time.unwrap_or(0),

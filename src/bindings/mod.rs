@@ -200,6 +200,12 @@ pub fn connect(options: JsValue) -> Result<RawClient, JsValue> {
     })
 }
 
+impl std::fmt::Debug for RawClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawClient").finish_non_exhaustive()
+    }
+}
+
 /// The raw client behind the JS `Client` class: a driver [`Session`].
 #[wasm_bindgen]
 pub struct RawClient {

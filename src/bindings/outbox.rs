@@ -226,7 +226,7 @@ impl RawClient {
     #[wasm_bindgen(js_name = outboxOn)]
     pub fn outbox_on(&self, listener: Function) -> Result<f64, JsValue> {
         self.with_outbox(move |o| {
-            o.on(move |ev| {
+            o.on_raw(move |ev| {
                 let (kind, data, extra) = match ev {
                     OutboxEvent::Change(s, persistence) => (
                         "change",
@@ -290,7 +290,7 @@ impl RawClient {
     pub fn outbox_clear(&self) -> Promise {
         let (p, r) = promise(|resolve, reject| {
             self.with_outbox(|o| {
-                o.clear(Box::new(move |r| {
+                o.clear_then(Box::new(move |r| {
                     let _ = match r {
                         Ok(()) => resolve.call0(&JsValue::NULL),
                         Err(e) => reject.call1(&JsValue::NULL, &to_js(&e)),

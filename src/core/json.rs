@@ -361,6 +361,7 @@ pub fn key_is(raw_key: &str, name: &str) -> bool {
 }
 
 /// A JSON object split once, for looking up several fields.
+#[derive(Debug)]
 pub struct Fields<'a>(Vec<(String, &'a str)>);
 
 impl<'a> Fields<'a> {

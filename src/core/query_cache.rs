@@ -67,6 +67,16 @@ pub struct Filters {
     pub stale: Option<bool>,
 }
 
+impl From<Value> for Filters {
+    /// The queries whose key starts with `key` (prefix on arrays, subset on objects).
+    fn from(key: Value) -> Filters {
+        Filters {
+            query_key: Some(key),
+            ..Filters::default()
+        }
+    }
+}
+
 /// Where a query's data is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueryStatus {

@@ -17,6 +17,27 @@
 
 use super::json::{self, JsonError, Kind};
 
+/// A query key: a JSON array, made with [`key!`](crate::key) or parsed by [`Value::parse`].
+pub type QueryKey = Value;
+
+/// A query key from its parts, each anything a [`Value`] is made from (`&str`, `String`,
+/// numbers, `bool`, another `Value`):
+///
+/// ```
+/// use wiresync::key;
+/// let order_id = "ord_1";
+/// let k = key!["order", order_id, 2];
+/// assert_eq!(k.hash(), r#"["order","ord_1",2]"#);
+/// ```
+#[macro_export]
+macro_rules! key {
+    ($($part:expr),* $(,)?) => {
+        $crate::core::query_key::Value::Arr(::std::vec![
+            $($crate::core::query_key::Value::from($part)),*
+        ])
+    };
+}
+
 /// A JSON value, for query keys.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -34,6 +55,52 @@ pub enum Value {
     /// An object, fields in document order.
     Obj(Vec<(String, Value)>),
 }
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Str(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(s)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(s: &String) -> Value {
+        Value::Str(s.clone())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<f64> for Value {
+    /// A finite number; `NaN` and infinities are `null`, as `JSON.stringify` makes them.
+    fn from(n: f64) -> Value {
+        if n.is_finite() {
+            Value::Num(canonical_number(&n.to_string()))
+        } else {
+            Value::Null
+        }
+    }
+}
+
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(n: $t) -> Value {
+                Value::Num(n.to_string())
+            }
+        }
+    )*};
+}
+from_int!(i32, i64, u32, u64, usize);
 
 impl Value {
     /// Parses JSON text.

@@ -345,6 +345,7 @@ struct Failure {
 }
 
 /// A step into a payload: an object's field or an array's index.
+#[derive(Debug)]
 pub enum Segment {
     /// An object field.
     Field(std::borrow::Cow<'static, str>),

@@ -10,7 +10,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use super::{Client, LocalFuture, Persistence};
+use super::{Client, LocalFuture, Persistence, Subscription};
 use crate::core::cache_sync::{SyncMessage, TabLink};
 use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
@@ -19,10 +19,19 @@ use crate::core::invalidation::{Action, Rules};
 use crate::core::query_cache::{
     restorable, CacheOutput, Change, Filters, Query, QueryCache, RefetchType,
 };
-use crate::core::query_key::{hash_of_plain, Value};
+use crate::core::query_key::{hash_of_plain, QueryKey, Value};
+use crate::events::Listen;
 use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::Channel;
 use crate::platform::timers::{self, wall_now as wall, Timer};
+
+/// JSON text as `T` (`JSON.parse`, then serde).
+fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Error> {
+    super::off_browser()?;
+    let value = js_sys::JSON::parse(json)
+        .map_err(|_| Error::new(ErrorCode::DecodeError, "cached data is not JSON"))?;
+    super::from_js(value, "")
+}
 
 /// Runs a query: resolves to its data as JSON text, or the reason it failed.
 pub type QueryFn = Rc<dyn Fn() -> LocalFuture<Result<String, String>>>;
@@ -160,7 +169,7 @@ impl Cache {
             rebase: RefCell::new(None),
             next: Cell::new(0),
             timer: RefCell::new(None),
-            client: client.clone(),
+            client: client.bare(),
             handler: Cell::new(0),
             state_listener: Cell::new(0),
             identity: RefCell::new(opts.identity.clone()),
@@ -199,7 +208,7 @@ impl Cache {
             open_channel(&inner);
         }
         if inner.opts.persist.is_some() {
-            wasm_bindgen_futures::spawn_local(load(Rc::downgrade(&inner)));
+            crate::platform::spawn(load(Rc::downgrade(&inner)));
         }
         Cache { inner }
     }
@@ -226,7 +235,7 @@ impl Cache {
             let unsaved = core.take_changes();
             if let (Some(store), false) = (old_store, unsaved.is_empty()) {
                 let ops = ops_of(unsaved, inner.buster());
-                wasm_bindgen_futures::spawn_local(async move {
+                crate::platform::spawn(async move {
                     let _ = store.apply(&ops).await;
                 });
             }
@@ -237,7 +246,7 @@ impl Cache {
         }
         if inner.opts.persist.is_some() {
             inner.persistence.set(Persistence::Loading);
-            wasm_bindgen_futures::spawn_local(load(Rc::downgrade(inner)));
+            crate::platform::spawn(load(Rc::downgrade(inner)));
         }
         pump(inner);
     }
@@ -401,8 +410,28 @@ impl Cache {
     }
 
     /// The invalidation hook: `hook(keys)` whenever an invalidation or a patch touches keys
-    /// that `filters` matches. Returns an id for [`unwatch`](Self::unwatch).
-    pub fn watch(&self, filters: Filters, hook: impl Fn(&[Value]) + 'static) -> u64 {
+    /// that `filters` matches (a [`QueryKey`] matches by prefix), until the guard drops.
+    pub fn watch(
+        &self,
+        filters: impl Into<Filters>,
+        hook: impl Fn(&[QueryKey]) + 'static,
+    ) -> Subscription {
+        let id = self.watch_raw(filters.into(), hook);
+        self.guard("cache watch", id, |c, id| c.unwatch(id))
+    }
+
+    /// A guard that runs `off(cache, id)` when dropped (unless the cache is gone).
+    fn guard(&self, what: &'static str, id: u64, off: fn(&Cache, u64)) -> Subscription {
+        let weak = Rc::downgrade(&self.inner);
+        Subscription::new(what, move || {
+            if let Some(inner) = weak.upgrade() {
+                off(&Cache { inner }, id);
+            }
+        })
+    }
+
+    /// [`watch`](Self::watch), until [`unwatch`](Self::unwatch) with the id returned.
+    pub fn watch_raw(&self, filters: Filters, hook: impl Fn(&[Value]) + 'static) -> u64 {
         let id = self.id();
         self.inner
             .watchers
@@ -422,10 +451,144 @@ impl Cache {
         self.inner.core.borrow_mut().set_watched(watched);
     }
 
-    /// Observes `key`: `query_fn` runs when data is missing or stale and on invalidation while
-    /// observed; `listener` hears every change. `gc_time` `None`: the cache's default (5 min, or
-    /// `maxAgeMs` when persisting). Returns an id for [`unobserve`](Self::unobserve).
-    pub fn observe(
+    /// Observes `key` (`useQuery`) until the guard drops: `fetch` runs when data is missing,
+    /// older than `stale_time_ms`, or invalidated while observed; `listener` hears every
+    /// change, with the data as `T` (`None` before any, or when it does not fit `T`, which
+    /// goes to the client's error listeners).
+    ///
+    /// ```no_run
+    /// # fn show(client: wiresync::Client) {
+    /// use wiresync::key;
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Order { status: String }
+    /// let _orders = client.cache().observe(
+    ///     key!["order", "ord_1"],
+    ///     30_000,
+    ///     || async { Ok(Order { status: "placed".into() }) }, // your fetch
+    ///     |order: Option<Order>, query| {
+    ///         let _ = (order.map(|o| o.status), query.fetching);
+    ///     },
+    /// );
+    /// # }
+    /// ```
+    pub fn observe<T, F, Fut>(
+        &self,
+        key: impl Into<QueryKey>,
+        stale_time_ms: u64,
+        fetch: F,
+        listener: impl Fn(Option<T>, &Query) + 'static,
+    ) -> Subscription
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + 'static,
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<T, String>> + 'static,
+    {
+        let key = key.into();
+        let query_fn: QueryFn = Rc::new(move || {
+            let fut = fetch();
+            Box::pin(async move {
+                let data = fut.await?;
+                super::to_json(&data, "").map_err(|e| e.message)
+            })
+        });
+        let report = self.inner.client.reporter();
+        let listener = move |q: &Query| {
+            let data = q.data.as_deref().and_then(|d| match decode::<T>(d) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    report(&e);
+                    None
+                }
+            });
+            listener(data, q)
+        };
+        let id = self.observe_raw(&key, query_fn, stale_time_ms, None, listener);
+        self.guard("cache observer", id, |c, id| c.unobserve(id))
+    }
+
+    /// The data of `key` as `T` (`getQueryData`): `None` when there is none or it does not
+    /// fit `T`.
+    pub fn get<T: serde::de::DeserializeOwned>(&self, key: &QueryKey) -> Option<T> {
+        decode(&self.get_data(key)?).ok()
+    }
+
+    /// Sets the data of `key` (`setQueryData`); other tabs are told.
+    pub fn set<T: serde::Serialize>(&self, key: &QueryKey, data: &T) -> Result<(), Error> {
+        self.set_data(key, super::to_json(data, "")?);
+        Ok(())
+    }
+
+    /// Invalidates the queries `keys(&event)` names (prefix match; active ones refetch) on
+    /// every `E`, until the guard drops: the typed `invalidateOn`.
+    ///
+    /// ```no_run
+    /// # fn rules(client: wiresync::Client) {
+    /// use wiresync::{events::OrderStatusUpdate, key};
+    /// let _rule = client
+    ///     .cache()
+    ///     .invalidate_on::<OrderStatusUpdate>(|u| vec![key!["order", &u.order_id], key!["orders"]]);
+    /// # }
+    /// ```
+    pub fn invalidate_on<E: Listen + 'static>(
+        &self,
+        keys: impl Fn(&E) -> Vec<QueryKey> + 'static,
+    ) -> Subscription {
+        let weak = Rc::downgrade(&self.inner);
+        self.inner.client.on::<E>(move |event| {
+            let Some(inner) = weak.upgrade() else { return };
+            let cache = Cache { inner };
+            for key in keys(&event) {
+                // Every tab hears the event itself: not told to the others.
+                cache.invalidate(&key.into(), RefetchType::Active, false);
+            }
+        })
+    }
+
+    /// Patches the data of `key(&event)` on every `E`, until the guard drops: the typed
+    /// `patchOn`. `patch` gets the data as `T` (`None` when there is none) and gives the new
+    /// data, or `None` to leave it as it is.
+    ///
+    /// ```no_run
+    /// # fn rules(client: wiresync::Client) {
+    /// use wiresync::{events::OrderStatusUpdate, key};
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Order { status: String }
+    /// let _rule = client.cache().patch_on::<OrderStatusUpdate, Order>(
+    ///     |u| key!["order", &u.order_id],
+    ///     |order, u| order.map(|o| Order { status: u.status.clone(), ..o }),
+    /// );
+    /// # }
+    /// ```
+    pub fn patch_on<E, T>(
+        &self,
+        key: impl Fn(&E) -> QueryKey + 'static,
+        patch: impl Fn(Option<T>, &E) -> Option<T> + 'static,
+    ) -> Subscription
+    where
+        E: Listen + 'static,
+        T: serde::Serialize + serde::de::DeserializeOwned + 'static,
+    {
+        let weak = Rc::downgrade(&self.inner);
+        self.inner.client.on::<E>(move |event| {
+            let Some(inner) = weak.upgrade() else { return };
+            let cache = Cache { inner };
+            let key = key(&event);
+            let Some(new) = patch(cache.get::<T>(&key), &event) else {
+                return;
+            };
+            match super::to_json(&new, E::NAME) {
+                // Every tab hears the event itself: not told to the others.
+                Ok(data) => drop(cache.set_data_json(&key.hash(), data, false)),
+                Err(e) => cache.inner.client.report_error(&e),
+            }
+        })
+    }
+
+    /// [`observe`](Self::observe) with the data as JSON text: `query_fn` runs when data is
+    /// missing or stale and on invalidation while observed; `listener` hears every change.
+    /// `gc_time` `None`: the cache's default (5 min, or `maxAgeMs` when persisting). Returns an
+    /// id for [`unobserve`](Self::unobserve).
+    pub fn observe_raw(
         &self,
         key: &Value,
         query_fn: QueryFn,
@@ -558,7 +721,7 @@ fn pump(inner: &Rc<Inner>) {
                     Some(f) => {
                         let weak = Rc::downgrade(inner);
                         let fut = f();
-                        wasm_bindgen_futures::spawn_local(async move {
+                        crate::platform::spawn(async move {
                             let result = fut.await;
                             let Some(inner) = weak.upgrade() else { return };
                             // A fetch superseded meanwhile (reset, another identity) is ignored
@@ -828,7 +991,7 @@ fn schedule_save(inner: &Rc<Inner>) {
         |i| &i.save_timer,
         at,
         |inner| {
-            wasm_bindgen_futures::spawn_local(save(inner.clone()));
+            crate::platform::spawn(save(inner.clone()));
         },
     );
 }

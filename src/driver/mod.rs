@@ -10,7 +10,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
 
@@ -19,13 +19,15 @@ use crate::core::error::{Error, ErrorCode};
 use crate::core::handlers::{HandlerId, Registry};
 use crate::core::json;
 use crate::core::schema::Schemas;
-use crate::events::{self, Event};
+use crate::events::{self, Emit, Listen, Room};
 use crate::platform::drop_later;
+pub use reply::Reply;
 
 #[cfg(feature = "cache")]
 pub mod cache;
 #[cfg(feature = "outbox")]
 pub mod outbox;
+pub mod reply;
 pub mod session;
 #[cfg(feature = "share")]
 mod share;
@@ -90,14 +92,18 @@ impl std::fmt::Debug for Auth {
 
 impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Options")
-            .field("config", &self.config)
+        let mut f = f.debug_struct("Options");
+        f.field("config", &self.config)
             .field("auth", &self.auth)
             .field("listen", &self.listen)
             .field("emit", &self.emit)
             .field("share", &self.share)
-            .field("next_url", &self.next_url.is_some())
-            .finish()
+            .field("next_url", &self.next_url.is_some());
+        #[cfg(feature = "outbox")]
+        f.field("outbox", &self.outbox);
+        #[cfg(feature = "cache")]
+        f.field("cache", &self.cache);
+        f.finish()
     }
 }
 
@@ -137,6 +143,15 @@ pub struct Options {
     /// of the last (failover; `url` as a function in JavaScript). Needs `config.ask_url`.
     /// Default `None`: `config.failover` is taken in turn.
     pub next_url: Option<NextUrl>,
+    /// What [`Client::outbox`] opens the outbox with. Default [`OutboxOptions::default`](outbox::OutboxOptions).
+    #[cfg(feature = "outbox")]
+    pub outbox: outbox::OutboxOptions,
+    /// What [`Client::cache`] opens the cache with. Default [`CacheOptions::default`], with
+    /// the outbox's identity.
+    ///
+    /// [`CacheOptions::default`]: cache::CacheOptions
+    #[cfg(feature = "cache")]
+    pub cache: cache::CacheOptions,
 }
 
 impl Options {
@@ -149,6 +164,10 @@ impl Options {
             emit: Schemas::with_preset(Some(events::emit_schema)),
             share: None,
             next_url: None,
+            #[cfg(feature = "outbox")]
+            outbox: outbox::OutboxOptions::default(),
+            #[cfg(feature = "cache")]
+            cache: cache::CacheOptions::default(),
         }
     }
 
@@ -157,6 +176,15 @@ impl Options {
         self.listen = Schemas::default();
         self.emit = Schemas::default();
         self
+    }
+}
+
+impl std::fmt::Debug for Delivery<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("name", &self.name)
+            .field("ack", &self.ack)
+            .finish_non_exhaustive()
     }
 }
 
@@ -228,19 +256,88 @@ struct Inner {
     next_url: Option<NextUrl>,
 }
 
-/// The real-time client: one connection, typed subscriptions, rooms, acks.
+/// The real-time client: one connection, typed subscriptions, rooms, acks, and (on first use)
+/// its [`outbox`](Client::outbox) and [`cache`](Client::cache).
 ///
-/// Cloning gives another handle to the same connection. The connection lives until
-/// [`Client::close`] is called (dropping every handle also stops it).
+/// Cloning is cheap: another handle to the same connection (two `Rc`s). The connection lives
+/// until [`Client::close`], or until every handle (and the outbox and cache handles taken from
+/// it) is dropped, which stops it silently: keep one, e.g. in your framework's context.
+///
+/// `Client` is `!Send` and `!Sync`: it lives on the page's one thread, as the browser's
+/// WebSocket and IndexedDB do. Frameworks that want `Send` context values take it in a local
+/// store (Leptos: `StoredValue::new_local`; see the README's Rust section).
+///
+/// Off the browser (any target but `wasm32`, e.g. the server half of an SSR app) the client
+/// compiles and is inert: it never connects (its state stays `idle`, `closed` after
+/// [`close`](Self::close)), handlers, listeners and rules are kept but never run, typed sends
+/// and typed data answer `CLOSED` at once, what waits on storage (e.g. [`Outbox::clear`])
+/// never completes, the outbox and the cache store nothing, and nothing panics.
+///
+/// [`Outbox::clear`]: outbox::Outbox::clear
+///
+/// ```
+/// use wiresync::{Client, Options, Status};
+/// let client = Client::connect(Options::new("http://127.0.0.1:3000"));
+/// # #[cfg(not(target_arch = "wasm32"))]
+/// assert_eq!(client.state().status, Status::Idle); // on the host: inert
+/// let again = client.clone(); // the same connection
+/// # drop(again);
+/// ```
 #[derive(Clone)]
 pub struct Client {
     inner: Rc<Inner>,
+    parts: Rc<Parts>,
+}
+
+/// The outbox and the cache a client opens on first use ([`Client::outbox`], [`Client::cache`]),
+/// with their options. Held by the app's handles only: the outbox and the cache hold the
+/// connection ([`Client::bare`]), never these, so dropping the handles frees all of it.
+#[derive(Default)]
+struct Parts {
+    #[cfg(feature = "outbox")]
+    outbox: RefCell<(outbox::OutboxOptions, Option<outbox::Outbox>)>,
+    #[cfg(feature = "cache")]
+    cache: RefCell<(cache::CacheOptions, Option<cache::Cache>)>,
+}
+
+/// `session::pause` or `session::resume`, by their parameters.
+#[cfg(all(feature = "cache", feature = "outbox"))]
+type PartsFn = fn(Option<&cache::Cache>, Option<&outbox::Outbox>);
+#[cfg(all(feature = "cache", not(feature = "outbox")))]
+type PartsFn = fn(Option<&cache::Cache>);
+#[cfg(all(not(feature = "cache"), feature = "outbox"))]
+type PartsFn = fn(Option<&outbox::Outbox>);
+#[cfg(not(any(feature = "cache", feature = "outbox")))]
+type PartsFn = fn();
+
+impl Parts {
+    /// Calls `f` with the outbox and the cache opened so far (not borrowed while it runs).
+    fn with(&self, f: PartsFn) {
+        #[cfg(feature = "cache")]
+        let cache = self.cache.borrow().1.clone();
+        #[cfg(feature = "outbox")]
+        let outbox = self.outbox.borrow().1.clone();
+        f(
+            #[cfg(feature = "cache")]
+            cache.as_ref(),
+            #[cfg(feature = "outbox")]
+            outbox.as_ref(),
+        );
+    }
+}
+
+/// Two handles are equal when they are the same connection (what Yew's `ContextProvider`
+/// compares).
+impl PartialEq for Client {
+    fn eq(&self, other: &Client) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
 }
 
 impl Client {
     /// Creates the client and starts connecting at once.
     pub fn connect(options: Options) -> Client {
-        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        let seed = (crate::platform::random() * u64::MAX as f64) as u64;
         let mut config = options.config;
         // Payloads are checked as their frames are split (one pass over each).
         config.schemas = options.listen;
@@ -285,6 +382,8 @@ impl Client {
             }
         }));
         match &options.share {
+            // Off the browser the client never connects (the glue is inert: `platform`).
+            _ if !crate::platform::IN_BROWSER => {}
             Some(identity) if share::ENABLED => share::start(&inner, identity),
             _ => {
                 let mut core = inner.core.borrow_mut();
@@ -294,7 +393,57 @@ impl Client {
             }
         }
         pump(&inner);
-        Client { inner }
+        Client {
+            inner,
+            parts: Rc::new(Parts {
+                #[cfg(feature = "outbox")]
+                outbox: RefCell::new((options.outbox, None)),
+                #[cfg(feature = "cache")]
+                cache: RefCell::new((options.cache, None)),
+            }),
+        }
+    }
+
+    /// Another handle to the connection without the app's outbox and cache: what the outbox
+    /// and the cache hold (so that they never keep themselves alive).
+    #[cfg(any(feature = "outbox", feature = "cache"))]
+    pub(crate) fn bare(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            parts: Rc::default(),
+        }
+    }
+
+    /// The client's durable outbox, opened on the first call with [`Options::outbox`] (later
+    /// calls give the same one). Call it at start-up: entries stored by an earlier page are
+    /// sent once it is open.
+    #[cfg(feature = "outbox")]
+    pub fn outbox(&self) -> outbox::Outbox {
+        let opened = self.parts.outbox.borrow().1.clone();
+        if let Some(o) = opened {
+            return o;
+        }
+        let opts = self.parts.outbox.borrow().0.clone();
+        let o = outbox::Outbox::open(self, opts);
+        self.parts.outbox.borrow_mut().1 = Some(o.clone());
+        o
+    }
+
+    /// The client's query cache, made on the first call with [`Options::cache`] (later calls
+    /// give the same one): its rules and reconnects follow this client's events.
+    #[cfg(feature = "cache")]
+    pub fn cache(&self) -> cache::Cache {
+        let made = self.parts.cache.borrow().1.clone();
+        if let Some(c) = made {
+            return c;
+        }
+        #[allow(unused_mut)]
+        let mut opts = self.parts.cache.borrow().0.clone();
+        #[cfg(all(feature = "cache", feature = "outbox"))]
+        session::cache_identity(&mut opts, Some(&self.parts.outbox.borrow().0));
+        let c = cache::Cache::new(self, opts);
+        self.parts.cache.borrow_mut().1 = Some(c.clone());
+        c
     }
 
     /// The current connection state.
@@ -339,7 +488,7 @@ impl Client {
     ///     web_sys::console::log_1(&update.status.into());
     /// });
     /// ```
-    pub fn on<E: Event + 'static>(&self, handler: impl Fn(E) + 'static) -> Subscription {
+    pub fn on<E: Listen + 'static>(&self, handler: impl Fn(E) + 'static) -> Subscription {
         let id = self.on_raw(E::NAME, move |d| {
             match serde_wasm_bindgen::from_value::<E>(d.args.get(0)) {
                 Ok(payload) => handler(payload),
@@ -348,11 +497,19 @@ impl Client {
                 ),
             }
         });
-        Subscription {
-            inner: Rc::downgrade(&self.inner),
-            kind: Kind::Event,
-            id,
-        }
+        self.guard("event", id, |inner, id| {
+            inner.handlers.try_borrow_mut().map(|mut r| r.off(id)).ok();
+        })
+    }
+
+    /// A guard that runs `off(inner, id)` when dropped (unless the client is gone).
+    fn guard(&self, what: &'static str, id: u64, off: fn(&Rc<Inner>, u64)) -> Subscription {
+        let weak = Rc::downgrade(&self.inner);
+        Subscription::new(what, move || {
+            if let Some(inner) = weak.upgrade() {
+                off(&inner, id);
+            }
+        })
     }
 
     /// Listens to state changes.
@@ -371,11 +528,9 @@ impl Client {
     /// Listens to state changes; stops when the guard is dropped.
     pub fn on_state(&self, listener: impl Fn(&State) + 'static) -> Subscription {
         let id = self.on_state_raw(listener);
-        Subscription {
-            inner: Rc::downgrade(&self.inner),
-            kind: Kind::State,
-            id,
-        }
+        self.guard("state", id, |inner, id| {
+            inner.states.try_borrow_mut().map(|mut r| r.off(id)).ok();
+        })
     }
 
     /// Reports an error to the error listeners (used by the outbox).
@@ -410,11 +565,9 @@ impl Client {
     /// Listens to errors; stops when the guard is dropped.
     pub fn on_error(&self, listener: impl Fn(&Error) + 'static) -> Subscription {
         let id = self.on_error_raw(listener);
-        Subscription {
-            inner: Rc::downgrade(&self.inner),
-            kind: Kind::Error,
-            id,
-        }
+        self.guard("error", id, |inner, id| {
+            inner.errors.try_borrow_mut().map(|mut r| r.off(id)).ok();
+        })
     }
 
     fn check_outgoing(&self, name: &str, args: &str) -> Result<(), Error> {
@@ -501,10 +654,68 @@ impl Client {
         r
     }
 
-    /// Emits a typed catalog event.
-    pub fn emit<E: Event>(&self, payload: &E) -> Result<(), Error> {
+    /// Emits a typed client → server event (sent now if connected, else buffered in memory:
+    /// use the [`outbox`](Self::outbox) for what must survive a reload).
+    pub fn emit<E: Emit>(&self, payload: &E) -> Result<(), Error> {
         let args = to_json_array(payload, E::NAME)?;
         self.emit_json(E::NAME, &args, None)
+    }
+
+    /// Emits a typed event and asks for an ack: the reply is the ack's first argument as `R`
+    /// (`()` for none), or the error (`ACK_TIMEOUT` after `Config::ack_timeout_ms`,
+    /// `PAYLOAD_INVALID` when the payload or the answer does not fit).
+    ///
+    /// ```no_run
+    /// # async fn send(client: wiresync::Client) -> Result<(), wiresync::Error> {
+    /// use wiresync::events::ChatSendMessage;
+    /// #[derive(serde::Deserialize)]
+    /// struct Receipt { id: String }
+    /// let message = ChatSendMessage {
+    ///     chat_id: "chat_1".into(),
+    ///     message: "hi".into(),
+    ///     timestamp: "2026-12-03T12:00:00Z".into(),
+    /// };
+    /// let receipt: Receipt = client.emit_with_ack(&message).await?;
+    /// # let _ = receipt.id; Ok(()) }
+    /// ```
+    pub fn emit_with_ack<E: Emit, R: serde::de::DeserializeOwned + 'static>(
+        &self,
+        payload: &E,
+    ) -> Reply<R> {
+        let args = match to_json_array(payload, E::NAME) {
+            Ok(args) => args,
+            Err(e) => return Reply::ready(Err(e)),
+        };
+        let (reply, answer) = reply::reply();
+        let done: AckWaiter = Box::new(move |r| {
+            answer.send(r.and_then(|args| first_arg::<R>(&args, E::NAME)));
+        });
+        match self.emit_with_ack_json(E::NAME, &args, None, done, None) {
+            Ok(()) => reply,
+            Err(e) => Reply::ready(Err(e)),
+        }
+    }
+
+    /// Joins room `params` (`subscribe:<R::CHANNEL>` with them), re-joined after every
+    /// reconnect that did not recover the session; the guard leaves it when dropped. An error
+    /// here is a bad parameter; the server's answer comes through [`Membership::ready`].
+    ///
+    /// ```no_run
+    /// # async fn join(client: wiresync::Client) -> Result<(), wiresync::Error> {
+    /// use wiresync::events::OrderRoom;
+    /// let mut room = client.subscribe(&OrderRoom { order_id: "ord_1".into() })?;
+    /// room.ready().await?; // the server acked the join
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe<R: Room>(&self, params: &R) -> Result<Membership, Error> {
+        let params = to_json(params, R::CHANNEL)?;
+        let (ready, answer) = reply::reply();
+        let done: AckWaiter = Box::new(move |r| answer.send(r.map(drop)));
+        let id = self.subscribe_json(R::CHANNEL, Some(&params), R::ACK, done)?;
+        Ok(Membership {
+            ready: Some(ready),
+            _leave: self.guard("room", id, leave),
+        })
     }
 
     /// Emits and asks for an ack; `done` gets the ack's arguments or the error
@@ -583,13 +794,7 @@ impl Client {
 
     /// Leaves a room.
     pub fn unsubscribe(&self, id: SubId) {
-        if share::sharing(&self.inner) {
-            take(&self.inner.requests, id);
-            return share::leave(&self.inner, id);
-        }
-        take(&self.inner.rooms, id);
-        self.inner.core.borrow_mut().unsubscribe(now(), id);
-        pump(&self.inner);
+        leave(&self.inner, id);
     }
 
     /// Replaces the auth source and reconnects with it at once.
@@ -606,7 +811,7 @@ impl Client {
             Auth::Provider(f) => {
                 let weak = Rc::downgrade(&self.inner);
                 let fut = f();
-                wasm_bindgen_futures::spawn_local(async move {
+                crate::platform::spawn(async move {
                     let result = fut.await;
                     let Some(inner) = weak.upgrade() else { return };
                     match result {
@@ -641,6 +846,10 @@ impl Client {
 
     /// Drops the connection and connects again now (also after `close`).
     pub fn reconnect(&self) {
+        if !crate::platform::IN_BROWSER {
+            return; // never connects there (see `Client`)
+        }
+        self.parts.with(session::resume);
         if share::sharing(&self.inner) {
             return share::reconnect(&self.inner, None);
         }
@@ -656,61 +865,149 @@ impl Client {
     /// Closes for good: no reconnect until [`reconnect`](Self::reconnect). A tab that shares
     /// its connection leaves the group; the connection stays for the other tabs.
     pub fn close(&self) {
+        self.parts.with(session::pause);
         share::leave_group(&self.inner);
         self.inner.core.borrow_mut().close(now());
         pump(&self.inner);
     }
 }
 
+/// Leaves room `id` (the body of [`Client::unsubscribe`] and of a [`Membership`]'s drop).
+fn leave(inner: &Rc<Inner>, id: SubId) {
+    if share::sharing(inner) {
+        take(&inner.requests, id);
+        return share::leave(inner, id);
+    }
+    take(&inner.rooms, id);
+    inner.core.borrow_mut().unsubscribe(now(), id);
+    pump(inner);
+}
+
+/// The first of an ack's arguments (a JS array) as `R`.
+fn first_arg<R: serde::de::DeserializeOwned>(args: &JsValue, name: &str) -> Result<R, Error> {
+    let first = js_sys::Reflect::get_u32(args, 0).unwrap_or(JsValue::UNDEFINED);
+    from_js(first, name)
+}
+
+/// A JS value as `T` (serde), or `PAYLOAD_INVALID` (about event `name`, if not empty).
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, name: &str) -> Result<T, Error> {
+    off_browser()?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| invalid(e.to_string(), name))
+}
+
+/// `payload` as JSON text (serde to a JS value, then `JSON.stringify`).
+pub(crate) fn to_json<T: serde::Serialize>(payload: &T, name: &str) -> Result<String, Error> {
+    off_browser()?;
+    let value = serde_wasm_bindgen::to_value(payload).map_err(|e| invalid(e.to_string(), name))?;
+    stringify(&value, name)
+}
+
 fn to_json_array<T: serde::Serialize>(payload: &T, name: &str) -> Result<String, Error> {
-    let value = serde_wasm_bindgen::to_value(payload)
-        .map_err(|e| Error::new(ErrorCode::PayloadInvalid, e.to_string()).with_event(name))?;
-    let array = js_sys::Array::of1(&value);
-    js_sys::JSON::stringify(&array)
+    off_browser()?;
+    let value = serde_wasm_bindgen::to_value(payload).map_err(|e| invalid(e.to_string(), name))?;
+    stringify(&js_sys::Array::of1(&value), name)
+}
+
+/// Off the browser no data is made or read (serde goes through JS values): `CLOSED`, as for
+/// a client that never connects, which is what the client is there (see [`Client`]).
+pub(crate) fn off_browser() -> Result<(), Error> {
+    if crate::platform::IN_BROWSER {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::Closed,
+            "off the browser (not wasm32): nothing is sent or read",
+        ))
+    }
+}
+
+/// `PAYLOAD_INVALID`, about event `name` if it is not empty.
+fn invalid(why: String, name: &str) -> Error {
+    let e = Error::new(ErrorCode::PayloadInvalid, why);
+    if name.is_empty() {
+        e
+    } else {
+        e.with_event(name)
+    }
+}
+
+fn stringify(value: &JsValue, name: &str) -> Result<String, Error> {
+    js_sys::JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::PayloadInvalid,
-                "payload is not JSON-serializable",
-            )
-            .with_event(name)
-        })
+        .ok_or_else(|| invalid("payload is not JSON-serializable".into(), name))
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Event,
-    State,
-    Error,
-}
-
-/// A registration that ends when dropped (`#[must_use]`: bind it, or call `forget`).
-#[must_use = "dropping a Subscription unsubscribes at once"]
-#[derive(Debug)]
+/// A registration that ends when dropped: an event handler, a state or error listener, a
+/// room, an outbox listener, a cache watch, observer or rule. Keep it as long as you want the
+/// registration (`let _sub = ...`, a struct field, your framework's cleanup), or call
+/// [`forget`](Self::forget) to keep it for the client's life.
+#[must_use = "keep the guard (`let _sub = ...`) or call `.forget()`: `let _ = ...` drops it, \
+              which unsubscribes at once"]
 pub struct Subscription {
-    inner: Weak<Inner>,
-    kind: Kind,
-    id: HandlerId,
+    what: &'static str,
+    off: Option<Box<dyn FnOnce()>>,
 }
 
 impl Subscription {
+    /// A guard that runs `off` when dropped.
+    pub(crate) fn new(what: &'static str, off: impl FnOnce() + 'static) -> Subscription {
+        Subscription {
+            what,
+            off: Some(Box::new(off)),
+        }
+    }
+
     /// Keeps the registration for the client's lifetime.
     pub fn forget(mut self) {
-        self.inner = Weak::new();
+        self.off = None;
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("of", &self.what)
+            .field("kept", &self.off.is_none())
+            .finish()
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        let Some(inner) = self.inner.upgrade() else {
-            return;
-        };
-        let _ = match self.kind {
-            Kind::Event => inner.handlers.try_borrow_mut().map(|mut r| r.off(self.id)),
-            Kind::State => inner.states.try_borrow_mut().map(|mut r| r.off(self.id)),
-            Kind::Error => inner.errors.try_borrow_mut().map(|mut r| r.off(self.id)),
-        };
+        // Never a panic, even when dropped from a handler during dispatch (`off` uses
+        // `try_borrow_mut` where the registry may be borrowed).
+        if let Some(off) = self.off.take() {
+            off();
+        }
+    }
+}
+
+/// A room joined by [`Client::subscribe`]: left when dropped (`#[must_use]`, as a
+/// [`Subscription`]).
+#[must_use = "keep the guard (`let _room = ...`): `let _ = ...` drops it, which leaves the room \
+              at once"]
+#[derive(Debug)]
+pub struct Membership {
+    ready: Option<Reply<()>>,
+    _leave: Subscription,
+}
+
+impl Membership {
+    /// The server's answer to the join (at once for a room without `ACK`): `Ok` once joined,
+    /// or its error. The first call gets it; a later one answers `INVALID_ARGUMENT`.
+    pub fn ready(&mut self) -> Reply<()> {
+        self.ready.take().unwrap_or_else(|| {
+            Reply::ready(Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "ready() was taken already",
+            )))
+        })
+    }
+
+    /// Stays in the room for the client's lifetime.
+    pub fn forget(self) {
+        self._leave.forget();
     }
 }
 
@@ -738,7 +1035,7 @@ fn report(inner: &Rc<Inner>, e: &Error) {
             };
             text += ", or handle it in client.onError. Later drops of this event are not logged.";
         }
-        web_sys::console::warn_1(&text.into());
+        crate::platform::warn(&text);
     }
     for l in listeners {
         l(e);
@@ -991,7 +1288,7 @@ fn carry_out(inner: &Rc<Inner>, out: Output) {
                     let generation = inner.generation.get();
                     let weak = Rc::downgrade(inner);
                     let fut = f();
-                    wasm_bindgen_futures::spawn_local(async move {
+                    crate::platform::spawn(async move {
                         let result = fut.await;
                         let Some(inner) =
                             weak.upgrade().filter(|i| i.generation.get() == generation)

@@ -12,7 +12,8 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::{Client, LocalFuture, Persistence};
+use super::reply::{self, Reply};
+use super::{Client, LocalFuture, Persistence, Subscription};
 use crate::core::connection::Status as ConnStatus;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::handlers::{HandlerId, Registry};
@@ -21,6 +22,7 @@ use crate::core::outbox::{
     self as core, Entry, Message, NewEntry, OutboxConfig, OutboxOutput, Outcome,
 };
 use crate::core::text::int;
+use crate::events::Emit;
 use crate::platform::glue;
 use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::{Channel, Leadership};
@@ -77,7 +79,38 @@ impl Default for OutboxOptions {
     }
 }
 
+/// The id of an outbox entry (a UUID): what its payload carries in `id_field`, and what
+/// [`Outbox::retry`] and [`Outbox::remove`] take.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EntryId(pub String);
+
+impl std::fmt::Display for EntryId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for EntryId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Options of one entry ([`Outbox::enqueue_in`]). Every field defaults to `None`.
+#[derive(Debug, Clone, Default)]
+pub struct EntryOptions {
+    /// Entries are delivered in order per lane. Default: lane `"default"`.
+    pub lane: Option<String>,
+    /// An unsent entry with the same key is replaced in place (told as dropped,
+    /// `"replaced"`). Default: none.
+    pub dedupe_key: Option<String>,
+    /// Moved to failed when not delivered within this time, ms. Default: the outbox's
+    /// `config.ttl_ms` (24 h).
+    pub ttl_ms: Option<u64>,
+}
+
 /// What outbox listeners hear.
+#[derive(Debug)]
 pub enum OutboxEvent<'a> {
     /// The counts changed (or where entries are kept did).
     Change(&'a core::Status, Persistence),
@@ -139,11 +172,16 @@ use crate::platform::timers::wall_now as wall;
 impl Outbox {
     /// Opens the outbox `opts.name` for `opts.identity` and starts delivering through `client`.
     ///
+    /// [`Client::outbox`] opens one for the client (with [`Options::outbox`]); this opens
+    /// another, e.g. of another name.
+    ///
+    /// [`Options::outbox`]: crate::Options::outbox
+    ///
     /// ```no_run
     /// use wiresync::{Client, Options, Outbox, OutboxOptions};
     /// let client = Client::connect(Options::new("https://api.example.com"));
-    /// let outbox = Outbox::open(&client, OutboxOptions::default());
-    /// outbox.enqueue("note:add", r#"{"text":"hi"}"#, None, None, None, Box::new(|stored| {
+    /// let notes = Outbox::open(&client, OutboxOptions { name: "notes".into(), ..Default::default() });
+    /// notes.enqueue_json("note:add", r#"{"text":"hi"}"#, None, None, None, Box::new(|stored| {
     ///     // Ok(id) once the entry is in IndexedDB
     /// }));
     /// ```
@@ -177,10 +215,10 @@ impl Outbox {
         opts: OutboxOptions,
         listeners: Rc<RefCell<Registry<Listener>>>,
     ) -> Outbox {
-        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        let seed = (crate::platform::random() * u64::MAX as f64) as u64;
         let inner = Rc::new(Inner {
             core: RefCell::new(core::Outbox::new(opts.config.clone(), seed)),
-            client: client.clone(),
+            client: client.bare(),
             opts,
             store: RefCell::new(None),
             persistence: Rc::new(Cell::new(Persistence::Loading)),
@@ -217,7 +255,7 @@ impl Outbox {
             }
         }));
         let weak = Rc::downgrade(&inner);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             let Some(name) = weak.upgrade().map(|i| i.db_name()) else {
                 return;
             };
@@ -289,10 +327,45 @@ impl Outbox {
         self.inner.update_ready();
     }
 
+    /// Queues a typed client → server event. The reply is the entry's id once the entry is
+    /// committed to IndexedDB (at once in memory mode), or the error (`OUTBOX_FULL`,
+    /// `QUOTA_EXCEEDED`, `PAYLOAD_INVALID`). It is then sent in order, at least once, with
+    /// the id in its payload's `id_field`, until the server acks it.
+    ///
+    /// ```no_run
+    /// # async fn send(client: wiresync::Client) -> Result<(), wiresync::Error> {
+    /// use wiresync::events::NotificationRead;
+    /// let id = client
+    ///     .outbox()
+    ///     .enqueue(&NotificationRead { notification_id: "n_1".into() })
+    ///     .await?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    pub fn enqueue<E: Emit>(&self, payload: &E) -> Reply<EntryId> {
+        self.enqueue_in(payload, EntryOptions::default())
+    }
+
+    /// [`enqueue`](Self::enqueue) with a lane, a dedupe key or a TTL of its own.
+    pub fn enqueue_in<E: Emit>(&self, payload: &E, options: EntryOptions) -> Reply<EntryId> {
+        let payload = match super::to_json(payload, E::NAME) {
+            Ok(p) => p,
+            Err(e) => return Reply::ready(Err(e)),
+        };
+        let (reply, answer) = reply::reply();
+        let done = Box::new(move |r: Result<String, Error>| answer.send(r.map(EntryId)));
+        let EntryOptions {
+            lane,
+            dedupe_key,
+            ttl_ms,
+        } = options;
+        self.enqueue_json(E::NAME, &payload, lane, dedupe_key, ttl_ms, done);
+        reply
+    }
+
     /// Queues `payload` (a JSON object) for `event`. `done` runs once the entry is committed to
     /// storage (at once in memory mode) with its id, or with the error (`OUTBOX_FULL`,
     /// `QUOTA_EXCEEDED`, `PAYLOAD_INVALID`).
-    pub fn enqueue(
+    pub fn enqueue_json(
         &self,
         event: &str,
         payload: &str,
@@ -304,7 +377,7 @@ impl Outbox {
         self.enqueue_with((event, payload, None, None), lane, dedupe_key, ttl_ms, done)
     }
 
-    /// [`Outbox::enqueue`] of `(event, payload, payload_js, parts)`: with the payload also as
+    /// [`Outbox::enqueue_json`] of `(event, payload, payload_js, parts)`: with the payload also as
     /// the JS string it came as (the bindings have it), which its record then holds, and the
     /// binary parts its placeholders stand for (stored with it, sent after its packet).
     pub(crate) fn enqueue_with(
@@ -427,8 +500,19 @@ impl Outbox {
         self.inner.parts_of(id)
     }
 
-    /// Listens to changes and delivered / failed / dropped entries.
-    pub fn on(&self, listener: impl Fn(&OutboxEvent) + 'static) -> HandlerId {
+    /// Listens to changes and delivered / failed / dropped entries, until the guard drops.
+    pub fn on(&self, listener: impl Fn(&OutboxEvent) + 'static) -> Subscription {
+        let id = self.on_raw(listener);
+        let listeners = Rc::downgrade(&self.inner.listeners);
+        Subscription::new("outbox", move || {
+            if let Some(l) = listeners.upgrade() {
+                l.try_borrow_mut().map(|mut r| r.off(id)).ok();
+            }
+        })
+    }
+
+    /// Listens to changes and delivered / failed / dropped entries, until [`off`](Self::off).
+    pub fn on_raw(&self, listener: impl Fn(&OutboxEvent) + 'static) -> HandlerId {
         self.inner.listeners.borrow_mut().on("", Rc::new(listener))
     }
 
@@ -451,8 +535,15 @@ impl Outbox {
         found
     }
 
+    /// Removes every entry (e.g. on logout); the reply comes once storage is cleared.
+    pub fn clear(&self) -> Reply<()> {
+        let (reply, answer) = reply::reply();
+        self.clear_then(Box::new(move |r| answer.send(r)));
+        reply
+    }
+
     /// Removes every entry (e.g. on logout); `done` runs once storage is cleared.
-    pub fn clear(&self, done: Box<dyn FnOnce(Result<(), Error>)>) {
+    pub fn clear_then(&self, done: Box<dyn FnOnce(Result<(), Error>)>) {
         self.inner.core.borrow_mut().clear(wall());
         // A marker waiter: completes with the commit that carries the deletes.
         self.inner.waiters.borrow_mut().push((String::new(), done));
@@ -541,7 +632,7 @@ impl Inner {
             return finish(inner);
         };
         let weak = Rc::downgrade(inner);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             let records = store.load().await;
             let Some(inner) = weak.upgrade() else { return };
             match records {
@@ -675,7 +766,7 @@ impl Inner {
         // Held, not weak: writes accepted just before the outbox is dropped (an identity
         // switch in the same tick) are still stored, and their enqueues resolve.
         let inner = inner.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             // Let every enqueue of this tick join the same transaction.
             let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
             if inner.persistence.get() == Persistence::Loading {
@@ -790,7 +881,7 @@ impl Inner {
             Message::Request { .. } => {
                 let weak = Rc::downgrade(inner);
                 let extra = inner.opts.request_headers.clone();
-                wasm_bindgen_futures::spawn_local(async move {
+                crate::platform::spawn(async move {
                     let headers = match extra {
                         Some(f) => f().await,
                         None => Vec::new(),

@@ -12,6 +12,7 @@ use super::outbox::{Outbox, OutboxOptions};
 use super::{Auth, Client, Options};
 
 /// What a session opens with.
+#[derive(Debug)]
 pub struct SessionOptions {
     /// The connection.
     pub connect: Options,
@@ -24,6 +25,7 @@ pub struct SessionOptions {
 }
 
 /// A client, its outbox and its cache.
+#[derive(Debug)]
 pub struct Session {
     /// The connection.
     pub client: Client,
@@ -40,9 +42,7 @@ impl Session {
         #[cfg(all(feature = "cache", feature = "outbox"))]
         let opts = {
             let mut opts = opts;
-            if let (true, Some(o)) = (opts.cache.identity.is_empty(), &opts.outbox) {
-                opts.cache.identity = o.identity.clone();
-            }
+            cache_identity(&mut opts.cache, opts.outbox.as_ref());
             opts
         };
         #[cfg(feature = "outbox")]
@@ -99,24 +99,65 @@ impl Session {
     /// Reconnects now: the cache talks with other tabs again, the outbox asks for the flushing
     /// role again.
     pub fn reconnect(&self) {
-        #[cfg(feature = "cache")]
-        self.cache.open_tabs();
-        #[cfg(feature = "outbox")]
-        if let Some(o) = self.outbox() {
-            o.resume();
-        }
+        resume(
+            #[cfg(feature = "cache")]
+            Some(&self.cache),
+            #[cfg(feature = "outbox")]
+            self.outbox().as_ref(),
+        );
         self.client.reconnect();
     }
 
     /// Closes for good: the connection, the cache's link to other tabs (its data stays
     /// readable) and the outbox's flushing role (its entries stay stored for whoever flushes).
     pub fn close(&self) {
-        #[cfg(feature = "cache")]
-        self.cache.close_tabs();
-        #[cfg(feature = "outbox")]
-        if let Some(o) = self.outbox() {
-            o.suspend();
-        }
+        pause(
+            #[cfg(feature = "cache")]
+            Some(&self.cache),
+            #[cfg(feature = "outbox")]
+            self.outbox().as_ref(),
+        );
         self.client.close();
+    }
+}
+
+/// A cache without an identity of its own takes the outbox's.
+#[cfg(all(feature = "cache", feature = "outbox"))]
+pub(crate) fn cache_identity(cache: &mut CacheOptions, outbox: Option<&OutboxOptions>) {
+    if let (true, Some(o)) = (cache.identity.is_empty(), outbox) {
+        cache.identity = o.identity.clone();
+    }
+}
+
+/// The connection closes for good: the cache stops talking with other tabs (its data stays
+/// readable) and the outbox lets go of the flushing role (its entries stay stored for whoever
+/// flushes).
+pub(crate) fn pause(
+    #[cfg(feature = "cache")] cache: Option<&Cache>,
+    #[cfg(feature = "outbox")] outbox: Option<&Outbox>,
+) {
+    #[cfg(feature = "cache")]
+    if let Some(c) = cache {
+        c.close_tabs();
+    }
+    #[cfg(feature = "outbox")]
+    if let Some(o) = outbox {
+        o.suspend();
+    }
+}
+
+/// The connection opens again: the cache talks with other tabs again, the outbox asks for the
+/// flushing role again.
+pub(crate) fn resume(
+    #[cfg(feature = "cache")] cache: Option<&Cache>,
+    #[cfg(feature = "outbox")] outbox: Option<&Outbox>,
+) {
+    #[cfg(feature = "cache")]
+    if let Some(c) = cache {
+        c.open_tabs();
+    }
+    #[cfg(feature = "outbox")]
+    if let Some(o) = outbox {
+        o.resume();
     }
 }

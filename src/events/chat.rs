@@ -128,3 +128,15 @@ payload! {
         timestamp "timestamp": String,
     }
 }
+
+payload! {
+    /// The room of one conversation (`subscribe:chat`): its messages, typing and read receipts.
+    ChatRoom {
+        /// The chat.
+        chat_id "chatId": String,
+    }
+}
+
+impl super::Room for ChatRoom {
+    const CHANNEL: &'static str = "chat";
+}

@@ -42,6 +42,8 @@ use crate::core::schema::{self, Schema, Type};
 /// impl Event for ShipmentMoved {
 ///     const NAME: &'static str = "shipment:moved";
 /// }
+/// // Server → client: `client.on::<ShipmentMoved>(…)` takes it (`Emit` for the other way).
+/// impl wiresync::events::Listen for ShipmentMoved {}
 ///
 /// // In an app: `options.listen.add::<ShipmentMoved>()`, then `client.on::<ShipmentMoved>(…)`.
 /// let mut listen = Schemas::default();
@@ -112,10 +114,55 @@ pub use order::*;
 pub use social::*;
 
 /// A typed event: a payload type with its wire name (the catalog's, or an app's own declared
-/// with [`payload!`](crate::payload)).
+/// with [`payload!`](crate::payload)). Which way it goes is a second trait: [`Listen`] (server
+/// → client, what `Client::on` takes) or [`Emit`] (client → server, what `emit`, the outbox
+/// and `emit_with_ack` take).
 pub trait Event: Schema + serde::de::DeserializeOwned + serde::Serialize {
     /// The event name on the wire, e.g. `"order:status_update"`.
     const NAME: &'static str;
+}
+
+/// A server → client event: one `Client::on` can listen to.
+///
+/// ```
+/// use wiresync::events::{Listen, OrderStatusUpdate};
+/// fn listens<E: Listen>() -> &'static str { E::NAME }
+/// assert_eq!(listens::<OrderStatusUpdate>(), "order:status_update");
+/// ```
+///
+/// A client → server event is not one, so listening to it does not compile:
+///
+/// ```compile_fail,E0277
+/// use wiresync::events::{ChatSendMessage, Listen};
+/// fn listens<E: Listen>() -> &'static str { E::NAME }
+/// listens::<ChatSendMessage>();
+/// ```
+pub trait Listen: Event {}
+
+/// A client → server event: one `Client::emit`, `emit_with_ack` and the outbox can send.
+///
+/// ```compile_fail,E0277
+/// use wiresync::events::{Emit, OrderStatusUpdate};
+/// fn emits<E: Emit>() -> &'static str { E::NAME }
+/// emits::<OrderStatusUpdate>();
+/// ```
+pub trait Emit: Event {}
+
+/// A room: its join parameters as a payload type, and its channel. `Client::subscribe` sends
+/// `subscribe:<CHANNEL>` with the parameters, again after every reconnect that did not recover
+/// the session, and `unsubscribe:<CHANNEL>` when its guard drops.
+///
+/// ```
+/// use wiresync::events::{OrderRoom, Room};
+/// assert_eq!(OrderRoom::CHANNEL, "order");
+/// let params = OrderRoom { order_id: "ord_1".into() };
+/// # let _ = params;
+/// ```
+pub trait Room: Schema + serde::Serialize {
+    /// The channel, e.g. `"order"` for `subscribe:order`.
+    const CHANNEL: &'static str;
+    /// Whether the join waits for the server's ack (`ready` resolves on it). Default `true`.
+    const ACK: bool = true;
 }
 
 impl schema::Schemas {
@@ -129,8 +176,8 @@ impl schema::Schemas {
 /// Binds payload types to event names, both directions, and builds the lookup tables.
 macro_rules! catalog {
     (listen { $($lty:ident => $lname:literal,)* } emit { $($ety:ident => $ename:literal,)* }) => {
-        $( impl Event for $lty { const NAME: &'static str = $lname; } )*
-        $( impl Event for $ety { const NAME: &'static str = $ename; } )*
+        $( impl Event for $lty { const NAME: &'static str = $lname; } impl Listen for $lty {} )*
+        $( impl Event for $ety { const NAME: &'static str = $ename; } impl Emit for $ety {} )*
 
         /// The schema of a server → client catalog event.
         pub fn listen_schema(name: &str) -> Option<&'static Type> {

@@ -69,3 +69,15 @@ payload! {
         timestamp "timestamp": String,
     }
 }
+
+payload! {
+    /// The room of one order (`subscribe:order`): its status, location and ETA updates.
+    OrderRoom {
+        /// The order.
+        order_id "orderId": String,
+    }
+}
+
+impl super::Room for OrderRoom {
+    const CHANNEL: &'static str = "order";
+}

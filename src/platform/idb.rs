@@ -28,11 +28,13 @@ pub enum WriteError {
 }
 
 /// An open outbox or cache database.
+#[derive(Debug)]
 pub struct Store {
     db: IdbDatabase,
 }
 
 /// One change in a group commit.
+#[derive(Debug)]
 pub enum Op {
     /// Insert or replace this record.
     Put(JsValue),

@@ -16,11 +16,17 @@ pub enum PageEvent {
 
 /// Whether the browser believes it is online (true where unknown).
 pub fn is_online() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
+    super::IN_BROWSER && web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
 /// One registered listener: where, which event, the closure.
 type Listener = (EventTarget, &'static str, Closure<dyn FnMut()>);
+
+impl std::fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lifecycle").finish_non_exhaustive()
+    }
+}
 
 /// Registered lifecycle listeners.
 pub struct Lifecycle {
@@ -31,7 +37,7 @@ impl Lifecycle {
     /// Starts listening; every event goes to `sink`.
     pub fn listen(sink: impl Fn(PageEvent) + Clone + 'static) -> Lifecycle {
         let mut listeners = Vec::new();
-        let Some(window) = web_sys::window() else {
+        let Some(window) = super::IN_BROWSER.then(web_sys::window).flatten() else {
             return Lifecycle { listeners };
         };
         let document = window.document();

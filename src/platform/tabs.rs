@@ -9,6 +9,14 @@ use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
 type Callback = Closure<dyn FnMut()>;
 
+impl std::fmt::Debug for Leadership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leadership")
+            .field("held", &self.held.get())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Holds (or waits for) the exclusive lock `name`; `on_acquired` runs once it is ours. The
 /// lock is released, or the request withdrawn, when this is dropped. Where Web Locks are
 /// missing, the lock is ours at once (one tab assumed).
@@ -33,6 +41,14 @@ impl Leadership {
         on_lost: Option<Box<dyn Fn()>>,
     ) -> Leadership {
         let held = Rc::new(Cell::new(false));
+        if !super::IN_BROWSER {
+            // Never ours: nothing is flushed off the browser.
+            return Leadership {
+                release: None,
+                _callbacks: None,
+                held,
+            };
+        }
         let h = held.clone();
         let callback = Closure::<dyn FnMut()>::new(move || {
             h.set(true);
@@ -85,6 +101,12 @@ impl Drop for Leadership {
     }
 }
 
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel").finish_non_exhaustive()
+    }
+}
+
 /// A BroadcastChannel whose messages go to `on_message`: plain strings, or (from
 /// [`post_parts`](Channel::post_parts)) a string with binary parts. Closed on Drop.
 pub struct Channel {
@@ -95,7 +117,8 @@ pub struct Channel {
 impl Channel {
     /// Joins channel `name`. Where BroadcastChannel is missing, posts go nowhere.
     pub fn open(name: &str, on_message: impl Fn(String, Option<Array>) + 'static) -> Channel {
-        let Ok(channel) = web_sys::BroadcastChannel::new(name) else {
+        let opened = super::IN_BROWSER.then(|| web_sys::BroadcastChannel::new(name).ok());
+        let Some(channel) = opened.flatten() else {
             return Channel {
                 channel: None,
                 _on_message: None,
@@ -150,7 +173,8 @@ impl Drop for Channel {
 
 thread_local! {
     /// `window.crypto`, looked up once (not three calls into JS per id).
-    static CRYPTO: Option<web_sys::Crypto> = web_sys::window().and_then(|w| w.crypto().ok());
+    static CRYPTO: Option<web_sys::Crypto> =
+        super::IN_BROWSER.then(web_sys::window).flatten().and_then(|w| w.crypto().ok());
 }
 
 /// A random UUID v4 (`crypto.randomUUID()`, or `Math.random` where crypto is missing).
@@ -158,7 +182,7 @@ pub fn uuid() -> String {
     let from_crypto = CRYPTO.with(|c| c.as_ref().map(|c| c.random_uuid()));
     from_crypto.unwrap_or_else(|| {
         let hex: String = (0..32)
-            .map(|_| crate::core::text::hex_digit((js_sys::Math::random() * 16.0) as u32))
+            .map(|_| crate::core::text::hex_digit((super::random() * 16.0) as u32))
             .collect();
         [
             &hex[0..8],

@@ -12,16 +12,27 @@ thread_local! {
 
 /// Milliseconds on a monotonic clock (`performance.now()`, `Date.now()` where absent).
 pub fn now() -> u64 {
+    if !super::IN_BROWSER {
+        return 0;
+    }
     PERFORMANCE
         .with(|p| p.as_ref().map_or_else(js_sys::Date::now, |p| p.now()))
         .max(0.0) as u64
+}
+
+impl std::fmt::Debug for Timer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Timer")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A pending callback at a deadline; dropping it cancels (gloo's `Timeout` guard).
 pub struct Timer {
     /// When it fires, on the [`now`] clock.
     pub deadline: u64,
-    _timeout: Timeout,
+    _timeout: Option<Timeout>,
 }
 
 impl Timer {
@@ -30,7 +41,8 @@ impl Timer {
         let delay = deadline.saturating_sub(now()).min(i32::MAX as u64) as u32;
         Timer {
             deadline,
-            _timeout: Timeout::new(delay, f),
+            // Off the browser: never fires.
+            _timeout: super::IN_BROWSER.then(|| Timeout::new(delay, f)),
         }
     }
 }
@@ -77,5 +89,9 @@ pub fn from_wall(deadline: u64) -> u64 {
 
 /// Milliseconds since the epoch (`Date.now()`): for what must mean the same after a reload.
 pub fn wall_now() -> u64 {
-    js_sys::Date::now() as u64
+    if super::IN_BROWSER {
+        js_sys::Date::now() as u64
+    } else {
+        0
+    }
 }

@@ -23,6 +23,12 @@ pub enum SocketEvent<'a> {
     Closed(u16, String),
 }
 
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket").finish_non_exhaustive()
+    }
+}
+
 /// An open or opening WebSocket.
 pub struct Socket {
     ws: WebSocket,
@@ -40,6 +46,9 @@ impl Socket {
         url: &str,
         sink: impl Fn(SocketEvent<'_>) + Clone + 'static,
     ) -> Result<Socket, String> {
+        if !super::IN_BROWSER {
+            return Err("no browser: nothing connects off wasm32".into());
+        }
         let ws =
             WebSocket::new(url).map_err(|e| ["cannot open ", url, ": ", &describe(&e)].concat())?;
         // ArrayBuffer, not Blob: Blob data is read asynchronously and would reorder events.
