@@ -143,15 +143,15 @@ pub struct Options {
     /// of the last (failover; `url` as a function in JavaScript). Needs `config.ask_url`.
     /// Default `None`: `config.failover` is taken in turn.
     pub next_url: Option<NextUrl>,
-    /// What [`Client::outbox`] opens the outbox with. Default [`OutboxOptions::default`](outbox::OutboxOptions).
+    /// What [`Client::outbox`] opens the outbox with. Default `None`: the defaults of
+    /// [`OutboxOptions`](outbox::OutboxOptions).
     #[cfg(feature = "outbox")]
-    pub outbox: outbox::OutboxOptions,
-    /// What [`Client::cache`] opens the cache with. Default [`CacheOptions::default`], with
-    /// the outbox's identity.
-    ///
-    /// [`CacheOptions::default`]: cache::CacheOptions
+    pub outbox: Option<outbox::OutboxOptions>,
+    /// What [`Client::cache`] makes the cache with. Default `None`: the defaults of
+    /// [`CacheOptions`](cache::CacheOptions). Without an identity of its own it takes the
+    /// outbox's.
     #[cfg(feature = "cache")]
-    pub cache: cache::CacheOptions,
+    pub cache: Option<cache::CacheOptions>,
 }
 
 impl Options {
@@ -165,9 +165,9 @@ impl Options {
             share: None,
             next_url: None,
             #[cfg(feature = "outbox")]
-            outbox: outbox::OutboxOptions::default(),
+            outbox: None,
             #[cfg(feature = "cache")]
-            cache: cache::CacheOptions::default(),
+            cache: None,
         }
     }
 
@@ -289,15 +289,16 @@ pub struct Client {
     parts: Rc<Parts>,
 }
 
-/// The outbox and the cache a client opens on first use ([`Client::outbox`], [`Client::cache`]),
-/// with their options. Held by the app's handles only: the outbox and the cache hold the
-/// connection ([`Client::bare`]), never these, so dropping the handles frees all of it.
+/// The client's outbox and cache ([`Client::outbox`], [`Client::cache`], or a
+/// [`Session`](session::Session)'s), once opened, and the options to open them with. Held by
+/// the app's handles only: the outbox and the cache hold the connection ([`Client::bare`]),
+/// never these, so dropping the handles frees all of it.
 #[derive(Default)]
 struct Parts {
     #[cfg(feature = "outbox")]
-    outbox: RefCell<(outbox::OutboxOptions, Option<outbox::Outbox>)>,
+    outbox: RefCell<(Option<outbox::OutboxOptions>, Option<outbox::Outbox>)>,
     #[cfg(feature = "cache")]
-    cache: RefCell<(cache::CacheOptions, Option<cache::Cache>)>,
+    cache: RefCell<(Option<cache::CacheOptions>, Option<cache::Cache>)>,
 }
 
 /// `session::pause` or `session::resume`, by their parameters.
@@ -423,7 +424,7 @@ impl Client {
         if let Some(o) = opened {
             return o;
         }
-        let opts = self.parts.outbox.borrow().0.clone();
+        let opts = self.parts.outbox.borrow().0.clone().unwrap_or_default();
         let o = outbox::Outbox::open(self, opts);
         self.parts.outbox.borrow_mut().1 = Some(o.clone());
         o
@@ -438,9 +439,12 @@ impl Client {
             return c;
         }
         #[allow(unused_mut)]
-        let mut opts = self.parts.cache.borrow().0.clone();
-        #[cfg(all(feature = "cache", feature = "outbox"))]
-        session::cache_identity(&mut opts, Some(&self.parts.outbox.borrow().0));
+        let mut opts = self.parts.cache.borrow().0.clone().unwrap_or_default();
+        #[cfg(feature = "outbox")]
+        {
+            let outbox = self.parts.outbox.borrow().0.clone().unwrap_or_default();
+            session::cache_identity(&mut opts, Some(&outbox));
+        }
         let c = cache::Cache::new(self, opts);
         self.parts.cache.borrow_mut().1 = Some(c.clone());
         c

@@ -2,9 +2,6 @@
 //! opening them together, an identity switch, reconnecting and closing. The JS API holds one;
 //! a Rust app that wants all three may too.
 
-#[cfg(feature = "outbox")]
-use std::cell::RefCell;
-
 #[cfg(feature = "cache")]
 use super::cache::{Cache, CacheOptions};
 #[cfg(feature = "outbox")]
@@ -24,7 +21,8 @@ pub struct SessionOptions {
     pub cache: CacheOptions,
 }
 
-/// A client, its outbox and its cache.
+/// A client, its outbox and its cache. The outbox and the cache are the client's own
+/// ([`Client::outbox`], [`Client::cache`]): its `close` and `reconnect` take them along.
 #[derive(Debug)]
 pub struct Session {
     /// The connection.
@@ -32,8 +30,6 @@ pub struct Session {
     /// The query cache.
     #[cfg(feature = "cache")]
     pub cache: Cache,
-    #[cfg(feature = "outbox")]
-    outbox: RefCell<Option<Outbox>>,
 }
 
 impl Session {
@@ -55,11 +51,19 @@ impl Session {
             opts
         };
         let client = Client::connect(opts.connect);
+        #[cfg(feature = "outbox")]
+        {
+            client.parts.outbox.borrow_mut().1 = opts.outbox.map(|o| Outbox::open(&client, o));
+        }
+        #[cfg(feature = "cache")]
+        let cache = Cache::new(&client, opts.cache);
+        #[cfg(feature = "cache")]
+        {
+            client.parts.cache.borrow_mut().1 = Some(cache.clone());
+        }
         Session {
-            #[cfg(feature = "outbox")]
-            outbox: RefCell::new(opts.outbox.map(|o| Outbox::open(&client, o))),
             #[cfg(feature = "cache")]
-            cache: Cache::new(&client, opts.cache),
+            cache,
             client,
         }
     }
@@ -67,7 +71,7 @@ impl Session {
     /// The outbox (a handle), or `None` when the session has none.
     #[cfg(feature = "outbox")]
     pub fn outbox(&self) -> Option<Outbox> {
-        self.outbox.borrow().clone()
+        self.client.parts.outbox.borrow().1.clone()
     }
 
     /// New credentials, and with `identity` another user: the cache and the outbox switch to
@@ -82,9 +86,10 @@ impl Session {
             #[cfg(feature = "outbox")]
             {
                 // Not borrowed while switching: a listener it calls may use the outbox.
-                let old = self.outbox.borrow_mut().take();
+                let slot = &self.client.parts.outbox;
+                let old = slot.borrow_mut().1.take();
                 let new = old.map(|o| o.with_identity(identity));
-                *self.outbox.borrow_mut() = new;
+                slot.borrow_mut().1 = new;
             }
             #[cfg(not(any(feature = "cache", feature = "outbox")))]
             let _ = identity;
@@ -97,26 +102,15 @@ impl Session {
     }
 
     /// Reconnects now: the cache talks with other tabs again, the outbox asks for the flushing
-    /// role again.
+    /// role again ([`Client::reconnect`]).
     pub fn reconnect(&self) {
-        resume(
-            #[cfg(feature = "cache")]
-            Some(&self.cache),
-            #[cfg(feature = "outbox")]
-            self.outbox().as_ref(),
-        );
         self.client.reconnect();
     }
 
     /// Closes for good: the connection, the cache's link to other tabs (its data stays
-    /// readable) and the outbox's flushing role (its entries stay stored for whoever flushes).
+    /// readable) and the outbox's flushing role (its entries stay stored for whoever flushes)
+    /// ([`Client::close`]).
     pub fn close(&self) {
-        pause(
-            #[cfg(feature = "cache")]
-            Some(&self.cache),
-            #[cfg(feature = "outbox")]
-            self.outbox().as_ref(),
-        );
         self.client.close();
     }
 }
