@@ -501,3 +501,154 @@ async fn bad_auth_on_the_json_protocol_is_typed() {
     .await;
     p.client.close();
 }
+
+wiresync::payload! {
+    /// `echo` (the test server acks with the same arguments).
+    EchoPing {
+        /// Anything.
+        text "text": String,
+    }
+}
+impl wiresync::events::Event for EchoPing {
+    const NAME: &'static str = "echo";
+}
+impl wiresync::events::Emit for EchoPing {}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct CachedOrder {
+    status: String,
+}
+
+/// The typed Rust API against the real server: a typed ack, a room guard and its join future,
+/// the outbox's enqueue future, and the cache's typed rules (`patch_on`, `invalidate_on`) and
+/// observer.
+#[wasm_bindgen_test]
+async fn the_typed_api_acks_rooms_outbox_and_cache_rules() {
+    use std::cell::Cell;
+    use wiresync::events::{NotificationRead, OrderRoom};
+    use wiresync::{key, ErrorCode, OutboxOptions};
+
+    let mut o = Options::new(SIO);
+    o.auth = Auth::Json(r#"{"token":"good"}"#.into());
+    o.outbox = Some(OutboxOptions {
+        name: "typed-api".into(),
+        ..OutboxOptions::default()
+    });
+    let p = Probe::new(o);
+
+    // An ack, typed both ways; an answer that does not fit its type is PAYLOAD_INVALID.
+    let ping = EchoPing { text: "hi".into() };
+    let echoed: EchoPing = p.client.emit_with_ack(&ping).await.expect("acked");
+    assert_eq!(echoed, ping);
+    let wrong = p.client.emit_with_ack::<_, u32>(&ping).await.unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::PayloadInvalid);
+    assert_eq!(wrong.event.as_deref(), Some("echo"));
+
+    // A room: joined once, its future resolves on the server's ack.
+    let joins = |v: &Value| v["joins"]["order:typed1"].as_u64().unwrap_or(0);
+    let leaves = |v: &Value| v["leaves"]["order:typed1"].as_u64().unwrap_or(0);
+    let before = control(SIO, "stats").await;
+    let mut room = p
+        .client
+        .subscribe(&OrderRoom {
+            order_id: "typed1".into(),
+        })
+        .expect("valid params");
+    room.ready().await.expect("joined");
+    assert_eq!(joins(&control(SIO, "stats").await), joins(&before) + 1);
+    let again = room.ready().await.unwrap_err();
+    assert_eq!(again.code, ErrorCode::InvalidArgument);
+
+    // The cache: a patch rule, an invalidation rule, an observer whose fetch counts.
+    let cache = p.client.cache();
+    let order = key!["order", "typed1"];
+    cache
+        .set(
+            &order,
+            &CachedOrder {
+                status: "placed".into(),
+            },
+        )
+        .unwrap();
+    let _patch = cache.patch_on::<OrderStatusUpdate, CachedOrder>(
+        |u| key!["order", &u.order_id],
+        |old, u| {
+            old.map(|_| CachedOrder {
+                status: u.status.clone(),
+            })
+        },
+    );
+    let fetches = Rc::new(Cell::new(0));
+    let seen = Rc::new(RefCell::new(Vec::<Vec<u32>>::new()));
+    let (f, s) = (fetches.clone(), seen.clone());
+    let _list = cache.observe(
+        key!["orders"],
+        60_000,
+        move || {
+            f.set(f.get() + 1);
+            let n = f.get();
+            async move { Ok::<_, String>(vec![n]) }
+        },
+        move |data: Option<Vec<u32>>, _| {
+            if let Some(d) = data {
+                s.borrow_mut().push(d);
+            }
+        },
+    );
+    until("first fetch", 3000, || seen.borrow().len() == 1).await;
+    let _refetch = cache.invalidate_on::<OrderStatusUpdate>(|_| vec![key!["orders"]]);
+    let data = enc(&status_payload("typed1", "delivered"));
+    control(
+        SIO,
+        &format!("emit?room=order:typed1&event=order:status_update&data={data}"),
+    )
+    .await;
+    let c = cache.clone();
+    until("the patch rule applied", 3000, || {
+        c.get::<CachedOrder>(&key!["order", "typed1"])
+            .is_some_and(|o| o.status == "delivered")
+    })
+    .await;
+    until("the invalidation refetched", 3000, || {
+        seen.borrow().last() == Some(&vec![2])
+    })
+    .await;
+    assert_eq!(fetches.get(), 2);
+
+    // The outbox: the future gives the id once stored; the server applies it once.
+    let id = p
+        .client
+        .outbox()
+        .enqueue(&NotificationRead {
+            notification_id: "typed-n1".into(),
+        })
+        .await
+        .expect("stored");
+    let mut applied = false;
+    for _ in 0..100 {
+        let stats = control(SIO, "outbox/stats").await;
+        applied = stats["applied"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == id.0.as_str() && a["event"] == "notification:read");
+        if applied {
+            break;
+        }
+        TimeoutFuture::new(50).await;
+    }
+    assert!(applied, "the server applied entry {id}");
+
+    // Dropping the guard leaves the room.
+    drop(room);
+    let mut left = 0;
+    for _ in 0..60 {
+        left = leaves(&control(SIO, "stats").await);
+        if left > leaves(&before) {
+            break;
+        }
+        TimeoutFuture::new(50).await;
+    }
+    assert_eq!(left, leaves(&before) + 1);
+    p.client.close();
+}
