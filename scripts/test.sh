@@ -10,6 +10,9 @@ results=$(mktemp)   # every runner's output, for the total at the end
 
 step "format and lints"
 cargo fmt --all -- --check
+for app in examples/own-exports examples/leptos-app; do
+  cargo fmt --manifest-path "$app/Cargo.toml" -- --check
+done
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --all-targets --features small-alloc,js -- -D warnings
 # ...and the crate as a Rust app builds it: no JS API.
@@ -33,6 +36,18 @@ js=target/examples/own-exports-js/own_exports.js
 grep -q "export function connect" "$js" && ! grep -q "RawClient" "$js" \
   || { echo "the app's wasm exports wiresync's JS API"; exit 1; }
 echo "ok - a Rust app exports its own connect; no RawClient in its wasm"
+
+step "a Leptos 0.8 CSR app on wiresync's Rust API (examples/leptos-app; run by tests/js/leptos-app.test.mjs)"
+# A debug build, into the target dir own-exports uses: ~4-5 min cold (leptos), seconds warm.
+CARGO_TARGET_DIR=target/examples cargo build --quiet --target wasm32-unknown-unknown \
+  --manifest-path examples/leptos-app/Cargo.toml
+rm -rf target/examples/leptos-app-js
+wasm-bindgen --target web --out-dir target/examples/leptos-app-js \
+  target/examples/wasm32-unknown-unknown/debug/leptos_app.wasm
+cp examples/leptos-app/index.html target/examples/leptos-app-js/
+! grep -q "RawClient" target/examples/leptos-app-js/leptos_app.js \
+  || { echo "the Leptos app's wasm exports wiresync's JS API"; exit 1; }
+echo "ok - the Leptos app is built in target/examples/leptos-app-js (the JS tests run it)"
 
 step "build the npm package"
 ./scripts/build.sh

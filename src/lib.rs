@@ -48,11 +48,18 @@ static ALLOCATOR: small_alloc::SizeClasses = small_alloc::SizeClasses::new();
 
 pub use crate::core::connection::{State, Status};
 pub use crate::core::error::{Error, ErrorCode, Result};
+#[cfg(feature = "outbox")]
+pub use crate::core::outbox::Status as OutboxStatus;
+#[cfg(feature = "cache")]
+pub use crate::core::query_cache::Query;
 pub use crate::core::query_key::QueryKey;
 #[cfg(feature = "cache")]
 pub use crate::driver::cache::Cache;
 #[cfg(feature = "outbox")]
+pub use crate::driver::outbox::OutboxEvent;
+#[cfg(feature = "outbox")]
 pub use crate::driver::outbox::{EntryId, EntryOptions};
 #[cfg(feature = "outbox")]
 pub use crate::driver::outbox::{Outbox, OutboxOptions};
+pub use crate::driver::Persistence;
 pub use crate::driver::{Auth, Client, Membership, Options, Reply, Subscription};

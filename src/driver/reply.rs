@@ -15,8 +15,10 @@ struct Slot<T> {
     waker: Option<Waker>,
 }
 
-/// An answer to come: resolves once with the value or the error (`CLOSED` if the client went
-/// away before answering). Dropping it does not cancel what was sent, only stops listening.
+/// An answer to come: resolves once with the value or the error (`CLOSED` when no answer
+/// will come: the client closed or went away, or the request was withdrawn, e.g. a room left
+/// before the server acked the join). Dropping it does not cancel what was sent, only stops
+/// listening.
 #[must_use = "a Reply does nothing unless awaited; what it answers was sent already"]
 pub struct Reply<T> {
     slot: Rc<RefCell<Slot<T>>>,
@@ -71,7 +73,11 @@ impl<T> Answer<T> {
 impl<T> Drop for Answer<T> {
     fn drop(&mut self) {
         if self.slot.is_some() {
-            let closed = Error::new(ErrorCode::Closed, "the client went away before answering");
+            let closed = Error::new(
+                ErrorCode::Closed,
+                "no answer will come: the client closed, or the request was withdrawn (a room \
+                 left before the server acked the join)",
+            );
             Answer {
                 slot: self.slot.take(),
             }
