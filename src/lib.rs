@@ -54,7 +54,7 @@ pub use crate::core::outbox::Status as OutboxStatus;
 pub use crate::core::query_cache::Query;
 pub use crate::core::query_key::QueryKey;
 #[cfg(feature = "cache")]
-pub use crate::driver::cache::Cache;
+pub use crate::driver::cache::{Cache, CacheOptions, PersistOptions};
 #[cfg(feature = "outbox")]
 pub use crate::driver::outbox::OutboxEvent;
 #[cfg(feature = "outbox")]

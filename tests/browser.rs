@@ -570,6 +570,19 @@ async fn the_typed_api_acks_rooms_outbox_and_cache_rules() {
             },
         )
         .unwrap();
+    // Typed data is JSON as serde means it: maps as objects, `None` as null.
+    let mut prices = std::collections::HashMap::new();
+    prices.insert("ord_1".to_owned(), Some(12.5));
+    prices.insert("ord_2".to_owned(), None);
+    cache.set(&key!["prices"], &prices).unwrap();
+    assert_eq!(
+        cache.get::<std::collections::HashMap<String, Option<f64>>>(&key!["prices"]),
+        Some(prices)
+    );
+    assert_eq!(
+        cache.get_data(&key!["prices"]).map(|t| t.len()),
+        Some(r#"{"ord_1":12.5,"ord_2":null}"#.len())
+    );
     let _patch = cache.patch_on::<OrderStatusUpdate, CachedOrder>(
         |u| key!["order", &u.order_id],
         |old, u| {

@@ -62,16 +62,79 @@ fn sends_answer_closed_at_once() {
     let e = client.emit(&message).unwrap_err();
     assert_eq!(e.code, ErrorCode::Closed);
     assert!(closed(poll_once(client.emit_with_ack::<_, ()>(&message))));
-    let e = client
-        .subscribe(&ChatRoom {
-            chat_id: "c1".into(),
-        })
-        .unwrap_err();
-    assert_eq!(e.code, ErrorCode::Closed);
     let read = NotificationRead {
         notification_id: "n1".into(),
     };
     assert!(closed(poll_once(client.outbox().enqueue(&read))));
+    // The JSON-text calls too (records are JS objects: nothing is stored off the browser).
+    let tx = Rc::new(Cell::new(None));
+    let t = tx.clone();
+    client.outbox().enqueue_json(
+        "note:add",
+        r#"{"text":"hi"}"#,
+        None,
+        None,
+        None,
+        Box::new(move |r| t.set(Some(r.unwrap_err().code))),
+    );
+    assert_eq!(tx.take(), Some(ErrorCode::Closed));
+    let t = tx.clone();
+    client.outbox().enqueue_request(
+        "https://api.example.com/notes",
+        "POST",
+        vec![],
+        Some("{}".into()),
+        None,
+        Box::new(move |r| t.set(Some(r.unwrap_err().code))),
+    );
+    assert_eq!(tx.take(), Some(ErrorCode::Closed));
+}
+
+#[test]
+fn a_room_renders_off_the_browser() {
+    let client = client();
+    let mut room = client
+        .subscribe(&ChatRoom {
+            chat_id: "c1".into(),
+        })
+        .expect("an inert membership");
+    assert!(closed(poll_once(room.ready())));
+    drop(room);
+}
+
+#[test]
+fn guards_dropped_by_a_registration_being_removed_unregister_too() {
+    let client = client();
+    let heard = Rc::new(Cell::new(0));
+    let h = heard.clone();
+    let inner = client.on_state(move |_| h.set(h.get() + 1));
+    // The outer listener owns the inner guard: removing it drops that guard, which must
+    // unregister its listener while the registry is being changed.
+    let outer = client.on_state(move |_| {
+        let _ = &inner;
+    });
+    drop(outer);
+    client.close(); // tells the state listeners that are left: none
+    assert_eq!(heard.get(), 0);
+
+    // The same in the cache (this panicked with "already borrowed").
+    let cache = client.cache();
+    let inner_obs = cache.observe(
+        key!["b"],
+        0,
+        || async { Ok::<u32, String>(1) },
+        |_: Option<u32>, _| {},
+    );
+    let inner_watch = cache.watch(key!["b"], |_| {});
+    let outer = cache.observe(
+        key!["a"],
+        0,
+        || async { Ok::<u32, String>(1) },
+        move |_: Option<u32>, _| {
+            let _ = (&inner_obs, &inner_watch);
+        },
+    );
+    drop(outer);
 }
 
 #[test]
@@ -80,10 +143,15 @@ fn the_cache_keeps_rules_and_observers_and_stores_nothing() {
     let cache = client.cache();
     let calls = Rc::new(Cell::new(0));
     let c = calls.clone();
+    let fetched = Rc::new(Cell::new(0));
+    let f = fetched.clone();
     let observer = cache.observe(
         key!["order", "o1"],
         1_000,
-        || async { Ok::<u32, String>(1) },
+        move || {
+            f.set(f.get() + 1); // would call the browser in an app
+            async { Ok::<u32, String>(1) }
+        },
         move |data: Option<u32>, _| {
             assert_eq!(data, None);
             c.set(c.get() + 1);
@@ -98,6 +166,11 @@ fn the_cache_keeps_rules_and_observers_and_stores_nothing() {
     assert!(
         calls.get() >= 1,
         "the observer hears the query's first state"
+    );
+    assert_eq!(
+        fetched.get(),
+        0,
+        "query functions never run off the browser"
     );
     let outbox = client.outbox();
     let _listener = outbox.on(|_| {});
@@ -125,9 +198,13 @@ fn guards_say_what_they_hold() {
     let sub = client.on_error(|_| {});
     assert_eq!(
         format!("{sub:?}"),
-        r#"Subscription { of: "error", kept: false }"#
+        r#"Subscription { of: "error", active: true }"#
     );
     sub.forget();
     let cache_guard = client.cache().watch(key!["a"], |_| {});
     assert!(format!("{cache_guard:?}").contains("cache watch"));
+    let rule = client
+        .cache()
+        .invalidate_on::<OrderStatusUpdate>(|_| vec![]);
+    assert!(format!("{rule:?}").contains("invalidate_on"), "{rule:?}");
 }

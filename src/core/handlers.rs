@@ -63,13 +63,23 @@ impl<H: Clone> Registry<H> {
 
     /// Removes a handler. Returns whether it was registered. Idempotent.
     pub fn off(&mut self, id: HandlerId) -> bool {
-        let before = self.len();
-        self.any.retain(|e| e.id != id);
-        for (_, list) in self.by_name.iter_mut() {
-            list.retain(|e| e.id != id);
+        self.remove(id).is_some()
+    }
+
+    /// Removes a handler and gives it back, for the caller to drop once it no longer borrows
+    /// the registry (what the handler owns may unregister other handlers as it drops).
+    pub fn remove(&mut self, id: HandlerId) -> Option<H> {
+        let mut removed = None;
+        let lists =
+            std::iter::once(&mut self.any).chain(self.by_name.iter_mut().map(|(_, list)| list));
+        for list in lists {
+            if let Some(at) = list.iter().position(|e| e.id == id) {
+                removed = Some(list.remove(at).handler);
+                break;
+            }
         }
         self.by_name.retain(|(_, list)| !list.is_empty());
-        self.len() < before
+        removed
     }
 
     /// Whether anything listens to `name` (catch-all handlers included).
@@ -106,6 +116,18 @@ impl<H: Clone> Registry<H> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Removes handler `id` from `registry` and drops it after the borrow ends, so that a handler
+/// owning other registrations (guards) can unregister them as it drops. Never a panic: a
+/// registry borrowed right now (only while handlers are taken out for a dispatch) is left as
+/// it is.
+pub fn unregister<H: Clone>(registry: &std::cell::RefCell<Registry<H>>, id: HandlerId) {
+    let removed = registry
+        .try_borrow_mut()
+        .ok()
+        .and_then(|mut r| r.remove(id));
+    drop(removed);
 }
 
 #[cfg(test)]

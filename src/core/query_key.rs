@@ -80,6 +80,12 @@ impl From<bool> for Value {
     }
 }
 
+impl From<f32> for Value {
+    fn from(n: f32) -> Value {
+        Value::from(f64::from(n))
+    }
+}
+
 impl From<f64> for Value {
     /// A finite number; `NaN` and infinities are `null`, as `JSON.stringify` makes them.
     fn from(n: f64) -> Value {
@@ -100,7 +106,7 @@ macro_rules! from_int {
         }
     )*};
 }
-from_int!(i32, i64, u32, u64, usize);
+from_int!(i8, i16, i32, i64, u8, u16, u32, u64, usize);
 
 impl Value {
     /// Parses JSON text.

@@ -25,6 +25,14 @@ use crate::platform::idb::{self, Op, Store, WriteError};
 use crate::platform::tabs::Channel;
 use crate::platform::timers::{self, wall_now as wall, Timer};
 
+/// Removes the entry `id` (first field) of `list` and gives it back, to be dropped once the
+/// list is no longer borrowed.
+fn take_entry<A, B>(list: &RefCell<Vec<(u64, A, B)>>, id: u64) -> Option<(u64, A, B)> {
+    let mut list = list.borrow_mut();
+    let at = list.iter().position(|(i, _, _)| *i == id)?;
+    Some(list.remove(at))
+}
+
 /// JSON text as `T` (`JSON.parse`, then serde).
 fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Error> {
     super::off_browser()?;
@@ -443,10 +451,9 @@ impl Cache {
 
     /// Removes a watch hook.
     pub fn unwatch(&self, id: u64) {
-        self.inner
-            .watchers
-            .borrow_mut()
-            .retain(|(i, _, _)| *i != id);
+        // Dropped after the borrow: a hook may own other guards of this cache.
+        let removed = take_entry(&self.inner.watchers, id);
+        drop(removed);
         let watched = !self.inner.watchers.borrow().is_empty();
         self.inner.core.borrow_mut().set_watched(watched);
     }
@@ -507,7 +514,7 @@ impl Cache {
     }
 
     /// The data of `key` as `T` (`getQueryData`): `None` when there is none or it does not
-    /// fit `T`.
+    /// fit `T` (see [`get_data`](Self::get_data) for the JSON text).
     pub fn get<T: serde::de::DeserializeOwned>(&self, key: &QueryKey) -> Option<T> {
         decode(&self.get_data(key)?).ok()
     }
@@ -534,14 +541,17 @@ impl Cache {
         keys: impl Fn(&E) -> Vec<QueryKey> + 'static,
     ) -> Subscription {
         let weak = Rc::downgrade(&self.inner);
-        self.inner.client.on::<E>(move |event| {
-            let Some(inner) = weak.upgrade() else { return };
-            let cache = Cache { inner };
-            for key in keys(&event) {
-                // Every tab hears the event itself: not told to the others.
-                cache.invalidate(&key.into(), RefetchType::Active, false);
-            }
-        })
+        self.inner
+            .client
+            .on::<E>(move |event| {
+                let Some(inner) = weak.upgrade() else { return };
+                let cache = Cache { inner };
+                for key in keys(&event) {
+                    // Every tab hears the event itself: not told to the others.
+                    cache.invalidate(&key.into(), RefetchType::Active, false);
+                }
+            })
+            .of("cache invalidate_on rule")
     }
 
     /// Patches the data of `key(&event)` on every `E`, until the guard drops: the typed
@@ -569,19 +579,28 @@ impl Cache {
         T: serde::Serialize + serde::de::DeserializeOwned + 'static,
     {
         let weak = Rc::downgrade(&self.inner);
-        self.inner.client.on::<E>(move |event| {
-            let Some(inner) = weak.upgrade() else { return };
-            let cache = Cache { inner };
-            let key = key(&event);
-            let Some(new) = patch(cache.get::<T>(&key), &event) else {
-                return;
-            };
-            match super::to_json(&new, E::NAME) {
-                // Every tab hears the event itself: not told to the others.
-                Ok(data) => drop(cache.set_data_json(&key.hash(), data, false)),
-                Err(e) => cache.inner.client.report_error(&e),
-            }
-        })
+        self.inner
+            .client
+            .on::<E>(move |event| {
+                let Some(inner) = weak.upgrade() else { return };
+                let cache = Cache { inner };
+                let key = key(&event);
+                let old = match cache.get_data(&key).map(|d| decode::<T>(&d)) {
+                    None => None,
+                    Some(Ok(t)) => Some(t),
+                    // Data that does not fit `T` is left as it is, and told.
+                    Some(Err(e)) => return cache.inner.client.report_error(&e.with_event(E::NAME)),
+                };
+                let Some(new) = patch(old, &event) else {
+                    return;
+                };
+                match super::to_json(&new, E::NAME) {
+                    // Every tab hears the event itself: not told to the others.
+                    Ok(data) => drop(cache.set_data_json(&key.hash(), data, false)),
+                    Err(e) => cache.inner.client.report_error(&e),
+                }
+            })
+            .of("cache patch_on rule")
     }
 
     /// [`observe`](Self::observe) with the data as JSON text: `query_fn` runs when data is
@@ -618,10 +637,9 @@ impl Cache {
 
     /// Stops observing.
     pub fn unobserve(&self, id: u64) {
-        self.inner
-            .observers
-            .borrow_mut()
-            .retain(|(i, _, _)| *i != id);
+        // Dropped after the borrow: a listener may own other guards of this cache.
+        let removed = take_entry(&self.inner.observers, id);
+        drop(removed);
         self.inner.core.borrow_mut().unobserve(wall(), id);
         pump(&self.inner);
     }
@@ -712,6 +730,9 @@ fn pump(inner: &Rc<Inner>) {
                     .map(|(_, f)| f.clone());
                 let token = inner.core.borrow().fetch_token(&hash);
                 match f {
+                    // Off the browser query functions never run (they would call the browser):
+                    // the fetch stays under way.
+                    _ if !crate::platform::IN_BROWSER => {}
                     None => inner.core.borrow_mut().fetch_failed(
                         wall(),
                         &hash,

@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 
 use crate::core::connection::{Attachments, Config, Connection, Output, State, SubId};
 use crate::core::error::{Error, ErrorCode};
-use crate::core::handlers::{HandlerId, Registry};
+use crate::core::handlers::{unregister, HandlerId, Registry};
 use crate::core::json;
 use crate::core::schema::Schemas;
 use crate::events::{self, Emit, Listen, Room};
@@ -269,9 +269,14 @@ struct Inner {
 ///
 /// Off the browser (any target but `wasm32`, e.g. the server half of an SSR app) the client
 /// compiles and is inert: it never connects (its state stays `idle`, `closed` after
-/// [`close`](Self::close)), handlers, listeners and rules are kept but never run, typed sends
-/// and typed data answer `CLOSED` at once, what waits on storage (e.g. [`Outbox::clear`])
-/// never completes, the outbox and the cache store nothing, and nothing panics.
+/// [`close`](Self::close)); event handlers and rules never run, and query functions are never
+/// called; listeners hear only local changes (`close`, an observer's first state); sends and
+/// typed data answer `CLOSED` at once, and a room's `ready` too; what waits on storage (e.g.
+/// [`Outbox::clear`]) never completes; the outbox and the cache store nothing; nothing panics.
+///
+/// A closure you give the outbox or the cache (a listener, a query function) that holds a
+/// `Client` keeps the connection alive as long as it is kept (a forgotten guard: for good).
+/// Give it a clone only where that is meant, or call [`close`](Self::close).
 ///
 /// [`Outbox::clear`]: outbox::Outbox::clear
 ///
@@ -426,6 +431,9 @@ impl Client {
         }
         let opts = self.parts.outbox.borrow().0.clone().unwrap_or_default();
         let o = outbox::Outbox::open(self, opts);
+        if self.state().status == crate::core::connection::Status::Closed {
+            o.suspend(); // no flushing role while closed: `reconnect` resumes it
+        }
         self.parts.outbox.borrow_mut().1 = Some(o.clone());
         o
     }
@@ -446,6 +454,9 @@ impl Client {
             session::cache_identity(&mut opts, Some(&outbox));
         }
         let c = cache::Cache::new(self, opts);
+        if self.state().status == crate::core::connection::Status::Closed {
+            c.close_tabs(); // no tab link while closed: `reconnect` opens it
+        }
         self.parts.cache.borrow_mut().1 = Some(c.clone());
         c
     }
@@ -476,9 +487,7 @@ impl Client {
     /// Removes an event handler. Idempotent.
     pub fn off(&self, id: HandlerId) {
         // Never a panic, even when called from a Drop during dispatch.
-        if let Ok(mut r) = self.inner.handlers.try_borrow_mut() {
-            r.off(id);
-        }
+        unregister(&self.inner.handlers, id);
     }
 
     /// A typed handler for catalog event `E`; unsubscribes when the guard is dropped.
@@ -502,7 +511,7 @@ impl Client {
             }
         });
         self.guard("event", id, |inner, id| {
-            inner.handlers.try_borrow_mut().map(|mut r| r.off(id)).ok();
+            unregister(&inner.handlers, id);
         })
     }
 
@@ -524,16 +533,14 @@ impl Client {
     /// Stops listening to state changes.
     pub fn off_state(&self, id: HandlerId) {
         // Never a panic, even when called from a Drop during dispatch.
-        if let Ok(mut r) = self.inner.states.try_borrow_mut() {
-            r.off(id);
-        }
+        unregister(&self.inner.states, id);
     }
 
     /// Listens to state changes; stops when the guard is dropped.
     pub fn on_state(&self, listener: impl Fn(&State) + 'static) -> Subscription {
         let id = self.on_state_raw(listener);
         self.guard("state", id, |inner, id| {
-            inner.states.try_borrow_mut().map(|mut r| r.off(id)).ok();
+            unregister(&inner.states, id);
         })
     }
 
@@ -561,16 +568,14 @@ impl Client {
     /// Stops listening to errors.
     pub fn off_error(&self, id: HandlerId) {
         // Never a panic, even when called from a Drop during dispatch.
-        if let Ok(mut r) = self.inner.errors.try_borrow_mut() {
-            r.off(id);
-        }
+        unregister(&self.inner.errors, id);
     }
 
     /// Listens to errors; stops when the guard is dropped.
     pub fn on_error(&self, listener: impl Fn(&Error) + 'static) -> Subscription {
         let id = self.on_error_raw(listener);
         self.guard("error", id, |inner, id| {
-            inner.errors.try_borrow_mut().map(|mut r| r.off(id)).ok();
+            unregister(&inner.errors, id);
         })
     }
 
@@ -666,7 +671,7 @@ impl Client {
     }
 
     /// Emits a typed event and asks for an ack: the reply is the ack's first argument as `R`
-    /// (`()` for none), or the error (`ACK_TIMEOUT` after `Config::ack_timeout_ms`,
+    /// (`serde::de::IgnoredAny` to take any answer, `()` for none or `null`), or the error (`ACK_TIMEOUT` after `Config::ack_timeout_ms`,
     /// `PAYLOAD_INVALID` when the payload or the answer does not fit).
     ///
     /// ```no_run
@@ -702,7 +707,8 @@ impl Client {
 
     /// Joins room `params` (`subscribe:<R::CHANNEL>` with them), re-joined after every
     /// reconnect that did not recover the session; the guard leaves it when dropped. An error
-    /// here is a bad parameter; the server's answer comes through [`Membership::ready`].
+    /// here is a bad parameter; the server's answer comes through [`Membership::ready`]. Off
+    /// the browser the membership is inert: `ready` answers `CLOSED`.
     ///
     /// ```no_run
     /// # async fn join(client: wiresync::Client) -> Result<(), wiresync::Error> {
@@ -712,6 +718,13 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn subscribe<R: Room>(&self, params: &R) -> Result<Membership, Error> {
+        if let Err(closed) = off_browser() {
+            // Server rendering: a component that joins a room renders there too.
+            return Ok(Membership {
+                ready: Some(Reply::ready(Err(closed))),
+                _leave: Subscription::new("room", || {}),
+            });
+        }
         let params = to_json(params, R::CHANNEL)?;
         let (ready, answer) = reply::reply();
         let done: AckWaiter = Box::new(move |r| answer.send(r.map(drop)));
@@ -901,15 +914,20 @@ pub(crate) fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, name: &str) ->
 
 /// `payload` as JSON text (serde to a JS value, then `JSON.stringify`).
 pub(crate) fn to_json<T: serde::Serialize>(payload: &T, name: &str) -> Result<String, Error> {
-    off_browser()?;
-    let value = serde_wasm_bindgen::to_value(payload).map_err(|e| invalid(e.to_string(), name))?;
-    stringify(&value, name)
+    stringify(&to_js(payload, name)?, name)
 }
 
 fn to_json_array<T: serde::Serialize>(payload: &T, name: &str) -> Result<String, Error> {
+    stringify(&js_sys::Array::of1(&to_js(payload, name)?), name)
+}
+
+/// `payload` as the JS value `JSON.stringify` turns into its JSON: maps as plain objects (an ES
+/// `Map` would stringify as `{}`), `None` and `()` as `null` (not `undefined`).
+fn to_js<T: serde::Serialize>(payload: &T, name: &str) -> Result<JsValue, Error> {
     off_browser()?;
-    let value = serde_wasm_bindgen::to_value(payload).map_err(|e| invalid(e.to_string(), name))?;
-    stringify(&js_sys::Array::of1(&value), name)
+    payload
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| invalid(e.to_string(), name))
 }
 
 /// Off the browser no data is made or read (serde goes through JS values): `CLOSED`, as for
@@ -966,21 +984,28 @@ impl Subscription {
     pub fn forget(mut self) {
         self.off = None;
     }
+
+    /// The same guard, told as `what` (in `Debug`).
+    #[cfg(feature = "cache")]
+    pub(crate) fn of(mut self, what: &'static str) -> Subscription {
+        self.what = what;
+        self
+    }
 }
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscription")
             .field("of", &self.what)
-            .field("kept", &self.off.is_none())
+            .field("active", &self.off.is_some())
             .finish()
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        // Never a panic, even when dropped from a handler during dispatch (`off` uses
-        // `try_borrow_mut` where the registry may be borrowed).
+        // Never a panic, even when dropped from a handler during dispatch, or by a handler
+        // being removed (`off` removes it first, then drops it: `unregister`).
         if let Some(off) = self.off.take() {
             off();
         }
@@ -998,8 +1023,10 @@ pub struct Membership {
 }
 
 impl Membership {
-    /// The server's answer to the join (at once for a room without `ACK`): `Ok` once joined,
-    /// or its error. The first call gets it; a later one answers `INVALID_ARGUMENT`.
+    /// The server's answer to the join: `Ok` once joined (for a room without `ACK`, once the
+    /// join is sent), or its error (`ACK_TIMEOUT` when the answer does not come in time, even
+    /// if a later re-join succeeds). The first call gets it; a later one answers
+    /// `INVALID_ARGUMENT`.
     pub fn ready(&mut self) -> Reply<()> {
         self.ready.take().unwrap_or_else(|| {
             Reply::ready(Err(Error::new(

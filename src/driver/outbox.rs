@@ -79,8 +79,8 @@ impl Default for OutboxOptions {
     }
 }
 
-/// The id of an outbox entry (a UUID): what its payload carries in `id_field`, and what
-/// [`Outbox::retry`] and [`Outbox::remove`] take.
+/// The id of an outbox entry (a UUID): what its payload carries in `id_field`;
+/// [`Outbox::retry`] and [`Outbox::remove`] take it as `id.as_ref()`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EntryId(pub String);
 
@@ -466,6 +466,10 @@ impl Outbox {
     }
 
     fn add(&self, new: NewEntry, done: Box<dyn FnOnce(Result<String, Error>)>) {
+        // Off the browser nothing is stored or sent (records are JS objects): `CLOSED`.
+        if let Err(e) = super::off_browser() {
+            return done(Err(e));
+        }
         let id = new.id.clone();
         let result = self.inner.core.borrow_mut().enqueue(wall(), new);
         match result {
@@ -506,7 +510,7 @@ impl Outbox {
         let listeners = Rc::downgrade(&self.inner.listeners);
         Subscription::new("outbox", move || {
             if let Some(l) = listeners.upgrade() {
-                l.try_borrow_mut().map(|mut r| r.off(id)).ok();
+                crate::core::handlers::unregister(&l, id);
             }
         })
     }
@@ -518,7 +522,7 @@ impl Outbox {
 
     /// Stops listening.
     pub fn off(&self, id: HandlerId) {
-        self.inner.listeners.borrow_mut().off(id);
+        crate::core::handlers::unregister(&self.inner.listeners, id);
     }
 
     /// Moves a failed entry back to pending. Returns whether it was found.

@@ -18,7 +18,7 @@ struct Slot<T> {
 /// An answer to come: resolves once with the value or the error (`CLOSED` when no answer
 /// will come: the client closed or went away, or the request was withdrawn, e.g. a room left
 /// before the server acked the join). Dropping it does not cancel what was sent, only stops
-/// listening.
+/// listening. Polled again after it resolved, it never resolves again.
 #[must_use = "a Reply does nothing unless awaited; what it answers was sent already"]
 pub struct Reply<T> {
     slot: Rc<RefCell<Slot<T>>>,
