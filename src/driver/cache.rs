@@ -540,18 +540,30 @@ impl Cache {
         &self,
         keys: impl Fn(&E) -> Vec<QueryKey> + 'static,
     ) -> Subscription {
+        self.on_event::<E>("cache invalidate_on rule", move |cache, event| {
+            for key in keys(&event) {
+                // Every tab hears the event itself: not told to the others.
+                cache.invalidate(&key.into(), RefetchType::Active, false);
+            }
+        })
+    }
+
+    /// A typed rule: `rule(cache, event)` on every `E` while the cache lives, until the guard
+    /// drops (the client's handler holds the cache weakly).
+    fn on_event<E: Listen + 'static>(
+        &self,
+        what: &'static str,
+        rule: impl Fn(&Cache, E) + 'static,
+    ) -> Subscription {
         let weak = Rc::downgrade(&self.inner);
-        self.inner
-            .client
+        let client = &self.inner.client;
+        client
             .on::<E>(move |event| {
-                let Some(inner) = weak.upgrade() else { return };
-                let cache = Cache { inner };
-                for key in keys(&event) {
-                    // Every tab hears the event itself: not told to the others.
-                    cache.invalidate(&key.into(), RefetchType::Active, false);
+                if let Some(inner) = weak.upgrade() {
+                    rule(&Cache { inner }, event);
                 }
             })
-            .of("cache invalidate_on rule")
+            .of(what)
     }
 
     /// Patches the data of `key(&event)` on every `E`, until the guard drops: the typed
@@ -578,29 +590,23 @@ impl Cache {
         E: Listen + 'static,
         T: serde::Serialize + serde::de::DeserializeOwned + 'static,
     {
-        let weak = Rc::downgrade(&self.inner);
-        self.inner
-            .client
-            .on::<E>(move |event| {
-                let Some(inner) = weak.upgrade() else { return };
-                let cache = Cache { inner };
-                let key = key(&event);
-                let old = match cache.get_data(&key).map(|d| decode::<T>(&d)) {
-                    None => None,
-                    Some(Ok(t)) => Some(t),
-                    // Data that does not fit `T` is left as it is, and told.
-                    Some(Err(e)) => return cache.inner.client.report_error(&e.with_event(E::NAME)),
-                };
-                let Some(new) = patch(old, &event) else {
-                    return;
-                };
-                match super::to_json(&new, E::NAME) {
-                    // Every tab hears the event itself: not told to the others.
-                    Ok(data) => drop(cache.set_data_json(&key.hash(), data, false)),
-                    Err(e) => cache.inner.client.report_error(&e),
-                }
-            })
-            .of("cache patch_on rule")
+        self.on_event::<E>("cache patch_on rule", move |cache, event| {
+            let key = key(&event);
+            let old = match cache.get_data(&key).map(|d| decode::<T>(&d)) {
+                None => None,
+                Some(Ok(t)) => Some(t),
+                // Data that does not fit `T` is left as it is, and told.
+                Some(Err(e)) => return cache.inner.client.report_error(&e.with_event(E::NAME)),
+            };
+            let Some(new) = patch(old, &event) else {
+                return;
+            };
+            match super::to_json(&new, E::NAME) {
+                // Every tab hears the event itself: not told to the others.
+                Ok(data) => drop(cache.set_data_json(&key.hash(), data, false)),
+                Err(e) => cache.inner.client.report_error(&e),
+            }
+        })
     }
 
     /// [`observe`](Self::observe) with the data as JSON text: `query_fn` runs when data is
