@@ -890,11 +890,14 @@ const POLL_OPEN: &str = r#"0{"sid":"p1","upgrades":["websocket"],"pingInterval":
 
 impl Sim {
     fn with_transports(transports: Vec<Transport>) -> Sim {
-        let mut s = Sim::socketio();
-        let mut cfg = s.conn.config().clone();
-        cfg.transports = transports;
-        s.conn = Connection::new(cfg, 42);
-        s
+        Sim::socketio_with(|c| c.transports = transports)
+    }
+
+    /// [`Sim::socketio`] with its config changed by `edit`.
+    fn socketio_with(edit: impl FnOnce(&mut Config)) -> Sim {
+        let mut cfg = Sim::socketio().conn.config().clone();
+        edit(&mut cfg);
+        Sim::new(cfg)
     }
 
     /// Answers polling request `id` (the last asked for when `None`) with 200 and `body`.
@@ -1110,9 +1113,7 @@ fn a_websocket_that_cannot_open_gives_way_to_polling_in_the_same_attempt() {
 
 #[test]
 fn failover_takes_the_next_url_and_offers_the_session_there() {
-    let mut cfg = Sim::socketio().conn.config().clone();
-    cfg.failover = vec!["http://b:2".into()];
-    let mut s = Sim::new(cfg);
+    let mut s = Sim::socketio_with(|c| c.failover = vec!["http://b:2".into()]);
     s.conn.connect(s.now);
     s.pump();
     s.accept(r#"40{"sid":"s1","pid":"p"}"#);
@@ -1151,9 +1152,7 @@ fn failover_takes_the_next_url_and_offers_the_session_there() {
 
 #[test]
 fn a_url_function_is_asked_after_each_failure_and_a_bad_answer_fails_the_attempt() {
-    let mut cfg = Sim::socketio().conn.config().clone();
-    cfg.ask_url = true;
-    let mut s = Sim::new(cfg);
+    let mut s = Sim::socketio_with(|c| c.ask_url = true);
     s.next_urls = vec![
         "not a url".into(),
         "!directory down".into(),
@@ -1340,9 +1339,7 @@ fn a_hanging_or_odd_transport_gives_way_to_the_next() {
 
 #[test]
 fn reconnect_while_reconnecting_stays_on_the_url() {
-    let mut cfg = Sim::socketio().conn.config().clone();
-    cfg.failover = vec!["http://b:2".into()];
-    let mut s = Sim::new(cfg);
+    let mut s = Sim::socketio_with(|c| c.failover = vec!["http://b:2".into()]);
     s.conn.connect(s.now);
     s.pump();
     s.conn.transport_closed(s.now, 1006, "");
@@ -1355,10 +1352,10 @@ fn reconnect_while_reconnecting_stays_on_the_url() {
 
 #[test]
 fn the_json_protocol_never_polls() {
-    let mut cfg = Sim::socketio().conn.config().clone();
-    cfg.protocol = Protocol::Json;
-    cfg.transports = vec![Transport::Polling];
-    let mut s = Sim::new(cfg);
+    let mut s = Sim::socketio_with(|c| {
+        c.protocol = Protocol::Json;
+        c.transports = vec![Transport::Polling];
+    });
     s.conn.connect(s.now);
     s.pump();
     assert_eq!(s.opened.len(), 1);

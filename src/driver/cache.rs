@@ -329,7 +329,13 @@ impl Cache {
 
     /// `setQueryData`: `data` is JSON text.
     pub fn set_data(&self, key: &Value, data: String) {
-        if others_listen(&self.inner) {
+        self.write(key, data, true);
+    }
+
+    /// `setQueryData`; other tabs are told when `tell_tabs` (not for what every tab derives
+    /// from its own events).
+    fn write(&self, key: &Value, data: String, tell_tabs: bool) {
+        if tell_tabs && others_listen(&self.inner) {
             tell_other_tabs(
                 &self.inner,
                 SyncMessage::Set {
@@ -603,7 +609,7 @@ impl Cache {
             };
             match super::to_json(&new, E::NAME) {
                 // Every tab hears the event itself: not told to the others.
-                Ok(data) => drop(cache.set_data_json(&key.hash(), data, false)),
+                Ok(data) => cache.write(&key, data, false),
                 Err(e) => cache.inner.client.report_error(&e),
             }
         })

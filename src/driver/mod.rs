@@ -306,29 +306,32 @@ struct Parts {
     cache: RefCell<(Option<cache::CacheOptions>, Option<cache::Cache>)>,
 }
 
-/// `session::pause` or `session::resume`, by their parameters.
-#[cfg(all(feature = "cache", feature = "outbox"))]
-type PartsFn = fn(Option<&cache::Cache>, Option<&outbox::Outbox>);
-#[cfg(all(feature = "cache", not(feature = "outbox")))]
-type PartsFn = fn(Option<&cache::Cache>);
-#[cfg(all(not(feature = "cache"), feature = "outbox"))]
-type PartsFn = fn(Option<&outbox::Outbox>);
-#[cfg(not(any(feature = "cache", feature = "outbox")))]
-type PartsFn = fn();
-
 impl Parts {
-    /// Calls `f` with the outbox and the cache opened so far (not borrowed while it runs).
-    fn with(&self, f: PartsFn) {
+    /// The connection closes for good (`running` false): the cache stops talking with other
+    /// tabs (its data stays readable) and the outbox lets go of the flushing role (its entries
+    /// stay stored for whoever flushes). It opens again (`true`): both take them up again.
+    /// Neither is borrowed while it runs.
+    fn set_running(&self, running: bool) {
         #[cfg(feature = "cache")]
-        let cache = self.cache.borrow().1.clone();
+        {
+            let cache = self.cache.borrow().1.clone();
+            match cache {
+                Some(c) if running => c.open_tabs(),
+                Some(c) => c.close_tabs(),
+                None => {}
+            }
+        }
         #[cfg(feature = "outbox")]
-        let outbox = self.outbox.borrow().1.clone();
-        f(
-            #[cfg(feature = "cache")]
-            cache.as_ref(),
-            #[cfg(feature = "outbox")]
-            outbox.as_ref(),
-        );
+        {
+            let outbox = self.outbox.borrow().1.clone();
+            match outbox {
+                Some(o) if running => o.resume(),
+                Some(o) => o.suspend(),
+                None => {}
+            }
+        }
+        #[cfg(not(any(feature = "cache", feature = "outbox")))]
+        let _ = running;
     }
 }
 
@@ -722,7 +725,7 @@ impl Client {
             // Server rendering: a component that joins a room renders there too.
             return Ok(Membership {
                 ready: Some(Reply::ready(Err(closed))),
-                _leave: Subscription::new("room", || {}),
+                leave: Subscription::new("room", || {}),
             });
         }
         let params = to_json(params, R::CHANNEL)?;
@@ -731,7 +734,7 @@ impl Client {
         let id = self.subscribe_json(R::CHANNEL, Some(&params), R::ACK, done)?;
         Ok(Membership {
             ready: Some(ready),
-            _leave: self.guard("room", id, leave),
+            leave: self.guard("room", id, leave),
         })
     }
 
@@ -866,7 +869,7 @@ impl Client {
         if !crate::platform::IN_BROWSER {
             return; // never connects there (see `Client`)
         }
-        self.parts.with(session::resume);
+        self.parts.set_running(true);
         if share::sharing(&self.inner) {
             return share::reconnect(&self.inner, None);
         }
@@ -882,7 +885,7 @@ impl Client {
     /// Closes for good: no reconnect until [`reconnect`](Self::reconnect). A tab that shares
     /// its connection leaves the group; the connection stays for the other tabs.
     pub fn close(&self) {
-        self.parts.with(session::pause);
+        self.parts.set_running(false);
         share::leave_group(&self.inner);
         self.inner.core.borrow_mut().close(now());
         pump(&self.inner);
@@ -1019,7 +1022,7 @@ impl Drop for Subscription {
 #[derive(Debug)]
 pub struct Membership {
     ready: Option<Reply<()>>,
-    _leave: Subscription,
+    leave: Subscription,
 }
 
 impl Membership {
@@ -1038,7 +1041,7 @@ impl Membership {
 
     /// Stays in the room for the client's lifetime.
     pub fn forget(self) {
-        self._leave.forget();
+        self.leave.forget();
     }
 }
 

@@ -122,36 +122,3 @@ pub(crate) fn cache_identity(cache: &mut CacheOptions, outbox: Option<&OutboxOpt
         cache.identity = o.identity.clone();
     }
 }
-
-/// The connection closes for good: the cache stops talking with other tabs (its data stays
-/// readable) and the outbox lets go of the flushing role (its entries stay stored for whoever
-/// flushes).
-pub(crate) fn pause(
-    #[cfg(feature = "cache")] cache: Option<&Cache>,
-    #[cfg(feature = "outbox")] outbox: Option<&Outbox>,
-) {
-    #[cfg(feature = "cache")]
-    if let Some(c) = cache {
-        c.close_tabs();
-    }
-    #[cfg(feature = "outbox")]
-    if let Some(o) = outbox {
-        o.suspend();
-    }
-}
-
-/// The connection opens again: the cache talks with other tabs again, the outbox asks for the
-/// flushing role again.
-pub(crate) fn resume(
-    #[cfg(feature = "cache")] cache: Option<&Cache>,
-    #[cfg(feature = "outbox")] outbox: Option<&Outbox>,
-) {
-    #[cfg(feature = "cache")]
-    if let Some(c) = cache {
-        c.open_tabs();
-    }
-    #[cfg(feature = "outbox")]
-    if let Some(o) = outbox {
-        o.resume();
-    }
-}

@@ -2,9 +2,11 @@
 //! Every type here owns its JS closures and removes them on Drop.
 //!
 //! Off the browser (any target but `wasm32`: rust-analyzer, `cargo check`, the server half of
-//! an SSR app) the glue is inert, and decided here alone: nothing is spawned, no timer fires,
-//! no socket, lock, channel or page listener opens, and the clocks read 0. The client built on
-//! it never connects (see [`Client`](crate::Client)).
+//! an SSR app) the glue is inert ([`IN_BROWSER`]): nothing is spawned, no timer fires, no
+//! socket, lock, channel or page listener opens, and the clocks read 0. The driver adds the
+//! rest at its entries: the client never connects, and what would build JS values (typed
+//! data, outbox records) answers `CLOSED` (`driver::off_browser`; see
+//! [`Client`](crate::Client)).
 
 pub mod glue;
 pub mod idb;
